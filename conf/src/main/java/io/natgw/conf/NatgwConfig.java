@@ -1,0 +1,133 @@
+package io.natgw.conf;
+
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The whole configuration, as loaded from {@code natgw.yaml} by {@link ConfigLoader}. Immutable; every
+ * key is documented in the shipped {@code conf/natgw.yaml}.
+ *
+ * @param source the file it came from ({@code <defaults>} for the built-in defaults)
+ */
+public record NatgwConfig(Path source, Network network, Path dataDir, Pcp pcp, Upnp upnp, Admin admin, Limits limits,
+                          List<PermissionRule> permissions, List<StaticMapping> staticMappings,
+                          List<TriggerRule> triggers, Dataplane dataplane) {
+
+    public NatgwConfig {
+        permissions = List.copyOf(permissions);
+        staticMappings = List.copyOf(staticMappings);
+        triggers = List.copyOf(triggers);
+    }
+
+    /**
+     * @param lanAddresses  where NAT-PMP/PCP, SSDP, UPnP HTTP listen (LAN side only)
+     * @param lanClients    the client networks whose requests are answered; anything else is dropped
+     * @param lanInterfaces LAN interface names (linux-gateway mode, SSDP multicast); may be empty
+     * @param wanAddress    the external address (resolved: {@code auto} becomes the host's first non-loopback IPv4)
+     * @param wanAuto       whether {@code wanAddress} was {@code auto}
+     * @param wanInterface  WAN interface name (linux-gateway mode); may be empty
+     */
+    public record Network(List<InetAddress> lanAddresses, List<Cidr> lanClients, List<String> lanInterfaces,
+                          InetAddress wanAddress, boolean wanAuto, String wanInterface) {
+        public Network {
+            lanAddresses = List.copyOf(lanAddresses);
+            lanClients = List.copyOf(lanClients);
+            lanInterfaces = List.copyOf(lanInterfaces);
+            wanInterface = wanInterface == null ? "" : wanInterface;
+        }
+
+        public boolean isLanClient(InetAddress address) {
+            for (Cidr c : lanClients) {
+                if (c.contains(address)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
+    /** Lifetime bounds for leases: requests are clamped into {@code [min, max]}. */
+    public record Lifetimes(Duration min, Duration max) {
+        public Lifetimes {
+            if (min.isNegative() || max.compareTo(min) < 0) {
+                throw new IllegalArgumentException("lifetime bounds " + min.toSeconds() + "-" + max.toSeconds()
+                        + " s are not 0 <= min <= max");
+            }
+        }
+    }
+
+    /**
+     * NAT-PMP and PCP.
+     *
+     * @param thirdPartyClients clients allowed to use PCP THIRD_PARTY (map for another host)
+     * @param rateLimitPerSecond requests per second per client before packets are dropped
+     * @param strictNonce  refuse a refresh with a different nonce (NOT_AUTHORIZED) instead of accepting it
+     */
+    public record Pcp(boolean enabled, int port, Lifetimes lifetimes, boolean strictNonce,
+                      List<Cidr> thirdPartyClients, int rateLimitPerSecond, boolean announce) {
+        public Pcp {
+            thirdPartyClients = List.copyOf(thirdPartyClients);
+        }
+    }
+
+    /**
+     * UPnP IGD.
+     *
+     * @param httpPort        descriptions, SOAP and GENA (TCP, LAN addresses)
+     * @param v1ZeroLease     what a lease of 0 means for an IGD:1 client (v2 defines it as 604800 s)
+     * @param maxLease        leases are clamped to this
+     */
+    public record Upnp(boolean enabled, int httpPort, boolean ssdp, Duration v1ZeroLease, Duration maxLease,
+                       String friendlyName) {
+    }
+
+    /**
+     * The admin API and web UI.
+     *
+     * @param plainHttp serve plain HTTP instead of HTTPS (only accepted when every address is loopback)
+     */
+    public record Admin(boolean enabled, List<InetAddress> addresses, int port, boolean plainHttp) {
+        public Admin {
+            addresses = List.copyOf(addresses);
+        }
+    }
+
+    /**
+     * @param secureMode     a client maps only to its own address (unless authorized as a third party)
+     * @param perClientQuota dynamic mappings one client address may hold
+     * @param maxMappings    mappings of all kinds the table holds at most
+     */
+    public record Limits(boolean secureMode, int perClientQuota, int maxMappings) {
+    }
+
+    public enum DataplaneMode { USERSPACE, LINUX_GATEWAY }
+
+    public enum RelayMode { COPY, SPLICE }
+
+    /**
+     * @param enabled           whether mappings are relayed at all (off: the table only, as for tests of front-ends)
+     * @param relay             TCP relay: copy through user space, or epoll splice
+     * @param connectTimeout    connecting to the internal host
+     * @param udpIdleTimeout    a UDP session with no traffic is dropped after this (at least 120 s)
+     * @param udpSessionsPerMapping remote peers one UDP mapping serves at once
+     * @param cutOnDelete       close established connections when their mapping goes away
+     */
+    public record Dataplane(boolean enabled, DataplaneMode mode, RelayMode relay, Duration connectTimeout,
+                            Duration udpIdleTimeout, int udpSessionsPerMapping, boolean cutOnDelete) {
+    }
+
+    /** The ports the gateway itself listens on; the port allocator never hands these out. */
+    public Set<Integer> servicePorts() {
+        Set<Integer> ports = new TreeSet<>();
+        ports.add(pcp.port());
+        ports.add(5350); // NAT-PMP/PCP announcements
+        ports.add(1900); // SSDP
+        ports.add(upnp.httpPort());
+        ports.add(admin.port());
+        return ports;
+    }
+}

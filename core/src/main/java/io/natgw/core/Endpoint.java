@@ -1,0 +1,20 @@
+package io.natgw.core;
+
+import java.net.InetAddress;
+import java.util.Objects;
+
+/** An IP address and a port. */
+public record Endpoint(InetAddress address, int port) {
+    public Endpoint {
+        Objects.requireNonNull(address, "address");
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port " + port + " is out of range (accepted: 0-65535)");
+        }
+    }
+
+    @Override
+    public String toString() {
+        String host = address.getHostAddress();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+    }
+}

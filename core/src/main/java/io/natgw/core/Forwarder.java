@@ -1,0 +1,35 @@
+package io.natgw.core;
+
+/**
+ * The dataplane's part of the funnel: before a change is made durable, the table asks the forwarder to
+ * serve it (bind the external port). A failure refuses the request (or makes the table try another port),
+ * so the table never shows a mapping that does not forward. Called on the table's writer thread.
+ */
+public interface Forwarder {
+
+    /** Makes forwarding ready for the change (bind for ADDED, rebind for UPDATED that {@link Change#affectsForwarding()}). */
+    void prepare(Change change) throws ForwardingException;
+
+    /** Undoes {@link #prepare} when the change could not be committed after all. */
+    void abort(Change change);
+
+    /** Forwarding does nothing: a table without a dataplane. */
+    Forwarder NONE = new Forwarder() {
+        @Override
+        public void prepare(Change change) {
+        }
+
+        @Override
+        public void abort(Change change) {
+        }
+    };
+
+    /** The change cannot be forwarded, e.g. the external port is held by another process. */
+    final class ForwardingException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        public ForwardingException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+}

@@ -1,0 +1,28 @@
+package io.natgw.core;
+
+import java.net.InetAddress;
+import java.util.Objects;
+
+/**
+ * Who holds a mapping: the client's address and the front-end it spoke through. Two requests come from
+ * the same owner when both are equal; a port held by one owner is never given to another.
+ */
+public record Owner(InetAddress address, Origin origin) {
+    public Owner {
+        Objects.requireNonNull(address, "address");
+        Objects.requireNonNull(origin, "origin");
+    }
+
+    public static Owner of(InetAddress address, Origin origin) {
+        return new Owner(address, origin);
+    }
+
+    public boolean privileged() {
+        return origin.privileged();
+    }
+
+    @Override
+    public String toString() {
+        return address.getHostAddress() + " via " + origin.label();
+    }
+}

@@ -1,0 +1,107 @@
+package io.natgw.core;
+
+import io.natgw.conf.Cidr;
+import io.natgw.conf.NatgwConfig;
+import io.natgw.conf.PermissionRule;
+
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.Set;
+
+/**
+ * Who may map what: secure mode, third parties, permission rules, quotas and lifetime bounds. Pure
+ * decisions over the configuration; the table asks, and alone acts on the answers.
+ */
+final class Policy {
+
+    private final NatgwConfig config;
+    private final Set<Integer> servicePorts;
+
+    Policy(NatgwConfig config) {
+        this.config = config;
+        this.servicePorts = Set.copyOf(config.servicePorts());
+    }
+
+    /**
+     * Secure mode (miniupnpd's secure_mode, RFC 6887 §13.1 THIRD_PARTY): a client maps only to its own address,
+     * unless it is privileged, or asks as a third party from a configured third-party client.
+     * Returns null when allowed, else the reason.
+     */
+    String checkInternalAddress(MappingRequest.Map r) {
+        Owner who = r.requester();
+        InetAddress target = r.internal().address();
+        if (target.isAnyLocalAddress() || target.isMulticastAddress()) {
+            return "internal address " + target.getHostAddress() + " is not a host address";
+        }
+        if (who.privileged() || target.equals(who.address())) {
+            return null;
+        }
+        if (r.thirdParty()) {
+            for (Cidr c : config.pcp().thirdPartyClients()) {
+                if (c.contains(who.address())) {
+                    return null;
+                }
+            }
+            return "client " + who.address().getHostAddress() + " is not allowed to map for third parties";
+        }
+        if (!config.limits().secureMode()) {
+            return null;
+        }
+        return "secure mode: client " + who.address().getHostAddress() + " may map only to itself, not to "
+                + target.getHostAddress();
+    }
+
+    /** Permission rules, first match wins, no match allows (miniupnpd). Admin, config and trigger rules are exempt. */
+    boolean permitted(Owner who, int externalPort, Endpoint internal) {
+        if (who.privileged() || who.origin() == Origin.TRIGGER) {
+            return true;
+        }
+        for (PermissionRule rule : config.permissions()) {
+            if (rule.matches(externalPort, internal.address(), internal.port())) {
+                return rule.action() == PermissionRule.Action.ALLOW;
+            }
+        }
+        return true;
+    }
+
+    /** The gateway's own ports are never handed out. */
+    boolean isServicePort(int port) {
+        return servicePorts.contains(port);
+    }
+
+    int perClientQuota() {
+        return config.limits().perClientQuota();
+    }
+
+    int maxMappings() {
+        return config.limits().maxMappings();
+    }
+
+    boolean strictNonce() {
+        return config.pcp().strictNonce();
+    }
+
+    /** The lease actually granted for a requested one (RFC 6886 §3.3, RFC 6887 §15: the server may shorten or lengthen it). */
+    Duration clampLifetime(Origin origin, Duration requested) {
+        switch (origin) {
+            case NATPMP:
+            case PCP: {
+                NatgwConfig.Lifetimes b = config.pcp().lifetimes();
+                return clamp(requested, b.min(), b.max());
+            }
+            case UPNP: {
+                Duration r = requested.isZero() ? config.upnp().v1ZeroLease() : requested;
+                return clamp(r, Duration.ofSeconds(1), config.upnp().maxLease());
+            }
+            default:
+                return requested.isZero() || requested.isNegative() ? Duration.ofSeconds(1) : requested;
+        }
+    }
+
+    private static Duration clamp(Duration d, Duration min, Duration max) {
+        if (d.compareTo(min) < 0) {
+            return min;
+        }
+        return d.compareTo(max) > 0 ? max : d;
+    }
+}

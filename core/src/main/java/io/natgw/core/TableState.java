@@ -1,0 +1,132 @@
+package io.natgw.core;
+
+import io.natgw.conf.Protocol;
+
+import java.net.InetAddress;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * The writer's working rows and their indexes. Only the table's writer thread touches it (methods are
+ * neither synchronized nor thread-safe on purpose). Every mutation goes through {@link #put} and
+ * {@link #remove}, so the indexes cannot drift from the rows.
+ */
+final class TableState {
+
+    /** A mapping's identity for NAT-PMP/PCP: owner, protocol, internal endpoint, remote filter (RFC 6887 §11.1). */
+    record InternalKey(Owner owner, Protocol protocol, Endpoint internal, RemoteFilter remote) {
+        static InternalKey of(Mapping m) {
+            return new InternalKey(m.owner(), m.protocol(), m.internal(), m.remote());
+        }
+    }
+
+    private static final Comparator<Mapping> BY_EXPIRY = Comparator.comparing(Mapping::expiresAt)
+            .thenComparing(Mapping::key);
+
+    private final TreeMap<MappingKey, Mapping> rows = new TreeMap<>();
+    /** protocol and external port → rows on it (several when remote filters differ). */
+    private final Map<Integer, List<Mapping>> byPort = new HashMap<>();
+    private final Map<InternalKey, Mapping> byInternal = new HashMap<>();
+    /** client address → dynamic mappings it holds (the quota counts these). */
+    private final Map<InetAddress, Integer> dynamicPerClient = new HashMap<>();
+    private final TreeSet<Mapping> byExpiry = new TreeSet<>(BY_EXPIRY);
+
+    int size() {
+        return rows.size();
+    }
+
+    Mapping get(MappingKey key) {
+        return rows.get(key);
+    }
+
+    List<Mapping> onPort(Protocol protocol, int port) {
+        return byPort.getOrDefault(portKey(protocol, port), List.of());
+    }
+
+    Mapping byInternal(InternalKey key) {
+        return byInternal.get(key);
+    }
+
+    int dynamicCount(InetAddress client) {
+        return dynamicPerClient.getOrDefault(client, 0);
+    }
+
+    Iterable<Mapping> all() {
+        return rows.values();
+    }
+
+    /** Rows whose lease has run out at {@code now}, soonest first. */
+    List<Mapping> expiredAt(Instant now) {
+        List<Mapping> out = new ArrayList<>();
+        for (Mapping m : byExpiry) {
+            if (!m.expiredAt(now)) {
+                break;
+            }
+            out.add(m);
+        }
+        return out;
+    }
+
+    /** The earliest expiry, or null when nothing expires. */
+    Instant nextExpiry() {
+        return byExpiry.isEmpty() ? null : byExpiry.first().expiresAt();
+    }
+
+    /** Inserts or replaces the row with the mapping's key. */
+    void put(Mapping m) {
+        Mapping old = rows.get(m.key());
+        if (old != null) {
+            remove(old);
+        }
+        rows.put(m.key(), m);
+        byPort.computeIfAbsent(portKey(m.protocol(), m.externalPort()), k -> new ArrayList<>(1)).add(m);
+        byInternal.put(InternalKey.of(m), m);
+        if (m.kind() == Kind.DYNAMIC) {
+            dynamicPerClient.merge(m.owner().address(), 1, Integer::sum);
+        }
+        if (m.expiresAt() != null) {
+            byExpiry.add(m);
+        }
+    }
+
+    void remove(Mapping m) {
+        Mapping current = rows.get(m.key());
+        if (current == null) {
+            return;
+        }
+        rows.remove(current.key());
+        int pk = portKey(current.protocol(), current.externalPort());
+        List<Mapping> onPort = byPort.get(pk);
+        onPort.remove(current);
+        if (onPort.isEmpty()) {
+            byPort.remove(pk);
+        }
+        byInternal.remove(InternalKey.of(current), current);
+        if (current.kind() == Kind.DYNAMIC) {
+            dynamicPerClient.computeIfPresent(current.owner().address(), (k, n) -> n == 1 ? null : n - 1);
+        }
+        if (current.expiresAt() != null) {
+            byExpiry.remove(current);
+        }
+    }
+
+    /** Undoes a change this state has applied (commit failed). */
+    void revert(Change c) {
+        if (c.after() != null) {
+            remove(c.after());
+        }
+        if (c.before() != null) {
+            put(c.before());
+        }
+    }
+
+    private static int portKey(Protocol protocol, int port) {
+        return protocol.ordinal() << 16 | port;
+    }
+}
