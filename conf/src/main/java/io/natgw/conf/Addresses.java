@@ -26,12 +26,14 @@ public final class Addresses {
             }
         }
         if (!v4 && !v6) {
-            throw new IllegalArgumentException("'" + text + "' is not an IP address literal (accepted: e.g. 192.168.77.1 or ::1)");
+            throw new IllegalArgumentException("'" + text + "' is not an IP address literal (accepted: IPv4 or IPv6 literals such as 192.168.77.1 or ::1;"
+                + " host names are never resolved)");
         }
         try {
             return InetAddress.getByName(t);
         } catch (UnknownHostException e) {
-            throw new IllegalArgumentException("'" + text + "' is not an IP address literal (accepted: e.g. 192.168.77.1 or ::1)");
+            throw new IllegalArgumentException("'" + text + "' is not an IP address literal (accepted: IPv4 or IPv6 literals such as 192.168.77.1 or ::1;"
+                + " host names are never resolved)");
         }
     }
 

@@ -28,7 +28,7 @@ public record Cidr(InetAddress network, int prefixLength) {
         int prefix = max;
         if (slash >= 0) {
             String p = t.substring(slash + 1);
-            if (p.isEmpty() || p.length() > 3 || !p.chars().allMatch(Character::isDigit) || Integer.parseInt(p) > max) {
+            if (p.isEmpty() || p.length() > 3 || !p.chars().allMatch(c -> c >= '0' && c <= '9') || Integer.parseInt(p) > max) {
                 throw new IllegalArgumentException("'" + text + "' is not a CIDR block (accepted: address/0-" + max
                         + ", e.g. 192.168.77.0/24)");
             }

@@ -1,6 +1,7 @@
 package io.natgw.conf;
 
 import java.net.InetAddress;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -27,6 +28,17 @@ public record PermissionRule(Action action, PortRanges externalPorts, Cidr inter
                 throw new IllegalArgumentException("'" + words[0] + "' in '" + text + "' is not an action (accepted: allow, deny)");
         }
         return new PermissionRule(action, PortRanges.parse(words[1]), Cidr.parse(words[2]), PortRanges.parse(words[3]));
+    }
+
+    /** miniupnpd's evaluation: the first rule that matches decides; when none matches, the mapping is allowed. */
+    public static boolean permits(List<PermissionRule> rules, int externalPort, InetAddress internalAddress,
+                                  int internalPort) {
+        for (PermissionRule rule : rules) {
+            if (rule.matches(externalPort, internalAddress, internalPort)) {
+                return rule.action() == Action.ALLOW;
+            }
+        }
+        return true;
     }
 
     public boolean matches(int externalPort, InetAddress internalAddress, int internalPort) {

@@ -23,35 +23,42 @@ public record PortRanges(List<PortRange> ranges) {
      */
     public static PortRanges parse(String text) {
         if (text == null || text.isBlank()) {
-            throw new IllegalArgumentException("empty port list (accepted: ports 0-65535 as '123-456,777-789')");
+            throw new IllegalArgumentException("empty port list (" + ACCEPTED + ")");
         }
         List<PortRange> out = new ArrayList<>();
         for (String part : text.split(",", -1)) {
             String p = part.trim();
             String[] ends = p.split("-", -1);
             if (p.isEmpty() || ends.length > 2) {
-                throw new IllegalArgumentException("'" + p + "' in '" + text
-                        + "' is not a port or a range (accepted: ports 0-65535 as '123-456,777-789')");
+                throw new IllegalArgumentException("'" + p + "'" + within(p, text) + " is not a port or a range ("
+                        + ACCEPTED + ")");
             }
             int first = parsePort(ends[0], text);
             int last = ends.length == 2 ? parsePort(ends[1], text) : first;
             if (first > last) {
-                throw new IllegalArgumentException("range '" + p + "' in '" + text + "' ends before it starts");
+                throw new IllegalArgumentException("range '" + p + "'" + within(p, text) + " ends before it starts"
+                        + " (accepted: first-last with first <= last, e.g. " + last + "-" + first + ")");
             }
             out.add(new PortRange(first, last));
         }
         return new PortRanges(out);
     }
 
+    private static final String ACCEPTED = "accepted: ports 0-65535 and ranges, comma-separated, e.g. '123-456,777-789'";
+
+    /** {@code " in 'WHOLE'"} when the bad part is not the whole text. */
+    private static String within(String part, String whole) {
+        return part.equals(whole.trim()) ? "" : " in '" + whole + "'";
+    }
+
     private static int parsePort(String s, String whole) {
         String t = s.trim();
-        if (t.isEmpty() || t.length() > 5 || !t.chars().allMatch(Character::isDigit)) {
-            throw new IllegalArgumentException("'" + s + "' in '" + whole
-                    + "' is not a port number (accepted: 0-65535)");
+        if (t.isEmpty() || t.length() > 5 || !t.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            throw new IllegalArgumentException("'" + t + "'" + within(t, whole) + " is not a port number (accepted: 0-65535)");
         }
         int port = Integer.parseInt(t);
         if (port > 65535) {
-            throw new IllegalArgumentException("port " + port + " in '" + whole + "' is out of range (accepted: 0-65535)");
+            throw new IllegalArgumentException("port " + port + within(t, whole) + " is out of range (accepted: 0-65535)");
         }
         return port;
     }

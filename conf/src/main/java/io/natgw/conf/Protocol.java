@@ -31,7 +31,7 @@ public enum Protocol {
                 default: break;
             }
         }
-        throw new IllegalArgumentException("protocol '" + text + "' is not one of: tcp, udp");
+        throw new IllegalArgumentException("'" + text + "' is not a protocol (accepted: tcp, udp)");
     }
 
     /** The protocol with the given IANA number, or null when it is neither TCP nor UDP. */

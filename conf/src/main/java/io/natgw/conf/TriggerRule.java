@@ -37,7 +37,7 @@ public record TriggerRule(String name, Set<Protocol> triggerProtocols, PortRange
         try {
             return EnumSet.of(Protocol.parse(text));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("protocol '" + text + "' is not one of: tcp, udp, both");
+            throw new IllegalArgumentException("'" + text + "' is not a protocol (accepted: tcp, udp, both)");
         }
     }
 

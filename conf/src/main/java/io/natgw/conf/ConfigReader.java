@@ -1,0 +1,243 @@
+package io.natgw.conf;
+
+import java.net.InetAddress;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Builds a {@link NatgwConfig} from a parsed document, one method per section, collecting every error. The
+ * defaults used for absent keys are the values of the shipped {@code conf/natgw.yaml}, where each is documented.
+ */
+final class ConfigReader {
+
+    static final InetAddress LOOPBACK = Addresses.parseLiteral("127.0.0.1");
+    static final Cidr LOOPBACK_NET = Cidr.parse("127.0.0.0/8");
+    static final InetAddress SANDBOX_WAN = Addresses.parseLiteral("127.0.1.1");
+    static final List<PermissionRule> DEFAULT_PERMISSIONS = List.of(
+            PermissionRule.parse("allow 1024-65535 0.0.0.0/0 1024-65535"),
+            PermissionRule.parse("deny 0-65535 0.0.0.0/0 0-65535"));
+    /** RFC 4787 REQ-5: a UDP mapping timer must not expire in less than two minutes. */
+    static final long MIN_UDP_IDLE_SECONDS = 120;
+    static final long MAX_UPNP_LEASE_SECONDS = 604800;
+    static final long MAX_PCP_LIFETIME_SECONDS = 0xFFFF_FFFFL; // the wire field is 32 bits
+    static final int MAX_FRIENDLY_NAME = 64; // UPnP Device Architecture: friendlyName should be < 64 characters
+
+    private final Problems problems;
+
+    ConfigReader(Problems problems) {
+        this.problems = problems;
+    }
+
+    NatgwConfig read(Node root, Path source) throws ConfigException {
+        Section top = Section.root(problems, root);
+        NatgwConfig.Network network = network(top.section("network"));
+        Path dataDir = dataDir(top);
+        NatgwConfig.Pcp pcp = pcp(top.section("pcp"));
+        NatgwConfig.Upnp upnp = upnp(top.section("upnp"));
+        NatgwConfig.Admin admin = admin(top.section("admin"), upnp);
+        NatgwConfig.Limits limits = limits(top.section("limits"));
+        List<PermissionRule> permissions = top.list("permissions", DEFAULT_PERMISSIONS, PermissionRule::parse,
+                "[\"allow 1024-65535 192.168.77.0/24 1024-65535\", \"deny 0-65535 0.0.0.0/0 0-65535\"]", null);
+        List<StaticMapping> staticMappings = staticMappings(top, network);
+        List<TriggerRule> triggers = triggers(top);
+        NatgwConfig.Dataplane dataplane = dataplane(top.section("dataplane"), network);
+        problems.finish();
+        return new NatgwConfig(source, network, dataDir, pcp, upnp, admin, limits, permissions, staticMappings, triggers,
+                dataplane);
+    }
+
+    private NatgwConfig.Network network(Section s) {
+        Section lan = s.section("lan");
+        List<InetAddress> lanAddresses = lan.list("addresses", List.of(LOOPBACK), Addresses::parseLiteral, "[192.168.77.1]",
+                "no address (accepted: at least one LAN address to listen on, e.g. [192.168.77.1])");
+        List<Cidr> lanClients = lan.list("clients", List.of(LOOPBACK_NET), Cidr::parse, "[192.168.77.0/24]",
+                "no client network (accepted: at least one CIDR block, e.g. [192.168.77.0/24])");
+        List<String> lanInterfaces = lan.list("interfaces", List.of(), ConfigReader::interfaceName, "[eth1]", null);
+        Section wan = s.section("wan");
+        WanAddress wanAddress = wan.parsed("address", new WanAddress(SANDBOX_WAN, false), ConfigReader::wanAddress);
+        String wanInterface = wan.parsed("interface", "", t -> t.isEmpty() ? t : interfaceName(t));
+        return new NatgwConfig.Network(lanAddresses, lanClients, lanInterfaces, wanAddress.address(), wanAddress.auto(),
+                wanInterface);
+    }
+
+    private record WanAddress(InetAddress address, boolean auto) {
+    }
+
+    /** {@code auto}: the host's first non-loopback IPv4 address, else 127.0.0.1; otherwise an IP literal. */
+    private static WanAddress wanAddress(String text) {
+        if (text.trim().equalsIgnoreCase("auto")) {
+            return new WanAddress(Addresses.firstNonLoopbackIpv4(), true);
+        }
+        try {
+            return new WanAddress(Addresses.parseLiteral(text), false);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("'" + text + "' is neither 'auto' nor an IP address literal (accepted: auto,"
+                    + " or an address such as 203.0.113.1; host names are never resolved)");
+        }
+    }
+
+    /** A Linux interface name: 1-15 characters, no blank, '/' or ':'. */
+    static String interfaceName(String text) {
+        if (!text.matches("[^\\s/:]{1,15}")) {
+            throw new IllegalArgumentException("'" + text + "' is not an interface name (accepted: 1-15 characters"
+                    + " without spaces, '/' or ':', e.g. eth0)");
+        }
+        return text;
+    }
+
+    /** Relative to the working directory the gateway is started in. */
+    private Path dataDir(Section top) {
+        String text = top.text("dataDir", "data");
+        if (text.isBlank()) {
+            top.error("dataDir", "no value (accepted: a directory path, e.g. data or /var/lib/natgw)");
+            return Path.of("data").toAbsolutePath();
+        }
+        try {
+            return Path.of(text).toAbsolutePath().normalize();
+        } catch (InvalidPathException e) {
+            top.error("dataDir", "'" + text + "' is not a path (" + e.getReason() + "; accepted: e.g. data or /var/lib/natgw)");
+            return Path.of("data").toAbsolutePath();
+        }
+    }
+
+    private NatgwConfig.Pcp pcp(Section s) {
+        boolean enabled = s.bool("enabled", true);
+        int port = s.port("port", 5351);
+        Duration min = s.seconds("minLifetime", 120, 1, MAX_PCP_LIFETIME_SECONDS);
+        Duration max = s.seconds("maxLifetime", 86400, 1, MAX_PCP_LIFETIME_SECONDS);
+        if (min.compareTo(max) > 0) {
+            s.error("minLifetime", min.toSeconds() + " is more than pcp.maxLifetime " + max.toSeconds()
+                    + " (accepted: minLifetime <= maxLifetime)");
+            min = max;
+        }
+        boolean strictNonce = s.bool("strictNonce", false);
+        List<Cidr> thirdParty = s.list("thirdPartyClients", List.of(), Cidr::parse, "[192.168.77.10/32]", null);
+        int rate = s.integer("rateLimitPerSecond", 50, 1, 1_000_000);
+        boolean announce = s.bool("announce", true);
+        return new NatgwConfig.Pcp(enabled, port, new NatgwConfig.Lifetimes(min, max), strictNonce, thirdParty, rate, announce);
+    }
+
+    private NatgwConfig.Upnp upnp(Section s) {
+        boolean enabled = s.bool("enabled", true);
+        int httpPort = s.port("httpPort", 5000);
+        boolean ssdp = s.bool("ssdp", true);
+        Duration zero = s.seconds("v1ZeroLease", MAX_UPNP_LEASE_SECONDS, 1, MAX_UPNP_LEASE_SECONDS);
+        Duration max = s.seconds("maxLease", MAX_UPNP_LEASE_SECONDS, 1, MAX_UPNP_LEASE_SECONDS);
+        if (zero.compareTo(max) > 0) {
+            s.error("v1ZeroLease", zero.toSeconds() + " is more than upnp.maxLease " + max.toSeconds()
+                    + " (accepted: v1ZeroLease <= maxLease)");
+        }
+        String name = s.text("friendlyName", "natgw");
+        if (name.isBlank() || name.length() > MAX_FRIENDLY_NAME || name.chars().anyMatch(Character::isISOControl)) {
+            s.error("friendlyName", "'" + name + "' is not a device name (accepted: 1-" + MAX_FRIENDLY_NAME
+                    + " printable characters)");
+        }
+        return new NatgwConfig.Upnp(enabled, httpPort, ssdp, zero, max, name);
+    }
+
+    private NatgwConfig.Admin admin(Section s, NatgwConfig.Upnp upnp) {
+        boolean enabled = s.bool("enabled", true);
+        List<InetAddress> addresses = s.list("addresses", List.of(LOOPBACK), Addresses::parseLiteral, "[127.0.0.1]",
+                enabled ? "no address (accepted: at least one address to listen on while admin is enabled, e.g. [127.0.0.1])"
+                        : null);
+        int port = s.port("port", 8443);
+        if (enabled && upnp.enabled() && port == upnp.httpPort()) { // both are TCP servers on the LAN side
+            s.error("port", port + " is also upnp.httpPort (accepted: a TCP port other than " + upnp.httpPort() + ")");
+        }
+        boolean plainHttp = s.bool("plainHttp", false);
+        if (plainHttp) {
+            for (InetAddress a : addresses) {
+                if (!a.isLoopbackAddress()) {
+                    s.error("plainHttp", "true is refused because admin address " + a.getHostAddress() + " is not loopback"
+                            + " (accepted: false, or plain HTTP with loopback addresses only such as 127.0.0.1 or ::1)");
+                    break;
+                }
+            }
+        }
+        return new NatgwConfig.Admin(enabled, addresses, port, plainHttp);
+    }
+
+    private NatgwConfig.Limits limits(Section s) {
+        boolean secureMode = s.bool("secureMode", true);
+        int quota = s.integer("perClientQuota", 64, 1, Section.UNBOUNDED);
+        int max = s.integer("maxMappings", 65536, 1, Section.UNBOUNDED);
+        return new NatgwConfig.Limits(secureMode, quota, max);
+    }
+
+    private List<StaticMapping> staticMappings(Section top, NatgwConfig.Network network) {
+        Map<String, Section> byKey = new HashMap<>();
+        List<StaticMapping> out = new ArrayList<>();
+        for (Section s : top.sections("staticMappings")) {
+            int before = problems.count();
+            Protocol protocol = s.required("protocol", "tcp or udp").isPresent()
+                    ? s.parsed("protocol", Protocol.TCP, Protocol::parse) : Protocol.TCP;
+            int external = s.required("externalPort", "1-65535").isPresent() ? s.port("externalPort", 1) : 1;
+            InetAddress internal = s.required("internalAddress", "the LAN host's IP address, e.g. 192.168.77.10").isPresent()
+                    ? s.parsed("internalAddress", LOOPBACK, Addresses::parseLiteral) : LOOPBACK;
+            int internalPort = s.port("internalPort", external);
+            String description = s.text("description", "");
+            boolean enabled = s.bool("enabled", true);
+            if (problems.count() != before) {
+                continue;
+            }
+            if (!network.isLanClient(internal)) {
+                s.error("internalAddress", internal.getHostAddress() + " is not a LAN client (accepted: an address inside"
+                        + " network.lan.clients: " + network.lanClients() + ")");
+            }
+            String key = protocol.label() + " " + external;
+            Section first = byKey.putIfAbsent(key, s);
+            if (first != null) {
+                s.error("externalPort", key + " is already mapped by " + first.path() + " at line " + first.loc().line()
+                        + " (accepted: one static mapping per protocol and external port)");
+                continue;
+            }
+            out.add(new StaticMapping(protocol, external, internal, internalPort, description, enabled));
+        }
+        return out;
+    }
+
+    private List<TriggerRule> triggers(Section top) {
+        List<TriggerRule> rules = new ArrayList<>();
+        List<Section> from = new ArrayList<>();
+        for (Section s : top.sections("triggers")) {
+            TriggerRule rule = TriggerRules.read(s, problems);
+            if (rule != null) {
+                rules.add(rule);
+                from.add(s);
+            }
+        }
+        for (TriggerRules.Conflict c : TriggerRules.conflicts(rules)) {
+            Section first = from.get(c.first());
+            from.get(c.second()).error(c.message(" (" + first.path() + " at line " + first.loc().line() + ")"));
+        }
+        return rules;
+    }
+
+    private NatgwConfig.Dataplane dataplane(Section s, NatgwConfig.Network network) {
+        boolean enabled = s.bool("enabled", true);
+        Map<String, NatgwConfig.DataplaneMode> modes = new LinkedHashMap<>();
+        modes.put("userspace", NatgwConfig.DataplaneMode.USERSPACE);
+        modes.put("linux-gateway", NatgwConfig.DataplaneMode.LINUX_GATEWAY);
+        NatgwConfig.DataplaneMode mode = s.choice("mode", NatgwConfig.DataplaneMode.USERSPACE, modes);
+        if (mode == NatgwConfig.DataplaneMode.LINUX_GATEWAY
+                && (network.wanInterface().isEmpty() || network.lanInterfaces().isEmpty())) {
+            s.error("mode", "linux-gateway needs network.wan.interface and network.lan.interfaces (accepted: userspace,"
+                    + " or linux-gateway with the interfaces named, e.g. wan interface: eth0, lan interfaces: [eth1])");
+        }
+        Map<String, NatgwConfig.RelayMode> relays = new LinkedHashMap<>();
+        relays.put("copy", NatgwConfig.RelayMode.COPY);
+        relays.put("splice", NatgwConfig.RelayMode.SPLICE);
+        NatgwConfig.RelayMode relay = s.choice("relay", NatgwConfig.RelayMode.COPY, relays);
+        Duration connect = s.seconds("connectTimeout", 5, 1, 3600);
+        Duration udpIdle = s.seconds("udpIdleTimeout", MIN_UDP_IDLE_SECONDS, MIN_UDP_IDLE_SECONDS, Section.UNBOUNDED);
+        int sessions = s.integer("udpSessionsPerMapping", 256, 1, 1_000_000);
+        boolean cut = s.bool("cutOnDelete", false);
+        return new NatgwConfig.Dataplane(enabled, mode, relay, connect, udpIdle, sessions, cut);
+    }
+}
