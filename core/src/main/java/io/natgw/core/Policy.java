@@ -56,12 +56,7 @@ final class Policy {
         if (who.privileged() || who.origin() == Origin.TRIGGER) {
             return true;
         }
-        for (PermissionRule rule : config.permissions()) {
-            if (rule.matches(externalPort, internal.address(), internal.port())) {
-                return rule.action() == PermissionRule.Action.ALLOW;
-            }
-        }
-        return true;
+        return PermissionRule.permits(config.permissions(), externalPort, internal.address(), internal.port());
     }
 
     /** The gateway's own ports are never handed out. */
