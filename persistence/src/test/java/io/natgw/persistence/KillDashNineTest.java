@@ -1,0 +1,181 @@
+package io.natgw.persistence;
+
+import io.natgw.conf.Protocol;
+import io.natgw.core.Change;
+import io.natgw.core.Endpoint;
+import io.natgw.core.Kind;
+import io.natgw.core.LeaseStore;
+import io.natgw.core.Mapping;
+import io.natgw.core.MappingKey;
+import io.natgw.core.Origin;
+import io.natgw.core.Owner;
+import io.natgw.core.RemoteFilter;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import static io.natgw.persistence.Rows.ip;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Issue 2: a child JVM that acknowledges mappings at full speed is {@code kill -9}ed at a random moment,
+ * repeatedly; every mapping it had acknowledged must be present after the restart, none twice.
+ */
+class KillDashNineTest {
+
+    private static final int RUNS = 6;
+    private static final int PER_REQUESTER = 2500;
+    private static final Duration BUDGET = Duration.ofSeconds(90);
+
+    @TempDir
+    Path tmp;
+
+    /** What a client was told: protocol, external port, and whose internal endpoint it carries. */
+    record Ack(Protocol protocol, int externalPort, Endpoint internal) {
+        MappingKey key() {
+            return MappingKey.of(protocol, externalPort);
+        }
+    }
+
+    @Test
+    void everyAcknowledgedMappingSurvivesKillDashNineExactlyOnce() throws Exception {
+        Path dir = tmp.resolve("data");
+        long seed = System.nanoTime();
+        Random random = new Random(seed);
+        long deadline = System.nanoTime() + BUDGET.toNanos();
+        Map<MappingKey, Ack> acknowledged = new HashMap<>();
+        List<Mapping> markers = new ArrayList<>();
+        int killedMidFlight = 0;
+
+        for (int run = 0; run < RUNS && System.nanoTime() < deadline; run++) {
+            int killAfter = 100 + random.nextInt(3000); // acknowledgements seen before the kill
+            Process child = startChild(dir, run);
+            List<String> lines = new CopyOnWriteArrayList<>();
+            Thread reader = readLines(child, lines);
+            try {
+                await().atMost(Duration.ofSeconds(30)).until(() -> !child.isAlive()
+                        || lines.stream().filter(l -> l.startsWith("ACK ")).count() >= killAfter);
+            } finally {
+                child.destroyForcibly(); // SIGKILL: no shutdown hook, no close()
+                child.onExit().get(10, TimeUnit.SECONDS);
+                reader.join(TimeUnit.SECONDS.toMillis(10));
+            }
+            if (!lines.contains("DONE")) {
+                killedMidFlight++;
+            }
+            int acksThisRun = 0;
+            for (String line : lines) {
+                if (line.startsWith("REFUSED")) {
+                    fail("the child was refused (seed " + seed + "): " + line);
+                }
+                Ack ack = parse(line);
+                if (ack != null) {
+                    Ack earlier = acknowledged.put(ack.key(), ack);
+                    assertTrue(earlier == null || earlier.equals(ack), "port acknowledged to two owners: " + earlier + ", " + ack);
+                    acksThisRun++;
+                }
+            }
+            assertTrue(acksThisRun > 0, "run " + run + " acknowledged nothing: " + lines + "; stderr: "
+                    + Files.readString(tmp.resolve("child-" + run + ".err")));
+
+            // restart: recover on a new store, as the gateway would
+            try (JournalLeaseStore store = JournalLeaseStore.open(dir, Clock.systemUTC())) {
+                LeaseStore.Recovered r = store.recover(Instant.now());
+                Map<MappingKey, Mapping> byKey = new HashMap<>();
+                Set<List<Object>> endpoints = new HashSet<>();
+                for (Mapping m : r.mappings()) {
+                    assertEquals(null, byKey.put(m.key(), m), "key twice: " + m);
+                    assertTrue(endpoints.add(List.of(m.owner(), m.protocol(), m.internal())), "mapped twice: " + m);
+                }
+                for (Ack ack : acknowledged.values()) {
+                    Mapping m = byKey.get(ack.key());
+                    assertTrue(m != null, "run " + run + " (seed " + seed + "): acknowledged " + ack + " was lost");
+                    assertEquals(ack.internal(), m.internal(), "acknowledged " + ack);
+                }
+                for (Mapping marker : markers) {
+                    assertEquals(marker, byKey.get(marker.key()), "appended after an earlier recovery");
+                }
+                // Rows the kill caught between durable and acknowledged are legitimate (the client never heard
+                // back and will retry): at most one in-flight request per requester per run.
+                long unacknowledged = r.mappings().size() - acknowledged.size() - markers.size();
+                assertTrue(unacknowledged >= 0 && unacknowledged <= (long) AcknowledgingChild.REQUESTERS * (run + 1),
+                        unacknowledged + " rows nobody asked for");
+                for (Mapping m : r.mappings()) {
+                    assertTrue(acknowledged.containsKey(m.key()) || markers.contains(m)
+                            || (m.owner().origin() == Origin.PCP && m.internal().address().equals(m.owner().address())),
+                            "a row no child asked for: " + m);
+                }
+
+                // still appendable after the crash; every other run also closes (compacts) instead of abandoning
+                Mapping marker = marker(run);
+                store.commit(List.of(Change.added(marker, Change.Cause.REQUEST)));
+                markers.add(marker);
+                if (run % 2 == 0) {
+                    store.abandon();
+                }
+            }
+        }
+        assertTrue(killedMidFlight >= 5, "only " + killedMidFlight + " runs were killed while mapping (seed " + seed + ")");
+    }
+
+    private Process startChild(Path dir, int run) throws IOException {
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        ProcessBuilder pb = new ProcessBuilder(java.toString(), "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-Dnatgw.test.level=WARN", "-Dnatgw.test.log=" + tmp.resolve("child-" + run + ".log"),
+                "-cp", System.getProperty("java.class.path"), AcknowledgingChild.class.getName(),
+                dir.toString(), Integer.toString(1024 + run * PER_REQUESTER), Integer.toString(PER_REQUESTER), "30");
+        pb.redirectError(tmp.resolve("child-" + run + ".err").toFile());
+        return pb.start();
+    }
+
+    private static Thread readLines(Process child, List<String> lines) {
+        Thread t = new Thread(() -> {
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.US_ASCII))) {
+                for (String line; (line = in.readLine()) != null; ) {
+                    lines.add(line);
+                }
+            } catch (IOException e) {
+                lines.add("READ FAILED " + e);
+            }
+        }, "child-stdout");
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    /** An ACK line, or null for other lines and for a last line the kill cut short (no final dot). */
+    private static Ack parse(String line) {
+        String[] w = line.split(" ");
+        if (w.length != 6 || !w[0].equals("ACK") || !w[5].equals(".")) {
+            return null;
+        }
+        return new Ack(Protocol.parse(w[1]), Integer.parseInt(w[2]), new Endpoint(ip(w[3]), Integer.parseInt(w[4])));
+    }
+
+    /** A static row written directly to the store after a recovery, at a port the children never ask for. */
+    private static Mapping marker(int run) {
+        return new Mapping(Protocol.TCP, 65000 + run, RemoteFilter.ANY, new Endpoint(ip("127.0.0.200"), 65000 + run),
+                Owner.of(ip("127.0.0.1"), Origin.ADMIN), "", Kind.STATIC, "marker " + run, Instant.now(), null, true);
+    }
+}
