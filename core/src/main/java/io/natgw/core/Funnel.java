@@ -106,7 +106,7 @@ final class Funnel {
             return mapExactly(r, now, expiry, batch);
         }
         PortAllocator ports = new PortAllocator(r.protocol(), r.externalPort(), r.internal().port(),
-                p -> !policy.isServicePort(p) && policy.permitted(who, p, r.internal()) && isFree(r, p));
+                state.occupied(r.protocol()), p -> !policy.isServicePort(p) && policy.permitted(who, p, r.internal()) && isFree(r, p));
         for (int attempt = 0; attempt < MAX_BIND_ATTEMPTS; attempt++) {
             int port = ports.next();
             if (port == 0) {

@@ -242,7 +242,9 @@ public final class MappingTable implements AutoCloseable {
             stop = batch.stream().anyMatch(p -> p.work() instanceof Stop);
             try {
                 process(batch);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
+                // A bug (or an Error such as OutOfMemoryError) in one batch must not kill the only writer:
+                // its callers hear the failure, the writer goes on, and close() can still drain the queue.
                 LOG.error("mapping table writer failed on a batch of {}", batch.size(), e);
                 for (Pending p : batch) {
                     p.future().completeExceptionally(e);
@@ -400,11 +402,13 @@ public final class MappingTable implements AutoCloseable {
         }
         CompletableFuture<Outcome> stopped = enqueue(new Stop());
         running = false;
-        stopped.join();
         try {
+            stopped.get(30, TimeUnit.SECONDS);
             writer.join(TimeUnit.SECONDS.toMillis(10));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            LOG.error("the mapping table writer did not stop within 30 s; closing the journal anyway");
         }
         ticker.shutdownNow();
         store.close();

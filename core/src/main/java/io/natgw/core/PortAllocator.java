@@ -2,12 +2,15 @@ package io.natgw.core;
 
 import io.natgw.conf.Protocol;
 
+import java.util.BitSet;
 import java.util.function.IntPredicate;
 
 /**
  * Chooses external ports: the requested port, then the internal port (port preservation), then a search
  * upward from there over 1024-65535, wrapping once. A candidate is offered only if the policy permits it and
  * it is free; the table may still reject a candidate the dataplane cannot bind, and asks for the next one.
+ * The search skips ports that hold any row in one step each ({@link BitSet#nextClearBit}), so a crowded
+ * table costs a request no more than the ports it actually tests.
  */
 final class PortAllocator {
 
@@ -18,17 +21,21 @@ final class PortAllocator {
     private final int requested;
     private final int internal;
     private final IntPredicate usable;
+    private final BitSet occupied;
     private int phase;
     private int cursor;
-    private int scanned;
+    private int start;
+    private boolean wrapped;
 
     /**
-     * @param usable whether a port is permitted, not a service port, and free for this request
+     * @param occupied ports that hold a row of this protocol: the search never offers them
+     * @param usable   whether a port is permitted, not a service port, and free for this request
      */
-    PortAllocator(Protocol protocol, int requested, int internal, IntPredicate usable) {
+    PortAllocator(Protocol protocol, int requested, int internal, BitSet occupied, IntPredicate usable) {
         this.protocol = protocol;
         this.requested = requested;
         this.internal = internal;
+        this.occupied = occupied;
         this.usable = usable;
     }
 
@@ -44,16 +51,24 @@ final class PortAllocator {
                 return p;
             }
         }
-        int span = LAST_PORT - FIRST_SEARCHED + 1;
         if (phase == 2) {
             phase = 3;
-            int start = Math.max(requested, internal);
-            cursor = start < FIRST_SEARCHED ? FIRST_SEARCHED : start;
+            int from = Math.max(requested, internal);
+            start = from < FIRST_SEARCHED ? FIRST_SEARCHED : from;
+            cursor = start;
         }
-        while (scanned < span) {
-            int p = cursor;
-            cursor = cursor == LAST_PORT ? FIRST_SEARCHED : cursor + 1;
-            scanned++;
+        while (true) {
+            int end = wrapped ? start - 1 : LAST_PORT;
+            int p = occupied.nextClearBit(cursor);
+            if (p > end) {
+                if (wrapped) {
+                    break;
+                }
+                wrapped = true;
+                cursor = FIRST_SEARCHED;
+                continue;
+            }
+            cursor = p + 1;
             if (p != requested && p != internal && usable.test(p)) {
                 return p;
             }
