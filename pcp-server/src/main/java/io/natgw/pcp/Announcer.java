@@ -1,0 +1,93 @@
+package io.natgw.pcp;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoop;
+import io.netty.channel.socket.DatagramPacket;
+import io.netty.util.concurrent.ScheduledFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * Gratuitous announcements on start and on an external address change: a NAT-PMP external address response
+ * (RFC 6886 §3.2.1) and a PCP unsolicited ANNOUNCE (RFC 6887 §14.1.3) to 224.0.0.1:5350 from every LAN
+ * socket, ten times, 250 ms apart at first and doubling. Scheduled on the event loop; a new round cancels the old.
+ */
+final class Announcer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Announcer.class);
+
+    static final int TIMES = 10;
+    static final Duration FIRST_INTERVAL = Duration.ofMillis(250);
+
+    private final List<Channel> channels;
+    private final InetSocketAddress target;
+    private final Supplier<List<byte[]>> messages;
+    private final EventLoop loop;
+    private ScheduledFuture<?> next; // event loop only
+    private int sent; // event loop only
+    private boolean stopped; // event loop only
+
+    /** @param messages built at each send, so the epoch and address are current */
+    Announcer(List<Channel> channels, InetSocketAddress target, Supplier<List<byte[]>> messages) {
+        this.channels = List.copyOf(channels);
+        this.target = target;
+        this.messages = messages;
+        this.loop = channels.get(0).eventLoop();
+    }
+
+    /** Delay between announcement {@code n} (0-based, n >= 1) and the one before it: 250 ms, 500 ms, 1 s, ... */
+    static Duration intervalBefore(int n) {
+        return FIRST_INTERVAL.multipliedBy(1L << (n - 1));
+    }
+
+    /** Starts a new round of ten, now. Any thread. */
+    void announce() {
+        loop.execute(() -> {
+            if (stopped) {
+                return;
+            }
+            if (next != null) {
+                next.cancel(false);
+            }
+            sent = 0;
+            sendAndReschedule();
+        });
+    }
+
+    void stop() {
+        loop.execute(() -> {
+            stopped = true;
+            if (next != null) {
+                next.cancel(false);
+            }
+        });
+    }
+
+    private void sendAndReschedule() {
+        if (stopped) {
+            return;
+        }
+        List<byte[]> payloads = messages.get();
+        for (Channel ch : channels) {
+            for (byte[] p : payloads) {
+                ch.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(p), target)).addListener(f -> {
+                    if (!f.isSuccess()) {
+                        // On loopback or without a multicast route this fails; it must never stop the server.
+                        LOG.debug("announcement from {} to {} not sent: {}", ch.localAddress(), target, f.cause().toString());
+                    }
+                });
+            }
+        }
+        sent++;
+        if (sent < TIMES) {
+            next = loop.schedule(this::sendAndReschedule, intervalBefore(sent).toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+}

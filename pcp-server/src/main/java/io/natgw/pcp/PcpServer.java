@@ -1,0 +1,225 @@
+package io.natgw.pcp;
+
+import io.natgw.conf.NatgwConfig;
+import io.natgw.core.MappingTable;
+import io.natgw.core.TableListener;
+import io.natgw.core.Change;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollDatagramChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.DatagramPacket;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The NAT-PMP and PCP server: one UDP socket per configured LAN address on {@code pcp.port}, so every reply
+ * leaves from the address the client sent to. Version 0 is NAT-PMP, 2 is PCP, anything else is answered with
+ * PCP UNSUPP_VERSION. Datagrams from outside {@code network.lanClients} are dropped, as are those over a
+ * client's rate. Policy is the table's; this server only translates.
+ */
+public final class PcpServer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PcpServer.class);
+
+    /** RFC 6886 §3.2.1, RFC 6887 §14.1.3: announcements go to all-hosts on the client port. */
+    public static final InetSocketAddress ANNOUNCE_TARGET = new InetSocketAddress(ipv4(224, 0, 0, 1), 5350);
+
+    static final int RECEIVE_BUFFER = 1 << 20;
+
+    private final NatgwConfig config;
+    private final MappingTable table;
+    private final InetSocketAddress announceTarget;
+    private final StatsCounter stats = new StatsCounter();
+    private final NatPmpHandler natPmp;
+    private final PcpHandler pcp;
+    private final RateLimiter limiter;
+    private final List<Channel> channels = new ArrayList<>();
+    private EventLoopGroup group;
+    private Announcer announcer;
+    private volatile boolean running;
+
+    public PcpServer(NatgwConfig config, MappingTable table) {
+        this(config, table, ANNOUNCE_TARGET);
+    }
+
+    /** For tests: announcements to another address than 224.0.0.1:5350. */
+    PcpServer(NatgwConfig config, MappingTable table, InetSocketAddress announceTarget) {
+        this.config = config;
+        this.table = table;
+        this.announceTarget = announceTarget;
+        this.natPmp = new NatPmpHandler(table, stats);
+        this.pcp = new PcpHandler(table, stats);
+        this.limiter = new RateLimiter(config.pcp().rateLimitPerSecond(), table.clock());
+    }
+
+    /** Binds every LAN address; returns once all are bound, or throws (leaving nothing open). */
+    public synchronized void start() throws IOException {
+        if (group != null) {
+            throw new IllegalStateException("the NAT-PMP/PCP server was started already");
+        }
+        boolean epoll = Epoll.isAvailable();
+        group = new MultiThreadIoEventLoopGroup(1, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        Bootstrap b = new Bootstrap().group(group)
+                .channel(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
+                .option(ChannelOption.SO_RCVBUF, RECEIVE_BUFFER) // bursts of client retries must not be lost
+                .handler(new Inbound());
+        try {
+            for (InetAddress lan : config.network().lanAddresses()) {
+                Bootstrap perAddress = b.clone();
+                if (!lan.isLoopbackAddress() && !lan.isAnyLocalAddress() && lan instanceof Inet4Address) {
+                    perAddress.option(ChannelOption.IP_MULTICAST_ADDR, lan); // announce through this LAN interface
+                }
+                ChannelFuture f = perAddress.bind(lan, config.pcp().port()).awaitUninterruptibly();
+                if (!f.isSuccess()) {
+                    throw new IOException("cannot listen for NAT-PMP/PCP on " + lan.getHostAddress() + ":"
+                            + config.pcp().port() + ": " + f.cause().getMessage(), f.cause());
+                }
+                channels.add(f.channel());
+            }
+        } catch (IOException | RuntimeException e) {
+            shutdown();
+            throw e;
+        }
+        running = true;
+        LOG.info("nat-pmp/pcp listening on {} ({})", localAddresses(), epoll ? "epoll" : "nio");
+        if (config.pcp().announce() && !channels.isEmpty()) {
+            announcer = new Announcer(channels, announceTarget, this::announcements);
+            table.addListener(new TableListener() {
+                @Override
+                public void committed(List<Change> changes) {
+                }
+
+                @Override
+                public void externalAddressChanged(InetAddress previous, InetAddress current) {
+                    if (running) {
+                        LOG.info("announcing external address {} to {}", current.getHostAddress(), announceTarget);
+                        announcer.announce();
+                    }
+                }
+            });
+            announcer.announce();
+        }
+    }
+
+    /** The bound sockets, one per LAN address (with the real port when {@code pcp.port} is 0). */
+    public synchronized List<InetSocketAddress> localAddresses() {
+        return channels.stream().map(c -> (InetSocketAddress) c.localAddress()).toList();
+    }
+
+    public PcpStats stats() {
+        return stats.snapshot();
+    }
+
+    /** NAT-PMP external address response and PCP ANNOUNCE response, with the current epoch and address. */
+    private List<byte[]> announcements() {
+        List<byte[]> out = new ArrayList<>(2);
+        InetAddress external = table.externalAddress();
+        if (external instanceof Inet4Address v4) {
+            out.add(NatPmpCodec.encodeResponse(new NatPmpResponse.ExternalAddress(NatPmpResultCode.SUCCESS,
+                    table.epochSeconds(), v4)));
+        }
+        out.add(PcpCodec.encodeResponse(new PcpResponse(PcpOpcode.ANNOUNCE.wire(), PcpResultCode.SUCCESS, 0,
+                table.epochSeconds(), new PcpOpcodeData.Announce(), List.of())));
+        return out;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (group == null) {
+            return;
+        }
+        running = false;
+        if (announcer != null) {
+            announcer.stop();
+        }
+        shutdown();
+        LOG.info("nat-pmp/pcp stopped");
+    }
+
+    private void shutdown() {
+        for (Channel c : channels) {
+            c.close().awaitUninterruptibly();
+        }
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+        group = null;
+    }
+
+    /** Version byte first (RFC 6887 §9): 0 NAT-PMP, 2 PCP, else PCP UNSUPP_VERSION. */
+    private CompletableFuture<byte[]> dispatch(InetAddress client, ByteBuffer datagram) {
+        int version = datagram.remaining() > 0 ? datagram.get(0) & 0xff : -1;
+        if (version == NatPmpCodec.VERSION) {
+            return natPmp.handle(client, datagram);
+        }
+        return pcp.handle(client, datagram); // PCP's decoder answers any other version with UNSUPP_VERSION
+    }
+
+    /** One job: LAN and rate checks, copy the bytes out, dispatch, write the reply back through this socket. Stateless. */
+    @ChannelHandler.Sharable
+    private final class Inbound extends SimpleChannelInboundHandler<DatagramPacket> {
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {
+            InetSocketAddress sender = packet.sender();
+            InetAddress client = sender.getAddress();
+            if (!config.network().isLanClient(client)) {
+                stats.notFromLan();
+                LOG.debug("dropped datagram from {}: not a LAN client", sender);
+                return;
+            }
+            if (!limiter.tryAcquire(client)) {
+                stats.rateLimited();
+                return;
+            }
+            ByteBuf content = packet.content();
+            byte[] bytes = new byte[Math.min(content.readableBytes(), 2 * PcpCodec.MAX_LENGTH)];
+            content.getBytes(content.readerIndex(), bytes);
+            CompletableFuture<byte[]> reply;
+            try {
+                reply = dispatch(client, ByteBuffer.wrap(bytes));
+            } catch (RuntimeException e) {
+                LOG.warn("datagram from {} could not be handled: {}", sender, e.toString());
+                return;
+            }
+            reply.whenComplete((out, failure) -> {
+                if (failure != null) {
+                    LOG.warn("datagram from {} could not be handled: {}", sender, failure.toString());
+                } else if (out != null && ctx.channel().isActive()) {
+                    ctx.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(out), sender));
+                }
+            });
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            // e.g. ICMP port unreachable surfacing as a socket error: a client's problem, not the server's
+            LOG.debug("nat-pmp/pcp socket {}: {}", ctx.channel().localAddress(), cause.toString());
+        }
+    }
+
+    private static InetAddress ipv4(int a, int b, int c, int d) {
+        return NatPmpCodec.ipv4(new byte[] {(byte) a, (byte) b, (byte) c, (byte) d});
+    }
+}
