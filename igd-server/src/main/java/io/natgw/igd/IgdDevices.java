@@ -1,0 +1,69 @@
+package io.natgw.igd;
+
+import io.natgw.core.MappingTable;
+import io.natgw.core.TrafficStats;
+import org.jupnp.model.ValidationException;
+import org.jupnp.model.meta.DeviceDetails;
+import org.jupnp.model.meta.DeviceIdentity;
+import org.jupnp.model.meta.LocalDevice;
+import org.jupnp.model.meta.LocalService;
+import org.jupnp.model.meta.ManufacturerDetails;
+import org.jupnp.model.meta.ModelDetails;
+import org.jupnp.model.types.UDADeviceType;
+import org.jupnp.model.types.UDN;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * The two device trees that serve one table: InternetGatewayDevice:1 → WANDevice:1 → WANConnectionDevice:1
+ * → WANIPConnection:1, and the same at version 2 with WANIPConnection:2. Each root has Layer3Forwarding:1 and
+ * each WANDevice WANCommonInterfaceConfig:1. Two jupnp root devices with their own UDNs and descriptions are
+ * the simplest faithful way to serve both views: every client reads an ordinary single-version IGD.
+ */
+@SuppressWarnings({"rawtypes", "unchecked"}) // jupnp's model and transport APIs are raw-typed
+final class IgdDevices {
+
+    /** One IGD tree: its root and the WANIPConnection service events are sent from. */
+    record Tree(int version, LocalDevice root, LocalService<?> wanIpConnection, List<LocalService<?>> services) {
+    }
+
+    private IgdDevices() {
+    }
+
+    static Tree build(int version, String friendlyName, MappingTable table, TrafficStats traffic) throws ValidationException {
+        UDN rootUdn = udn(friendlyName, version, "InternetGatewayDevice");
+        UDN wanUdn = udn(friendlyName, version, "WANDevice");
+        UDN connUdn = udn(friendlyName, version, "WANConnectionDevice");
+
+        LocalService<Object> wanIp = new WanIpConnection(table, version).spec().build();
+        LocalService<Object> common = OtherServices.commonInterfaceConfig(traffic).build();
+        LocalService<Object> l3f = OtherServices.layer3Forwarding(
+                () -> connUdn + ":WANConnectionDevice:" + version + ",urn:upnp-org:serviceId:WANIPConn1").build();
+
+        LocalDevice conn = new LocalDevice(new DeviceIdentity(connUdn, 1800),
+                new UDADeviceType("WANConnectionDevice", version), details("WANConnectionDevice", friendlyName),
+                new LocalService[] {wanIp});
+        LocalDevice wan = new LocalDevice(new DeviceIdentity(wanUdn, 1800),
+                new UDADeviceType("WANDevice", version), details("WANDevice", friendlyName),
+                new LocalService[] {common}, new LocalDevice[] {conn});
+        LocalDevice root = new LocalDevice(new DeviceIdentity(rootUdn, 1800),
+                new UDADeviceType("InternetGatewayDevice", version), details("InternetGatewayDevice", friendlyName),
+                new LocalService[] {l3f}, new LocalDevice[] {wan});
+        List<LocalService<?>> all = new ArrayList<>(List.of(l3f, common, wanIp));
+        return new Tree(version, root, wanIp, all);
+    }
+
+    private static DeviceDetails details(String model, String friendlyName) {
+        return new DeviceDetails(friendlyName, new ManufacturerDetails("natgw", "https://natgw.io/"),
+                new ModelDetails("natgw " + model, "natgw port-mapping gateway", "1"));
+    }
+
+    /** Stable across restarts, so clients that cached a UDN find the same device. */
+    private static UDN udn(String friendlyName, int version, String role) {
+        return new UDN(UUID.nameUUIDFromBytes(("natgw/" + friendlyName + "/" + role + ":" + version)
+                .getBytes(StandardCharsets.UTF_8)));
+    }
+}

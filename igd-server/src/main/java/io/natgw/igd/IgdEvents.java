@@ -1,0 +1,67 @@
+package io.natgw.igd;
+
+import io.natgw.core.Change;
+import io.natgw.core.TableListener;
+import org.jupnp.model.meta.LocalService;
+
+import java.net.InetAddress;
+import java.util.List;
+import java.util.concurrent.Executor;
+
+/**
+ * GENA from table changes: when the number of entries changes, or the external address, the WANIPConnection
+ * services of both trees send their evented variables to subscribers. Runs on the table's writer thread, so
+ * it only hands the work to an executor and returns.
+ */
+final class IgdEvents implements TableListener {
+
+    private final List<LocalService<?>> wanIpServices;
+    private final Executor executor;
+    private volatile boolean open = true;
+
+    IgdEvents(List<LocalService<?>> wanIpServices, Executor executor) {
+        this.wanIpServices = List.copyOf(wanIpServices);
+        this.executor = executor;
+    }
+
+    @Override
+    public void committed(List<Change> changes) {
+        boolean countChanged = false;
+        for (Change c : changes) {
+            if (c.type() != Change.Type.UPDATED) {
+                countChanged = true;
+                break;
+            }
+        }
+        if (countChanged) {
+            fire("PortMappingNumberOfEntries", "SystemUpdateID");
+        }
+    }
+
+    @Override
+    public void externalAddressChanged(InetAddress previous, InetAddress current) {
+        fire("ExternalIPAddress", "SystemUpdateID");
+    }
+
+    void close() {
+        open = false;
+    }
+
+    private void fire(String... variables) {
+        if (!open) {
+            return;
+        }
+        executor.execute(() -> {
+            for (LocalService<?> s : wanIpServices) {
+                StringBuilder names = new StringBuilder();
+                for (String v : variables) {
+                    if (s.getStateVariable(v) != null) {
+                        names.append(names.length() == 0 ? "" : ",").append(v);
+                    }
+                }
+                // jupnp's manager reads the named variables and sends them to every subscriber of the service.
+                s.getManager().getPropertyChangeSupport().firePropertyChange(names.toString(), null, "changed");
+            }
+        });
+    }
+}

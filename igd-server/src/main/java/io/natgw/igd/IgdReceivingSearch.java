@@ -1,0 +1,58 @@
+package io.natgw.igd;
+
+import org.jupnp.UpnpService;
+import org.jupnp.model.Location;
+import org.jupnp.model.NetworkAddress;
+import org.jupnp.model.message.IncomingDatagramMessage;
+import org.jupnp.model.message.UpnpRequest;
+import org.jupnp.model.message.discovery.OutgoingSearchResponse;
+import org.jupnp.model.message.header.STAllHeader;
+import org.jupnp.model.message.header.UpnpHeader;
+import org.jupnp.transport.RouterException;
+import org.jupnp.protocol.async.ReceivingSearch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Answers an M-SEARCH at once (some clients wait only 250 ms, so no random MX delay), multicast or unicast.
+ * {@code ssdp:all}, {@code upnp:rootdevice} and {@code uuid:} targets are answered by jupnp for both roots;
+ * a device or service type is answered from the tree of its version ({@link SsdpTargets}) with the ST echoed
+ * exactly as searched.
+ */
+@SuppressWarnings({"rawtypes", "unchecked"}) // jupnp's model and transport APIs are raw-typed
+final class IgdReceivingSearch extends ReceivingSearch {
+
+    private static final Logger LOG = LoggerFactory.getLogger(IgdReceivingSearch.class);
+
+    private final SsdpTargets targets;
+
+    IgdReceivingSearch(UpnpService upnpService, IncomingDatagramMessage<UpnpRequest> message, SsdpTargets targets) {
+        super(upnpService, message);
+        this.targets = targets;
+    }
+
+    @Override
+    protected boolean waitBeforeExecution() {
+        return true;
+    }
+
+    @Override
+    protected void sendResponses(UpnpHeader searchTarget, NetworkAddress server) throws RouterException {
+        String st = getInputMessage().getHeaders().getFirstHeader(UpnpHeader.Type.ST.getHttpName());
+        LOG.debug("M-SEARCH {} from {}", st, getInputMessage().getSourceAddress().getHostAddress());
+        if (st == null || searchTarget instanceof STAllHeader || !st.trim().toLowerCase(java.util.Locale.ROOT).startsWith("urn:")) {
+            super.sendResponses(searchTarget, server);
+            return;
+        }
+        String echoed = st.trim();
+        for (SsdpTargets.Match m : targets.match(echoed)) {
+            Location location = new Location(server,
+                    getUpnpService().getConfiguration().getNamespace().getDescriptorPathString(m.root()));
+            OutgoingSearchResponse response = new OutgoingSearchResponse(getInputMessage(), location, m.root());
+            response.getHeaders().add(UpnpHeader.Type.ST.getHttpName(), echoed);
+            response.getHeaders().add(UpnpHeader.Type.USN.getHttpName(),
+                    m.device().getIdentity().getUdn().toString() + "::" + echoed);
+            getUpnpService().getRouter().send(response);
+        }
+    }
+}

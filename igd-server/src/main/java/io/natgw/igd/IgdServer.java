@@ -1,0 +1,185 @@
+package io.natgw.igd;
+
+import io.natgw.conf.NatgwConfig;
+import io.natgw.core.MappingTable;
+import io.natgw.core.TrafficStats;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import org.jupnp.model.Namespace;
+import org.jupnp.model.NetworkAddress;
+import org.jupnp.model.ValidationException;
+import org.jupnp.model.meta.LocalDevice;
+import org.jupnp.transport.RouterException;
+import org.jupnp.util.SpecificationViolationReporter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The UPnP InternetGatewayDevice: IGD:1 and IGD:2 device trees serving one {@link MappingTable}, hosted by
+ * jupnp as a device only, over Netty HTTP on the configured LAN addresses, found by SSDP on port 1900.
+ * Construct it before the table is started (it listens to the table's changes for GENA events).
+ */
+public final class IgdServer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(IgdServer.class);
+    static final int SSDP_PORT = 1900;
+
+    private final NatgwConfig config;
+    private final int ssdpPort;
+    private final IgdDevices.Tree v1;
+    private final IgdDevices.Tree v2;
+    private final SsdpTargets targets;
+    private final RequestGuard guard;
+    private final IgdEvents events;
+    private final ExecutorService eventExecutor;
+    private final Namespace namespace = new Namespace();
+    private Duration requestTimeout = Duration.ofSeconds(10);
+    private EventLoopGroup group;
+    private ThreadPoolExecutor workers;
+    private IgdUpnpService upnp;
+
+    public IgdServer(NatgwConfig config, MappingTable table, TrafficStats traffic) {
+        this(config, table, traffic, config.upnp().ssdp() ? SSDP_PORT : 0);
+    }
+
+    /** @param ssdpPort where SSDP listens (tests use another port than 1900); 0 = no SSDP */
+    IgdServer(NatgwConfig config, MappingTable table, TrafficStats traffic, int ssdpPort) {
+        this.config = config;
+        this.ssdpPort = ssdpPort;
+        try {
+            v1 = IgdDevices.build(1, config.upnp().friendlyName(), table, traffic);
+            v2 = IgdDevices.build(2, config.upnp().friendlyName(), table, traffic);
+        } catch (ValidationException e) {
+            throw new IllegalStateException("the IGD device model is invalid: " + e.getErrors(), e);
+        }
+        targets = new SsdpTargets(v1.root(), v2.root());
+        guard = new RequestGuard(config.network(), Map.of(descriptionPath(v2.root()), descriptionPath(v1.root())));
+        eventExecutor = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(1024),
+                new DefaultThreadFactory("natgw-igd-events", true), new ThreadPoolExecutor.DiscardOldestPolicy());
+        events = new IgdEvents(List.of(v1.wanIpConnection(), v2.wanIpConnection()), eventExecutor);
+        table.addListener(events);
+    }
+
+    /** Opens HTTP on every LAN address and SSDP, and announces both devices. Throws when anything cannot listen. */
+    public synchronized void start() {
+        if (upnp != null) {
+            throw new IllegalStateException("already started");
+        }
+        group = new MultiThreadIoEventLoopGroup(2, new DefaultThreadFactory("natgw-igd-http", true), NioIoHandler.newFactory());
+        AtomicInteger n = new AtomicInteger();
+        workers = new ThreadPoolExecutor(4, 32, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(256), r -> {
+            Thread t = new Thread(r, "natgw-igd-worker-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        }, new ThreadPoolExecutor.AbortPolicy());
+        List<InetAddress> lan = lanAddresses();
+        NettyStreamServer.Config http = new NettyStreamServer.Config(config.upnp().httpPort(), 64 * 1024, 64,
+                (int) requestTimeout.toMillis());
+        IgdServiceConfiguration configuration = new IgdServiceConfiguration(new IgdServiceConfiguration.Parts(
+                lan, config.upnp().httpPort(), ssdpPort, group, workers, guard, http));
+        upnp = new IgdUpnpService(configuration, config.network(), targets);
+        // jupnp reports each malformed packet it meets at WARN; clients' bad packets are refused at DEBUG here.
+        SpecificationViolationReporter.disableReporting();
+        try {
+            upnp.startup();
+            if (!upnp.getRouter().isEnabled()) {
+                throw new IllegalStateException("UPnP could not open its sockets on " + lan + " (see the log above)");
+            }
+            List<NetworkAddress> servers = upnp.getRouter().getActiveStreamServers(null);
+            if (servers.size() < lan.size()) {
+                throw new IllegalStateException("UPnP HTTP listens on " + servers.size() + " of the LAN addresses " + lan
+                        + " (port " + config.upnp().httpPort() + " in use?)");
+            }
+            upnp.getRegistry().addDevice(v1.root());
+            upnp.getRegistry().addDevice(v2.root());
+        } catch (RuntimeException | RouterException e) {
+            close();
+            throw e instanceof IllegalStateException ise ? ise : new IllegalStateException("UPnP IGD failed to start: " + e, e);
+        }
+        for (InetAddress a : lan) {
+            LOG.info("UPnP IGD:1 at {} and IGD:2 at {}{}", descriptionUrl(1, a), descriptionUrl(2, a),
+                    ssdpPort > 0 ? ", SSDP on port " + ssdpPort : ", SSDP off");
+        }
+    }
+
+    /** How long a connection may take to send a complete request (tests shorten it). Call before {@link #start()}. */
+    synchronized IgdServer requestTimeout(Duration timeout) {
+        this.requestTimeout = timeout;
+        return this;
+    }
+
+    /** The description of the IGD:{@code version} tree as served on a LAN address. */
+    public URI descriptionUrl(int version, InetAddress lan) {
+        LocalDevice root = version == 1 ? v1.root() : v2.root();
+        return URI.create("http://" + lan.getHostAddress() + ":" + port(lan) + descriptionPath(root));
+    }
+
+    /** The HTTP port UPnP listens on at this LAN address (the bound one when configured as 0). */
+    int port(InetAddress lan) {
+        try {
+            for (NetworkAddress a : upnp.getRouter().getActiveStreamServers(lan)) {
+                if (a.getAddress().equals(lan)) {
+                    return a.getPort();
+                }
+            }
+        } catch (RouterException e) {
+            throw new IllegalStateException("UPnP router unavailable", e);
+        }
+        throw new IllegalArgumentException(lan.getHostAddress() + " is not a LAN address UPnP serves");
+    }
+
+    private String descriptionPath(LocalDevice root) {
+        return namespace.getDescriptorPathString(root);
+    }
+
+    private List<InetAddress> lanAddresses() {
+        List<InetAddress> out = new ArrayList<>();
+        for (InetAddress a : config.network().lanAddresses()) {
+            if (a instanceof Inet4Address) {
+                out.add(a);
+            }
+        }
+        if (out.isEmpty()) {
+            throw new IllegalStateException("UPnP needs an IPv4 LAN address; configured: " + config.network().lanAddresses());
+        }
+        return out;
+    }
+
+    @Override
+    public synchronized void close() {
+        events.close();
+        if (upnp != null) {
+            try {
+                upnp.shutdown();
+            } catch (RuntimeException e) {
+                LOG.warn("UPnP shutdown: {}", e.toString());
+            }
+            upnp = null;
+            LOG.info("UPnP IGD stopped");
+        }
+        if (workers != null) {
+            workers.shutdownNow();
+            workers = null;
+        }
+        if (group != null) {
+            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+            group = null;
+        }
+        eventExecutor.shutdownNow();
+    }
+}

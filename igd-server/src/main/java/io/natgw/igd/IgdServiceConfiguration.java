@@ -1,0 +1,101 @@
+package io.natgw.igd;
+
+import io.netty.channel.EventLoopGroup;
+import org.jupnp.DefaultUpnpServiceConfiguration;
+import org.jupnp.model.types.ServiceType;
+import org.jupnp.transport.Router;
+import org.jupnp.transport.impl.DatagramIOConfigurationImpl;
+import org.jupnp.transport.impl.DatagramIOImpl;
+import org.jupnp.transport.spi.DatagramIO;
+import org.jupnp.transport.spi.DatagramProcessor;
+import org.jupnp.transport.spi.InitializationException;
+import org.jupnp.transport.spi.MulticastReceiver;
+import org.jupnp.transport.spi.NetworkAddressFactory;
+import org.jupnp.transport.spi.SOAPActionProcessor;
+import org.jupnp.transport.spi.StreamClient;
+import org.jupnp.transport.spi.StreamServer;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+
+/**
+ * jupnp wired for natgw: Netty HTTP server and client instead of Jetty, only the configured LAN addresses,
+ * the hardened SOAP parser, SSDP sockets that send out of the LAN interface they belong to.
+ */
+@SuppressWarnings({"rawtypes", "unchecked"}) // jupnp's model and transport APIs are raw-typed
+final class IgdServiceConfiguration extends DefaultUpnpServiceConfiguration {
+
+    /** Where the pieces come from; set before jupnp asks for them (jupnp's constructor calls overridable methods). */
+    record Parts(List<InetAddress> lanAddresses, int httpPort, int ssdpPort, EventLoopGroup group, ExecutorService workers,
+                 RequestGuard guard, NettyStreamServer.Config http) {
+    }
+
+    private final Parts parts;
+
+    IgdServiceConfiguration(Parts parts) {
+        super(parts.httpPort(), 0, false);
+        this.parts = parts;
+    }
+
+    @Override
+    protected NetworkAddressFactory createNetworkAddressFactory(int streamListenPort, int multicastResponsePort) {
+        return new LanNetworkAddressFactory(parts.lanAddresses(), parts.httpPort(), parts.ssdpPort());
+    }
+
+    @Override
+    @SuppressWarnings("rawtypes")
+    public StreamServer createStreamServer(NetworkAddressFactory networkAddressFactory) {
+        return new NettyStreamServer(parts.http(), parts.group(), parts.workers(), parts.guard());
+    }
+
+    @Override
+    @SuppressWarnings("rawtypes")
+    public StreamClient createStreamClient() {
+        return new NettyStreamClient(new NettyStreamClient.Config(getSyncProtocolExecutorService(), 5), parts.group());
+    }
+
+    @Override
+    public MulticastReceiver createMulticastReceiver(NetworkAddressFactory networkAddressFactory) {
+        return parts.ssdpPort() > 0 ? super.createMulticastReceiver(networkAddressFactory) : null;
+    }
+
+    @Override
+    public DatagramIO createDatagramIO(NetworkAddressFactory networkAddressFactory) {
+        return parts.ssdpPort() > 0 ? new InterfaceDatagramIO() : null;
+    }
+
+    @Override
+    protected SOAPActionProcessor createSOAPActionProcessor() {
+        return new SafeSoapProcessor();
+    }
+
+    /** Discovery of other devices is off: this is a device, never a control point. */
+    @Override
+    public ServiceType[] getExclusiveServiceTypes() {
+        return null;
+    }
+
+    /** jupnp's datagram socket, but multicast (NOTIFY) leaves through the interface of its LAN address. */
+    private static final class InterfaceDatagramIO extends DatagramIOImpl {
+        InterfaceDatagramIO() {
+            super(new DatagramIOConfigurationImpl());
+        }
+
+        @Override
+        public synchronized void init(InetAddress bindAddress, int bindPort, Router router, DatagramProcessor processor)
+                throws InitializationException {
+            super.init(bindAddress, bindPort, router, processor);
+            try {
+                NetworkInterface nif = NetworkInterface.getByInetAddress(bindAddress);
+                if (nif != null) {
+                    socket.setNetworkInterface(nif);
+                }
+            } catch (IOException e) {
+                throw new InitializationException("cannot send SSDP from " + bindAddress.getHostAddress(), e);
+            }
+        }
+    }
+}

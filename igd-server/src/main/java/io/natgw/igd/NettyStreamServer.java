@@ -1,0 +1,105 @@
+package io.natgw.igd;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import org.jupnp.transport.Router;
+import org.jupnp.transport.spi.InitializationException;
+import org.jupnp.transport.spi.StreamServer;
+import org.jupnp.transport.spi.StreamServerConfiguration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.concurrent.ExecutorService;
+
+/**
+ * jupnp's HTTP server (descriptions, SOAP, GENA) on Netty instead of Jetty: one listening channel per LAN
+ * address. Requests are bounded in size, header count and time; each complete request is checked by
+ * {@link RequestGuard} and then handed to jupnp's protocols on a bounded worker pool.
+ */
+final class NettyStreamServer implements StreamServer<NettyStreamServer.Config> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(NettyStreamServer.class);
+
+    /** @param maxRequestBytes request line + headers + body; larger requests get 413 (body) or 431/400 (head) */
+    record Config(int listenPort, int maxRequestBytes, int maxHeaders, int requestTimeoutMillis)
+            implements StreamServerConfiguration {
+        @Override
+        public int getListenPort() {
+            return listenPort;
+        }
+    }
+
+    private final Config config;
+    private final EventLoopGroup group;
+    private final ExecutorService workers;
+    private final RequestGuard guard;
+    private volatile Channel channel;
+
+    NettyStreamServer(Config config, EventLoopGroup group, ExecutorService workers, RequestGuard guard) {
+        this.config = config;
+        this.group = group;
+        this.workers = workers;
+        this.guard = guard;
+    }
+
+    @Override
+    public void init(InetAddress bindAddress, Router router) throws InitializationException {
+        ServerBootstrap b = new ServerBootstrap()
+                .group(group)
+                .channel(NioServerSocketChannel.class)
+                .option(ChannelOption.SO_BACKLOG, 128)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline()
+                                .addLast("http", new HttpServerCodec(4096, Math.min(8192, config.maxRequestBytes()), 8192))
+                                .addLast("limits", new HttpLimits(config.maxHeaders()))
+                                .addLast("aggregate", new HttpObjectAggregator(config.maxRequestBytes()))
+                                .addLast("upnp", new UpnpHttpHandler(router.getProtocolFactory(), workers, guard,
+                                        config.requestTimeoutMillis()));
+                    }
+                });
+        try {
+            channel = b.bind(new InetSocketAddress(bindAddress, config.listenPort())).syncUninterruptibly().channel();
+        } catch (Exception e) {
+            throw new InitializationException("cannot listen on " + bindAddress.getHostAddress() + ":"
+                    + config.listenPort() + ": " + e.getMessage(), e);
+        }
+        LOG.debug("UPnP HTTP listening on {}", channel.localAddress());
+    }
+
+    @Override
+    public int getPort() {
+        Channel c = channel;
+        return c == null ? config.listenPort() : ((InetSocketAddress) c.localAddress()).getPort();
+    }
+
+    @Override
+    public void stop() {
+        Channel c = channel;
+        if (c != null) {
+            c.close().awaitUninterruptibly();
+        }
+    }
+
+    /** Netty runs the server; jupnp's executor has nothing to do here. */
+    @Override
+    public void run() {
+    }
+
+    @Override
+    public Config getConfiguration() {
+        return config;
+    }
+}

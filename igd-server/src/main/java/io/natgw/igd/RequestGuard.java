@@ -1,0 +1,155 @@
+package io.natgw.igd;
+
+import io.natgw.conf.NatgwConfig;
+
+import java.net.InetAddress;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The checks every HTTP request passes before jupnp sees it: the caller is a LAN client; the Host header is
+ * a numeric IP literal (DNS-rebinding defence); a GENA SUBSCRIBE's callback URLs point back at the subscriber
+ * itself (CallStranger, CVE-2020-12695); and Windows/Xbox, which fail on IGD:2, are given the IGD:1 description.
+ * Pure functions of the request's parts.
+ */
+final class RequestGuard {
+
+    private final NatgwConfig.Network network;
+    private final Map<String, String> v1DescriptionFor;
+
+    /**
+     * @param v1DescriptionFor description paths to serve as the IGD:1 description to Windows/Xbox clients
+     *                         (the IGD:2 root description path → the IGD:1 one)
+     */
+    RequestGuard(NatgwConfig.Network network, Map<String, String> v1DescriptionFor) {
+        this.network = network;
+        this.v1DescriptionFor = Map.copyOf(v1DescriptionFor);
+    }
+
+    boolean isLanClient(InetAddress remote) {
+        return network.isLanClient(remote);
+    }
+
+    /** {@code 192.168.77.1}, {@code 192.168.77.1:5000}, {@code [::1]:5000}; never a name. Absent: refused too. */
+    static boolean hostIsLiteral(String host) {
+        if (host == null || host.isEmpty() || host.length() > 64) {
+            return false;
+        }
+        String h = host;
+        if (h.startsWith("[")) {
+            int end = h.indexOf(']');
+            if (end < 0) {
+                return false;
+            }
+            String rest = h.substring(end + 1);
+            if (!rest.isEmpty() && !isPort(rest)) {
+                return false;
+            }
+            return literal(h.substring(1, end)).isPresent() && h.substring(1, end).contains(":");
+        }
+        int colon = h.indexOf(':');
+        if (colon >= 0) {
+            if (!isPort(h.substring(colon))) {
+                return false;
+            }
+            h = h.substring(0, colon);
+        }
+        return h.matches("\\d{1,3}(\\.\\d{1,3}){3}") && literal(h).isPresent();
+    }
+
+    private static boolean isPort(String colonPort) {
+        return colonPort.matches(":\\d{1,5}") && Integer.parseInt(colonPort.substring(1)) <= 65535;
+    }
+
+    /** Parses an IP literal without ever resolving a name. */
+    static Optional<InetAddress> literal(String text) {
+        try {
+            return Optional.of(io.natgw.conf.Addresses.parseLiteral(text));
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * GENA CALLBACK: {@code <http://a.b.c.d:port/path>} one or more times. Accepted only when every URL is
+     * http with a numeric host equal to the subscriber's address (UDA 2.0 §4.1.2; CVE-2020-12695).
+     */
+    static boolean callbackAllowed(String callbackHeader, InetAddress subscriber) {
+        if (callbackHeader == null || callbackHeader.length() > 1024) {
+            return false;
+        }
+        List<String> urls = new ArrayList<>();
+        String rest = callbackHeader.trim();
+        while (!rest.isEmpty()) {
+            if (!rest.startsWith("<")) {
+                return false;
+            }
+            int end = rest.indexOf('>');
+            if (end < 0) {
+                return false;
+            }
+            urls.add(rest.substring(1, end));
+            rest = rest.substring(end + 1).trim();
+        }
+        if (urls.isEmpty() || urls.size() > 4) {
+            return false;
+        }
+        for (String u : urls) {
+            URI uri;
+            try {
+                uri = new URI(u);
+            } catch (Exception e) {
+                return false;
+            }
+            if (!"http".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null) {
+                return false;
+            }
+            String host = uri.getHost();
+            if (host.startsWith("[") && host.endsWith("]")) {
+                host = host.substring(1, host.length() - 1);
+            } else if (!host.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
+                return false;
+            }
+            Optional<InetAddress> a = literal(host);
+            if (a.isEmpty() || !a.get().equals(subscriber)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static final java.util.regex.Pattern CONTENT_TYPE = java.util.regex.Pattern.compile(
+            "\\s*[A-Za-z]+/[A-Za-z0-9.+-]+\\s*(?:;\\s*charset\\s*=\\s*\"?([A-Za-z0-9._-]{1,40})\"?\\s*)?;?\\s*");
+
+    /**
+     * A Content-Type jupnp can parse ({@code text/xml; charset="utf-8"}), with a charset the JVM knows. jupnp
+     * logs a stack trace for anything else, so it is refused here (415) before jupnp sees it.
+     */
+    static boolean contentTypeAcceptable(String contentType) {
+        java.util.regex.Matcher m = CONTENT_TYPE.matcher(contentType);
+        if (!m.matches()) {
+            return false;
+        }
+        try {
+            return m.group(1) == null || java.nio.charset.Charset.isSupported(m.group(1));
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    /** The path to serve instead: Windows and Xbox ask with {@code Microsoft} or {@code FDSSDP} in the User-Agent. */
+    String descriptionPath(String path, String userAgent) {
+        if (userAgent == null) {
+            return path;
+        }
+        String ua = userAgent.toLowerCase(Locale.ROOT);
+        if (ua.contains("microsoft") || ua.contains("fdssdp")) {
+            return v1DescriptionFor.getOrDefault(path, path);
+        }
+        return path;
+    }
+}

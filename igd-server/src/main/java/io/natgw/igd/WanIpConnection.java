@@ -1,0 +1,320 @@
+package io.natgw.igd;
+
+import io.natgw.conf.Protocol;
+import io.natgw.core.Endpoint;
+import io.natgw.core.Kind;
+import io.natgw.core.Mapping;
+import io.natgw.core.MappingKey;
+import io.natgw.core.MappingRequest;
+import io.natgw.core.MappingTable;
+import io.natgw.core.Origin;
+import io.natgw.core.Outcome;
+import io.natgw.core.Owner;
+import io.natgw.core.RemoteFilter;
+import org.jupnp.model.action.ActionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import static io.natgw.igd.ServiceSpec.in;
+import static io.natgw.igd.ServiceSpec.out;
+import static org.jupnp.model.types.Datatype.Builtin.BOOLEAN;
+import static org.jupnp.model.types.Datatype.Builtin.STRING;
+import static org.jupnp.model.types.Datatype.Builtin.UI2;
+import static org.jupnp.model.types.Datatype.Builtin.UI4;
+
+/**
+ * WANIPConnection:1 and :2 — a thin translator: SOAP arguments → {@link MappingRequest} → the table's
+ * {@link Outcome} → SOAP outputs or UPnP error. Policy (first client wins, ownership, secure mode, quotas,
+ * lease clamps) is the table's; this class only names the spec's error for each refusal.
+ */
+final class WanIpConnection {
+
+    private static final Logger LOG = LoggerFactory.getLogger(WanIpConnection.class);
+
+    /** WANIPConnection:2 §2.3.16: a lease of 0 means the maximum, one week. */
+    static final Duration V2_ZERO_LEASE = Duration.ofSeconds(604800);
+    /** GetListOfPortMappings answers at most this many entries whatever NewNumberOfPorts asks. */
+    static final int LIST_MAX = 1000;
+    private static final long WAIT_SECONDS = 10;
+
+    private final MappingTable table;
+    private final int version;
+    private final Instant started;
+
+    WanIpConnection(MappingTable table, int version) {
+        this.table = table;
+        this.version = version;
+        this.started = table.clock().instant();
+    }
+
+    ServiceSpec spec() {
+        ServiceSpec s = ServiceSpec.of("WANIPConnection", version, "WANIPConn1")
+                .var("ConnectionType", STRING, false, () -> "IP_Routed")
+                .var("PossibleConnectionTypes", STRING, false, () -> "IP_Routed")
+                .var("ConnectionStatus", STRING, true, () -> "Connected")
+                .var("Uptime", UI4, false, () -> Long.toString(uptime()))
+                .var("LastConnectionError", STRING, false, () -> "ERROR_NONE")
+                .var("RSIPAvailable", BOOLEAN, false, () -> "0")
+                .var("NATEnabled", BOOLEAN, false, () -> "1")
+                .var("ExternalIPAddress", STRING, true, () -> table.externalAddress().getHostAddress())
+                .var("PortMappingNumberOfEntries", UI2, true, () -> Integer.toString(Math.min(65535, table.view().size())))
+                .var("PortMappingEnabled", BOOLEAN)
+                .var("PortMappingLeaseDuration", UI4)
+                .var("RemoteHost", STRING)
+                .var("ExternalPort", UI2)
+                .var("InternalPort", UI2)
+                .var("PortMappingProtocol", STRING)
+                .var("InternalClient", STRING)
+                .var("PortMappingDescription", STRING)
+                .action("SetConnectionType", (a, c) -> {
+                    throw UpnpError.READ_ONLY.fault("the connection type is fixed");
+                }, in("NewConnectionType", "ConnectionType"))
+                .action("GetConnectionTypeInfo", (a, c) -> outputs("NewConnectionType", "IP_Routed",
+                                "NewPossibleConnectionTypes", "IP_Routed"),
+                        out("NewConnectionType", "ConnectionType"), out("NewPossibleConnectionTypes", "PossibleConnectionTypes"))
+                .action("RequestConnection", (a, c) -> {
+                    throw UpnpError.NOT_AUTHORIZED.fault("the WAN connection is not controlled over UPnP");
+                })
+                .action("ForceTermination", (a, c) -> {
+                    throw UpnpError.NOT_AUTHORIZED.fault("the WAN connection is not controlled over UPnP");
+                })
+                .action("GetStatusInfo", (a, c) -> outputs("NewConnectionStatus", "Connected",
+                                "NewLastConnectionError", "ERROR_NONE", "NewUptime", Long.toString(uptime())),
+                        out("NewConnectionStatus", "ConnectionStatus"), out("NewLastConnectionError", "LastConnectionError"),
+                        out("NewUptime", "Uptime"))
+                .action("GetNATRSIPStatus", (a, c) -> outputs("NewRSIPAvailable", "0", "NewNATEnabled", "1"),
+                        out("NewRSIPAvailable", "RSIPAvailable"), out("NewNATEnabled", "NATEnabled"))
+                .action("GetExternalIPAddress", (a, c) -> outputs("NewExternalIPAddress", table.externalAddress().getHostAddress()),
+                        out("NewExternalIPAddress", "ExternalIPAddress"))
+                .action("GetGenericPortMappingEntry", this::getGeneric,
+                        in("NewPortMappingIndex", "PortMappingNumberOfEntries"),
+                        out("NewRemoteHost", "RemoteHost"), out("NewExternalPort", "ExternalPort"),
+                        out("NewProtocol", "PortMappingProtocol"), out("NewInternalPort", "InternalPort"),
+                        out("NewInternalClient", "InternalClient"), out("NewEnabled", "PortMappingEnabled"),
+                        out("NewPortMappingDescription", "PortMappingDescription"),
+                        out("NewLeaseDuration", "PortMappingLeaseDuration"))
+                .action("GetSpecificPortMappingEntry", this::getSpecific,
+                        in("NewRemoteHost", "RemoteHost"), in("NewExternalPort", "ExternalPort"),
+                        in("NewProtocol", "PortMappingProtocol"),
+                        out("NewInternalPort", "InternalPort"), out("NewInternalClient", "InternalClient"),
+                        out("NewEnabled", "PortMappingEnabled"), out("NewPortMappingDescription", "PortMappingDescription"),
+                        out("NewLeaseDuration", "PortMappingLeaseDuration"))
+                .action("AddPortMapping", this::add,
+                        in("NewRemoteHost", "RemoteHost"), in("NewExternalPort", "ExternalPort"),
+                        in("NewProtocol", "PortMappingProtocol"), in("NewInternalPort", "InternalPort"),
+                        in("NewInternalClient", "InternalClient"), in("NewEnabled", "PortMappingEnabled"),
+                        in("NewPortMappingDescription", "PortMappingDescription"),
+                        in("NewLeaseDuration", "PortMappingLeaseDuration"))
+                .action("DeletePortMapping", this::delete,
+                        in("NewRemoteHost", "RemoteHost"), in("NewExternalPort", "ExternalPort"),
+                        in("NewProtocol", "PortMappingProtocol"));
+        if (version >= 2) {
+            s.var("SystemUpdateID", UI4, true, () -> Long.toString(table.view().version() & 0xffffffffL))
+                    .var("A_ARG_TYPE_Manage", BOOLEAN)
+                    .var("A_ARG_TYPE_PortListing", STRING)
+                    .action("AddAnyPortMapping", this::addAny,
+                            in("NewRemoteHost", "RemoteHost"), in("NewExternalPort", "ExternalPort"),
+                            in("NewProtocol", "PortMappingProtocol"), in("NewInternalPort", "InternalPort"),
+                            in("NewInternalClient", "InternalClient"), in("NewEnabled", "PortMappingEnabled"),
+                            in("NewPortMappingDescription", "PortMappingDescription"),
+                            in("NewLeaseDuration", "PortMappingLeaseDuration"),
+                            out("NewReservedPort", "ExternalPort"))
+                    .action("DeletePortMappingRange", this::deleteRange,
+                            in("NewStartPort", "ExternalPort"), in("NewEndPort", "ExternalPort"),
+                            in("NewProtocol", "PortMappingProtocol"), in("NewManage", "A_ARG_TYPE_Manage"))
+                    .action("GetListOfPortMappings", this::list,
+                            in("NewStartPort", "ExternalPort"), in("NewEndPort", "ExternalPort"),
+                            in("NewProtocol", "PortMappingProtocol"), in("NewManage", "A_ARG_TYPE_Manage"),
+                            in("NewNumberOfPorts", "PortMappingNumberOfEntries"),
+                            out("NewPortListing", "A_ARG_TYPE_PortListing"));
+        }
+        return s;
+    }
+
+    private long uptime() {
+        return Math.max(0, Duration.between(started, table.clock().instant()).getSeconds()) & 0xffffffffL;
+    }
+
+    // ---- actions ----
+
+    private Map<String, String> getGeneric(Args a, InetAddress caller) throws ActionException {
+        int index = (int) Math.min(Integer.MAX_VALUE, a.number("NewPortMappingIndex"));
+        Mapping m = table.view().get(index)
+                .orElseThrow(() -> UpnpError.SPECIFIED_ARRAY_INDEX_INVALID.fault("no entry at index " + index));
+        return outputs("NewRemoteHost", remoteHost(m.remote()), "NewExternalPort", Integer.toString(m.externalPort()),
+                "NewProtocol", protocolName(m.protocol()), "NewInternalPort", Integer.toString(m.internal().port()),
+                "NewInternalClient", m.internal().address().getHostAddress(), "NewEnabled", m.enabled() ? "1" : "0",
+                "NewPortMappingDescription", m.description(), "NewLeaseDuration", lease(m));
+    }
+
+    private Map<String, String> getSpecific(Args a, InetAddress caller) throws ActionException {
+        MappingKey key = new MappingKey(a.protocol("NewProtocol"), externalPort(a, "NewExternalPort"), remote(a));
+        Mapping m = table.view().find(key)
+                .orElseThrow(() -> UpnpError.NO_SUCH_ENTRY_IN_ARRAY.fault("no mapping " + key));
+        return outputs("NewInternalPort", Integer.toString(m.internal().port()),
+                "NewInternalClient", m.internal().address().getHostAddress(), "NewEnabled", m.enabled() ? "1" : "0",
+                "NewPortMappingDescription", m.description(), "NewLeaseDuration", lease(m));
+    }
+
+    private Map<String, String> add(Args a, InetAddress caller) throws ActionException {
+        if (a.port("NewExternalPort") == 0) {
+            // IGD:1 and :2 AddPortMapping: a wildcard external port is refused (716); AddAnyPortMapping picks one.
+            throw UpnpError.WILDCARD_NOT_PERMITTED_IN_EXT_PORT.fault("NewExternalPort 0");
+        }
+        map(a, caller, MappingRequest.OnConflict.FAIL);
+        return Map.of();
+    }
+
+    private Map<String, String> addAny(Args a, InetAddress caller) throws ActionException {
+        Mapping m = map(a, caller, MappingRequest.OnConflict.ALTERNATIVE);
+        return outputs("NewReservedPort", Integer.toString(m.externalPort()));
+    }
+
+    private Mapping map(Args a, InetAddress caller, MappingRequest.OnConflict onConflict) throws ActionException {
+        RemoteFilter remote = remote(a);
+        int external = a.port("NewExternalPort");
+        Protocol protocol = a.protocol("NewProtocol");
+        int internalPort = a.port("NewInternalPort");
+        if (internalPort == 0) {
+            throw UpnpError.INVALID_ARGS.fault("NewInternalPort 0");
+        }
+        InetAddress client = a.address("NewInternalClient", false);
+        boolean enabled = a.flag("NewEnabled");
+        String description = a.text("NewPortMappingDescription");
+        long seconds = a.number("NewLeaseDuration");
+        Duration lease = seconds != 0 ? Duration.ofSeconds(seconds)
+                : version >= 2 ? V2_ZERO_LEASE : table.config().upnp().v1ZeroLease();
+        Owner owner = Owner.of(caller, Origin.UPNP);
+        MappingRequest.Map request = new MappingRequest.Map(owner, protocol, new Endpoint(client, internalPort), external,
+                remote, lease, Kind.DYNAMIC, description, "", onConflict, enabled, !client.equals(caller));
+        Outcome o = await(request);
+        if (o instanceof Outcome.Granted g) {
+            return g.mapping();
+        }
+        throw refusal(o);
+    }
+
+    private Map<String, String> delete(Args a, InetAddress caller) throws ActionException {
+        int external = externalPort(a, "NewExternalPort");
+        Owner owner = Owner.of(caller, Origin.UPNP);
+        Outcome o;
+        if (a.text("NewProtocol").isEmpty()) {
+            // libp2p's client sends no protocol: the caller's own mappings of that port, both protocols, never another's.
+            o = await(new MappingRequest.DeleteRange(owner, null, external, external));
+            if (o instanceof Outcome.Deleted d && d.removed().isEmpty()) {
+                throw UpnpError.NO_SUCH_ENTRY_IN_ARRAY.fault("caller holds no mapping of port " + external);
+            }
+        } else {
+            o = await(new MappingRequest.Delete(owner, new MappingKey(a.protocol("NewProtocol"), external, remote(a))));
+        }
+        if (o instanceof Outcome.Deleted) {
+            return Map.of();
+        }
+        throw refusal(o);
+    }
+
+    private Map<String, String> deleteRange(Args a, InetAddress caller) throws ActionException {
+        int first = a.port("NewStartPort");
+        int last = a.port("NewEndPort");
+        Protocol protocol = a.protocol("NewProtocol");
+        a.flag("NewManage"); // read for 402 on garbage; only the caller's own mappings are ever deleted
+        if (first > last) {
+            throw UpnpError.INCONSISTENT_PARAMETERS.fault("NewStartPort " + first + " > NewEndPort " + last);
+        }
+        Outcome o = await(new MappingRequest.DeleteRange(Owner.of(caller, Origin.UPNP), protocol, first, last));
+        if (o instanceof Outcome.Deleted d) {
+            if (d.removed().isEmpty()) {
+                throw UpnpError.PORT_MAPPING_NOT_FOUND.fault("caller holds no " + protocol.label() + " mapping in " + first + "-" + last);
+            }
+            return Map.of();
+        }
+        throw refusal(o);
+    }
+
+    private Map<String, String> list(Args a, InetAddress caller) throws ActionException {
+        int first = a.port("NewStartPort");
+        int last = a.port("NewEndPort");
+        Protocol protocol = a.protocol("NewProtocol");
+        boolean manage = a.flag("NewManage");
+        long wanted = a.number("NewNumberOfPorts");
+        if (first > last) {
+            throw UpnpError.INCONSISTENT_PARAMETERS.fault("NewStartPort " + first + " > NewEndPort " + last);
+        }
+        int max = wanted == 0 || wanted > LIST_MAX ? LIST_MAX : (int) wanted;
+        List<Mapping> rows = table.view().range(protocol, first, last, Integer.MAX_VALUE).stream()
+                .filter(m -> manage || m.owner().address().equals(caller) || m.internal().address().equals(caller))
+                .limit(max)
+                .toList();
+        if (rows.isEmpty()) {
+            throw UpnpError.PORT_MAPPING_NOT_FOUND.fault("no " + protocol.label() + " mapping in " + first + "-" + last);
+        }
+        return outputs("NewPortListing", PortListing.xml(rows, table.clock().instant()));
+    }
+
+    // ---- translation helpers ----
+
+    private Outcome await(MappingRequest request) throws ActionException {
+        try {
+            return table.submit(request).get(WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw UpnpError.ACTION_FAILED.fault("interrupted");
+        } catch (ExecutionException | TimeoutException e) {
+            throw UpnpError.ACTION_FAILED.fault("the table did not answer: " + e);
+        }
+    }
+
+    private static ActionException refusal(Outcome o) {
+        if (o instanceof Outcome.Refused r) {
+            return UpnpError.of(r.reason()).fault(r.detail());
+        }
+        LOG.warn("unexpected outcome {}", o);
+        return UpnpError.ACTION_FAILED.fault("unexpected outcome " + o);
+    }
+
+    /** An external port named in a lookup or delete: 0 is not a port there. */
+    private static int externalPort(Args a, String name) throws ActionException {
+        int p = a.port(name);
+        if (p == 0) {
+            throw UpnpError.INVALID_ARGS.fault(name + " 0");
+        }
+        return p;
+    }
+
+    private static RemoteFilter remote(Args a) throws ActionException {
+        InetAddress host = a.address("NewRemoteHost", true);
+        return host == null || host.isAnyLocalAddress() ? RemoteFilter.ANY : RemoteFilter.host(host);
+    }
+
+    static String remoteHost(RemoteFilter f) {
+        return f.address() == null ? "" : f.address().getHostAddress();
+    }
+
+    static String protocolName(Protocol p) {
+        return p.name();
+    }
+
+    /** Seconds left; 0 for a mapping that never expires (the spec's "permanent"). */
+    private String lease(Mapping m) {
+        Duration left = m.remaining(table.clock().instant());
+        return Long.toString(left == null ? 0 : Math.min(0xffffffffL, Math.max(1, left.getSeconds())));
+    }
+
+    static Map<String, String> outputs(String... pairs) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (int i = 0; i < pairs.length; i += 2) {
+            m.put(pairs[i], pairs[i + 1]);
+        }
+        return m;
+    }
+}

@@ -1,0 +1,92 @@
+package io.natgw.igd;
+
+import io.natgw.conf.Cidr;
+import io.natgw.conf.NatgwConfig;
+import io.natgw.core.Forwarder;
+import io.natgw.core.InMemoryLeaseStore;
+import io.natgw.core.MappingTable;
+import io.natgw.core.TrafficStats;
+
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A real table (in-memory store, no dataplane) and a real IgdServer on loopback, HTTP on port 0. SSDP is off
+ * unless a port is given: tests that search use their own port so parallel runs do not share 1900.
+ */
+final class TestGateway implements AutoCloseable {
+
+    static final InetAddress LAN = address("127.0.0.1");
+    static final InetAddress WAN = address("127.0.1.1");
+
+    final NatgwConfig config;
+    final MappingTable table;
+    final IgdServer igd;
+
+    private TestGateway(NatgwConfig config, int ssdpPort, TrafficStats traffic) throws Exception {
+        this.config = config;
+        this.table = new MappingTable(config, new InMemoryLeaseStore(), Forwarder.NONE, Clock.systemUTC());
+        this.igd = new IgdServer(config, table, traffic, ssdpPort).requestTimeout(java.time.Duration.ofMillis(1500));
+        table.start();
+        try {
+            igd.start();
+        } catch (RuntimeException e) {
+            table.close();
+            throw e;
+        }
+    }
+
+    static TestGateway start() throws Exception {
+        return new TestGateway(config(true, 128), 0, TrafficStats.NONE);
+    }
+
+    static TestGateway start(NatgwConfig config, int ssdpPort, TrafficStats traffic) throws Exception {
+        return new TestGateway(config, ssdpPort, traffic);
+    }
+
+    static NatgwConfig config(boolean secureMode, int quota) {
+        return new NatgwConfig(Path.of("<test>"),
+                new NatgwConfig.Network(List.of(LAN), List.of(Cidr.parse("127.0.0.0/8")), List.of("lo"), WAN, false, "lo"),
+                Path.of("target/igd-test-data"),
+                new NatgwConfig.Pcp(false, 5351, new NatgwConfig.Lifetimes(Duration.ofSeconds(120), Duration.ofHours(24)),
+                        false, List.of(), 100, false),
+                new NatgwConfig.Upnp(true, 0, true, Duration.ofHours(2), Duration.ofDays(7), "natgw test"),
+                new NatgwConfig.Admin(false, List.of(LAN), 0, true),
+                new NatgwConfig.Limits(secureMode, quota, 1024),
+                List.of(), List.of(), List.of(),
+                new NatgwConfig.Dataplane(false, NatgwConfig.DataplaneMode.USERSPACE, NatgwConfig.RelayMode.COPY,
+                        Duration.ofSeconds(5), Duration.ofSeconds(120), 64, false));
+    }
+
+    URI description(int version) {
+        return igd.descriptionUrl(version, LAN);
+    }
+
+    /** The control URL of the WANIPConnection service of the tree, as a client reads it from the description. */
+    URI control(int version) throws Exception {
+        return Descriptions.controlUrl(description(version), "urn:schemas-upnp-org:service:WANIPConnection:" + version);
+    }
+
+    Soap soap(int version) throws Exception {
+        return new Soap(control(version), "urn:schemas-upnp-org:service:WANIPConnection:" + version);
+    }
+
+    static InetAddress address(String literal) {
+        try {
+            return InetAddress.getByName(literal);
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException(e);
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        igd.close();
+        table.close();
+    }
+}
