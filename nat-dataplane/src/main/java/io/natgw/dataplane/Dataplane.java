@@ -1,0 +1,341 @@
+package io.natgw.dataplane;
+
+import io.natgw.conf.NatgwConfig;
+import io.natgw.conf.Protocol;
+import io.natgw.core.Change;
+import io.natgw.core.Forwarder;
+import io.natgw.core.Kind;
+import io.natgw.core.Mapping;
+import io.natgw.core.MappingKey;
+import io.natgw.core.MappingTable;
+import io.natgw.core.TableListener;
+import io.natgw.core.TrafficStats;
+import io.netty.channel.EventLoopGroup;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetAddress;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The Netty dataplane: one listener per (protocol, external port) on the external address, relaying to the internal
+ * host of each enabled mapping; traffic counters; the trigger engine; and, in linux-gateway mode, the transparent
+ * divert of outbound flows to trigger ports. It only reacts to the table: {@link #prepare} binds before a change is
+ * made durable (a port held by another process refuses the change), {@link #committed} stops what was removed.
+ *
+ * <p>Wiring: {@code dp = new Dataplane(cfg, clock); dp.start(); table = new MappingTable(cfg, store, dp, clock);
+ * dp.attach(table); table.addListener(dp); table.start();}
+ */
+public final class Dataplane implements Forwarder, TableListener, TrafficStats, AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Dataplane.class);
+
+    private final NatgwConfig config;
+    private final Clock clock;
+    private final Transport transport;
+    private final Meter totals = new Meter(null);
+    private final Map<MappingKey, Meter> meters = new ConcurrentHashMap<>();
+    /** Listeners by port; changed under this object's lock (the table's writer thread, start and close). */
+    private final Map<PortKey, PortListener> listeners = new ConcurrentHashMap<>();
+    /** Routes a prepared change displaced; committed() retires them (cut) or abort() puts them back. */
+    private final Map<Mapping, Route> displaced = new HashMap<>();
+    private final TriggerEngine triggers;
+    private EventLoopGroup group;
+    private RelayContext ctx;
+    private MappingTable table;
+    private volatile InetAddress externalAddress;
+    private TransparentDivert divert;
+
+    record PortKey(Protocol protocol, int port) {
+    }
+
+    public Dataplane(NatgwConfig config, Clock clock) {
+        this(config, clock, Transport.best());
+    }
+
+    Dataplane(NatgwConfig config, Clock clock, Transport transport) {
+        this.config = config;
+        this.clock = clock;
+        this.transport = transport;
+        this.externalAddress = config.network().wanAddress();
+        this.triggers = new TriggerEngine(config.triggers(), clock);
+    }
+
+    /** Starts the event loops and, in linux-gateway mode, the divert (which refuses to start if it cannot prove it works). */
+    public synchronized void start() {
+        if (group != null) {
+            return;
+        }
+        group = transport.newGroup(Math.max(2, Runtime.getRuntime().availableProcessors()));
+        ctx = new RelayContext(transport, group, config.dataplane(), clock, this::onTraffic);
+        log.info("dataplane started: {} transport, {} relay, mode {}, external address {}", transport.name(),
+                TcpRelay.splicing(ctx) ? "splice" : "copy", config.dataplane().mode().name().toLowerCase(java.util.Locale.ROOT),
+                externalAddress.getHostAddress());
+        if (TcpRelay.splicing(ctx)) {
+            log.warn("dataplane.relay splice: Netty 4.2.18's epoll splice can drop bytes still queued when a peer's FIN"
+                    + " arrives (half-close); use relay: copy unless that is acceptable");
+        }
+        if (config.dataplane().mode() == NatgwConfig.DataplaneMode.LINUX_GATEWAY) {
+            if (!transport.epoll()) {
+                close();
+                throw new IllegalStateException("linux-gateway mode needs the native epoll transport, which did not load");
+            }
+            divert = new TransparentDivert(config, ctx, triggers, this::externalAddress);
+            triggers.onRulesChanged(divert::rulesChanged);
+            try {
+                divert.start();
+            } catch (RuntimeException e) {
+                close();
+                throw e;
+            }
+        }
+    }
+
+    /** The table the trigger engine submits to; call before {@code table.start()}. */
+    public void attach(MappingTable table) {
+        this.table = table;
+        this.externalAddress = table.externalAddress();
+        triggers.attach(table);
+    }
+
+    public TriggerEngine triggers() {
+        return triggers;
+    }
+
+    public InetAddress externalAddress() {
+        return externalAddress;
+    }
+
+    // ---- Forwarder: the table's writer thread ----
+
+    @Override
+    public synchronized void prepare(Change change) throws ForwardingException {
+        if (!relaying()) {
+            return;
+        }
+        Mapping after = change.after();
+        if (after == null || !after.enabled()) {
+            return; // removals and disabling take effect once committed
+        }
+        if (change.type() == Change.Type.UPDATED && !change.affectsForwarding()) {
+            return;
+        }
+        PortListener l = listenerFor(after.protocol(), after.externalPort());
+        Route previous = l.put(new Route(after, meterOf(after.key())));
+        if (previous != null && !previous.mapping.equals(after)) {
+            displaced.put(previous.mapping, previous);
+        }
+        if (change.type() == Change.Type.UPDATED && change.before() != null
+                && !change.before().key().equals(after.key())) {
+            PortListener old = listeners.get(portOf(change.before()));
+            Route r = old == null ? null : old.get(change.before().key());
+            if (r != null && r.mapping.equals(change.before())) {
+                old.remove(r.mapping.key());
+                displaced.put(r.mapping, r);
+            }
+        }
+    }
+
+    @Override
+    public synchronized void abort(Change change) {
+        if (!relaying() || change.after() == null) {
+            return;
+        }
+        Mapping after = change.after();
+        PortListener l = listeners.get(portOf(after));
+        if (l != null) {
+            Route r = l.get(after.key());
+            if (r != null && r.mapping.equals(after)) {
+                l.remove(after.key());
+            }
+        }
+        Mapping before = change.before();
+        Route back = before == null ? null : displaced.remove(before);
+        if (back != null) {
+            PortListener bl = listeners.get(portOf(before));
+            if (bl != null) {
+                bl.put(back);
+            }
+        }
+        closeIfIdle(portOf(after));
+    }
+
+    // ---- TableListener: the table's writer thread ----
+
+    @Override
+    public synchronized void committed(List<Change> changes) {
+        if (!relaying()) {
+            return;
+        }
+        for (Change c : changes) {
+            switch (c.type()) {
+                case ADDED -> ensureServed(c.after());
+                case UPDATED -> {
+                    retire(c.before(), c.after());
+                    if (c.after().enabled()) {
+                        ensureServed(c.after());
+                    } else {
+                        unroute(c.after());
+                    }
+                }
+                case REMOVED -> {
+                    unroute(c.before());
+                    retire(c.before(), null);
+                    PortListener l = listeners.get(portOf(c.before()));
+                    if (l == null || l.get(c.before().key()) == null) {
+                        meters.remove(c.before().key()); // unless a new row took the key in the same batch
+                    }
+                }
+            }
+        }
+        displaced.clear();
+    }
+
+    @Override
+    public synchronized void externalAddressChanged(InetAddress previous, InetAddress current) {
+        externalAddress = current;
+        if (!relaying()) {
+            return;
+        }
+        log.info("rebinding {} listeners from {} to {}", listeners.size(), previous.getHostAddress(), current.getHostAddress());
+        for (PortListener l : listeners.values()) {
+            l.unbind();
+            try {
+                l.bind(current);
+            } catch (ForwardingException e) {
+                log.warn("{} {} does not forward after the address change: {}", l.protocol.label(), l.port, e.getMessage());
+            }
+        }
+    }
+
+    /** Makes sure an enabled committed row is served (restored rows and rows committed without prepare). */
+    private void ensureServed(Mapping m) {
+        if (!m.enabled()) {
+            return;
+        }
+        PortListener l = listeners.get(portOf(m));
+        Route r = l == null ? null : l.get(m.key());
+        if (r != null && r.mapping.equals(m)) {
+            return;
+        }
+        if (r != null && r.mapping.internal().equals(m.internal()) && r.mapping.remote().equals(m.remote())) {
+            l.put(new Route(m, r.meter)); // a lease refresh: same forwarding, newer row
+            return;
+        }
+        try {
+            prepare(Change.added(m, Change.Cause.REQUEST));
+        } catch (ForwardingException e) {
+            log.warn("{} does not forward: {}", m, e.getMessage());
+        }
+    }
+
+    /** Stops new peers of a removed or disabled row; the port closes when no row is left on it. */
+    private void unroute(Mapping m) {
+        PortListener l = listeners.get(portOf(m));
+        if (l == null) {
+            return;
+        }
+        Route r = l.get(m.key());
+        // The same row (a removal or a disabling of it), not a newer one that took the key in the same batch.
+        if (r != null && r.mapping.owner().equals(m.owner()) && r.mapping.createdAt().equals(m.createdAt())) {
+            l.remove(m.key());
+            if (config.dataplane().cutOnDelete()) {
+                r.cut();
+            }
+        }
+        closeIfIdle(portOf(m));
+    }
+
+    /** A row replaced by a prepared change: its connections run on, unless deletes cut. */
+    private void retire(Mapping before, Mapping after) {
+        Route r = displaced.remove(before);
+        if (r != null && config.dataplane().cutOnDelete() && (after == null || !after.internal().equals(before.internal()))) {
+            r.cut();
+        }
+    }
+
+    private PortListener listenerFor(Protocol protocol, int port) throws ForwardingException {
+        PortKey key = new PortKey(protocol, port);
+        PortListener l = listeners.get(key);
+        if (l != null && l.bound()) {
+            return l;
+        }
+        if (l == null) {
+            l = PortListener.of(ctx, protocol, port);
+        }
+        l.bind(externalAddress);
+        listeners.put(key, l);
+        log.debug("listening on {} {}:{}", protocol.label(), externalAddress.getHostAddress(), port);
+        return l;
+    }
+
+    private void closeIfIdle(PortKey key) {
+        PortListener l = listeners.get(key);
+        if (l != null && l.isEmpty()) {
+            listeners.remove(key);
+            l.unbind();
+            log.debug("stopped listening on {} {}", key.protocol().label(), key.port());
+        }
+    }
+
+    private Meter meterOf(MappingKey key) {
+        return meters.computeIfAbsent(key, k -> new Meter(totals));
+    }
+
+    private static PortKey portOf(Mapping m) {
+        return new PortKey(m.protocol(), m.externalPort());
+    }
+
+    private boolean relaying() {
+        return config.dataplane().enabled() && ctx != null;
+    }
+
+    private void onTraffic(Route r) {
+        if (r.mapping.kind() == Kind.TRIGGERED) {
+            triggers.incomingTraffic(r.mapping);
+        }
+    }
+
+    // ---- TrafficStats ----
+
+    @Override
+    public Counters totals() {
+        return totals.snapshot();
+    }
+
+    @Override
+    public Counters of(MappingKey key) {
+        Meter m = meters.get(key);
+        return m == null ? Counters.ZERO : m.snapshot();
+    }
+
+    // ---- for tests ----
+
+    /** The listener of a port, or null when nothing listens there. */
+    PortListener listener(Protocol protocol, int port) {
+        return listeners.get(new PortKey(protocol, port));
+    }
+
+    /** Stops every listener, the divert and the event loops. Established relays are cut. */
+    @Override
+    public synchronized void close() {
+        if (divert != null) {
+            divert.stop();
+            divert = null;
+        }
+        for (PortListener l : listeners.values()) {
+            l.unbind();
+        }
+        listeners.clear();
+        if (group != null) {
+            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+            group = null;
+            ctx = null;
+        }
+    }
+}

@@ -1,0 +1,127 @@
+package io.natgw.dataplane;
+
+import io.natgw.conf.Protocol;
+import io.natgw.core.Forwarder.ForwardingException;
+import io.natgw.core.MappingKey;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.util.concurrent.EventExecutor;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The listener of one (protocol, external port) on the WAN address. Several mappings may share it when their
+ * remote filters do not overlap (UPnP RemoteHost, PCP FILTER): each new peer is relayed by the first mapping that
+ * admits it; a peer no mapping admits is refused. Routes change on the table's writer thread; event loops read the
+ * current immutable list.
+ */
+abstract sealed class PortListener permits TcpListener, UdpListener {
+
+    final RelayContext ctx;
+    final Protocol protocol;
+    final int port;
+    private volatile List<Route> routes = List.of();
+    private volatile Channel channel;
+
+    PortListener(RelayContext ctx, Protocol protocol, int port) {
+        this.ctx = ctx;
+        this.protocol = protocol;
+        this.port = port;
+    }
+
+    static PortListener of(RelayContext ctx, Protocol protocol, int port) {
+        return protocol == Protocol.TCP ? new TcpListener(ctx, port) : new UdpListener(ctx, port);
+    }
+
+    /** Starts the bind of the listening channel. */
+    abstract ChannelFuture startBind(InetAddress address);
+
+    /** Binds on {@code address}, waiting for the result: never call on an event loop. */
+    final void bind(InetAddress address) throws ForwardingException {
+        for (EventExecutor loop : ctx.group()) {
+            if (loop.inEventLoop()) {
+                throw new IllegalStateException("bind waits for its result and must not run on an event loop");
+            }
+        }
+        ChannelFuture f = startBind(address).awaitUninterruptibly();
+        if (!f.isSuccess()) {
+            f.channel().close();
+            throw new ForwardingException("cannot listen on " + protocol.label() + " "
+                    + new InetSocketAddress(address, port) + ": " + f.cause().getMessage(), f.cause());
+        }
+        channel = f.channel();
+    }
+
+    boolean bound() {
+        Channel ch = channel;
+        return ch != null && ch.isOpen();
+    }
+
+    /** Stops accepting new peers (established connections and sessions run on). */
+    void unbind() {
+        Channel ch = channel;
+        channel = null;
+        if (ch != null) {
+            ch.close().awaitUninterruptibly();
+        }
+    }
+
+    /** The route admitting {@code peer}, or null: the peer is refused. */
+    final Route route(InetSocketAddress peer) {
+        for (Route r : routes) {
+            if (r.mapping.remote().admits(peer.getAddress(), peer.getPort())) {
+                return r;
+            }
+        }
+        return null;
+    }
+
+    /** Adds the route, replacing one with the same key. Returns the replaced one, or null. */
+    final synchronized Route put(Route route) {
+        List<Route> next = new ArrayList<>(routes.size() + 1);
+        Route replaced = null;
+        for (Route r : routes) {
+            if (r.mapping.key().equals(route.mapping.key())) {
+                replaced = r;
+            } else {
+                next.add(r);
+            }
+        }
+        next.add(route);
+        routes = List.copyOf(next);
+        return replaced;
+    }
+
+    final synchronized Route remove(MappingKey key) {
+        List<Route> next = new ArrayList<>(routes);
+        Route removed = null;
+        for (Route r : routes) {
+            if (r.mapping.key().equals(key)) {
+                removed = r;
+                next.remove(r);
+            }
+        }
+        routes = List.copyOf(next);
+        return removed;
+    }
+
+    final Route get(MappingKey key) {
+        for (Route r : routes) {
+            if (r.mapping.key().equals(key)) {
+                return r;
+            }
+        }
+        return null;
+    }
+
+    final List<Route> routes() {
+        return routes;
+    }
+
+    final boolean isEmpty() {
+        return routes.isEmpty();
+    }
+}

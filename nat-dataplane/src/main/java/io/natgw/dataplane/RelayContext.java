@@ -1,0 +1,15 @@
+package io.natgw.dataplane;
+
+import io.natgw.conf.NatgwConfig;
+import io.netty.channel.EventLoopGroup;
+
+import java.time.Clock;
+import java.util.function.Consumer;
+
+/**
+ * What every listener shares: the transport and its event loops, the dataplane settings, the clock, and a hook
+ * told about traffic on a route (the trigger engine refreshes triggered mappings from it).
+ */
+record RelayContext(Transport transport, EventLoopGroup group, NatgwConfig.Dataplane settings, Clock clock,
+                    Consumer<Route> onTraffic) {
+}

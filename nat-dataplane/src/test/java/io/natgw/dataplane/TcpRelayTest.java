@@ -1,0 +1,236 @@
+package io.natgw.dataplane;
+
+import io.natgw.conf.Protocol;
+import io.natgw.core.Endpoint;
+import io.natgw.core.Mapping;
+import io.natgw.core.MappingRequest;
+import io.natgw.core.Origin;
+import io.natgw.core.Outcome;
+import io.natgw.core.Owner;
+import io.natgw.core.RemoteFilter;
+import io.natgw.core.TrafficStats.Counters;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+
+import static io.natgw.dataplane.Fixture.LAN_HOST;
+import static io.natgw.dataplane.Fixture.WAN;
+import static io.natgw.dataplane.Fixture.addr;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class TcpRelayTest {
+
+    /** Connects (from {@code local}, or any), sends, half-closes and reads everything the relay sends back. */
+    static String exchange(InetAddress wan, int port, InetAddress local, String send) throws IOException {
+        try (Socket s = new Socket()) {
+            if (local != null) {
+                s.bind(new InetSocketAddress(local, 0));
+            }
+            s.connect(new InetSocketAddress(wan, port), 2000);
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(send.getBytes(StandardCharsets.US_ASCII));
+            s.shutdownOutput();
+            return new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"copy", "splice"})
+    void relaysBothWaysAndPassesTheHalfCloseOn(String relay) throws Exception {
+        try (Fixture f = new Fixture("relay: " + relay); EchoServer echo = new EchoServer("echo", LAN_HOST)) {
+            Mapping m = f.map(Protocol.TCP, echo.endpoint());
+
+            assertEquals("echo:hello:eof", exchange(WAN, m.externalPort(), null, "hello"));
+
+            await().atMost(Duration.ofSeconds(5)).until(() -> f.dataplane.of(m.key()).sessions() == 0);
+            if (relay.equals("copy")) {
+                Counters c = f.dataplane.of(m.key());
+                assertEquals(5, c.bytesReceived());
+                assertEquals("echo:hello:eof".length(), c.bytesSent());
+                assertEquals(c.bytesReceived(), f.dataplane.totals().bytesReceived());
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"copy", "splice"})
+    void carriesMegabytesIntactWithBackpressure(String relay) throws Exception {
+        try (Fixture f = new Fixture("relay: " + relay); EchoServer echo = new EchoServer("e", LAN_HOST)) {
+            Mapping m = f.map(Protocol.TCP, echo.endpoint());
+            byte[] data = new byte[8 * 1024 * 1024];
+            new Random(42).nextBytes(data);
+            // Copy: half-close right after the last byte. Splice: only after reading everything back, because
+            // Netty 4.2.18's splice shuts the input down on RDHUP with bytes still unread (they are lost).
+            boolean finEarly = relay.equals("copy");
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress(WAN, m.externalPort()), 2000);
+                s.setSoTimeout(10_000);
+                CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+                    try {
+                        OutputStream out = s.getOutputStream();
+                        for (int off = 0; off < data.length; off += 65536) {
+                            out.write(data, off, 65536);
+                        }
+                        if (finEarly) {
+                            s.shutdownOutput();
+                        }
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                });
+                InputStream in = s.getInputStream();
+                assertEquals("e:", new String(in.readNBytes(2), StandardCharsets.US_ASCII));
+                byte[] back = in.readNBytes(data.length);
+                writer.join();
+                if (!finEarly) {
+                    s.shutdownOutput();
+                }
+                assertEquals(":eof", new String(in.readAllBytes(), StandardCharsets.US_ASCII));
+                MessageDigest sha = MessageDigest.getInstance("SHA-256");
+                assertArrayEquals(sha.digest(data), sha.digest(back));
+            }
+            if (relay.equals("copy")) {
+                assertEquals(data.length, f.dataplane.of(m.key()).bytesReceived());
+            }
+        }
+    }
+
+    @Test
+    void eachPeerGoesToTheMappingWhoseFilterAdmitsItAndOthersAreRefused() throws Exception {
+        try (Fixture f = new Fixture("relay: copy");
+             EchoServer a = new EchoServer("A", LAN_HOST);
+             EchoServer b = new EchoServer("B", addr("127.0.0.5"))) {
+            Mapping ma = f.map(Protocol.TCP, 0, a.endpoint(), RemoteFilter.host(addr("127.0.0.2")));
+            Mapping mb = f.map(Protocol.TCP, ma.externalPort(), b.endpoint(), RemoteFilter.host(addr("127.0.0.3")));
+
+            assertEquals("A:1:eof", exchange(WAN, ma.externalPort(), addr("127.0.0.2"), "1"));
+            assertEquals("B:2:eof", exchange(WAN, mb.externalPort(), addr("127.0.0.3"), "2"));
+            String refused;
+            try {
+                refused = exchange(WAN, ma.externalPort(), addr("127.0.0.4"), "3");
+            } catch (SocketException reset) {
+                refused = "";
+            }
+            assertEquals("", refused);
+            assertEquals(1, a.peers.size());
+            assertEquals(1, b.peers.size());
+        }
+    }
+
+    @Test
+    void aPortHeldByAnotherProcessIsRefusedOrReplaced() throws Exception {
+        try (Fixture f = new Fixture("relay: copy");
+             EchoServer echo = new EchoServer("echo", LAN_HOST);
+             ServerSocket squatter = new ServerSocket(0, 1, WAN)) {
+            int held = squatter.getLocalPort();
+            Outcome exact = f.request(Protocol.TCP, held, echo.endpoint(), RemoteFilter.ANY);
+            assertInstanceOf(Outcome.Refused.class, exact);
+            assertEquals(Outcome.Reason.NO_RESOURCES, ((Outcome.Refused) exact).reason());
+            assertTrue(f.table.view().mappings().isEmpty());
+
+            // An owner that accepts another port gets one that forwards.
+            Outcome any = f.table.apply(MappingRequest.Map.dynamic(Owner.of(LAN_HOST, Origin.NATPMP), Protocol.TCP,
+                    echo.endpoint(), held, Duration.ofSeconds(600)));
+            Mapping m = ((Outcome.Granted) any).mapping();
+            assertNotEquals(held, m.externalPort());
+            assertEquals("echo:x:eof", exchange(WAN, m.externalPort(), null, "x"));
+        }
+    }
+
+    @Test
+    void aDeletedMappingStopsAcceptingWhileEstablishedConnectionsRunOn() throws Exception {
+        try (Fixture f = new Fixture("relay: copy"); EchoServer echo = new EchoServer("echo", LAN_HOST)) {
+            Mapping m = f.map(Protocol.TCP, echo.endpoint());
+            try (Socket s = new Socket(WAN, m.externalPort())) {
+                s.setSoTimeout(5000);
+                assertEquals("echo:", new String(s.getInputStream().readNBytes(5), StandardCharsets.US_ASCII));
+
+                assertInstanceOf(Outcome.Deleted.class, f.delete(m));
+                assertThrows(ConnectException.class, () -> new Socket(WAN, m.externalPort()).close());
+
+                s.getOutputStream().write("still".getBytes(StandardCharsets.US_ASCII));
+                s.shutdownOutput();
+                assertEquals("still:eof", new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII));
+            }
+            assertEquals(Counters.ZERO, f.dataplane.of(m.key()));
+            assertEquals(5, f.dataplane.totals().bytesReceived());
+        }
+    }
+
+    @Test
+    void cutOnDeleteClosesEstablishedConnections() throws Exception {
+        try (Fixture f = new Fixture("relay: copy\ncutOnDelete: true"); EchoServer echo = new EchoServer("echo", LAN_HOST)) {
+            Mapping m = f.map(Protocol.TCP, echo.endpoint());
+            try (Socket s = new Socket(WAN, m.externalPort())) {
+                s.setSoTimeout(5000);
+                assertEquals("echo:", new String(s.getInputStream().readNBytes(5), StandardCharsets.US_ASCII));
+                f.delete(m);
+                assertEquals(-1, s.getInputStream().read());
+            }
+            await().atMost(Duration.ofSeconds(5)).until(() -> echo.finished.get() == 1);
+        }
+    }
+
+    @Test
+    void aDisabledMappingDoesNotListenAndReenablingRestoresIt() throws Exception {
+        try (Fixture f = new Fixture("relay: copy"); EchoServer echo = new EchoServer("echo", LAN_HOST)) {
+            Mapping m = f.map(Protocol.TCP, echo.endpoint());
+            f.disable(m);
+            assertThrows(ConnectException.class, () -> new Socket(WAN, m.externalPort()).close());
+            f.map(Protocol.TCP, m.externalPort(), echo.endpoint(), RemoteFilter.ANY);
+            assertEquals("echo:again:eof", exchange(WAN, m.externalPort(), null, "again"));
+        }
+    }
+
+    @Test
+    void anExternalAddressChangeRebindsEveryListener() throws Exception {
+        try (Fixture f = new Fixture("relay: copy"); EchoServer echo = new EchoServer("echo", LAN_HOST)) {
+            Mapping m = f.map(Protocol.TCP, echo.endpoint());
+            InetAddress next = addr("127.0.1.2");
+            f.table.apply(new MappingRequest.SetExternalAddress(Owner.of(LAN_HOST, Origin.ADMIN), next));
+
+            assertEquals("echo:moved:eof", exchange(next, m.externalPort(), null, "moved"));
+            assertThrows(ConnectException.class, () -> new Socket(WAN, m.externalPort()).close());
+        }
+    }
+
+    @Test
+    void anUnreachableInternalHostClosesTheClientConnection() throws Exception {
+        int closedPort;
+        try (ServerSocket gone = new ServerSocket(0, 1, LAN_HOST)) {
+            closedPort = gone.getLocalPort();
+        }
+        try (Fixture f = new Fixture("relay: copy")) {
+            Mapping m = f.map(Protocol.TCP, new Endpoint(LAN_HOST, closedPort));
+            String got;
+            try {
+                got = exchange(WAN, m.externalPort(), null, "anyone?");
+            } catch (SocketException reset) {
+                got = "";
+            }
+            assertEquals("", got);
+            await().atMost(Duration.ofSeconds(5)).until(() -> f.dataplane.of(m.key()).sessions() == 0);
+        }
+    }
+}
