@@ -1,0 +1,173 @@
+package io.natgw.gateway;
+
+import io.natgw.conf.NatgwConfig;
+import io.natgw.core.Forwarder;
+import io.natgw.core.MappingTable;
+import io.natgw.core.TrafficStats;
+import io.natgw.dataplane.Dataplane;
+import io.natgw.igd.IgdServer;
+import io.natgw.pcp.PcpServer;
+import io.natgw.persistence.JournalLeaseStore;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import io.natgw.gateway.admin.AdminHooks;
+import io.natgw.gateway.admin.AdminServer;
+import io.natgw.gateway.admin.GatewayMeters;
+import io.natgw.gateway.admin.Listener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Deque;
+
+/**
+ * The daemon's wiring: the journal, the dataplane, the one table, then the front-ends, started in that
+ * order and closed in the reverse one. Nothing listens before the table has restored its leases.
+ */
+public final class Gateway implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
+
+    private final NatgwConfig config;
+    private final Instant startedAt;
+    private final Deque<AutoCloseable> open = new ArrayDeque<>();
+    private MappingTable table;
+    private Dataplane dataplane;
+    private JournalLeaseStore store;
+    private volatile boolean closed;
+
+    /** Start-up failed; the message says what and where (a port in use, an unreadable data directory …). */
+    public static final class StartException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        StartException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    private Gateway(NatgwConfig config, Instant startedAt) {
+        this.config = config;
+        this.startedAt = startedAt;
+    }
+
+    public static Gateway start(NatgwConfig config, Clock clock) throws StartException {
+        Gateway g = new Gateway(config, clock.instant());
+        try {
+            g.startAll(clock);
+            return g;
+        } catch (Exception e) {
+            g.close();
+            throw new StartException(e.getMessage() == null ? e.toString() : e.getMessage(), e);
+        }
+    }
+
+    private void startAll(Clock clock) throws Exception {
+        Path dataDir = config.dataDir();
+        Files.createDirectories(dataDir);
+        store = JournalLeaseStore.open(dataDir, clock); // locks the directory: one daemon per journal
+        open.push(store);
+
+        Forwarder forwarder = Forwarder.NONE;
+        if (config.dataplane().enabled()) {
+            dataplane = new Dataplane(config, clock);
+            dataplane.start();
+            open.push(dataplane);
+            forwarder = dataplane;
+        }
+        table = new MappingTable(config, store, forwarder, clock);
+        if (dataplane != null) {
+            dataplane.attach(table);
+            table.addListener(dataplane);
+        }
+        // admin: listeners that must see restored rows (event stream) are added here, before the table starts.
+        AdminServer admin = null; // admin (issue 6): created before table.start(), it registers the event stream
+        if (config.admin().enabled()) {
+            List<MeterBinder> meters = new ArrayList<>(List.of(GatewayMeters.journal(store)));
+            AdminHooks hooks = AdminHooks.none().withTraffic(traffic()).withListeners(this::listeners);
+            if (dataplane != null) {
+                meters.add(GatewayMeters.triggers(dataplane.triggers()));
+                hooks = hooks.withTriggers(dataplane.triggers()::setRules);
+            }
+            admin = new AdminServer(config, table, hooks.withMeters(meters));
+        }
+        // The IGD registers its GENA listener on construction, so it sees the restored entry count.
+        IgdServer igd = config.upnp().enabled() ? new IgdServer(config, table, traffic()) : null;
+        table.start();
+        open.remove(store); // the table closes its store
+        open.push(table);
+
+        if (config.pcp().enabled()) {
+            PcpServer pcp = new PcpServer(config, table);
+            pcp.start();
+            open.push(pcp);
+        }
+        if (igd != null) {
+            igd.start();
+            open.push(igd);
+        }
+        // admin: start the admin API here (it needs table, dataplane, store stats).
+        if (admin != null) {
+            admin.start(); // admin (issue 6): token, TLS identity, saved trigger rules, then listen
+            open.push(admin);
+        }
+        LOG.info("natgw started: external address {}, {} mappings, data in {}", table.externalAddress().getHostAddress(),
+                table.view().size(), dataDir.toAbsolutePath().normalize());
+    }
+
+    /** admin (issue 6): what the status panel lists besides the admin listener itself (from the configuration). */
+    private List<Listener> listeners() {
+        List<Listener> out = new ArrayList<>();
+        for (java.net.InetAddress a : config.network().lanAddresses()) {
+            if (config.pcp().enabled()) {
+                out.add(new Listener("nat-pmp/pcp", "udp", new io.natgw.core.Endpoint(a, config.pcp().port()).toString()));
+            }
+            if (config.upnp().enabled()) {
+                out.add(new Listener("upnp http", "tcp", new io.natgw.core.Endpoint(a, config.upnp().httpPort()).toString()));
+            }
+        }
+        if (config.upnp().enabled() && config.upnp().ssdp()) {
+            out.add(new Listener("ssdp", "udp", "239.255.255.250:1900"));
+        }
+        return out;
+    }
+
+    public NatgwConfig config() {
+        return config;
+    }
+
+    public MappingTable table() {
+        return table;
+    }
+
+    /** The dataplane's counters, or zeros when the dataplane is off. */
+    public TrafficStats traffic() {
+        return dataplane != null ? dataplane : TrafficStats.NONE;
+    }
+
+    public Instant startedAt() {
+        return startedAt;
+    }
+
+    /** Stops the front-ends first, then the table (which drains its writer and closes the journal), then the dataplane. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        while (!open.isEmpty()) {
+            AutoCloseable c = open.pop();
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOG.warn("closing {} failed: {}", c.getClass().getSimpleName(), e.toString());
+            }
+        }
+        LOG.info("natgw stopped");
+    }
+}

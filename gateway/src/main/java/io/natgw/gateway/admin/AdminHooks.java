@@ -1,0 +1,47 @@
+package io.natgw.gateway.admin;
+
+import io.micrometer.core.instrument.binder.MeterBinder;
+import io.natgw.conf.TriggerRule;
+import io.natgw.core.TrafficStats;
+
+import java.security.SecureRandom;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * What the admin surfaces need from the rest of the gateway besides the table, so {@code admin} depends on
+ * no other front-end: the dataplane's counters, where trigger rules are applied, the gateway's listeners
+ * (status panel) and extra meters (dataplane, journal) for {@code /metrics}.
+ *
+ * @param applyTriggers called with the whole rule list at start and after every accepted change
+ *                      (the dataplane's {@code TriggerEngine::setRules})
+ */
+public record AdminHooks(TrafficStats traffic, Consumer<List<TriggerRule>> applyTriggers, Supplier<List<Listener>> listeners,
+                         List<MeterBinder> meters, SecureRandom random) {
+
+    public AdminHooks {
+        meters = List.copyOf(meters);
+    }
+
+    /** No dataplane, no other listeners, no extra meters: trigger rules are only stored. */
+    public static AdminHooks none() {
+        return new AdminHooks(TrafficStats.NONE, rules -> { }, List::of, List.of(), new SecureRandom());
+    }
+
+    public AdminHooks withTraffic(TrafficStats t) {
+        return new AdminHooks(t, applyTriggers, listeners, meters, random);
+    }
+
+    public AdminHooks withTriggers(Consumer<List<TriggerRule>> apply) {
+        return new AdminHooks(traffic, apply, listeners, meters, random);
+    }
+
+    public AdminHooks withListeners(Supplier<List<Listener>> l) {
+        return new AdminHooks(traffic, applyTriggers, l, meters, random);
+    }
+
+    public AdminHooks withMeters(List<MeterBinder> m) {
+        return new AdminHooks(traffic, applyTriggers, listeners, m, random);
+    }
+}

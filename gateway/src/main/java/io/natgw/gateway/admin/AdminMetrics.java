@@ -1,0 +1,90 @@
+package io.natgw.gateway.admin;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.natgw.conf.Protocol;
+import io.natgw.core.Kind;
+import io.natgw.core.Mapping;
+import io.natgw.core.MappingTable;
+import io.natgw.core.Origin;
+import io.natgw.core.Outcome;
+import io.natgw.core.TableStats;
+import io.natgw.core.TrafficStats;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * {@code /metrics} in Prometheus text format through Micrometer. Every value is read from its owner when
+ * scraped (the table's view and stats, the dataplane's counters); nothing here counts on its own.
+ */
+final class AdminMetrics {
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final List<MeterBinder> extra;
+
+    AdminMetrics(MappingTable table, TrafficStats traffic, List<MeterBinder> extra) {
+        this.extra = List.copyOf(extra);
+        bindTable(registry, table);
+        bindTraffic(registry, traffic);
+    }
+
+    /** Binds the extra meters again first: rules added since the last scrape get theirs (registering is idempotent). */
+    synchronized String scrape() {
+        for (MeterBinder b : extra) {
+            b.bindTo(registry);
+        }
+        return registry.scrape();
+    }
+
+    private static void bindTable(MeterRegistry r, MappingTable table) {
+        for (Protocol p : Protocol.values()) {
+            for (Kind k : Kind.values()) {
+                Gauge.builder("natgw_mappings", table, t -> count(t, p, k))
+                        .description("mappings in the table").tag("protocol", p.label()).tag("kind", k.label()).register(r);
+            }
+        }
+        TableStats stats = table.stats();
+        for (Origin o : Origin.values()) {
+            FunctionCounter.builder("natgw_requests", stats, s -> s.requests(o))
+                    .description("requests the table answered, by front-end").tag("origin", o.label()).register(r);
+            for (Outcome.Reason reason : Outcome.Reason.values()) {
+                FunctionCounter.builder("natgw_refusals", stats, s -> s.refusals(o, reason))
+                        .description("requests the table refused, by front-end and reason")
+                        .tag("origin", o.label()).tag("reason", reason.name().toLowerCase(Locale.ROOT)).register(r);
+            }
+        }
+        FunctionCounter.builder("natgw_table_commits", stats, TableStats::batches)
+                .description("durable commits (one journal sync each)").register(r);
+        FunctionCounter.builder("natgw_leases_expired", stats, TableStats::expired)
+                .description("leases removed because they ran out").register(r);
+    }
+
+    private static void bindTraffic(MeterRegistry r, TrafficStats traffic) {
+        counter(r, "natgw_relay_received_bytes", "bytes relayed from the WAN side towards LAN hosts", traffic, c -> c.bytesReceived());
+        counter(r, "natgw_relay_sent_bytes", "bytes relayed from LAN hosts towards the WAN side", traffic, c -> c.bytesSent());
+        counter(r, "natgw_relay_received_packets", "packets relayed towards LAN hosts", traffic, c -> c.packetsReceived());
+        counter(r, "natgw_relay_sent_packets", "packets relayed towards the WAN side", traffic, c -> c.packetsSent());
+        counter(r, "natgw_relay_sessions", "relay sessions (TCP connections, UDP peers) opened", traffic, c -> c.sessions());
+    }
+
+    private static void counter(MeterRegistry r, String name, String help, TrafficStats traffic,
+                                ToDoubleFunction<TrafficStats.Counters> f) {
+        FunctionCounter.builder(name, traffic, t -> f.applyAsDouble(t.totals())).description(help).register(r);
+    }
+
+    private static double count(MappingTable t, Protocol p, Kind k) {
+        int n = 0;
+        for (Mapping m : t.view().mappings()) {
+            if (m.protocol() == p && m.kind() == k) {
+                n++;
+            }
+        }
+        return n;
+    }
+}

@@ -1,0 +1,165 @@
+package io.natgw.gateway.admin;
+
+import io.natgw.conf.NatgwConfig;
+import io.natgw.core.MappingTable;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.timeout.IdleStateHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The admin listener: the HTTPS API, the web UI, the event stream and {@code /metrics} on
+ * {@code admin.addresses}:{@code admin.port}. Plain HTTP only when {@code admin.plainHttp} (conf accepts that
+ * for loopback addresses only). Create it before {@code table.start()} (it registers a table listener for
+ * the event stream), {@link #start()} it after.
+ */
+public final class AdminServer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(AdminServer.class);
+    /** The largest request body accepted (a mapping or a trigger rule is a few hundred bytes). */
+    static final int MAX_BODY = 64 * 1024;
+    static final int IDLE_SECONDS = 120;
+    static final int HEARTBEAT_SECONDS = 25;
+
+    private final NatgwConfig config;
+    private final MappingTable table;
+    private final AdminHooks hooks;
+    private final AdminFiles files;
+    private final TableEvents events;
+    private final Instant startedAt;
+    private final List<Channel> channels = new ArrayList<>();
+    private EventLoopGroup group;
+    private ExecutorService triggerWorker;
+    private AdminToken token;
+    private AdminTriggers triggers;
+
+    public AdminServer(NatgwConfig config, MappingTable table, AdminHooks hooks) {
+        this.config = config;
+        this.table = table;
+        this.hooks = hooks;
+        this.files = new AdminFiles(config.dataDir());
+        this.events = new TableEvents(hooks.traffic());
+        this.startedAt = table.clock().instant();
+        events.attach(table);
+        table.addListener(events);
+    }
+
+    /**
+     * Creates the token and TLS identity on first start, loads persisted trigger rules (they override the
+     * configuration's) and applies them, then binds every admin address. Throws naming the address that failed.
+     */
+    public void start() throws IOException {
+        token = AdminToken.loadOrCreate(files.token(), hooks.random());
+        triggers = new AdminTriggers(files, config.triggers(), hooks.applyTriggers());
+        triggers.start();
+        SslContext ssl = null;
+        if (!config.admin().plainHttp()) {
+            TlsIdentity id = TlsIdentity.loadOrCreate(files, config.admin().addresses(), table.clock().instant(), hooks.random());
+            ssl = SslContextBuilder.forServer(id.key(), id.certificate()).build();
+        }
+        triggerWorker = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "natgw-admin-triggers");
+            t.setDaemon(true);
+            return t;
+        });
+        AdminApi api = new AdminApi(new MappingsApi(table, hooks.traffic()), triggers,
+                new StatusApi(table, hooks.traffic(), this::listeners, startedAt), triggerWorker);
+        AdminHttpHandler handler = new AdminHttpHandler(token, api, events,
+                new AdminMetrics(table, hooks.traffic(), hooks.meters()), new WebAssets());
+        group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        SslContext tls = ssl;
+        ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ChannelPipeline p = ch.pipeline();
+                        if (tls != null) {
+                            p.addLast(tls.newHandler(ch.alloc()));
+                        }
+                        p.addLast(new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS));
+                        p.addLast(new HttpServerCodec(4096, 8192, 8192));
+                        p.addLast(new HttpObjectAggregator(MAX_BODY));
+                        p.addLast(handler);
+                    }
+                });
+        try {
+            for (InetAddress a : config.admin().addresses()) {
+                InetSocketAddress at = new InetSocketAddress(a, config.admin().port());
+                var f = b.bind(at).awaitUninterruptibly();
+                if (!f.isSuccess()) {
+                    throw new IOException("admin API cannot listen on " + at + ": " + f.cause().getMessage(), f.cause());
+                }
+                channels.add(f.channel());
+            }
+        } catch (IOException e) {
+            close();
+            throw e;
+        }
+        group.next().scheduleAtFixedRate(events::heartbeat, HEARTBEAT_SECONDS, HEARTBEAT_SECONDS, TimeUnit.SECONDS);
+        LOG.info("admin {} listening on {} (web UI and API; token in {})", ssl != null ? "https" : "http",
+                boundAddresses(), files.token());
+    }
+
+    /** Where the listener is bound (the real ports when the configured port is 0). */
+    public List<InetSocketAddress> boundAddresses() {
+        List<InetSocketAddress> out = new ArrayList<>();
+        for (Channel c : channels) {
+            out.add((InetSocketAddress) c.localAddress());
+        }
+        return out;
+    }
+
+    /** The web UI's address, e.g. {@code https://127.0.0.1:8443/}. */
+    public String url() {
+        InetSocketAddress a = boundAddresses().get(0);
+        return AdminEndpoint.url(!config.admin().plainHttp(), a.getAddress(), a.getPort());
+    }
+
+    private List<Listener> listeners() {
+        List<Listener> out = new ArrayList<>(hooks.listeners().get());
+        for (InetSocketAddress a : boundAddresses()) {
+            out.add(new Listener(config.admin().plainHttp() ? "admin http" : "admin https", "tcp",
+                    new io.natgw.core.Endpoint(a.getAddress(), a.getPort()).toString()));
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        events.closeAll();
+        for (Channel c : channels) {
+            c.close().awaitUninterruptibly();
+        }
+        channels.clear();
+        if (group != null) {
+            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+            group = null;
+        }
+        if (triggerWorker != null) {
+            triggerWorker.shutdown();
+            triggerWorker = null;
+        }
+    }
+}

@@ -1,0 +1,241 @@
+package io.natgw.gateway.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.natgw.gateway.admin.AdminEndpoint;
+import io.natgw.gateway.admin.AdminFiles;
+import io.natgw.gateway.admin.AdminToken;
+import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The admin commands of {@code natgw}: they talk to the running daemon through its HTTPS API. Exit codes:
+ * 0 done, 1 refused by the daemon (or invalid configuration), 2 bad command line, 3 daemon not running,
+ * 4 token missing or rejected.
+ */
+public final class AdminCommands {
+
+    private AdminCommands() {
+    }
+
+    public static void register(CommandLine root) {
+        root.addSubcommand("leases", new Leases());
+        root.addSubcommand("map", new MapCommand());
+        root.addSubcommand("unmap", new Unmap());
+        root.addSubcommand("triggers", new Triggers());
+        root.addSubcommand("status", new Status());
+        root.addSubcommand("token", new Token());
+        root.addSubcommand("ui", new Ui());
+    }
+
+    static String enc(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    @Command(name = "leases", mixinStandardHelpOptions = true, description = "List the lease table (every mapping of every kind).")
+    static final class Leases extends CliCommand {
+        @Option(names = "--json", description = "print the API's JSON")
+        boolean json;
+
+        @Override
+        void run() throws CliException {
+            JsonNode r = daemon.client().get("/api/v1/mappings");
+            if (json) {
+                out().println(r.toPrettyString());
+                return;
+            }
+            List<List<String>> rows = new ArrayList<>();
+            for (JsonNode m : r.path("mappings")) {
+                rows.add(List.of(m.path("protocol").asText(), m.path("external").asText(), m.path("internal").asText(),
+                        m.path("remote").asText(), m.path("kind").asText(), m.path("origin").asText(), m.path("owner").asText(),
+                        Tables.duration(m.get("remainingSeconds")), m.path("enabled").asBoolean() ? "yes" : "no",
+                        m.path("traffic").path("bytesReceived").asText(), m.path("traffic").path("bytesSent").asText(),
+                        m.path("description").asText()));
+            }
+            Tables.print(out(), List.of("PROTO", "EXTERNAL", "INTERNAL", "REMOTE", "KIND", "ORIGIN", "OWNER", "LEFT", "ENABLED",
+                    "RX", "TX", "DESCRIPTION"), rows);
+            out().println(rows.size() + " mapping" + (rows.size() == 1 ? "" : "s"));
+        }
+    }
+
+    @Command(name = "map", mixinStandardHelpOptions = true, description = "Add or delete a static mapping.",
+            subcommands = {MapAdd.class, MapDelete.class})
+    static final class MapCommand implements Runnable {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public void run() {
+            throw new CommandLine.ParameterException(spec.commandLine(), "name a subcommand: add or delete");
+        }
+    }
+
+    @Command(name = "add", mixinStandardHelpOptions = true,
+            description = "Add a static mapping, e.g. natgw map add tcp 8080 192.168.77.10:80 --description web")
+    static final class MapAdd extends CliCommand {
+        @Parameters(index = "0", paramLabel = "PROTOCOL", description = "tcp or udp")
+        String protocol;
+        @Parameters(index = "1", paramLabel = "EXTERNAL_PORT", description = "1-65535")
+        int externalPort;
+        @Parameters(index = "2", paramLabel = "INTERNAL", description = "ADDRESS[:PORT] (port defaults to EXTERNAL_PORT; IPv6 as [::1]:80)")
+        String internal;
+        @Option(names = {"-d", "--description"}, description = "free text (what uninstallers match on)")
+        String description;
+        @Option(names = "--disabled", description = "keep it in the table without forwarding")
+        boolean disabled;
+        @Option(names = "--remote-host", paramLabel = "IP", description = "admit only this remote host")
+        String remoteHost;
+
+        @Override
+        void run() throws CliException {
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("protocol", protocol);
+            body.put("externalPort", externalPort);
+            String address = internal;
+            int colon = internal.lastIndexOf(':');
+            if (internal.startsWith("[")) {
+                int close = internal.indexOf(']');
+                address = internal.substring(1, Math.max(1, close));
+                if (close > 0 && close + 1 < internal.length() && internal.charAt(close + 1) == ':') {
+                    body.put("internalPort", port(internal.substring(close + 2)));
+                }
+            } else if (colon > 0 && internal.indexOf(':') == colon) {
+                address = internal.substring(0, colon);
+                body.put("internalPort", port(internal.substring(colon + 1)));
+            }
+            body.put("internalAddress", address);
+            if (description != null) {
+                body.put("description", description);
+            }
+            body.put("enabled", !disabled);
+            if (remoteHost != null) {
+                body.put("remoteHost", remoteHost);
+            }
+            JsonNode m = daemon.client().post("/api/v1/mappings", body);
+            out().println("mapped " + m.path("protocol").asText() + " " + m.path("external").asText() + " -> "
+                    + m.path("internal").asText() + " (static" + (m.path("enabled").asBoolean() ? "" : ", disabled") + ")");
+        }
+
+        private Object port(String text) throws CliException {
+            try {
+                return Integer.parseInt(text);
+            } catch (NumberFormatException e) {
+                return text; // the daemon names the field and what it accepts
+            }
+        }
+    }
+
+    @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete any mapping by protocol and external port.")
+    static final class MapDelete extends CliCommand {
+        @Parameters(index = "0", paramLabel = "PROTOCOL", description = "tcp or udp")
+        String protocol;
+        @Parameters(index = "1", paramLabel = "EXTERNAL_PORT")
+        String externalPort;
+        @Option(names = "--remote", paramLabel = "ADDRESS/PREFIX", description = "the remote filter of the mapping, if it has one")
+        String remote;
+
+        @Override
+        void run() throws CliException {
+            String path = "/api/v1/mappings/" + enc(protocol) + "/" + enc(externalPort) + (remote == null ? "" : "?remote=" + enc(remote));
+            JsonNode r = daemon.client().delete(path);
+            for (JsonNode m : r.path("mappings")) {
+                out().println("deleted " + m.path("protocol").asText() + " " + m.path("external").asText() + " -> "
+                        + m.path("internal").asText());
+            }
+        }
+    }
+
+    @Command(name = "unmap", mixinStandardHelpOptions = true,
+            description = "Delete every mapping with this description, or of this owner (for uninstallers). Deleting none is not an error.")
+    static final class Unmap extends CliCommand {
+        static final class Selector {
+            @Option(names = "--description", paramLabel = "TEXT", required = true, description = "exactly this description")
+            String description;
+            @Option(names = "--owner", paramLabel = "IP", required = true, description = "mappings made by this client address")
+            String owner;
+        }
+
+        @ArgGroup(exclusive = true, multiplicity = "1")
+        Selector selector;
+
+        @Override
+        void run() throws CliException {
+            String query = selector.description != null ? "description=" + enc(selector.description) : "owner=" + enc(selector.owner);
+            JsonNode r = daemon.client().delete("/api/v1/mappings?" + query);
+            for (JsonNode m : r.path("mappings")) {
+                out().println("deleted " + m.path("protocol").asText() + " " + m.path("external").asText() + " -> "
+                        + m.path("internal").asText() + " (" + m.path("origin").asText() + ", '" + m.path("description").asText() + "')");
+            }
+            int n = r.path("count").asInt();
+            out().println("removed " + n + " mapping" + (n == 1 ? "" : "s"));
+        }
+    }
+
+    @Command(name = "status", mixinStandardHelpOptions = true, description = "Show the gateway's status.")
+    static final class Status extends CliCommand {
+        @Option(names = "--json", description = "print the API's JSON")
+        boolean json;
+
+        @Override
+        void run() throws CliException {
+            AdminClient c = daemon.client();
+            JsonNode s = c.get("/api/v1/status");
+            if (json) {
+                out().println(s.toPrettyString());
+                return;
+            }
+            out().println("external address  " + s.path("externalAddress").asText());
+            out().println("epoch             " + s.path("epochSeconds").asText() + " s (since " + s.path("epochStart").asText() + ")");
+            out().println("uptime            " + Tables.duration(s.get("uptimeSeconds")));
+            out().println("mappings          " + s.path("mappings").asText());
+            s.path("counts").fields().forEachRemaining(p -> {
+                StringBuilder sb = new StringBuilder();
+                p.getValue().fields().forEachRemaining(k -> sb.append(' ').append(k.getKey()).append('=').append(k.getValue().asText()));
+                out().println("  " + p.getKey() + "            ".substring(p.getKey().length()) + sb.toString().trim());
+            });
+            out().println("traffic           rx " + s.path("traffic").path("bytesReceived").asText() + " B, tx "
+                    + s.path("traffic").path("bytesSent").asText() + " B, " + s.path("traffic").path("sessions").asText() + " sessions");
+            out().println("listeners");
+            for (JsonNode l : s.path("listeners")) {
+                out().println("  " + l.path("name").asText() + " " + l.path("transport").asText() + " " + l.path("address").asText());
+            }
+            out().println("web UI            " + c.baseUrl() + "  (natgw ui prints a sign-in link)");
+        }
+    }
+
+    @Command(name = "token", mixinStandardHelpOptions = true, description = "Print the admin API's bearer token (from the data directory).")
+    static final class Token extends CliCommand {
+        @Override
+        void run() throws CliException {
+            out().println(token(daemon));
+        }
+    }
+
+    @Command(name = "ui", mixinStandardHelpOptions = true, description = "Print the web UI's address with a one-click sign-in link.")
+    static final class Ui extends CliCommand {
+        @Override
+        void run() throws CliException {
+            // the fragment never leaves the browser: the page moves it to sessionStorage and drops it from the address bar
+            out().println(AdminEndpoint.baseUrl(daemon.load()) + "#token=" + token(daemon));
+        }
+    }
+
+    static String token(DaemonOptions daemon) throws CliException {
+        try {
+            return AdminToken.read(new AdminFiles(daemon.load().dataDir()).token());
+        } catch (IOException e) {
+            throw new CliException(CliException.AUTH, e.getMessage());
+        }
+    }
+
+}

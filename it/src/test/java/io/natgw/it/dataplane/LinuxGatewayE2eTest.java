@@ -1,0 +1,170 @@
+package io.natgw.it.dataplane;
+
+import io.natgw.it.support.Daemon;
+import io.natgw.it.support.Require;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static io.natgw.it.dataplane.Topology.GW_LAN;
+import static io.natgw.it.dataplane.Topology.GW_WAN;
+import static io.natgw.it.dataplane.Topology.LAN_A;
+import static io.natgw.it.dataplane.Topology.LAN_B;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The daemon on a router between two network namespaces, in linux-gateway mode: NAT-PMP mappings relayed from the
+ * WAN, port triggering seen through the nftables TPROXY divert (the IRC IDENT case), one host at a time, and
+ * mappings restored after {@code kill -9}.
+ */
+class LinuxGatewayE2eTest {
+
+    static final Map<String, Object> IDENT_RULE = Map.of("name", "IRC IDENT", "triggerProtocol", "tcp",
+            "triggerPorts", "6660-7000", "incomingProtocol", "tcp", "incomingPorts", "113", "timeout", 4, "enabled", true);
+
+    Topology net;
+    Daemon daemon;
+
+    @BeforeEach
+    void topology() throws Exception {
+        Require.netns();
+        Require.tool("nft");
+        Require.tool("natpmpc");
+        Require.check(Files.isRegularFile(Daemon.repo().resolve("gateway/target/natgw.jar")),
+                "gateway/target/natgw.jar is missing (mvn -pl gateway -am package)");
+        net = new Topology();
+    }
+
+    @AfterEach
+    void teardown() {
+        if (daemon != null) {
+            daemon.close();
+        }
+        if (net != null) {
+            net.close();
+        }
+    }
+
+    Daemon start(List<Map<String, Object>> triggers) {
+        return Daemon.builder().prefix("ip", "netns", "exec", net.gw).workDir(net.work.resolve("daemon"))
+                .set("network.lan.addresses", List.of(GW_LAN))
+                .set("network.lan.clients", List.of("192.168.77.0/24"))
+                .set("network.lan.interfaces", List.of("gwlan"))
+                .set("network.wan.address", GW_WAN)
+                .set("network.wan.interface", "gwwan")
+                .set("upnp.enabled", false)
+                .set("admin.enabled", false)
+                .set("pcp.announce", false)
+                .set("dataplane.mode", "linux-gateway")
+                .set("triggers", triggers)
+                .start();
+    }
+
+    String natpmp(String... args) {
+        List<String> cmd = new java.util.ArrayList<>(List.of("natpmpc", "-g", GW_LAN));
+        cmd.addAll(List.of(args));
+        Topology.Result r = net.exec(net.lan, cmd.toArray(String[]::new));
+        assertEquals(0, r.exit(), r.output());
+        return r.output();
+    }
+
+    /** From the WAN host: a TCP and a UDP exchange with the echo behind each port, replies from the mapped port. */
+    void assertForwards(int... ports) {
+        StringBuilder expected = new StringBuilder();
+        String[] args = new String[ports.length + 2];
+        args[0] = "forwards";
+        args[1] = GW_WAN;
+        for (int i = 0; i < ports.length; i++) {
+            int p = ports[i];
+            expected.append(i > 0 ? "; " : "").append(p).append(" tcp=t").append(p).append(" udp=u").append(p)
+                    .append(" from ").append(GW_WAN).append(':').append(p);
+            args[i + 2] = Integer.toString(p);
+        }
+        assertEquals(expected.toString(), net.peer(net.wan, args));
+    }
+
+    @Test
+    void aNatPmpMappingCarriesWanTcpAndUdpToTheLanHost() {
+        daemon = start(List.of(IDENT_RULE));
+        net.server(net.lan, "echo", "echo", LAN_A, "8080");
+
+        assertTrue(natpmp("-a", "8080", "8080", "tcp", "600").contains("Mapped public port 8080 protocol TCP to local port 8080"));
+        natpmp("-a", "8080", "8080", "udp", "600");
+
+        assertForwards(8080);
+    }
+
+    @Test
+    void ircIdentSucceedsWithTheTriggerRuleAndFailsWithoutIt() {
+        net.masquerade();
+        net.server(net.wan, "irc", "irc", "0.0.0.0", "6667");
+        net.server(net.lan, "ident-a", "ident", LAN_A, "alice");
+        net.server(net.lan, "ident-b", "ident", LAN_B, "bob");
+
+        daemon = start(List.of());
+        String without = net.peer(net.lan, "line", LAN_A, Topology.WAN_HOST, "6667");
+        assertTrue(without.startsWith("IDENT FAIL"), without);
+        daemon.close();
+
+        daemon = start(List.of(IDENT_RULE));
+        String with = net.peer(net.lan, "line", LAN_A, Topology.WAN_HOST, "6667");
+        assertTrue(with.startsWith("IDENT OK") && with.endsWith(": USERID : UNIX : alice"), with);
+
+        // One host at a time: B's trigger is refused while A holds 113, so the server still reaches A.
+        String second = net.peer(net.lan, "line", LAN_B, Topology.WAN_HOST, "6667");
+        assertTrue(second.endsWith(": alice"), second);
+        assertTrue(daemon.log().contains("trigger 'IRC IDENT' from " + LAN_B + " refused"), daemon.logTail());
+
+        // Without traffic, 113 closes after the rule's 4 s; then B's trigger wins.
+        await("113 to close").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))
+                .until(() -> daemon.log().contains("unmapped tcp " + GW_WAN + ":113"));
+        String third = net.peer(net.lan, "line", LAN_B, Topology.WAN_HOST, "6667");
+        assertTrue(third.startsWith("IDENT OK") && third.endsWith(": bob"), third);
+    }
+
+    @Test
+    void aUdpTriggerIsDivertedRelayedFromTheWanAddressAndOpensItsPorts() {
+        net.server(net.wan, "game-server", "echo", Topology.WAN_HOST, "5000");
+        net.server(net.lan, "game-client", "echo", LAN_A, "5001");
+        daemon = start(List.of(Map.of("name", "Game", "triggerProtocol", "udp", "triggerPorts", "5000",
+                "incomingProtocol", "udp", "incomingPorts", "5001", "timeout", 60, "enabled", true)));
+
+        // The LAN host talks to the server; the reply comes back from the server's address (transparent socket).
+        assertEquals("hello from " + Topology.WAN_HOST + ":5000", net.peer(net.lan, "udp", Topology.WAN_HOST, "5000", "hello"));
+        assertTrue(daemon.log().contains("trigger 'Game' opened udp 5001 to " + LAN_A), daemon.logTail());
+        // ... and the opened port carries the server's traffic to it.
+        assertEquals("back from " + GW_WAN + ":5001", net.peer(net.wan, "udp", GW_WAN, "5001", "back"));
+    }
+
+    @Test
+    void afterKill9EveryRestoredMappingForwardsAgainWithinTwoSeconds() throws Exception {
+        daemon = start(List.of(IDENT_RULE));
+        net.server(net.lan, "echo", "echo", LAN_A, "8080");
+        net.server(net.lan, "echo2", "echo", LAN_A, "9090");
+        natpmp("-a", "8080", "8080", "tcp", "3600");
+        natpmp("-a", "8080", "8080", "udp", "3600");
+        natpmp("-a", "9090", "9090", "tcp", "3600");
+        natpmp("-a", "9090", "9090", "udp", "3600");
+        assertForwards(8080);
+        java.nio.file.Path stream = net.server(net.wan, "stream", "stream", GW_WAN, "9090");
+
+        // kill -9 while the stream is being relayed: the nftables table and routing rule stay behind, and the
+        // restart must replace them
+        daemon.kill9();
+        daemon.restart();
+        long ready = System.nanoTime();
+        assertForwards(8080, 9090); // one client JVM for all four: its start-up counts against the 2 s
+        Duration took = Duration.ofNanos(System.nanoTime() - ready);
+        assertTrue(took.compareTo(Duration.ofSeconds(2)) < 0, "restored mappings forwarded after " + took);
+        await().atMost(Duration.ofSeconds(10)).until(() -> Files.readString(stream).contains("stream ended"));
+        assertEquals(1, Topology.run(null, "ip", "netns", "exec", net.gw, "ip", "rule", "show").output().lines()
+                .filter(l -> l.contains("fwmark 0x1 lookup 100")).count(), "one policy routing rule, not a stale copy");
+    }
+}

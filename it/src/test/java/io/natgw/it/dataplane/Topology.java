@@ -1,0 +1,178 @@
+package io.natgw.it.dataplane;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The three namespaces of the gateway tests, named uniquely per run and always removed by {@link #close()}:
+ * <pre>
+ *   lan  lan0 192.168.77.10 + .11, default via .1
+ *   gw   gwlan 192.168.77.1 | gwwan 203.0.113.1, forwarding on
+ *   wan  wan0 203.0.113.2 (no route to the LAN: only the gateway's address is reachable)
+ * </pre>
+ * Processes started here are stopped by their PID on close.
+ */
+final class Topology implements AutoCloseable {
+
+    static final String LAN_A = "192.168.77.10";
+    static final String LAN_B = "192.168.77.11";
+    static final String GW_LAN = "192.168.77.1";
+    static final String GW_WAN = "203.0.113.1";
+    static final String WAN_HOST = "203.0.113.2";
+    private static final AtomicInteger RUNS = new AtomicInteger();
+
+    final String lan;
+    final String gw;
+    final String wan;
+    final Path work;
+    private final List<Process> processes = new ArrayList<>();
+
+    record Result(int exit, String output) {
+    }
+
+    Topology() throws IOException {
+        String id = "ngw" + ProcessHandle.current().pid() + "x" + RUNS.incrementAndGet();
+        lan = id + "-lan";
+        gw = id + "-gw";
+        wan = id + "-wan";
+        work = Files.createTempDirectory("natgw-dp-e2e-");
+        try {
+            for (String ns : List.of(lan, gw, wan)) {
+                sh("ip", "netns", "add", ns);
+                sh("ip", "-n", ns, "link", "set", "lo", "up");
+            }
+            sh("ip", "-n", lan, "link", "add", "lan0", "type", "veth", "peer", "name", "gwlan", "netns", gw);
+            sh("ip", "-n", wan, "link", "add", "wan0", "type", "veth", "peer", "name", "gwwan", "netns", gw);
+            sh("ip", "-n", lan, "addr", "add", LAN_A + "/24", "dev", "lan0");
+            sh("ip", "-n", lan, "addr", "add", LAN_B + "/24", "dev", "lan0");
+            sh("ip", "-n", gw, "addr", "add", GW_LAN + "/24", "dev", "gwlan");
+            sh("ip", "-n", gw, "addr", "add", GW_WAN + "/24", "dev", "gwwan");
+            sh("ip", "-n", wan, "addr", "add", WAN_HOST + "/24", "dev", "wan0");
+            for (String[] l : new String[][] {{lan, "lan0"}, {gw, "gwlan"}, {gw, "gwwan"}, {wan, "wan0"}}) {
+                sh("ip", "-n", l[0], "link", "set", l[1], "up");
+            }
+            sh("ip", "-n", lan, "route", "add", "default", "via", GW_LAN);
+            sh("ip", "netns", "exec", gw, "sysctl", "-qw", "net.ipv4.ip_forward=1");
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** The router's ordinary NAT for other traffic (a test table of its own, not natgw's). */
+    void masquerade() {
+        Result r = run("table ip natgwtest {\n  chain post {\n    type nat hook postrouting priority srcnat; policy accept;\n"
+                + "    oifname \"gwwan\" masquerade\n  }\n}\n", "ip", "netns", "exec", gw, "nft", "-f", "-");
+        if (r.exit() != 0) {
+            throw new IllegalStateException(r.output());
+        }
+    }
+
+    /** Runs a command to completion (10 s at most), failing on a non-zero exit. */
+    static void sh(String... cmd) {
+        Result r = run(null, cmd);
+        if (r.exit() != 0) {
+            throw new IllegalStateException(String.join(" ", cmd) + " failed: " + r.output());
+        }
+    }
+
+    static Result run(String stdin, String... cmd) {
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            try (var in = p.getOutputStream()) {
+                if (stdin != null) {
+                    in.write(stdin.getBytes(StandardCharsets.UTF_8));
+                }
+            }
+            if (!p.waitFor(15, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return new Result(-1, String.join(" ", cmd) + " timed out");
+            }
+            return new Result(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    Result exec(String ns, String... cmd) {
+        List<String> all = new ArrayList<>(List.of("ip", "netns", "exec", ns));
+        all.addAll(List.of(cmd));
+        return run(null, all.toArray(String[]::new));
+    }
+
+    /** Runs {@link Peers} in a namespace and returns its first output line. */
+    String peer(String ns, String... args) {
+        Result r = exec(ns, peersCommand(args));
+        return r.output().lines().findFirst().orElse("");
+    }
+
+    /** Starts a {@link Peers} server in a namespace and waits for it to listen. */
+    Path server(String ns, String name, String... args) {
+        Path log = work.resolve(name + ".log");
+        List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns));
+        cmd.addAll(List.of(peersCommand(args)));
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+            processes.add(p);
+            await(name + " to listen").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> {
+                        if (!p.isAlive()) {
+                            throw new IllegalStateException(name + " exited: " + Files.readString(log));
+                        }
+                        return Files.readString(log).contains("ready");
+                    });
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return log;
+    }
+
+    private static String[] peersCommand(String... args) {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx64m", "-cp", classes(), Peers.class.getName()));
+        cmd.addAll(List.of(args));
+        return cmd.toArray(String[]::new);
+    }
+
+    private static String classes() {
+        try {
+            return Path.of(Peers.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        for (Process p : processes) {
+            p.destroy();
+        }
+        for (Process p : processes) {
+            try {
+                if (!p.waitFor(5, TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        for (String ns : List.of(lan, gw, wan)) {
+            run(null, "ip", "netns", "del", ns);
+        }
+    }
+}
