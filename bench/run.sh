@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs one of the Java benchmarks in it/src/main/java/io/natgw/it/bench on a freshly built classpath:
+#   bench/run.sh TableBenchmark | PcpBenchmark | IgdBenchmark  [args...]
+# Each prints its figures (throughput, p50/p99 latency, memory) beside its target; none is a test.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+name="${1:?usage: bench/run.sh TableBenchmark|PcpBenchmark|IgdBenchmark [args]}"; shift
+mvn -B -q install -DskipTests >&2
+cp="$(mvn -B -q -Dstyle.color=never -pl it dependency:build-classpath -Dmdep.outputFile=/dev/stdout \
+      -Dmdep.includeScope=runtime | sed 's/\x1b\[[0-9;]*m//g')"
+exec java -XX:MaxDirectMemorySize=256m -Xmx2g -cp "it/target/classes:$cp" "io.natgw.it.bench.$name" "$@"
