@@ -24,7 +24,8 @@ final class Policy {
 
     /**
      * Secure mode (miniupnpd's secure_mode, RFC 6887 §13.1 THIRD_PARTY): a client maps only to its own address,
-     * unless it is privileged, or asks as a third party from a configured third-party client.
+     * unless it is privileged or a configured third-party client. With secure mode off, any client may map to
+     * any host (as miniupnpd with secure_mode=no), whichever front-end it came through.
      * Returns null when allowed, else the reason.
      */
     String checkInternalAddress(MappingRequest.Map r) {
@@ -36,16 +37,16 @@ final class Policy {
         if (who.privileged() || target.equals(who.address())) {
             return null;
         }
-        if (r.thirdParty()) {
-            for (Cidr c : config.pcp().thirdPartyClients()) {
-                if (c.contains(who.address())) {
-                    return null;
-                }
+        for (Cidr c : config.pcp().thirdPartyClients()) {
+            if (c.contains(who.address())) {
+                return null; // an authorized third-party client (PCP THIRD_PARTY, RFC 6887 §13.1)
             }
-            return "client " + who.address().getHostAddress() + " is not allowed to map for third parties";
         }
         if (!config.limits().secureMode()) {
             return null;
+        }
+        if (r.thirdParty()) {
+            return "client " + who.address().getHostAddress() + " is not allowed to map for third parties";
         }
         return "secure mode: client " + who.address().getHostAddress() + " may map only to itself, not to "
                 + target.getHostAddress();

@@ -145,6 +145,9 @@ class MappingTableTest {
         open(TestConfigs.with(false, 64, 100, List.of(), List.of(), List.of()));
         MappingRequest.Map forB = MappingRequest.Map.dynamic(A_UPNP, Protocol.TCP, new Endpoint(B, 6000), 6000, Duration.ofSeconds(60));
         assertEquals(new Endpoint(B, 6000), granted(table.apply(forB)).internal());
+        MappingRequest.Map asThirdParty = new MappingRequest.Map(Owner.of(A, Origin.PCP), Protocol.UDP, new Endpoint(B, 6001), 6001,
+                RemoteFilter.ANY, Duration.ofSeconds(600), Kind.DYNAMIC, "", "00", OnConflict.ALTERNATIVE, true, true);
+        assertEquals(new Endpoint(B, 6001), granted(table.apply(asThirdParty)).internal());
     }
 
     @Test
