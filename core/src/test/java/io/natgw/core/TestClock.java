@@ -6,15 +6,26 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 
-/** A clock tests move by hand, so expiry is tested without waiting. */
-final class TestClock extends Clock {
+/**
+ * A clock tests move by hand, so leases, epochs and idle timers are tested without waiting. Shared with the
+ * other modules' tests through core's test-jar.
+ */
+public final class TestClock extends Clock {
+
+    /** Where a clock starts when a test does not care. */
+    public static final Instant START = Instant.parse("2026-01-01T00:00:00Z");
+
     private volatile Instant now;
 
-    TestClock(Instant start) {
+    public TestClock(Instant start) {
         this.now = start;
     }
 
-    void advance(Duration d) {
+    public TestClock() {
+        this(START);
+    }
+
+    public void advance(Duration d) {
         now = now.plus(d);
     }
 

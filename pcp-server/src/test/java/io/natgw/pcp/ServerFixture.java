@@ -1,5 +1,7 @@
 package io.natgw.pcp;
 
+import io.natgw.core.TestClock;
+
 import io.natgw.conf.Cidr;
 import io.natgw.conf.NatgwConfig;
 import io.natgw.core.Forwarder;
