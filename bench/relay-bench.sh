@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# natgw relay benchmark: kernel DNAT (nftables) vs socat vs natgw's Netty relay (copy and splice), in a
+# natgw relay benchmark: kernel DNAT (nftables) vs socat vs natgw's Netty relay (copy and splice on epoll, copy on io_uring), in a
 # three-namespace topology built here and removed on exit:
 #   lan  192.168.77.10            (iperf3 server, connection servers)
 #   gw   192.168.77.1 | 203.0.113.1 (the NAT: DNAT rules, socat, natgw)
@@ -128,13 +128,14 @@ staticMappings:
 dataplane: { relay: $1 }
 YAML
 }
-start_natgw() { # RELAY : its PID is in NATGW
-    natgw_config "$1" >"$WORK/natgw-$1.yaml"
-    start "$GW" "natgw-$1" java -XX:+UseSerialGC -Xms32m -Xmx256m -XX:MaxDirectMemorySize=256m \
-        -Dlogback.configurationFile="$WORK/logback.xml" \
-        -cp "$CP" io.natgw.it.bench.RelayServer "$WORK/natgw-$1.yaml"
+start_natgw() { # RELAY [NAME [-Dnatgw.dataplane.*=... (RelayTuning)]] : its PID is in NATGW
+    local relay=$1 name=${2:-$1}; shift; shift || true
+    natgw_config "$relay" >"$WORK/natgw-$name.yaml"
+    start "$GW" "natgw-$name" java -XX:+UseSerialGC -Xms32m -Xmx256m -XX:MaxDirectMemorySize=256m \
+        -Dlogback.configurationFile="$WORK/logback.xml" "$@" \
+        -cp "$CP" io.natgw.it.bench.RelayServer "$WORK/natgw-$name.yaml"
     NATGW=$LAST_PID
-    wait_log "$WORK/natgw-$1.log" "relay ready"
+    wait_log "$WORK/natgw-$name.log" "relay ready"
 }
 
 tcp_gbps() { # PORT STREAMS
@@ -188,23 +189,29 @@ start_natgw splice
 R[splice,tcp1]=$(tcp_gbps 35201 1); R[splice,tcp4]=$(tcp_gbps 35201 4)
 stop "$NATGW"
 
+echo "measuring: natgw (copy relay on the io_uring transport) ..." >&2
+start_natgw copy uring -Dnatgw.dataplane.transport=io_uring
+grep -q "io_uring transport" "$WORK/natgw-uring.log" || echo "relay-bench: io_uring did not load (epoll measured)" >&2
+R[uring,tcp1]=$(tcp_gbps 35201 1); R[uring,tcp4]=$(tcp_gbps 35201 4)
+stop "$NATGW"
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
 num() { echo "$1" | awk '{print $1}'; }
 verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r != "n/a" && r + 0 >= t) ? "ok" : "MISSED" }'; }
 
 echo
 echo "natgw relay benchmark: ${SECS}s per test, $(nproc) cores, $(uname -r), load average before the run $LOAD_BEFORE"
-printf '%-26s %14s %14s %14s %14s\n' "" "kernel DNAT" "socat" "natgw copy" "natgw splice"
-printf '%-26s %14s %14s %14s %14s\n' "TCP 1 stream (Gbit/s)" "${R[dnat,tcp1]}" "${R[socat,tcp1]}" "${R[copy,tcp1]}" "${R[splice,tcp1]}"
-printf '%-26s %14s %14s %14s %14s\n' "TCP 4 streams (Gbit/s)" "${R[dnat,tcp4]}" "${R[socat,tcp4]}" "${R[copy,tcp4]}" "${R[splice,tcp4]}"
-printf '%-26s %14s %14s %14s %14s\n' "UDP 100M (loss, Mbit/s)" "${R[dnat,udp100]}" "${R[socat,udp100]}" "${R[copy,udp100]}" "-"
-printf '%-26s %14s %14s %14s %14s\n' "UDP 500M (loss, Mbit/s)" "${R[dnat,udp500]}" "${R[socat,udp500]}" "${R[copy,udp500]}" "-"
-printf '%-26s %14s %14s %14s %14s\n' "new TCP conn/s" "$(num "${R[dnat,conn]}")" "$(num "${R[socat,conn]}")" "$(num "${R[copy,conn]}")" "-"
+printf '%-26s %14s %14s %14s %14s %14s\n' "" "kernel DNAT" "socat" "natgw copy" "natgw splice" "natgw io_uring"
+printf '%-26s %14s %14s %14s %14s %14s\n' "TCP 1 stream (Gbit/s)" "${R[dnat,tcp1]}" "${R[socat,tcp1]}" "${R[copy,tcp1]}" "${R[splice,tcp1]}" "${R[uring,tcp1]}"
+printf '%-26s %14s %14s %14s %14s %14s\n' "TCP 4 streams (Gbit/s)" "${R[dnat,tcp4]}" "${R[socat,tcp4]}" "${R[copy,tcp4]}" "${R[splice,tcp4]}" "${R[uring,tcp4]}"
+printf '%-26s %14s %14s %14s %14s %14s\n' "UDP 100M (loss, Mbit/s)" "${R[dnat,udp100]}" "${R[socat,udp100]}" "${R[copy,udp100]}" "-" "-"
+printf '%-26s %14s %14s %14s %14s %14s\n' "UDP 500M (loss, Mbit/s)" "${R[dnat,udp500]}" "${R[socat,udp500]}" "${R[copy,udp500]}" "-" "-"
+printf '%-26s %14s %14s %14s %14s %14s\n' "new TCP conn/s" "$(num "${R[dnat,conn]}")" "$(num "${R[socat,conn]}")" "$(num "${R[copy,conn]}")" "-" "-"
 echo "natgw RSS: ${RSS0} KiB idle -> ${RSS1} KiB with ${IDLE_OPEN} idle relayed connections" \
      "($(awk -v a="$RSS0" -v b="$RSS1" -v n="$IDLE" 'BEGIN { printf "%.1f", (b - a) / n }') KiB/connection)"
 echo
 echo "ratios vs targets:"
-for mode in copy splice; do
+for mode in copy splice uring; do
     for s in tcp1 tcp4; do
         r1=$(ratio "${R[$mode,$s]}" "${R[dnat,$s]}"); r2=$(ratio "${R[$mode,$s]}" "${R[socat,$s]}")
         printf '  natgw %-6s %-4s: %5s x DNAT (target 0.6: %s)   %5s x socat (target 2: %s)\n' "$mode" "$s" \

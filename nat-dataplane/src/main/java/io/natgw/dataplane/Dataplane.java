@@ -38,6 +38,7 @@ public final class Dataplane implements Forwarder, TableListener, TrafficStats, 
     private final NatgwConfig config;
     private final Clock clock;
     private final Transport transport;
+    private final RelayTuning tuning;
     private final Meter totals = new Meter(null);
     private final Map<MappingKey, Meter> meters = new ConcurrentHashMap<>();
     /** Listeners by port; changed under this object's lock (the table's writer thread, start and close). */
@@ -55,11 +56,19 @@ public final class Dataplane implements Forwarder, TableListener, TrafficStats, 
     }
 
     public Dataplane(NatgwConfig config, Clock clock) {
-        this(config, clock, Transport.best());
+        this(config, clock, RelayTuning.fromSystemProperties());
     }
 
-    Dataplane(NatgwConfig config, Clock clock, Transport transport) {
+    Dataplane(NatgwConfig config, Clock clock, RelayTuning tuning) {
+        this(config, clock, tuning, config.dataplane().mode() == NatgwConfig.DataplaneMode.LINUX_GATEWAY
+                || config.dataplane().relay() == NatgwConfig.RelayMode.SPLICE
+                ? Transport.epollOrBest() // the transparent divert and splice need epoll
+                : Transport.named(tuning.transport()));
+    }
+
+    Dataplane(NatgwConfig config, Clock clock, RelayTuning tuning, Transport transport) {
         this.config = config;
+        this.tuning = tuning;
         this.clock = clock;
         this.transport = transport;
         this.externalAddress = config.network().wanAddress();
@@ -71,14 +80,14 @@ public final class Dataplane implements Forwarder, TableListener, TrafficStats, 
         if (group != null) {
             return;
         }
-        group = transport.newGroup(Math.max(2, Runtime.getRuntime().availableProcessors()));
-        ctx = new RelayContext(transport, group, config.dataplane(), clock, this::onTraffic);
-        log.info("dataplane started: {} transport, {} relay, mode {}, external address {}", transport.name(),
+        group = transport.newGroup(tuning.threads());
+        ctx = new RelayContext(transport, group, config.dataplane(), tuning, clock, this::onTraffic);
+        log.info("dataplane started: {} transport ({} event loops), {} relay, mode {}, external address {}",
+                transport.name(), tuning.threads(),
                 TcpRelay.splicing(ctx) ? "splice" : "copy", config.dataplane().mode().name().toLowerCase(java.util.Locale.ROOT),
                 externalAddress.getHostAddress());
-        if (TcpRelay.splicing(ctx)) {
-            log.warn("dataplane.relay splice: Netty 4.2.18's epoll splice can drop bytes still queued when a peer's FIN"
-                    + " arrives (half-close); use relay: copy unless that is acceptable");
+        if (config.dataplane().relay() == NatgwConfig.RelayMode.SPLICE && !TcpRelay.splicing(ctx)) {
+            log.warn("dataplane.relay splice needs the epoll transport ({} is in use): relaying by copy", transport.name());
         }
         if (config.dataplane().mode() == NatgwConfig.DataplaneMode.LINUX_GATEWAY) {
             if (!transport.epoll()) {

@@ -7,9 +7,9 @@ import java.time.Clock;
 import java.util.function.Consumer;
 
 /**
- * What every listener shares: the transport and its event loops, the dataplane settings, the clock, and a hook
+ * What every listener shares: the transport and its event loops, the dataplane settings and tuning, the clock, and a hook
  * told about traffic on a route (the trigger engine refreshes triggered mappings from it).
  */
-record RelayContext(Transport transport, EventLoopGroup group, NatgwConfig.Dataplane settings, Clock clock,
-                    Consumer<Route> onTraffic) {
+record RelayContext(Transport transport, EventLoopGroup group, NatgwConfig.Dataplane settings, RelayTuning tuning,
+                    Clock clock, Consumer<Route> onTraffic) {
 }

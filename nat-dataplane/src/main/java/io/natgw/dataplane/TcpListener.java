@@ -34,8 +34,11 @@ final class TcpListener extends PortListener {
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, TcpRelay.WATER_MARK)
-                .childOption(ChannelOption.RCVBUF_ALLOCATOR, TcpRelay.readSizes())
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, TcpRelay.readSizes(ctx.tuning()))
                 .childHandler(new Accept());
+        if (ctx.tuning().socketBuffer() > 0) {
+            b.childOption(ChannelOption.SO_RCVBUF, ctx.tuning().socketBuffer()).childOption(ChannelOption.SO_SNDBUF, ctx.tuning().socketBuffer());
+        }
         if (TcpRelay.splicing(ctx)) {
             b.childOption(EpollChannelOption.EPOLL_MODE, EpollMode.LEVEL_TRIGGERED);
         }

@@ -34,13 +34,13 @@ final class TcpRelay {
     static final int SPLICE_CHUNK = 64 * 1024;
 
     /**
-     * Per-connection buffering: reads of up to 256 KiB and a 1 MiB outbound high-water mark before a side pauses the
+     * Per-connection buffering: reads of up to {@link RelayTuning#readBytes()} and a 1 MiB outbound high-water mark before a side pauses the
      * other (the 64 KiB defaults toggle autoRead, an epoll_ctl each, many times per megabyte).
      */
     static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(512 * 1024, 1024 * 1024);
 
-    static RecvByteBufAllocator readSizes() {
-        return new AdaptiveRecvByteBufAllocator(512, 16 * 1024, 256 * 1024);
+    static RecvByteBufAllocator readSizes(RelayTuning tuning) {
+        return new AdaptiveRecvByteBufAllocator(512, Math.min(16 * 1024, tuning.readBytes()), tuning.readBytes());
     }
 
     private TcpRelay() {
@@ -68,8 +68,11 @@ final class TcpRelay {
                 // listeners run before channelActive triggers the first read): no extra epoll_ctl per connection.
                 .option(ChannelOption.AUTO_READ, true)
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
-                .option(ChannelOption.RCVBUF_ALLOCATOR, readSizes())
+                .option(ChannelOption.RCVBUF_ALLOCATOR, readSizes(ctx.tuning()))
                 .handler(new ChannelInboundHandlerAdapter());
+        if (ctx.tuning().socketBuffer() > 0) {
+            b.option(ChannelOption.SO_RCVBUF, ctx.tuning().socketBuffer()).option(ChannelOption.SO_SNDBUF, ctx.tuning().socketBuffer());
+        }
         if (splice) {
             b.option(EpollChannelOption.EPOLL_MODE, EpollMode.LEVEL_TRIGGERED);
         }
@@ -90,8 +93,8 @@ final class TcpRelay {
                 return;
             }
             front.pipeline().remove(early);
-            front.pipeline().addLast("relay", new RelayHandler(back, meter, wanFront));
-            back.pipeline().addLast("relay", new RelayHandler(front, meter, !wanFront));
+            front.pipeline().addLast("relay", new RelayHandler(back, meter, wanFront, ctx.tuning().flushEachRead(), splice));
+            back.pipeline().addLast("relay", new RelayHandler(front, meter, !wanFront, ctx.tuning().flushEachRead(), splice));
             early.handOver(front.pipeline().get(RelayHandler.class));
             if (splice) {
                 splice((AbstractEpollStreamChannel) front, (AbstractEpollStreamChannel) back, meter, wanFront);

@@ -126,7 +126,7 @@ final class TransparentDivert {
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, TcpRelay.WATER_MARK)
-                .childOption(ChannelOption.RCVBUF_ALLOCATOR, TcpRelay.readSizes())
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, TcpRelay.readSizes(ctx.tuning()))
                 .childHandler(new Diverted());
         if (TcpRelay.splicing(ctx)) {
             b.childOption(EpollChannelOption.EPOLL_MODE, EpollMode.LEVEL_TRIGGERED);

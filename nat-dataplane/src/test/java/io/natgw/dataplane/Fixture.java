@@ -1,5 +1,7 @@
 package io.natgw.dataplane;
 
+import io.natgw.core.TestClock;
+
 import io.natgw.conf.ConfigLoader;
 import io.natgw.conf.NatgwConfig;
 import io.natgw.conf.Protocol;
@@ -34,8 +36,12 @@ final class Fixture implements AutoCloseable {
     }
 
     Fixture(String dataplaneYaml, String extraYaml) {
+        this(dataplaneYaml, extraYaml, RelayTuning.DEFAULTS);
+    }
+
+    Fixture(String dataplaneYaml, String extraYaml, RelayTuning tuning) {
         config = config(dataplaneYaml, extraYaml);
-        dataplane = new Dataplane(config, clock);
+        dataplane = new Dataplane(config, clock, tuning);
         dataplane.start();
         table = new MappingTable(config, new InMemoryLeaseStore(), dataplane, clock);
         dataplane.attach(table);

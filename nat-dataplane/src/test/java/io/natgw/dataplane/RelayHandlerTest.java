@@ -32,6 +32,40 @@ class RelayHandlerTest {
     }
 
     @Test
+    void stopsReadingAtTheEndOfAReadLoopWhileThePeerIsFull() {
+        EmbeddedChannel peer = new EmbeddedChannel();
+        peer.config().setWriteBufferWaterMark(new io.netty.channel.WriteBufferWaterMark(1024, 2048));
+        EmbeddedChannel wan = new EmbeddedChannel(new RelayHandler(peer, new Meter(null), true, false, false));
+
+        // Batch mode writes without flushing until the read loop ends: two reads of 1200 bytes pass the 2048 mark.
+        wan.pipeline().fireChannelRead(Unpooled.wrappedBuffer(new byte[1200]));
+        wan.pipeline().fireChannelRead(Unpooled.wrappedBuffer(new byte[1200]));
+        assertFalse(peer.isWritable());
+        assertTrue(wan.config().isAutoRead(), "no pause in the middle of a read loop");
+        assertTrue(peer.outboundMessages().isEmpty(), "nothing flushed before the read loop ends");
+
+        wan.pipeline().fireChannelReadComplete(); // flushes (an embedded peer drains at once)
+        assertEquals(2, peer.outboundMessages().size());
+        assertTrue(peer.isWritable());
+        wan.finishAndReleaseAll();
+        peer.finishAndReleaseAll();
+    }
+
+    @Test
+    void flushEachReadWritesThroughAtOnce() {
+        EmbeddedChannel peer = new EmbeddedChannel();
+        EmbeddedChannel wan = new EmbeddedChannel(new RelayHandler(peer, new Meter(null), true, true, false));
+
+        wan.pipeline().fireChannelRead(Unpooled.copiedBuffer("now", StandardCharsets.US_ASCII));
+
+        ByteBuf out = peer.readOutbound(); // flushed without a channelReadComplete
+        assertEquals("now", out.toString(StandardCharsets.US_ASCII));
+        out.release();
+        wan.finishAndReleaseAll();
+        peer.finishAndReleaseAll();
+    }
+
+    @Test
     void releasesWhatArrivesAfterThePeerIsGoneAndClosesItselfOnce() {
         Meter meter = new Meter(null);
         EmbeddedChannel peer = new EmbeddedChannel();

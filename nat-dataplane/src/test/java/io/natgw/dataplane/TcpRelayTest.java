@@ -55,10 +55,29 @@ class TcpRelayTest {
         }
     }
 
+    /**
+     * A fixture for a relay variant: "copy" or "splice" ({@code dataplane.relay}; copy runs on the default transport,
+     * io_uring where it loads; splice on epoll), optionally followed by "nio" (that transport) or "flush-each-read"
+     * ({@link RelayTuning}).
+     */
+    static Fixture relayFixture(String variant) {
+        String[] words = variant.split(" ");
+        RelayTuning t = RelayTuning.DEFAULTS;
+        for (int i = 1; i < words.length; i++) {
+            switch (words[i]) {
+                case "nio" -> t = new RelayTuning("nio", t.threads(), t.readBytes(), t.flushEachRead(), t.socketBuffer());
+                case "flush-each-read" -> t = new RelayTuning(t.transport(), t.threads(), 16 * 1024, true, t.socketBuffer());
+                default -> throw new IllegalArgumentException(variant);
+            }
+        }
+        return new Fixture("relay: " + words[0], "", t);
+    }
+
     @ParameterizedTest
-    @ValueSource(strings = {"copy", "splice"})
-    void relaysBothWaysAndPassesTheHalfCloseOn(String relay) throws Exception {
-        try (Fixture f = new Fixture("relay: " + relay); EchoServer echo = new EchoServer("echo", LAN_HOST)) {
+    @ValueSource(strings = {"copy", "splice", "copy nio", "copy flush-each-read"})
+    void relaysBothWaysAndPassesTheHalfCloseOn(String variant) throws Exception {
+        String relay = variant.split(" ")[0];
+        try (Fixture f = relayFixture(variant); EchoServer echo = new EchoServer("echo", LAN_HOST)) {
             Mapping m = f.map(Protocol.TCP, echo.endpoint());
 
             assertEquals("echo:hello:eof", exchange(WAN, m.externalPort(), null, "hello"));
@@ -74,15 +93,18 @@ class TcpRelayTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"copy", "splice"})
-    void carriesMegabytesIntactWithBackpressure(String relay) throws Exception {
-        try (Fixture f = new Fixture("relay: " + relay); EchoServer echo = new EchoServer("e", LAN_HOST)) {
+    @ValueSource(strings = {"copy", "splice", "copy nio", "copy flush-each-read"})
+    void carriesMegabytesIntactWithBackpressure(String variant) throws Exception {
+        String relay = variant.split(" ")[0];
+        try (Fixture f = relayFixture(variant); EchoServer echo = new EchoServer("e", LAN_HOST)) {
             Mapping m = f.map(Protocol.TCP, echo.endpoint());
             byte[] data = new byte[8 * 1024 * 1024];
             new Random(42).nextBytes(data);
-            // Copy: half-close right after the last byte. Splice: only after reading everything back, because
-            // Netty 4.2.18's splice shuts the input down on RDHUP with bytes still unread (they are lost).
-            boolean finEarly = relay.equals("copy");
+            // Copy: half-close right after the last byte. Splice: only after reading everything back. Netty 4.2.18's
+            // splice shuts the input down on that FIN with bytes still unread in the socket; RelayHandler now drains
+            // them, which stopped the ~0.5 MiB loss here, but about one run in ten still lost the 4 bytes the echo
+            // server writes after its last read (cause not found), so the early FIN is not asserted for splice.
+            boolean finEarly = !relay.equals("splice");
             try (Socket s = new Socket()) {
                 s.connect(new InetSocketAddress(WAN, m.externalPort()), 2000);
                 s.setSoTimeout(10_000);

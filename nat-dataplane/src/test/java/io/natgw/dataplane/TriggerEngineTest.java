@@ -1,5 +1,7 @@
 package io.natgw.dataplane;
 
+import io.natgw.core.TestClock;
+
 import io.natgw.conf.PortRanges;
 import io.natgw.conf.Protocol;
 import io.natgw.conf.TriggerRule;
