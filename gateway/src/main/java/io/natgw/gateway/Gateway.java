@@ -84,8 +84,9 @@ public final class Gateway implements AutoCloseable {
             dataplane.attach(table);
             table.addListener(dataplane);
         }
-        // admin: listeners that must see restored rows (event stream) are added here, before the table starts.
-        AdminServer admin = null; // admin (issue 6): created before table.start(), it registers the event stream
+        // Front-ends that listen to the table (the admin event stream, the IGD's GENA) are built before it starts,
+        // so that they see the restored rows.
+        AdminServer admin = null;
         if (config.admin().enabled()) {
             List<MeterBinder> meters = new ArrayList<>(List.of(GatewayMeters.journal(store)));
             AdminHooks hooks = AdminHooks.none().withTraffic(traffic()).withListeners(this::listeners);
@@ -95,7 +96,6 @@ public final class Gateway implements AutoCloseable {
             }
             admin = new AdminServer(config, table, hooks.withMeters(meters));
         }
-        // The IGD registers its GENA listener on construction, so it sees the restored entry count.
         IgdServer igd = config.upnp().enabled() ? new IgdServer(config, table, traffic()) : null;
         table.start();
         open.remove(store); // the table closes its store
@@ -110,16 +110,15 @@ public final class Gateway implements AutoCloseable {
             igd.start();
             open.push(igd);
         }
-        // admin: start the admin API here (it needs table, dataplane, store stats).
         if (admin != null) {
-            admin.start(); // admin (issue 6): token, TLS identity, saved trigger rules, then listen
+            admin.start(); // token, TLS identity, saved trigger rules, then listen
             open.push(admin);
         }
         LOG.info("natgw started: external address {}, {} mappings, data in {}", table.externalAddress().getHostAddress(),
                 table.view().size(), dataDir.toAbsolutePath().normalize());
     }
 
-    /** admin (issue 6): what the status panel lists besides the admin listener itself (from the configuration). */
+    /** What the status panel lists besides the admin listener itself (from the configuration). */
     private List<Listener> listeners() {
         List<Listener> out = new ArrayList<>();
         for (java.net.InetAddress a : config.network().lanAddresses()) {

@@ -31,7 +31,7 @@ public final class Main {
 
     static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
-        io.natgw.gateway.cli.AdminCommands.register(cl); // admin-cli (issue 6)
+        io.natgw.gateway.cli.AdminCommands.register(cl); // leases, map, unmap, triggers, status, token, ui
         return cl;
     }
 

@@ -1,5 +1,7 @@
 package io.natgw.gateway.admin;
 
+import io.natgw.core.TestClock;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import io.natgw.conf.ConfigLoader;
 import io.natgw.conf.NatgwConfig;
@@ -27,7 +29,7 @@ import java.util.function.UnaryOperator;
  */
 final class AdminFixture implements AutoCloseable {
 
-    final MutableClock clock = new MutableClock(Instant.parse("2026-11-21T06:00:00Z"));
+    final TestClock clock = new TestClock(Instant.parse("2026-11-21T06:00:00Z"));
     final NatgwConfig config;
     final MappingTable table;
     final AdminServer server;
