@@ -48,6 +48,8 @@ public final class Dataplane implements Forwarder, TableListener, TrafficStats, 
     private final TriggerEngine triggers;
     private EventLoopGroup group;
     private RelayContext ctx;
+    /** linux-gateway mode: the transparent divert's own epoll loops (IP_TRANSPARENT needs epoll; mappings need not). */
+    private EventLoopGroup divertGroup;
     private MappingTable table;
     private volatile InetAddress externalAddress;
     private TransparentDivert divert;
@@ -60,9 +62,8 @@ public final class Dataplane implements Forwarder, TableListener, TrafficStats, 
     }
 
     Dataplane(NatgwConfig config, Clock clock, RelayTuning tuning) {
-        this(config, clock, tuning, config.dataplane().mode() == NatgwConfig.DataplaneMode.LINUX_GATEWAY
-                || config.dataplane().relay() == NatgwConfig.RelayMode.SPLICE
-                ? Transport.epollOrBest() // the transparent divert and splice need epoll
+        this(config, clock, tuning, config.dataplane().relay() == NatgwConfig.RelayMode.SPLICE
+                ? Transport.epollOrBest() // splice needs epoll
                 : Transport.named(tuning.transport()));
     }
 
@@ -90,11 +91,17 @@ public final class Dataplane implements Forwarder, TableListener, TrafficStats, 
             log.warn("dataplane.relay splice needs the epoll transport ({} is in use): relaying by copy", transport.name());
         }
         if (config.dataplane().mode() == NatgwConfig.DataplaneMode.LINUX_GATEWAY) {
-            if (!transport.epoll()) {
+            Transport epoll = transport.epoll() ? transport : Transport.epollOrBest();
+            if (!epoll.epoll()) {
                 close();
                 throw new IllegalStateException("linux-gateway mode needs the native epoll transport, which did not load");
             }
-            divert = new TransparentDivert(config, ctx, triggers, this::externalAddress);
+            RelayContext divertCtx = ctx;
+            if (epoll != transport) {
+                divertGroup = epoll.newGroup(tuning.threads());
+                divertCtx = new RelayContext(epoll, divertGroup, config.dataplane(), tuning, clock, this::onTraffic);
+            }
+            divert = new TransparentDivert(config, divertCtx, triggers, this::externalAddress);
             triggers.onRulesChanged(divert::rulesChanged);
             try {
                 divert.start();
@@ -341,6 +348,10 @@ public final class Dataplane implements Forwarder, TableListener, TrafficStats, 
             l.unbind();
         }
         listeners.clear();
+        if (divertGroup != null) {
+            divertGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+            divertGroup = null;
+        }
         if (group != null) {
             group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
             group = null;

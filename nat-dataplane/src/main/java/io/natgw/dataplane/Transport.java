@@ -31,7 +31,8 @@ record Transport(String name, IoHandlerFactory ioHandler, Class<? extends Server
     static final List<String> NAMES = List.of("auto", "epoll", "io_uring", "nio");
 
     /**
-     * io_uring where it loads, NIO otherwise; native epoll only where it is required (splice, the transparent divert).
+     * io_uring where it loads, NIO otherwise; native epoll only where it is required (splice, and linux-gateway mode's
+     * transparent divert, which gets event loops of its own while the mappings keep this transport).
      * Netty 4.2.18's epoll registration drops a channel from the epoll set when its interest set empties
      * ({@code EPOLL_CTL_DEL}) but keeps treating it as added, so the next {@code EPOLLOUT} fails with ENOENT and Netty
      * shuts the output down: a relay whose client half-closed and then had to wait for writability lost the end of the
