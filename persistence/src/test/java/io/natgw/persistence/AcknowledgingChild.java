@@ -9,7 +9,6 @@ import io.natgw.core.Origin;
 import io.natgw.core.Outcome;
 import io.natgw.core.Owner;
 
-import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.PrintStream;
 import java.net.InetAddress;
@@ -25,7 +24,8 @@ import java.util.List;
  * {@value #REQUESTERS} concurrent clients can ask, and prints each mapping only once its future has
  * completed, i.e. once the client would have seen it acknowledged:
  * {@code ACK <protocol> <external port> <owner address> <internal port> .} (the final dot marks a whole line).
- * Bounded: at most {@code args[2]} mappings per requester, and {@code args[3]} seconds.
+ * Bounded: at most {@code args[2]} mappings per requester, and {@code args[3]} seconds. The lines go to the
+ * file {@code args[4]}.
  */
 public final class AcknowledgingChild {
 
@@ -36,7 +36,9 @@ public final class AcknowledgingChild {
         int firstInternalPort = Integer.parseInt(args[1]);
         int perRequester = Integer.parseInt(args[2]);
         long deadline = System.nanoTime() + Duration.ofSeconds(Long.parseLong(args[3])).toNanos();
-        PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.US_ASCII);
+        // Acknowledgements go to a file, not stdout: what a process wrote to a file before a SIGKILL is all there
+        // afterwards, whereas the tail of a killed child's stdout pipe can be lost on the reading side.
+        PrintStream out = new PrintStream(new FileOutputStream(args[4]), true, StandardCharsets.US_ASCII);
 
         Clock clock = Clock.systemUTC();
         MappingTable table = new MappingTable(TableConfigs.forLoad(dir), JournalLeaseStore.open(dir, clock), Forwarder.NONE, clock);

@@ -54,14 +54,14 @@ public final class IgdBenchmark {
         }
 
         double millisAt(double q) {
-            return sorted[Math.min(sorted.length - 1, (int) Math.ceil(q * sorted.length) - 1)] / 1e6;
+            return BenchSupport.millisAt(sorted, q);
         }
     }
 
     public static void main(String[] args) throws Exception {
         Path base = Path.of(System.getProperty("natgw.bench.dir", System.getProperty("java.io.tmpdir")));
         Path root = Files.createTempDirectory(base, "natgw-igd-bench-");
-        System.setProperty("logback.configurationFile", writeLogConfig(root).toString());
+        BenchSupport.logToFile(root, "WARN");
         NatgwConfig config = benchConfig(root);
         try (MappingTable table = new MappingTable(config, JournalLeaseStore.open(root.resolve("data"), Clock.systemUTC()),
                 Forwarder.NONE, Clock.systemUTC())) {
@@ -88,7 +88,7 @@ public final class IgdBenchmark {
 
     private static void print(Result r) {
         System.out.printf("%-18s %7d %6d %9.0f %8.2f %8.2f %8.2f%n", r.action(), r.clients(), r.ops(), r.perSecond(),
-                r.millisAt(0.50), r.millisAt(0.99), r.sorted()[r.sorted().length - 1] / 1e6);
+                r.millisAt(0.50), r.millisAt(0.99), BenchSupport.maxMillis(r.sorted()));
     }
 
     /** {@code ops} requests on ports {@code firstPort…}, split over {@code clients} threads. Fails on any UPnP error. */
@@ -176,13 +176,5 @@ public final class IgdBenchmark {
                 new NatgwConfig.Upnp(true, 0, false, u.v1ZeroLease(), u.maxLease(), u.friendlyName()),
                 d.admin(), new NatgwConfig.Limits(d.limits().secureMode(), 1_000_000, 1_000_000),
                 List.of(), List.of(), List.of(), d.dataplane());
-    }
-
-    private static Path writeLogConfig(Path root) throws IOException {
-        Path xml = root.resolve("logback-bench.xml");
-        Files.writeString(xml, "<configuration><appender name=\"F\" class=\"ch.qos.logback.core.FileAppender\">"
-                + "<file>" + root.resolve("bench.log") + "</file><encoder><pattern>%d %-5level %logger{0} - %msg%n</pattern></encoder>"
-                + "</appender><root level=\"WARN\"><appender-ref ref=\"F\"/></root></configuration>");
-        return xml;
     }
 }

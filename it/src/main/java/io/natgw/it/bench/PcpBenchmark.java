@@ -62,16 +62,14 @@ public final class PcpBenchmark {
         }
 
         double millisAt(double q) {
-            return sortedNanos[Math.min(sortedNanos.length - 1, (int) Math.ceil(q * sortedNanos.length) - 1)] / 1e6;
+            return BenchSupport.millisAt(sortedNanos, q);
         }
     }
 
     public static void main(String[] args) throws Exception {
         Path base = Path.of(System.getProperty("natgw.bench.dir", System.getProperty("java.io.tmpdir")));
         Path root = Files.createTempDirectory(base, "natgw-pcp-bench-");
-        if (System.getProperty("logback.configurationFile") == null) {
-            System.setProperty("logback.configurationFile", writeLogConfig(root).toString());
-        }
+        BenchSupport.logToFile(root, "INFO");
         try {
             System.out.printf("natgw NAT-PMP/PCP benchmark: requests over loopback UDP to PcpServer, durable table (journal + fsync)%n");
             System.out.printf("data: %s (%s), %d cores, load average %.1f, %s%n%n", root, Files.getFileStore(root).type(),
@@ -85,7 +83,7 @@ public final class PcpBenchmark {
             for (Result r : runAll(root.resolve("runs"), SEQUENTIAL_OPS, OPS_PER_CONCURRENT_CLIENT)) {
                 System.out.printf("%-7s %-8s %7d %6d %8.2f %8.0f %8.3f %8.3f %8.3f%n", r.wire().name().toLowerCase(), r.kind(),
                         r.clients(), r.ops(), r.elapsed().toNanos() / 1e9, r.opsPerSecond(), r.millisAt(0.50), r.millisAt(0.99),
-                        r.sortedNanos()[r.sortedNanos().length - 1] / 1e6);
+                        BenchSupport.maxMillis(r.sortedNanos()));
             }
             System.out.printf("%ntarget: >= 1500 durable new mappings/s with one sequential client, p99 < 2 ms%n");
         } finally {
@@ -221,14 +219,6 @@ public final class PcpBenchmark {
     }
 
     /** The table logs an INFO line per mapping: to a file, as a daemon's log, not to the terminal being measured. */
-    private static Path writeLogConfig(Path root) throws IOException {
-        Path xml = root.resolve("logback-bench.xml");
-        Files.writeString(xml, "<configuration><appender name=\"F\" class=\"ch.qos.logback.core.FileAppender\">"
-                + "<file>" + root.resolve("bench.log") + "</file><encoder><pattern>%d %-5level %logger{0} - %msg%n</pattern>"
-                + "</encoder></appender><root level=\"INFO\"><appender-ref ref=\"F\"/></root></configuration>");
-        return xml;
-    }
-
     private PcpBenchmark() {
     }
 }

@@ -58,14 +58,14 @@ public final class TableBenchmark {
         }
 
         double millisAt(double q) {
-            return sortedNanos[Math.min(sortedNanos.length - 1, (int) Math.ceil(q * sortedNanos.length) - 1)] / 1e6;
+            return BenchSupport.millisAt(sortedNanos, q);
         }
     }
 
     public static void main(String[] args) throws Exception {
         Path base = Path.of(System.getProperty("natgw.bench.dir", System.getProperty("java.io.tmpdir")));
         Path root = Files.createTempDirectory(base, "natgw-bench-");
-        logToFile(root.resolve("bench.log"));
+        BenchSupport.logToFile(root, "INFO");
         try {
             System.out.printf("natgw table benchmark: durable mapping adds through MappingTable + JournalLeaseStore%n");
             System.out.printf("data: %s (%s), %d cores, load average %.1f, %s%n%n", root, Files.getFileStore(root).type(),
@@ -80,7 +80,7 @@ public final class TableBenchmark {
                 Result r = run(root.resolve("run-" + requesters), requesters, OPS);
                 System.out.printf("%10d %7d %8.2f %9.0f %8.3f %8.3f %8.3f %8d %11.1f %10.3f%n", r.requesters(), r.ops(),
                         r.elapsed().toNanos() / 1e9, r.opsPerSecond(), r.millisAt(0.50), r.millisAt(0.99),
-                        r.sortedNanos()[r.sortedNanos().length - 1] / 1e6, r.commits(), (double) r.ops() / r.commits(),
+                        BenchSupport.maxMillis(r.sortedNanos()), r.commits(), (double) r.ops() / r.commits(),
                         r.journal().fsyncMean().toNanos() / 1e6);
             }
 
@@ -108,17 +108,6 @@ public final class TableBenchmark {
      * The table logs one INFO line per mapping, as in production; a console would measure the terminal, so
      * (unless a Logback configuration is given) the log goes to a file, as a daemon's does.
      */
-    private static void logToFile(Path log) throws IOException {
-        if (System.getProperty("logback.configurationFile") != null) {
-            return;
-        }
-        Path xml = log.resolveSibling("logback-bench.xml");
-        Files.writeString(xml, "<configuration><appender name=\"F\" class=\"ch.qos.logback.core.FileAppender\">"
-                + "<file>" + log + "</file><encoder><pattern>%d %-5level %logger{0} - %msg%n</pattern></encoder></appender>"
-                + "<root level=\"INFO\"><appender-ref ref=\"F\"/></root></configuration>");
-        System.setProperty("logback.configurationFile", xml.toString());
-    }
-
     private static void print(String what, Restore r) {
         System.out.printf("  %-40s %6.2f s (store recover %.2f s, table %.2f s)%n", what, r.total().toNanos() / 1e9,
                 r.recover().toNanos() / 1e9, r.total().minus(r.recover()).toNanos() / 1e9);

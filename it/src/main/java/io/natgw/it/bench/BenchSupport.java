@@ -1,0 +1,37 @@
+package io.natgw.it.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** What the Java benchmarks share: latency percentiles, and keeping the daemon's per-mapping log out of the figures. */
+final class BenchSupport {
+
+    private BenchSupport() {
+    }
+
+    /** The latency at quantile {@code q} (0..1, nearest rank) of ascending nanoseconds, in milliseconds. */
+    static double millisAt(long[] sortedNanos, double q) {
+        return sortedNanos[Math.min(sortedNanos.length - 1, Math.max(0, (int) Math.ceil(q * sortedNanos.length) - 1))] / 1e6;
+    }
+
+    /** The slowest of ascending nanoseconds, in milliseconds. */
+    static double maxMillis(long[] sortedNanos) {
+        return sortedNanos[sortedNanos.length - 1] / 1e6;
+    }
+
+    /**
+     * Sends Logback's output to {@code dir/bench.log} at {@code level} (one INFO line per mapping would otherwise
+     * be printed, and timed, for every operation), unless {@code -Dlogback.configurationFile} already says where.
+     */
+    static void logToFile(Path dir, String level) throws IOException {
+        if (System.getProperty("logback.configurationFile") != null) {
+            return;
+        }
+        Path xml = dir.resolve("logback-bench.xml");
+        Files.writeString(xml, "<configuration><appender name=\"F\" class=\"ch.qos.logback.core.FileAppender\">"
+                + "<file>" + dir.resolve("bench.log") + "</file><encoder><pattern>%d %-5level %logger{0} - %msg%n</pattern>"
+                + "</encoder></appender><root level=\"" + level + "\"><appender-ref ref=\"F\"/></root></configuration>");
+        System.setProperty("logback.configurationFile", xml.toString());
+    }
+}
