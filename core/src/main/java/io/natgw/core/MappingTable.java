@@ -99,6 +99,11 @@ public final class MappingTable implements AutoCloseable {
         listeners.add(listener);
     }
 
+    /** Stops delivering changes to a listener (a front-end that closes while the table goes on). */
+    public void removeListener(TableListener listener) {
+        listeners.remove(listener);
+    }
+
     /**
      * Restores what the store kept (dropping expired leases), re-opens each row in the dataplane, applies the
      * configuration's static mappings, and starts the writer and the expiry timer.

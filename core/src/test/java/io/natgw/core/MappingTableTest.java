@@ -442,6 +442,19 @@ class MappingTableTest {
         assertEquals(Reason.INVALID, refused(table.apply(pmp(A_PMP, 7600, 0))));
     }
 
+    @Test
+    void aRemovedListenerHearsNoMoreChanges() throws IOException {
+        open(TestConfigs.base());
+        List<Change> late = new CopyOnWriteArrayList<>();
+        TableListener listener = late::addAll;
+        table.addListener(listener);
+        granted(table.apply(pmp(A_PMP, 7700, 7700)));
+        table.removeListener(listener);
+        granted(table.apply(pmp(A_PMP, 7701, 7701)));
+        assertEquals(List.of(7700), late.stream().map(c -> c.mapping().externalPort()).toList());
+        assertEquals(2, seen.size(), "the other listeners still hear everything");
+    }
+
     /** A store that passes everything to another: tests override the one method they disturb. */
     static class ForwardingStore implements LeaseStore {
         private final LeaseStore inner;

@@ -59,6 +59,7 @@ public final class PcpServer implements AutoCloseable {
     private final List<Channel> channels = new ArrayList<>();
     private EventLoopGroup group;
     private Announcer announcer;
+    private TableListener addressWatch;
     private volatile boolean running;
 
     public PcpServer(NatgwConfig config, MappingTable table) {
@@ -107,19 +108,20 @@ public final class PcpServer implements AutoCloseable {
         LOG.info("nat-pmp/pcp listening on {} ({})", localAddresses(), epoll ? "epoll" : "nio");
         if (config.pcp().announce() && !channels.isEmpty()) {
             announcer = new Announcer(channels, announceTarget, this::announcements);
-            table.addListener(new TableListener() {
+            addressWatch = new TableListener() {
                 @Override
                 public void committed(List<Change> changes) {
                 }
 
                 @Override
                 public void externalAddressChanged(InetAddress previous, InetAddress current) {
-                    if (running) {
+                    if (running) { // a change already being delivered while close() runs
                         LOG.info("announcing external address {} to {}", current.getHostAddress(), announceTarget);
                         announcer.announce();
                     }
                 }
-            });
+            };
+            table.addListener(addressWatch);
             announcer.announce();
         }
     }
@@ -152,6 +154,10 @@ public final class PcpServer implements AutoCloseable {
             return;
         }
         running = false;
+        if (addressWatch != null) {
+            table.removeListener(addressWatch); // the table may outlive this server
+            addressWatch = null;
+        }
         if (announcer != null) {
             announcer.stop();
         }
