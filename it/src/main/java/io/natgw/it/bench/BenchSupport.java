@@ -1,8 +1,10 @@
 package io.natgw.it.bench;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 
 /** What the Java benchmarks share: latency percentiles, and keeping the daemon's per-mapping log out of the figures. */
 final class BenchSupport {
@@ -13,6 +15,18 @@ final class BenchSupport {
     /** The latency at quantile {@code q} (0..1, nearest rank) of ascending nanoseconds, in milliseconds. */
     static double millisAt(long[] sortedNanos, double q) {
         return sortedNanos[Math.min(sortedNanos.length - 1, Math.max(0, (int) Math.ceil(q * sortedNanos.length) - 1))] / 1e6;
+    }
+
+    /** Operations per second over {@code elapsed}. */
+    static double perSecond(int ops, Duration elapsed) {
+        return ops / (elapsed.toNanos() / 1e9);
+    }
+
+    /** One line saying where the figures come from: data directory and its file system, cores, load, JVM. */
+    static void printEnvironment(Path dataDir) throws IOException {
+        System.out.printf("data: %s (%s), %d cores, load average %.1f, %s%n%n", dataDir, Files.getFileStore(dataDir).type(),
+                Runtime.getRuntime().availableProcessors(), ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
+                System.getProperty("java.vm.name") + " " + Runtime.version());
     }
 
     /** The slowest of ascending nanoseconds, in milliseconds. */

@@ -58,7 +58,7 @@ public final class PcpBenchmark {
     /** One run's figures. */
     record Result(Wire wire, String kind, int clients, int ops, Duration elapsed, long[] sortedNanos) {
         double opsPerSecond() {
-            return ops / (elapsed.toNanos() / 1e9);
+            return BenchSupport.perSecond(ops, elapsed);
         }
 
         double millisAt(double q) {
@@ -72,10 +72,7 @@ public final class PcpBenchmark {
         BenchSupport.logToFile(root, "INFO");
         try {
             System.out.printf("natgw NAT-PMP/PCP benchmark: requests over loopback UDP to PcpServer, durable table (journal + fsync)%n");
-            System.out.printf("data: %s (%s), %d cores, load average %.1f, %s%n%n", root, Files.getFileStore(root).type(),
-                    Runtime.getRuntime().availableProcessors(),
-                    java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
-                    System.getProperty("java.vm.name") + " " + Runtime.version());
+            BenchSupport.printEnvironment(root);
             runAll(root.resolve("warm-up"), 3_000, 300); // JIT warm-up, not reported
 
             System.out.printf("%-7s %-8s %7s %6s %8s %8s %8s %8s %8s%n", "proto", "kind", "clients", "ops", "seconds", "req/s",

@@ -54,7 +54,7 @@ public final class TableBenchmark {
     /** One run's figures. */
     record Result(int requesters, int ops, Duration elapsed, long[] sortedNanos, long commits, JournalStats journal) {
         double opsPerSecond() {
-            return ops / (elapsed.toNanos() / 1e9);
+            return BenchSupport.perSecond(ops, elapsed);
         }
 
         double millisAt(double q) {
@@ -68,10 +68,7 @@ public final class TableBenchmark {
         BenchSupport.logToFile(root, "INFO");
         try {
             System.out.printf("natgw table benchmark: durable mapping adds through MappingTable + JournalLeaseStore%n");
-            System.out.printf("data: %s (%s), %d cores, load average %.1f, %s%n%n", root, Files.getFileStore(root).type(),
-                    Runtime.getRuntime().availableProcessors(),
-                    java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
-                    System.getProperty("java.vm.name") + " " + Runtime.version());
+            BenchSupport.printEnvironment(root);
             run(root.resolve("warm-up"), 16, 4_000); // JIT warm-up, not reported
 
             System.out.printf("%10s %7s %8s %9s %8s %8s %8s %8s %11s %10s%n", "requesters", "ops", "seconds", "ops/s",
