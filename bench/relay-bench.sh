@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
-# natgw relay benchmark: kernel DNAT (nftables) vs socat vs natgw's Netty relay (copy on its default io_uring transport,
-# and for comparison copy and splice on epoll), in a
+# natgw relay benchmark: kernel DNAT (nftables) vs socat vs natgw's Netty relay (copy and splice on its default epoll
+# transport, and copy on io_uring for comparison), in a
 # three-namespace topology built here and removed on exit:
 #   lan  192.168.77.10            (iperf3 server, connection servers)
 #   gw   192.168.77.1 | 203.0.113.1 (the NAT: DNAT rules, socat, natgw)
 #   wan  203.0.113.2              (iperf3 client, connection clients)
 # Measures iperf3 TCP with 1 and 4 streams, UDP at 100 and 500 Mbit/s (loss), new TCP connections per second,
 # and natgw's resident memory with 10 000 idle relayed connections; prints a table and the ratios vs targets
-# (natgw TCP >= 0.6x DNAT and >= 2x socat; conn/s >= 3x socat).
+# (natgw TCP >= 0.6x DNAT and >= 2x socat; conn/s >= 3x socat). For the 4-stream runs it also prints where the CPU
+# went: how busy the machine was, the forwarding process's own share, and CPU-seconds per GB moved.
 #
-# usage: sudo bench/relay-bench.sh [SECONDS_PER_TEST (default 5)] [IDLE_CONNECTIONS (default 10000)]
+# usage: sudo bench/relay-bench.sh [SECONDS_PER_TEST (default 5)] [IDLE_CONNECTIONS (default 10000)] [ROUNDS (default 3)]
+# Each TCP figure is the median of ROUNDS iperf3 runs (single runs here vary by up to 25 %).
 # Needs root, ip, nft, iperf3, socat, java 17, mvn (offline build of nat-dataplane done before).
 set -euo pipefail
 
 SECS=${1:-5}
 IDLE=${2:-10000}
+ROUNDS=${3:-3}
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 RUN="nb$$"
 LAN="$RUN-lan"; GW="$RUN-gw"; WAN="$RUN-wan"
@@ -139,9 +142,27 @@ start_natgw() { # RELAY [NAME [-Dnatgw.dataplane.*=... (RelayTuning)]] : its PID
     wait_log "$WORK/natgw-$name.log" "relay ready"
 }
 
-tcp_gbps() { # PORT STREAMS
-    ip netns exec "$WAN" iperf3 -c 203.0.113.1 -p "$1" -P "$2" -t "$SECS" -J 2>/dev/null \
-        | jq -r '(.end.sum_received.bits_per_second // 0) / 1e9 | . * 100 | round / 100'
+tcp_runs() { # PORT STREAMS -> "median mean" Gbit/s of ROUNDS iperf3 runs
+    for _ in $(seq 1 "$ROUNDS"); do
+        ip netns exec "$WAN" iperf3 -c 203.0.113.1 -p "$1" -P "$2" -t "$SECS" -J 2>/dev/null \
+            | jq -r '(.end.sum_received.bits_per_second // 0) / 1e9 | . * 100 | round / 100'
+    done | sort -n | awk '{ v[NR] = $1; s += $1 } END { printf "%s %.2f\n", v[int((NR + 1) / 2)], s / NR }'
+}
+tcp_gbps() { tcp_runs "$1" "$2" | cut -d' ' -f1; } # PORT STREAMS -> median Gbit/s
+machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8}' /proc/stat; } # busy total
+proc_ticks() { # PID (with its reaped children: socat forks one per connection)
+    if [ -z "$1" ]; then echo 0; else awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat"; fi
+}
+tcp_cpu() { # KEY PORT STREAMS [FORWARDER_PID] : sets R[KEY,tcpN] and R[KEY,cpu] ("busy% forwarderCores coreSecondsPerGB")
+    local m0 p0 m1 p1 med g
+    read -r -a m0 < <(machine_ticks); p0=$(proc_ticks "${4:-}")
+    read -r med g < <(tcp_runs "$2" "$3") # median for the table, mean for the CPU per GB
+    read -r -a m1 < <(machine_ticks); p1=$(proc_ticks "${4:-}")
+    R[$1,tcp$3]=$med
+    R[$1,cpu]=$(awk -v b="$(( m1[0] - m0[0] ))" -v t="$(( m1[1] - m0[1] ))" -v p="$(( p1 - p0 ))" -v g="$g" \
+        -v n="$(nproc)" -v hz="$(getconf CLK_TCK)" -v fw="${4:-}" 'BEGIN {
+            secs = t / n / hz; cores = b / hz / secs
+            printf "%d%% %s %.2f", 100 * b / t, (fw == "" ? "-" : sprintf("%.2f", p / hz / secs)), (g > 0 ? cores * 8 / g : 0) }')
 }
 udp_loss() { # PORT MBITS -> "loss% rcvMbit"
     ip netns exec "$WAN" iperf3 -c 203.0.113.1 -p "$1" -u -b "${2}M" -l 1400 -t "$SECS" -J 2>/dev/null \
@@ -156,20 +177,20 @@ rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 
 declare -A R
 echo "measuring: kernel DNAT ..." >&2
-R[dnat,tcp1]=$(tcp_gbps 15201 1); R[dnat,tcp4]=$(tcp_gbps 15201 4)
+R[dnat,tcp1]=$(tcp_gbps 15201 1); tcp_cpu dnat 15201 4
 R[dnat,udp100]=$(udp_loss 15201 100); R[dnat,udp500]=$(udp_loss 15201 500)
 R[dnat,conn]=$(conn_rate 17000)
 
 echo "measuring: socat ..." >&2
-R[socat,tcp1]=$(tcp_gbps 25201 1); R[socat,tcp4]=$(tcp_gbps 25201 4)
+R[socat,tcp1]=$(tcp_gbps 25201 1); tcp_cpu socat 25201 4 "$SOCAT_TCP"
 R[socat,udp100]=$(udp_loss 25201 100); R[socat,udp500]=$(udp_loss 25201 500)
 R[socat,conn]=$(conn_rate 27000)
 stop "$SOCAT_TCP"; stop "$SOCAT_UDP"; stop "$SOCAT_CONN"
 
 echo "measuring: natgw (copy relay, default transport) ..." >&2
 start_natgw copy
-grep -q "io_uring transport" "$WORK/natgw-copy.log" || echo "relay-bench: io_uring did not load (the default fell back)" >&2
-R[copy,tcp1]=$(tcp_gbps 35201 1); R[copy,tcp4]=$(tcp_gbps 35201 4)
+grep -q "epoll transport" "$WORK/natgw-copy.log" || echo "relay-bench: epoll did not load (the default fell back)" >&2
+R[copy,tcp1]=$(tcp_gbps 35201 1); tcp_cpu copy 35201 4 "$NATGW"
 R[copy,udp100]=$(udp_loss 35201 100); R[copy,udp500]=$(udp_loss 35201 500)
 R[copy,conn]=$(conn_rate 37000)
 echo "measuring: natgw RSS with $IDLE idle relayed connections ..." >&2
@@ -188,12 +209,13 @@ stop "$NATGW"
 
 echo "measuring: natgw (splice relay) ..." >&2
 start_natgw splice
-R[splice,tcp1]=$(tcp_gbps 35201 1); R[splice,tcp4]=$(tcp_gbps 35201 4)
+R[splice,tcp1]=$(tcp_gbps 35201 1); tcp_cpu splice 35201 4 "$NATGW"
 stop "$NATGW"
 
-echo "measuring: natgw (copy relay on the epoll transport) ..." >&2
-start_natgw copy epoll -Dnatgw.dataplane.transport=epoll
-R[epoll,tcp1]=$(tcp_gbps 35201 1); R[epoll,tcp4]=$(tcp_gbps 35201 4)
+echo "measuring: natgw (copy relay on the io_uring transport) ..." >&2
+start_natgw copy uring -Dnatgw.dataplane.transport=io_uring
+grep -q "io_uring transport" "$WORK/natgw-uring.log" || echo "relay-bench: io_uring did not load (that column is epoll)" >&2
+R[uring,tcp1]=$(tcp_gbps 35201 1); tcp_cpu uring 35201 4 "$NATGW"
 stop "$NATGW"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
@@ -201,10 +223,14 @@ num() { echo "$1" | awk '{print $1}'; }
 verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r != "n/a" && r + 0 >= t) ? "ok" : "MISSED" }'; }
 
 echo
-echo "natgw relay benchmark: ${SECS}s per test, $(nproc) cores, $(uname -r), load average before the run $LOAD_BEFORE"
-printf '%-26s %14s %14s %14s %14s %14s\n' "" "kernel DNAT" "socat" "natgw io_uring" "natgw splice" "natgw epoll"
-printf '%-26s %14s %14s %14s %14s %14s\n' "TCP 1 stream (Gbit/s)" "${R[dnat,tcp1]}" "${R[socat,tcp1]}" "${R[copy,tcp1]}" "${R[splice,tcp1]}" "${R[epoll,tcp1]}"
-printf '%-26s %14s %14s %14s %14s %14s\n' "TCP 4 streams (Gbit/s)" "${R[dnat,tcp4]}" "${R[socat,tcp4]}" "${R[copy,tcp4]}" "${R[splice,tcp4]}" "${R[epoll,tcp4]}"
+echo "natgw relay benchmark: ${SECS}s per test (TCP: median of $ROUNDS), $(nproc) cores, $(uname -r), load average before the run $LOAD_BEFORE"
+printf '%-26s %14s %14s %14s %14s %14s\n' "" "kernel DNAT" "socat" "natgw copy" "natgw splice" "natgw io_uring"
+printf '%-26s %14s %14s %14s %14s %14s\n' "TCP 1 stream (Gbit/s)" "${R[dnat,tcp1]}" "${R[socat,tcp1]}" "${R[copy,tcp1]}" "${R[splice,tcp1]}" "${R[uring,tcp1]}"
+printf '%-26s %14s %14s %14s %14s %14s\n' "TCP 4 streams (Gbit/s)" "${R[dnat,tcp4]}" "${R[socat,tcp4]}" "${R[copy,tcp4]}" "${R[splice,tcp4]}" "${R[uring,tcp4]}"
+for i in 1 2 3; do
+    label=$(echo "4 streams: machine busy|  forwarder (cores)|  CPU-s per GB moved" | cut -d'|' -f$i)
+    printf '%-26s %14s %14s %14s %14s %14s\n' "$label" $(for k in dnat socat copy splice uring; do echo "${R[$k,cpu]}" | awk -v i=$i '{print $i}'; done)
+done
 printf '%-26s %14s %14s %14s %14s %14s\n' "UDP 100M (loss, Mbit/s)" "${R[dnat,udp100]}" "${R[socat,udp100]}" "${R[copy,udp100]}" "-" "-"
 printf '%-26s %14s %14s %14s %14s %14s\n' "UDP 500M (loss, Mbit/s)" "${R[dnat,udp500]}" "${R[socat,udp500]}" "${R[copy,udp500]}" "-" "-"
 printf '%-26s %14s %14s %14s %14s %14s\n' "new TCP conn/s" "$(num "${R[dnat,conn]}")" "$(num "${R[socat,conn]}")" "$(num "${R[copy,conn]}")" "-" "-"
@@ -212,10 +238,10 @@ echo "natgw RSS: ${RSS0} KiB idle -> ${RSS1} KiB with ${IDLE_OPEN} idle relayed 
      "($(awk -v a="$RSS0" -v b="$RSS1" -v n="$IDLE" 'BEGIN { printf "%.1f", (b - a) / n }') KiB/connection)"
 echo
 echo "ratios vs targets:"
-for mode in copy splice epoll; do
+for mode in copy splice uring; do
     for s in tcp1 tcp4; do
         r1=$(ratio "${R[$mode,$s]}" "${R[dnat,$s]}"); r2=$(ratio "${R[$mode,$s]}" "${R[socat,$s]}")
-        label=$mode; [ "$mode" = copy ] && label=io_uring
+        label=$mode; [ "$mode" = uring ] && label=io_uring
         printf '  natgw %-8s %-4s: %5s x DNAT (target 0.6: %s)   %5s x socat (target 2: %s)\n' "$label" "$s" \
             "$r1" "$(verdict "$r1" 0.6)" "$r2" "$(verdict "$r2" 2)"
     done

@@ -63,7 +63,7 @@ public final class Dataplane implements Forwarder, TableListener, TrafficStats, 
 
     Dataplane(NatgwConfig config, Clock clock, RelayTuning tuning) {
         this(config, clock, tuning, config.dataplane().relay() == NatgwConfig.RelayMode.SPLICE
-                ? Transport.epollOrBest() // splice needs epoll
+                ? Transport.best() // splice needs epoll
                 : Transport.named(tuning.transport()));
     }
 
@@ -91,7 +91,7 @@ public final class Dataplane implements Forwarder, TableListener, TrafficStats, 
             log.warn("dataplane.relay splice needs the epoll transport ({} is in use): relaying by copy", transport.name());
         }
         if (config.dataplane().mode() == NatgwConfig.DataplaneMode.LINUX_GATEWAY) {
-            Transport epoll = transport.epoll() ? transport : Transport.epollOrBest();
+            Transport epoll = transport.epoll() ? transport : Transport.best();
             if (!epoll.epoll()) {
                 close();
                 throw new IllegalStateException("linux-gateway mode needs the native epoll transport, which did not load");
