@@ -130,6 +130,23 @@ class LinuxGatewayE2eTest {
         assertTrue(third.startsWith("IDENT OK") && third.endsWith(": bob"), third);
     }
 
+    /**
+     * A diverted flow whose LAN client half-closes and then reads a reply larger than the sockets hold: the divert's
+     * socket towards the client waits for writability with its input shut down, which on Netty 4.2.18's epoll lost
+     * the end of the reply before {@code EpollKeepRegistered}.
+     */
+    @Test
+    void aDivertedFlowHalfClosedByTheLanHostGetsAllOfALargeReply() {
+        int bytes = 8 * 1024 * 1024;
+        net.server(net.wan, "bulk", "reply", Topology.WAN_HOST, "6667", Integer.toString(bytes));
+        daemon = start(List.of(IDENT_RULE));
+
+        assertEquals(bytes + " " + Peers.sha256(Peers.pattern(bytes)),
+                net.peer(net.lan, "fetch", Topology.WAN_HOST, "6667", "GET"));
+        await("the trigger's log line").atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50))
+                .until(() -> daemon.log().contains("trigger 'IRC IDENT' opened tcp 113 to " + LAN_A));
+    }
+
     @Test
     void aUdpTriggerIsDivertedRelayedFromTheWanAddressAndOpensItsPorts() {
         net.server(net.wan, "game-server", "echo", Topology.WAN_HOST, "5000");

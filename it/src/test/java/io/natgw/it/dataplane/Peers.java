@@ -12,6 +12,10 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Random;
 
 /**
  * The hosts around the gateway, run inside the test's namespaces as {@code java -cp TEST_CLASSES Peers MODE ...}
@@ -25,6 +29,10 @@ import java.nio.charset.StandardCharsets;
  *   <li>{@code stream HOST PORT} — keeps 64 KiB blocks going through an echo until the connection breaks.</li>
  *   <li>{@code forwards HOST PORT...} — a TCP and a UDP exchange with an echo behind each port.</li>
  *   <li>{@code tcp HOST PORT TEXT} / {@code udp HOST PORT TEXT} — sends TEXT, prints the reply.</li>
+ *   <li>{@code reply ADDR PORT BYTES} — reads each connection's request to its end, then sends {@link #pattern}
+ *       of BYTES and closes.</li>
+ *   <li>{@code fetch HOST PORT TEXT} — sends TEXT and half-closes, waits 300 ms (so the reply piles up in the
+ *       relay), reads everything and prints {@code BYTES SHA-256}.</li>
  * </ul>
  * Servers print {@code ready} once listening. Every socket operation has a timeout.
  */
@@ -83,6 +91,18 @@ public final class Peers {
                     }
                 } catch (IOException e) {
                     out.println("stream ended: " + e);
+                }
+            }
+            case "reply" -> reply(args[1], Integer.parseInt(args[2]), Integer.parseInt(args[3]));
+            case "fetch" -> {
+                try (Socket s = new Socket()) {
+                    s.connect(new InetSocketAddress(args[1], Integer.parseInt(args[2])), TIMEOUT_MS);
+                    s.setSoTimeout(TIMEOUT_MS);
+                    s.getOutputStream().write(args[3].getBytes(StandardCharsets.US_ASCII));
+                    s.shutdownOutput();
+                    Thread.sleep(300);
+                    byte[] got = s.getInputStream().readAllBytes();
+                    out.println(got.length + " " + sha256(got));
                 }
             }
             case "forwards" -> {
@@ -196,6 +216,40 @@ public final class Peers {
                 spawn(() -> {
                     try (s) {
                         s.getInputStream().transferTo(s.getOutputStream());
+                    } catch (IOException e) {
+                        // peer went away
+                    }
+                });
+            }
+        }
+    }
+
+    /** The deterministic bytes {@code reply} sends. */
+    static byte[] pattern(int bytes) {
+        byte[] b = new byte[bytes];
+        new Random(bytes).nextBytes(b);
+        return b;
+    }
+
+    static String sha256(byte[] b) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void reply(String addr, int port, int bytes) throws IOException {
+        byte[] body = pattern(bytes);
+        try (ServerSocket server = new ServerSocket(port, 50, InetAddress.getByName(addr))) {
+            System.out.println("ready");
+            while (true) {
+                Socket s = server.accept();
+                spawn(() -> {
+                    try (s) {
+                        s.setSoTimeout(TIMEOUT_MS);
+                        s.getInputStream().readAllBytes();
+                        s.getOutputStream().write(body);
                     } catch (IOException e) {
                         // peer went away
                     }
