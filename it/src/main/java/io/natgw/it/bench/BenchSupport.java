@@ -5,11 +5,50 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Comparator;
+import java.util.stream.Stream;
 
 /** What the Java benchmarks share: latency percentiles, and keeping the daemon's per-mapping log out of the figures. */
 final class BenchSupport {
 
     private BenchSupport() {
+    }
+
+    /** One run's operation count, wall time and ascending latencies, and the figures derived from them. */
+    interface Timed {
+        int ops();
+
+        Duration elapsed();
+
+        long[] sortedNanos();
+
+        default double opsPerSecond() {
+            return perSecond(ops(), elapsed());
+        }
+
+        default double millisAt(double q) {
+            return BenchSupport.millisAt(sortedNanos(), q);
+        }
+    }
+
+    /**
+     * A fresh directory for one benchmark run under {@code -Dnatgw.bench.dir} (default: the temp directory, so pick
+     * the disk to measure), with Logback writing there at {@code logLevel} ({@link #logToFile}).
+     */
+    static Path workDir(String prefix, String logLevel) throws IOException {
+        Path base = Path.of(System.getProperty("natgw.bench.dir", System.getProperty("java.io.tmpdir")));
+        Path root = Files.createTempDirectory(base, prefix);
+        logToFile(root, logLevel);
+        return root;
+    }
+
+    /** Deletes {@code root} and everything under it. */
+    static void deleteTree(Path root) throws IOException {
+        try (Stream<Path> files = Files.walk(root)) {
+            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
     }
 
     /** The latency at quantile {@code q} (0..1, nearest rank) of ascending nanoseconds, in milliseconds. */

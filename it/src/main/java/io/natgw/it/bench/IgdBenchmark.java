@@ -59,9 +59,7 @@ public final class IgdBenchmark {
     }
 
     public static void main(String[] args) throws Exception {
-        Path base = Path.of(System.getProperty("natgw.bench.dir", System.getProperty("java.io.tmpdir")));
-        Path root = Files.createTempDirectory(base, "natgw-igd-bench-");
-        BenchSupport.logToFile(root, "WARN");
+        Path root = BenchSupport.workDir("natgw-igd-bench-", "WARN");
         NatgwConfig config = benchConfig(root);
         try (MappingTable table = new MappingTable(config, JournalLeaseStore.open(root.resolve("data"), Clock.systemUTC()),
                 Forwarder.NONE, Clock.systemUTC())) {

@@ -32,12 +32,10 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.stream.Stream;
 
 /**
  * NAT-PMP and PCP mapping requests per second and their round-trip latency against a running {@link PcpServer}
@@ -56,20 +54,11 @@ public final class PcpBenchmark {
     enum Wire { NATPMP, PCP }
 
     /** One run's figures. */
-    record Result(Wire wire, String kind, int clients, int ops, Duration elapsed, long[] sortedNanos) {
-        double opsPerSecond() {
-            return BenchSupport.perSecond(ops, elapsed);
-        }
-
-        double millisAt(double q) {
-            return BenchSupport.millisAt(sortedNanos, q);
-        }
+    record Result(Wire wire, String kind, int clients, int ops, Duration elapsed, long[] sortedNanos) implements BenchSupport.Timed {
     }
 
     public static void main(String[] args) throws Exception {
-        Path base = Path.of(System.getProperty("natgw.bench.dir", System.getProperty("java.io.tmpdir")));
-        Path root = Files.createTempDirectory(base, "natgw-pcp-bench-");
-        BenchSupport.logToFile(root, "INFO");
+        Path root = BenchSupport.workDir("natgw-pcp-bench-", "INFO");
         try {
             System.out.printf("natgw NAT-PMP/PCP benchmark: requests over loopback UDP to PcpServer, durable table (journal + fsync)%n");
             BenchSupport.printEnvironment(root);
@@ -84,11 +73,7 @@ public final class PcpBenchmark {
             }
             System.out.printf("%ntarget: >= 1500 durable new mappings/s with one sequential client, p99 < 2 ms%n");
         } finally {
-            try (Stream<Path> files = Files.walk(root)) {
-                for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
-            }
+            BenchSupport.deleteTree(root);
         }
     }
 

@@ -28,13 +28,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.stream.Stream;
 
 /**
  * Durable mapping adds per second and their latency through {@link MappingTable} + {@link JournalLeaseStore}
@@ -52,20 +50,11 @@ public final class TableBenchmark {
     private static final Duration RUN_LIMIT = Duration.ofMinutes(2);
 
     /** One run's figures. */
-    record Result(int requesters, int ops, Duration elapsed, long[] sortedNanos, long commits, JournalStats journal) {
-        double opsPerSecond() {
-            return BenchSupport.perSecond(ops, elapsed);
-        }
-
-        double millisAt(double q) {
-            return BenchSupport.millisAt(sortedNanos, q);
-        }
+    record Result(int requesters, int ops, Duration elapsed, long[] sortedNanos, long commits, JournalStats journal) implements BenchSupport.Timed {
     }
 
     public static void main(String[] args) throws Exception {
-        Path base = Path.of(System.getProperty("natgw.bench.dir", System.getProperty("java.io.tmpdir")));
-        Path root = Files.createTempDirectory(base, "natgw-bench-");
-        BenchSupport.logToFile(root, "INFO");
+        Path root = BenchSupport.workDir("natgw-bench-", "INFO");
         try {
             System.out.printf("natgw table benchmark: durable mapping adds through MappingTable + JournalLeaseStore%n");
             BenchSupport.printEnvironment(root);
@@ -93,11 +82,7 @@ public final class TableBenchmark {
             }
             System.out.printf("%ntargets: >= 5000 adds/s with 16 requesters; 100000 leases restored in < 2 s%n");
         } finally {
-            try (Stream<Path> files = Files.walk(root)) {
-                for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
-            }
+            BenchSupport.deleteTree(root);
         }
     }
 
