@@ -10,8 +10,17 @@ public interface Forwarder {
     /** Makes forwarding ready for the change (bind for ADDED, rebind for UPDATED that {@link Change#affectsForwarding()}). */
     void prepare(Change change) throws ForwardingException;
 
-    /** Undoes {@link #prepare} when the change could not be committed after all. */
+    /** Undoes {@link #prepare} when the change could not be committed after all (also after {@link #flush}). */
     void abort(Change change);
+
+    /**
+     * Called once per writer batch, after every request of the batch was prepared and before the batch is
+     * made durable. A forwarder that batches its work (the kernel's nftables table) applies what
+     * {@link #prepare} queued here, in one transaction. If it throws, the batch's changes are reverted
+     * ({@link #abort} for each) and its requests refused, so nothing is half-applied.
+     */
+    default void flush() throws ForwardingException {
+    }
 
     /** Forwarding does nothing: a table without a dataplane. */
     Forwarder NONE = new Forwarder() {

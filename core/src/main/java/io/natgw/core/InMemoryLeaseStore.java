@@ -17,7 +17,6 @@ public final class InMemoryLeaseStore implements LeaseStore {
     private final Map<MappingKey, Mapping> rows = new LinkedHashMap<>();
     private Instant epochStart;
     private InetAddress externalAddress;
-    private long commits;
 
     @Override
     public synchronized Recovered recover(Instant now) {
@@ -44,7 +43,6 @@ public final class InMemoryLeaseStore implements LeaseStore {
                 rows.put(c.after().key(), c.after());
             }
         }
-        commits++;
     }
 
     @Override
@@ -53,9 +51,9 @@ public final class InMemoryLeaseStore implements LeaseStore {
         this.externalAddress = externalAddress;
     }
 
-    /** Commits made so far (each is one group commit). */
-    public synchronized long commits() {
-        return commits;
+    /** The rows as last committed, in first-commit order. */
+    public synchronized List<Mapping> rows() {
+        return List.copyOf(rows.values());
     }
 
     @Override

@@ -288,6 +288,14 @@ public final class MappingTable implements AutoCloseable {
                 outcomes[i] = new Outcome.Done();
             }
         }
+        if (!changes.isEmpty()) {
+            try {
+                forwarder.flush();
+            } catch (Forwarder.ForwardingException | RuntimeException e) {
+                LOG.error("forwarding failed, {} changes reverted: {}", changes.size(), e.getMessage());
+                revertAll(changes, outcomes, "the dataplane could not apply the change: " + e.getMessage());
+            }
+        }
         try {
             if (!changes.isEmpty()) {
                 store.commit(changes);
@@ -298,17 +306,8 @@ public final class MappingTable implements AutoCloseable {
             }
         } catch (IOException | UncheckedIOException e) {
             LOG.error("journal write failed, {} changes reverted: {}", changes.size(), e.getMessage());
-            for (int i = changes.size() - 1; i >= 0; i--) {
-                state.revert(changes.get(i));
-                funnel.abort(changes.get(i));
-            }
-            changes.clear();
+            revertAll(changes, outcomes, "the lease journal cannot be written: " + e.getMessage());
             newAddress = null;
-            for (int i = 0; i < outcomes.length; i++) {
-                if (!(outcomes[i] instanceof Outcome.Refused)) {
-                    outcomes[i] = new Outcome.Refused(Outcome.Reason.UNAVAILABLE, "the lease journal cannot be written: " + e.getMessage());
-                }
-            }
         }
         nextExpiry = state.nextExpiry();
         publish(changes);
@@ -331,6 +330,20 @@ public final class MappingTable implements AutoCloseable {
                 stats.count(r.request().requester().origin(), outcomes[i]);
             }
             batch.get(i).future().complete(outcomes[i]);
+        }
+    }
+
+    /** Writer thread: undoes every change of the batch and refuses each request that had not been refused. */
+    private void revertAll(List<Change> changes, Outcome[] outcomes, String why) {
+        for (int i = changes.size() - 1; i >= 0; i--) {
+            state.revert(changes.get(i));
+            funnel.abort(changes.get(i));
+        }
+        changes.clear();
+        for (int i = 0; i < outcomes.length; i++) {
+            if (!(outcomes[i] instanceof Outcome.Refused)) {
+                outcomes[i] = new Outcome.Refused(Outcome.Reason.UNAVAILABLE, why);
+            }
         }
     }
 

@@ -327,6 +327,42 @@ class MappingTableTest {
     }
 
     @Test
+    void aFailedFlushRevertsTheBatchBeforeAnythingIsJournaled() throws IOException {
+        List<String> forwarding = new CopyOnWriteArrayList<>();
+        boolean[] fail = {false};
+        Forwarder f = new Forwarder() {
+            @Override
+            public void prepare(Change c) {
+                forwarding.add("queue " + c.mapping().externalPort());
+            }
+
+            @Override
+            public void abort(Change c) {
+                forwarding.add("abort " + c.mapping().externalPort());
+            }
+
+            @Override
+            public void flush() throws ForwardingException {
+                if (fail[0]) {
+                    throw new ForwardingException("netlink: Operation not permitted", null);
+                }
+                forwarding.add("flush");
+            }
+        };
+        open(TestConfigs.base(), store, f);
+        granted(table.apply(pmp(A_PMP, 6810, 6810)));
+        fail[0] = true;
+        Outcome refused = table.apply(pmp(B_PMP, 6811, 6811));
+        assertEquals(Reason.UNAVAILABLE, refused(refused));
+        assertTrue(refused.toString().contains("Operation not permitted"), refused::toString);
+        assertEquals(List.of("queue 6810", "flush", "queue 6811", "abort 6811"), forwarding);
+        assertEquals(List.of(6810), table.view().mappings().stream().map(Mapping::externalPort).toList());
+        assertEquals(List.of(6810), store.rows().stream().map(Mapping::externalPort).toList(), "the journal never saw 6811");
+        fail[0] = false;
+        assertEquals(6811, granted(table.apply(pmp(B_PMP, 6811, 6811))).externalPort(), "the reverted port is free again");
+    }
+
+    @Test
     void aPortTheDataplaneCannotBindIsSkippedOrRefused() throws IOException {
         Forwarder busy = new Forwarder() {
             @Override
