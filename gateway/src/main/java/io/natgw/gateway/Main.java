@@ -10,7 +10,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.concurrent.Callable;
@@ -22,9 +21,6 @@ import java.util.concurrent.CountDownLatch;
         subcommands = {Main.Run.class, Main.CheckConfig.class})
 public final class Main {
 
-    /** Where {@code natgw run} looks when no {@code -c} is given: the shipped file, if run from the repository. */
-    static final Path DEFAULT_CONFIG = Path.of("conf", "natgw.yaml");
-
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));
     }
@@ -35,12 +31,9 @@ public final class Main {
         return cl;
     }
 
-    /** The configuration named by {@code -c}, else {@code conf/natgw.yaml} if present, else the embedded defaults. */
+    /** The configuration named by {@code -c}, else the {@link DefaultConfig}. */
     static NatgwConfig loadConfig(Path file) throws ConfigException {
-        if (file != null) {
-            return ConfigLoader.load(file);
-        }
-        return Files.isRegularFile(DEFAULT_CONFIG) ? ConfigLoader.load(DEFAULT_CONFIG) : ConfigLoader.defaults();
+        return file != null ? ConfigLoader.load(file) : DefaultConfig.load();
     }
 
     static void printErrors(ConfigException e, PrintWriter err) {
@@ -54,7 +47,7 @@ public final class Main {
             description = "Run the gateway: restore the leases, then listen. Stops cleanly on SIGTERM.")
     static final class Run implements Callable<Integer> {
         @Option(names = {"-c", "--config"}, paramLabel = "FILE",
-                description = "configuration file (default: conf/natgw.yaml if present, else the embedded defaults)")
+                description = "configuration file (default: " + DefaultConfig.DESCRIPTION + ")")
         Path config;
 
         @CommandLine.Spec

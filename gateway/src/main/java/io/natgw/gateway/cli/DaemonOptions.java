@@ -4,18 +4,16 @@ import io.natgw.conf.ConfigError;
 import io.natgw.conf.ConfigException;
 import io.natgw.conf.ConfigLoader;
 import io.natgw.conf.NatgwConfig;
+import io.natgw.gateway.DefaultConfig;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** {@code -c FILE}: the configuration that says where the daemon's admin listener and data directory are. */
 final class DaemonOptions {
 
-    static final Path DEFAULT_CONFIG = Path.of("conf", "natgw.yaml");
-
     @Option(names = {"-c", "--config"}, paramLabel = "FILE",
-            description = "the daemon's configuration (default: conf/natgw.yaml if present, else the embedded defaults)")
+            description = "the daemon's configuration (default: " + DefaultConfig.DESCRIPTION + ")")
     Path config;
 
     NatgwConfig load() throws CliException {
@@ -23,7 +21,7 @@ final class DaemonOptions {
             if (config != null) {
                 return ConfigLoader.load(config);
             }
-            return Files.isRegularFile(DEFAULT_CONFIG) ? ConfigLoader.load(DEFAULT_CONFIG) : ConfigLoader.defaults();
+            return DefaultConfig.load();
         } catch (ConfigException e) {
             StringBuilder sb = new StringBuilder("the configuration is invalid:");
             for (ConfigError error : e.errors()) {

@@ -1,0 +1,100 @@
+package io.natgw.gateway.logging;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The daemon's logback.xml in a child JVM whose stdout is a file: with JOURNAL_STREAM naming that file (what systemd
+ * does for StandardOutput=journal) every line carries its level as an sd-daemon priority and no timestamp; without it,
+ * or when it names another file, the console format with its timestamp.
+ */
+class JournalLoggingTest {
+
+    private static final String TIMESTAMP = "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}(Z|[+-]\\d\\d:\\d\\d) ";
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void underTheJournalEachLineCarriesItsLevelAsPriorityAndNoTimestamp() throws Exception {
+        Path out = dir.resolve("stdout");
+        Files.createFile(out);
+        List<String> lines = run(out, devIno(out));
+        assertEquals(List.of(
+                "<3>ERROR [main] Probe - an error",
+                "<4>WARN  [main] Probe - a warning",
+                "<6>INFO  [main] Probe - an info",
+                "<7>DEBUG [main] Probe - a debug"), lines);
+    }
+
+    @Test
+    void withoutJournalStreamTheConsoleFormatIsUnchanged() throws Exception {
+        Path out = dir.resolve("stdout");
+        Files.createFile(out);
+        assertConsoleFormat(run(out, null));
+    }
+
+    @Test
+    void aJournalStreamThatIsNotOurStdoutIsIgnored() throws Exception {
+        Path out = dir.resolve("stdout");
+        Path other = dir.resolve("other");
+        Files.createFile(out);
+        Files.createFile(other);
+        assertConsoleFormat(run(out, devIno(other)));
+    }
+
+    @Test
+    void malformedOrEmptyValuesAreNotTheJournal() throws Exception {
+        Path out = dir.resolve("stdout");
+        Files.createFile(out);
+        for (String bad : new String[] {"", "12", "a:b", "1:2:3", ":"}) {
+            assertFalse(JournalStream.matches(bad, out), bad);
+        }
+        assertFalse(JournalStream.matches(null, out));
+        assertTrue(JournalStream.matches(devIno(out), out));
+    }
+
+    private static void assertConsoleFormat(List<String> lines) {
+        assertEquals(4, lines.size(), lines.toString());
+        String[] expected = {"ERROR [main] Probe - an error", "WARN  [main] Probe - a warning", "INFO  [main] Probe - an info",
+                "DEBUG [main] Probe - a debug"};
+        for (int i = 0; i < expected.length; i++) {
+            assertTrue(lines.get(i).matches(TIMESTAMP + java.util.regex.Pattern.quote(expected[i])), lines.get(i));
+        }
+    }
+
+    private static String devIno(Path file) throws IOException {
+        Map<String, Object> attrs = Files.readAttributes(file, "unix:dev,ino");
+        return attrs.get("dev") + ":" + attrs.get("ino");
+    }
+
+    /** The child JVM's stdout lines; JOURNAL_STREAM set to {@code journalStream}, or removed when null. */
+    private static List<String> run(Path stdout, String journalStream) throws Exception {
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        ProcessBuilder pb = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"),
+                LogEveryLevel.class.getName())
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(stdout.toFile()))
+                .redirectError(ProcessBuilder.Redirect.INHERIT);
+        pb.environment().remove("JOURNAL_STREAM");
+        pb.environment().put("NATGW_LOG_LEVEL", "DEBUG");
+        if (journalStream != null) {
+            pb.environment().put("JOURNAL_STREAM", journalStream);
+        }
+        Process p = pb.start();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "child JVM hung");
+        assertEquals(0, p.exitValue());
+        return Files.readAllLines(stdout, StandardCharsets.UTF_8);
+    }
+}
