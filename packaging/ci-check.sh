@@ -252,6 +252,13 @@ step "static mapping on port 113 (< 1024: needs the ambient CAP_NET_BIND_SERVICE
 in_gw natgw map add tcp 113 "$HOST:11300" --description ci-check >/dev/null || fail "natgw map add tcp 113 exited $?"
 in_gw natgw leases | grep -Eq "^tcp +$WAN:113 +$HOST:11300 .*ci-check" || fail "natgw leases lacks the static mapping"
 
+step "natgw ui: the web UI's sign-in link with the token from /var/lib/natgw/admin.token"
+token="$(cat /var/lib/natgw/admin.token)"
+[ -n "$token" ] && [ "$(stat -c '%U %a' /var/lib/natgw/admin.token)" = "natgw 600" ] \
+    || fail "admin.token is $(stat -c '%U %a' /var/lib/natgw/admin.token)"
+ui="$(in_gw natgw ui)" || fail "natgw ui exited $?"
+case "$ui" in https://127.0.0.1:8443/*"#token=$token") ;; *) fail "natgw ui printed '$ui'" ;; esac
+
 step "log lines carry journal priorities and no timestamp"
 grep -q "^<6>INFO .*mapped tcp $WAN:40000" "$log" || fail "no '<6>INFO ... mapped tcp $WAN:40000' line"
 ! grep -vE '^<[0-7]>' "$log" | grep -E '^[0-9]{4}-[0-9]{2}-[0-9]{2}T' || fail "timestamped lines under a journal stream (above)"
