@@ -31,7 +31,7 @@ wan_ns="natgw-ci-wan-$$"
 UNIT=/lib/systemd/system/natgw.service
 
 fail() { echo "ci-check: FAIL: $*" >&2; exit 1; }
-step() { echo "ci-check: $*"; }
+step() { echo "ci-check [${SECONDS}s]: $*"; }
 
 tmp=""
 daemon_pid=""

@@ -49,7 +49,14 @@ class PackagingTest {
     /** When a key is added to conf/natgw.yaml, the router example must gain it too (and lose removed ones). */
     @Test
     void theRouterExampleSetsEveryKeyOfTheShippedConfig() throws Exception {
-        assertEquals(keys(repo().resolve("conf").resolve("natgw.yaml")), keys(deb("natgw.yaml")));
+        Set<String> shipped = keys(repo().resolve("conf").resolve("natgw.yaml"));
+        Set<String> router = keys(deb("natgw.yaml"));
+        Set<String> missing = new TreeSet<>(shipped);
+        missing.removeAll(router);
+        Set<String> extra = new TreeSet<>(router);
+        extra.removeAll(shipped);
+        assertEquals("", (missing.isEmpty() ? "" : "packaging/deb/natgw.yaml lacks " + missing + " (copy them, with their comments, "
+                + "from conf/natgw.yaml) ") + (extra.isEmpty() ? "" : "packaging/deb/natgw.yaml has keys conf/natgw.yaml lacks " + extra));
     }
 
     /** Each key with a value has its comment on the line above (keys of list items are described above the list). */
