@@ -7,17 +7,17 @@
 #      systemd-analyze verifies the unit; its security exposure is printed and must stay <= MAX_EXPOSURE;
 #   3. the daemon starts as the unit's ExecStart does (`/usr/bin/natgw run`, so on the installed
 #      /etc/natgw/natgw.yaml, unchanged): as the unit's User/Group with only the unit's capabilities
-#      (setpriv), its working directory, umask and open-files limit, and a journal stream on stdout as
-#      systemd gives it; inside a router network namespace that has the example's interfaces and
-#      addresses (eth1 192.168.77.1 to a LAN-host namespace, eth0 203.0.113.1 to a WAN namespace), so
-#      the example runs in its linux-gateway mode; the process's uid and capability sets are read back;
+#      (setpriv), under its system-call filter (seccomp-exec.py), with its working directory, umask and
+#      open-files limit, and a journal stream on stdout as systemd gives it; inside a router network
+#      namespace that has the example's interfaces and addresses (eth1 192.168.77.1 to a LAN-host
+#      namespace, eth0 203.0.113.1 to a WAN namespace), so the example runs in its linux-gateway mode;
+#      the process's uid, capability sets and seccomp mode are read back;
 #   4. natpmpc on the LAN host maps a port, `natgw leases` reads it back and a WAN connection reaches the
 #      LAN host through it; a static mapping below 1024 is accepted; log lines carry journal priorities;
 #      SIGTERM stops it with status 0;
 #   5. `dpkg -r` keeps /etc/natgw and /var/lib/natgw; `dpkg --purge` removes both.
 # Everything it starts is stopped by PID, the namespaces deleted, the package purged (and the natgw user
-# deleted if this run created it) on any exit. Any failure exits 1 with
-# "ci-check: FAIL: ...".
+# deleted if this run created it) on any exit. Any failure exits 1 with "ci-check: FAIL: ...".
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -75,6 +75,7 @@ trap 'echo "ci-check: FAIL: line $LINENO: $BASH_COMMAND" >&2' ERR
 for tool in dpkg dpkg-deb apt-get setpriv natpmpc systemd-analyze ip nft socat ss timeout; do
     command -v "$tool" >/dev/null || fail "missing tool: $tool (.ci/run installs it)"
 done
+/usr/bin/python3 -c "import seccomp" 2>/dev/null || fail "missing python3-seccomp (.ci/run installs it)"
 debs=("$repo"/gateway/target/natgw_*_all.deb)
 [ "${#debs[@]}" = 1 ] && [ -f "${debs[0]}" ] || fail "expected exactly one gateway/target/natgw_*_all.deb (run mvn -B package): ${debs[*]}"
 deb="${debs[0]}"
@@ -192,7 +193,7 @@ journal_stream="$(stat -c '%d:%i' "$log")"   # what systemd sets when stdout is 
     # shellcheck disable=SC2086 # ExecStart is a command line
     exec ip netns exec "$gw_ns" setpriv --reuid="$user" --regid="$group" --init-groups \
         --inh-caps="-all,$caps" --ambient-caps="-all,$caps" --bounding-set="-all,$caps" --no-new-privs \
-        -- $exec_start
+        -- /usr/bin/python3 "$repo/packaging/seccomp-exec.py" "$UNIT" $exec_start
 ) >>"$log" 2>&1 &
 daemon_pid=$!
 
@@ -228,6 +229,7 @@ for set in CapEff CapPrm CapAmb CapBnd; do
     [ "$(status_of "$set")" = "$expected_caps" ] || fail "$set is $(status_of "$set"), expected $expected_caps ($ambient)"
 done
 [ "$(status_of NoNewPrivs)" = 1 ] || fail "NoNewPrivs is not set"
+[ "$(status_of Seccomp)" = 2 ] || fail "no system-call filter on the daemon (Seccomp: $(status_of Seccomp))"
 
 # --- 4. map a port with natpmpc, read it back -------------------------------------------------------------------
 step "natpmpc -g $GW_LAN -a 40000 40000 tcp 3600 from the LAN host $HOST"
