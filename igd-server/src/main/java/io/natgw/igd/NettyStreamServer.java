@@ -7,7 +7,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import org.jupnp.transport.Router;
 import org.jupnp.transport.spi.InitializationException;
@@ -65,7 +64,7 @@ final class NettyStreamServer implements StreamServer<NettyStreamServer.Config> 
                         ch.pipeline()
                                 .addLast("http", new HttpServerCodec(4096, Math.min(8192, config.maxRequestBytes()), 8192))
                                 .addLast("limits", new HttpLimits(config.maxHeaders()))
-                                .addLast("aggregate", new HttpObjectAggregator(config.maxRequestBytes()))
+                                .addLast("aggregate", new HttpLimits.Aggregator(config.maxRequestBytes()))
                                 .addLast("upnp", new UpnpHttpHandler(router.getProtocolFactory(), workers, guard,
                                         config.requestTimeoutMillis()));
                     }
