@@ -28,11 +28,13 @@ final class IgdProtocolFactory extends ProtocolFactoryImpl {
 
     private final NatgwConfig.Network network;
     private final SsdpTargets targets;
+    private final SsdpLimiter limiter;
 
-    IgdProtocolFactory(UpnpService upnpService, NatgwConfig.Network network, SsdpTargets targets) {
+    IgdProtocolFactory(UpnpService upnpService, NatgwConfig.Network network, SsdpTargets targets, SsdpLimiter limiter) {
         super(upnpService);
         this.network = network;
         this.targets = targets;
+        this.limiter = limiter;
     }
 
     @Override
@@ -48,6 +50,10 @@ final class IgdProtocolFactory extends ProtocolFactoryImpl {
         String st = message.getHeaders().getFirstHeader(org.jupnp.model.message.header.UpnpHeader.Type.ST.getHttpName());
         if (!SsdpTargets.wellFormed(st)) {
             LOG.debug("ignored M-SEARCH from {}: search target {}", message.getSourceAddress().getHostAddress(), st);
+            return null;
+        }
+        if (!limiter.tryAcquire(message.getSourceAddress())) {
+            LOG.debug("ignored M-SEARCH from {}: over the SSDP rate limit", message.getSourceAddress().getHostAddress());
             return null;
         }
         @SuppressWarnings("unchecked")

@@ -45,6 +45,7 @@ public final class IgdServer implements AutoCloseable {
     private final IgdDevices.Tree v2;
     private final SsdpTargets targets;
     private final RequestGuard guard;
+    private final MappingTable table;
     private final IgdEvents events;
     private final ExecutorService eventExecutor;
     private final Namespace namespace = new Namespace();
@@ -60,6 +61,7 @@ public final class IgdServer implements AutoCloseable {
     /** @param ssdpPort where SSDP listens (tests use another port than 1900); 0 = no SSDP */
     IgdServer(NatgwConfig config, MappingTable table, TrafficStats traffic, int ssdpPort) {
         this.config = config;
+        this.table = table;
         this.ssdpPort = ssdpPort;
         try {
             v1 = IgdDevices.build(1, config.upnp().friendlyName(), table, traffic);
@@ -90,20 +92,21 @@ public final class IgdServer implements AutoCloseable {
         List<InetAddress> lan = lanAddresses();
         NettyStreamServer.Config http = new NettyStreamServer.Config(config.upnp().httpPort(), 64 * 1024, 64,
                 (int) requestTimeout.toMillis());
+        StartFailures failures = new StartFailures();
         IgdServiceConfiguration configuration = new IgdServiceConfiguration(new IgdServiceConfiguration.Parts(
-                lan, config.upnp().httpPort(), ssdpPort, group, workers, guard, http));
-        upnp = new IgdUpnpService(configuration, config.network(), targets);
+                lan, config.upnp().httpPort(), ssdpPort, group, workers, guard, http, failures));
+        upnp = new IgdUpnpService(configuration, config.network(), targets, new SsdpLimiter(table.clock()), failures);
         // jupnp reports each malformed packet it meets at WARN; clients' bad packets are refused at DEBUG here.
         SpecificationViolationReporter.disableReporting();
         try {
             upnp.startup();
             if (!upnp.getRouter().isEnabled()) {
-                throw new IllegalStateException("UPnP could not open its sockets on " + lan + " (see the log above)");
+                throw new IllegalStateException(failures.first("UPnP could not open its sockets on " + lan));
             }
             List<NetworkAddress> servers = upnp.getRouter().getActiveStreamServers(null);
             if (servers.size() < lan.size()) {
-                throw new IllegalStateException("UPnP HTTP listens on " + servers.size() + " of the LAN addresses " + lan
-                        + " (port " + config.upnp().httpPort() + " in use?)");
+                throw new IllegalStateException(failures.first("UPnP HTTP listens on " + servers.size()
+                        + " of the LAN addresses " + lan + ", port " + config.upnp().httpPort()));
             }
             upnp.getRegistry().addDevice(v1.root());
             upnp.getRegistry().addDevice(v2.root());
@@ -163,6 +166,7 @@ public final class IgdServer implements AutoCloseable {
     @Override
     public synchronized void close() {
         events.close();
+        table.removeListener(events);
         if (upnp != null) {
             try {
                 upnp.shutdown();

@@ -8,6 +8,9 @@ import org.jupnp.controlpoint.ControlPointImpl;
 import org.jupnp.model.message.header.UpnpHeader;
 import org.jupnp.protocol.ProtocolFactory;
 import org.jupnp.registry.Registry;
+import org.jupnp.transport.Router;
+import org.jupnp.transport.RouterImpl;
+import org.jupnp.transport.spi.InitializationException;
 
 /** jupnp hosting the IGD as a device only: our protocol factory, and a control point that never searches. */
 @SuppressWarnings({"rawtypes", "unchecked"}) // jupnp's model and transport APIs are raw-typed
@@ -15,16 +18,33 @@ final class IgdUpnpService extends UpnpServiceImpl {
 
     private final NatgwConfig.Network network;
     private final SsdpTargets targets;
+    private final SsdpLimiter limiter;
+    private final StartFailures failures;
 
-    IgdUpnpService(UpnpServiceConfiguration configuration, NatgwConfig.Network network, SsdpTargets targets) {
+    IgdUpnpService(UpnpServiceConfiguration configuration, NatgwConfig.Network network, SsdpTargets targets,
+                   SsdpLimiter limiter, StartFailures failures) {
         super(configuration);
         this.network = network;
         this.targets = targets;
+        this.limiter = limiter;
+        this.failures = failures;
+    }
+
+    /** jupnp's router, but a start failure is kept for {@link IgdServer#start()}'s message, not only logged. */
+    @Override
+    protected Router createRouter(ProtocolFactory protocolFactory, Registry registry) {
+        return new RouterImpl(getConfiguration(), protocolFactory) {
+            @Override
+            public void handleStartFailure(InitializationException ex) throws InitializationException {
+                failures.add("UPnP cannot open its sockets: " + ex.getMessage());
+                super.handleStartFailure(ex);
+            }
+        };
     }
 
     @Override
     protected ProtocolFactory createProtocolFactory() {
-        return new IgdProtocolFactory(this, network, targets);
+        return new IgdProtocolFactory(this, network, targets, limiter);
     }
 
     @Override

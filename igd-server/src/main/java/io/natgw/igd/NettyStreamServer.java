@@ -41,10 +41,13 @@ final class NettyStreamServer implements StreamServer<NettyStreamServer.Config> 
     private final EventLoopGroup group;
     private final ExecutorService workers;
     private final RequestGuard guard;
+    private final StartFailures failures;
     private volatile Channel channel;
 
-    NettyStreamServer(Config config, EventLoopGroup group, ExecutorService workers, RequestGuard guard) {
+    NettyStreamServer(Config config, EventLoopGroup group, ExecutorService workers, RequestGuard guard,
+                      StartFailures failures) {
         this.config = config;
+        this.failures = failures;
         this.group = group;
         this.workers = workers;
         this.guard = guard;
@@ -72,8 +75,10 @@ final class NettyStreamServer implements StreamServer<NettyStreamServer.Config> 
         try {
             channel = b.bind(new InetSocketAddress(bindAddress, config.listenPort())).syncUninterruptibly().channel();
         } catch (Exception e) {
-            throw new InitializationException("cannot listen on " + bindAddress.getHostAddress() + ":"
-                    + config.listenPort() + ": " + e.getMessage(), e);
+            String why = "UPnP HTTP cannot listen on " + bindAddress.getHostAddress() + ":" + config.listenPort()
+                    + ": " + e.getMessage();
+            failures.add(why);
+            throw new InitializationException(why, e);
         }
         LOG.debug("UPnP HTTP listening on {}", channel.localAddress());
     }
