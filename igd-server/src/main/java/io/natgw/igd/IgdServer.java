@@ -47,6 +47,9 @@ public final class IgdServer implements AutoCloseable {
     private final RequestGuard guard;
     private final MappingTable table;
     private final IgdEvents events;
+    static final int EVENT_QUEUE = 1024;
+    private final GenaBudget gena = new GenaBudget();
+    private final DroppedEvents droppedEvents = new DroppedEvents();
     private final ExecutorService eventExecutor;
     private final Namespace namespace = new Namespace();
     private Duration requestTimeout = Duration.ofSeconds(10);
@@ -70,9 +73,9 @@ public final class IgdServer implements AutoCloseable {
             throw new IllegalStateException("the IGD device model is invalid: " + e.getErrors(), e);
         }
         targets = new SsdpTargets(v1.root(), v2.root());
-        guard = new RequestGuard(config.network(), Map.of(descriptionPath(v2.root()), descriptionPath(v1.root())));
-        eventExecutor = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(1024),
-                new DefaultThreadFactory("natgw-igd-events", true), new ThreadPoolExecutor.DiscardOldestPolicy());
+        guard = new RequestGuard(config.network(), Map.of(descriptionPath(v2.root()), descriptionPath(v1.root())), gena);
+        eventExecutor = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(EVENT_QUEUE),
+                new DefaultThreadFactory("natgw-igd-events", true), droppedEvents);
         events = new IgdEvents(List.of(v1.wanIpConnection(), v2.wanIpConnection()), eventExecutor);
         table.addListener(events);
     }
@@ -95,7 +98,7 @@ public final class IgdServer implements AutoCloseable {
         StartFailures failures = new StartFailures();
         IgdServiceConfiguration configuration = new IgdServiceConfiguration(new IgdServiceConfiguration.Parts(
                 lan, config.upnp().httpPort(), ssdpPort, group, workers, guard, http, failures));
-        upnp = new IgdUpnpService(configuration, config.network(), targets, new SsdpLimiter(table.clock()), failures);
+        upnp = new IgdUpnpService(configuration, config.network(), targets, new SsdpLimiter(table.clock()), failures, gena);
         // jupnp reports each malformed packet it meets at WARN; clients' bad packets are refused at DEBUG here.
         SpecificationViolationReporter.disableReporting();
         try {
@@ -118,6 +121,21 @@ public final class IgdServer implements AutoCloseable {
             LOG.info("UPnP IGD:1 at {} and IGD:2 at {}{}", descriptionUrl(1, a), descriptionUrl(2, a),
                     ssdpPort > 0 ? ", SSDP on port " + ssdpPort : ", SSDP off");
         }
+    }
+
+    /** GENA events dropped because their queue was full (the oldest queued one goes), since start. */
+    public long droppedEvents() {
+        return droppedEvents.count();
+    }
+
+    /** GENA subscriptions held now. */
+    int subscriptions() {
+        return gena.total();
+    }
+
+    /** For tests: run {@code task} on the event thread (to hold it busy). */
+    void onEventThread(Runnable task) {
+        eventExecutor.execute(task);
     }
 
     /** How long a connection may take to send a complete request (tests shorten it). Call before {@link #start()}. */

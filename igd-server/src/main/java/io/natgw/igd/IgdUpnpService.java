@@ -7,7 +7,9 @@ import org.jupnp.controlpoint.ControlPoint;
 import org.jupnp.controlpoint.ControlPointImpl;
 import org.jupnp.model.message.header.UpnpHeader;
 import org.jupnp.protocol.ProtocolFactory;
+import org.jupnp.model.gena.LocalGENASubscription;
 import org.jupnp.registry.Registry;
+import org.jupnp.registry.RegistryImpl;
 import org.jupnp.transport.Router;
 import org.jupnp.transport.RouterImpl;
 import org.jupnp.transport.spi.InitializationException;
@@ -20,14 +22,35 @@ final class IgdUpnpService extends UpnpServiceImpl {
     private final SsdpTargets targets;
     private final SsdpLimiter limiter;
     private final StartFailures failures;
+    private final GenaBudget gena;
 
     IgdUpnpService(UpnpServiceConfiguration configuration, NatgwConfig.Network network, SsdpTargets targets,
-                   SsdpLimiter limiter, StartFailures failures) {
+                   SsdpLimiter limiter, StartFailures failures, GenaBudget gena) {
         super(configuration);
+        this.gena = gena;
         this.network = network;
         this.targets = targets;
         this.limiter = limiter;
         this.failures = failures;
+    }
+
+    /** jupnp's registry, counting the GENA subscriptions each client holds ({@link GenaBudget}). */
+    @Override
+    protected Registry createRegistry(ProtocolFactory protocolFactory) {
+        return new RegistryImpl(this) {
+            @Override
+            public void addLocalSubscription(LocalGENASubscription subscription) {
+                super.addLocalSubscription(subscription);
+                gena.added(subscription);
+            }
+
+            @Override
+            public boolean removeLocalSubscription(LocalGENASubscription subscription) {
+                boolean removed = super.removeLocalSubscription(subscription);
+                gena.removed(subscription);
+                return removed;
+            }
+        };
     }
 
     /** jupnp's router, but a start failure is kept for {@link IgdServer#start()}'s message, not only logged. */

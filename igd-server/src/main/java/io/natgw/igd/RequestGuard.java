@@ -25,7 +25,10 @@ final class RequestGuard {
      * @param v1DescriptionFor description paths to serve as the IGD:1 description to Windows/Xbox clients
      *                         (the IGD:2 root description path → the IGD:1 one)
      */
-    RequestGuard(NatgwConfig.Network network, Map<String, String> v1DescriptionFor) {
+    private final GenaBudget gena;
+
+    RequestGuard(NatgwConfig.Network network, Map<String, String> v1DescriptionFor, GenaBudget gena) {
+        this.gena = gena;
         this.network = network;
         this.v1DescriptionFor = Map.copyOf(v1DescriptionFor);
     }
@@ -72,6 +75,22 @@ final class RequestGuard {
         } catch (IllegalArgumentException e) {
             return Optional.empty();
         }
+    }
+
+    /** Why a new GENA subscription from this client is refused (a cap is reached), or null when it fits. */
+    String subscriptionRefusal(InetAddress client) {
+        return gena.refusal(client);
+    }
+
+    private static final java.util.regex.Pattern TIMEOUT = java.util.regex.Pattern.compile(
+            "(?i)\\s*Second-(?:[0-9]{1,9}|infinite)\\s*");
+
+    /**
+     * A GENA TIMEOUT header jupnp can read: {@code Second-N} (N up to 9 digits) or {@code Second-infinite}.
+     * Anything else would make jupnp log an ERROR for the client's mistake; it is dropped (default duration).
+     */
+    static boolean timeoutAcceptable(String timeout) {
+        return TIMEOUT.matcher(timeout).matches();
     }
 
     /**

@@ -157,8 +157,21 @@ final class UpnpHttpHandler extends SimpleChannelInboundHandler<FullHttpRequest>
             refuse(ctx, HttpResponseStatus.PRECONDITION_FAILED, "callback " + req.headers().get("CALLBACK"));
             return;
         }
+        if (method == UpnpRequest.Method.SUBSCRIBE && !req.headers().contains("SID")) {
+            String full = guard.subscriptionRefusal(remote.getAddress());
+            if (full != null) {
+                refuse(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE, full);
+                return;
+            }
+        }
         List<Map.Entry<String, String>> headers = new ArrayList<>();
         for (Map.Entry<String, String> h : req.headers()) {
+            if (h.getKey().equalsIgnoreCase("TIMEOUT") && method == UpnpRequest.Method.SUBSCRIBE
+                    && !RequestGuard.timeoutAcceptable(h.getValue())) {
+                // a client's unreadable TIMEOUT: the default duration applies (jupnp would log it at ERROR)
+                LOG.debug("SUBSCRIBE from {}: ignored TIMEOUT {}", remote.getAddress().getHostAddress(), h.getValue());
+                continue;
+            }
             headers.add(h.getKey().equalsIgnoreCase("SOAPAction") ? Map.entry(h.getKey(), quoted(h.getValue())) : h);
         }
         byte[] body = ByteBufUtil.getBytes(req.content());

@@ -41,6 +41,9 @@ final class WanIpConnection {
 
     private static final Logger LOG = LoggerFactory.getLogger(WanIpConnection.class);
 
+    /** The longest description accepted, as the admin API's (a longer one is refused with 402, not cut). */
+    static final int MAX_DESCRIPTION = 256;
+
     /** WANIPConnection:2 §2.3.16: a lease of 0 means the maximum, one week. */
     static final Duration V2_ZERO_LEASE = Duration.ofSeconds(604800);
     /** GetListOfPortMappings answers at most this many entries whatever NewNumberOfPorts asks. */
@@ -191,6 +194,10 @@ final class WanIpConnection {
         InetAddress client = a.address("NewInternalClient", false);
         boolean enabled = a.flag("NewEnabled");
         String description = a.text("NewPortMappingDescription");
+        if (description.length() > MAX_DESCRIPTION) {
+            throw UpnpError.INVALID_ARGS.fault("NewPortMappingDescription has " + description.length()
+                    + " characters (at most " + MAX_DESCRIPTION + ")");
+        }
         long seconds = a.number("NewLeaseDuration");
         Duration lease = seconds != 0 ? Duration.ofSeconds(seconds)
                 : version >= 2 ? V2_ZERO_LEASE : table.config().upnp().v1ZeroLease();
