@@ -39,11 +39,17 @@ final class DaemonProcess implements AutoCloseable {
     final Process process;
     private final CompletableFuture<String> stdout;
     private final CompletableFuture<String> stderr;
+    private final StringBuffer stdoutSoFar = new StringBuffer();
 
     private DaemonProcess(Process process) {
         this.process = process;
-        this.stdout = drain(process.getInputStream());
-        this.stderr = drain(process.getErrorStream());
+        this.stdout = drain(process.getInputStream(), stdoutSoFar);
+        this.stderr = drain(process.getErrorStream(), new StringBuffer());
+    }
+
+    /** What the daemon has printed to stdout until now (its log). */
+    String stdoutSoFar() {
+        return stdoutSoFar.toString();
     }
 
     /** Starts {@code natgw run -c config}, optionally behind a command prefix (e.g. unshare …). */
@@ -75,16 +81,25 @@ final class DaemonProcess implements AutoCloseable {
         return new Exit(process.exitValue(), stdout.get(10, TimeUnit.SECONDS), stderr.get(10, TimeUnit.SECONDS));
     }
 
-    private static CompletableFuture<String> drain(InputStream in) {
-        return CompletableFuture.supplyAsync(() -> {
+    private static CompletableFuture<String> drain(InputStream in, StringBuffer soFar) {
+        CompletableFuture<String> done = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
+            byte[] buf = new byte[8192];
             try {
-                in.transferTo(out);
+                int n;
+                while ((n = in.read(buf)) > 0) {
+                    out.write(buf, 0, n);
+                    soFar.append(new String(buf, 0, n, StandardCharsets.UTF_8));
+                }
+                done.complete(out.toString(StandardCharsets.UTF_8));
             } catch (IOException e) {
-                throw new UncheckedIOException(e);
+                done.completeExceptionally(new UncheckedIOException(e));
             }
-            return out.toString(StandardCharsets.UTF_8);
-        });
+        }, "natgw-test-drain");
+        t.setDaemon(true);
+        t.start();
+        return done;
     }
 
     /**

@@ -1,6 +1,5 @@
 package io.natgw.igd;
 
-import io.natgw.conf.NatgwConfig;
 import org.jupnp.UpnpService;
 import org.jupnp.model.message.IncomingDatagramMessage;
 import org.jupnp.model.message.StreamRequestMessage;
@@ -26,13 +25,13 @@ final class IgdProtocolFactory extends ProtocolFactoryImpl {
 
     private static final Logger LOG = LoggerFactory.getLogger(IgdProtocolFactory.class);
 
-    private final NatgwConfig.Network network;
+    private final RequestGuard guard;
     private final SsdpTargets targets;
     private final SsdpLimiter limiter;
 
-    IgdProtocolFactory(UpnpService upnpService, NatgwConfig.Network network, SsdpTargets targets, SsdpLimiter limiter) {
+    IgdProtocolFactory(UpnpService upnpService, RequestGuard guard, SsdpTargets targets, SsdpLimiter limiter) {
         super(upnpService);
-        this.network = network;
+        this.guard = guard;
         this.targets = targets;
         this.limiter = limiter;
     }
@@ -43,7 +42,7 @@ final class IgdProtocolFactory extends ProtocolFactoryImpl {
                 || request.getMethod() != UpnpRequest.Method.MSEARCH) {
             return null; // NOTIFY and search responses of other devices: device-only, never a control point
         }
-        if (!network.isLanClient(message.getSourceAddress())) {
+        if (!guard.isLanClient(message.getSourceAddress())) {
             LOG.debug("ignored M-SEARCH from {}: not a LAN client", message.getSourceAddress().getHostAddress());
             return null;
         }

@@ -73,7 +73,8 @@ public final class IgdServer implements AutoCloseable {
             throw new IllegalStateException("the IGD device model is invalid: " + e.getErrors(), e);
         }
         targets = new SsdpTargets(v1.root(), v2.root());
-        guard = new RequestGuard(config.network(), Map.of(descriptionPath(v2.root()), descriptionPath(v1.root())), gena);
+        guard = new RequestGuard(config.network(), Map.of(descriptionPath(v2.root()), descriptionPath(v1.root())), gena,
+                table::externalAddress);
         eventExecutor = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(EVENT_QUEUE),
                 new DefaultThreadFactory("natgw-igd-events", true), droppedEvents);
         events = new IgdEvents(List.of(v1.wanIpConnection(), v2.wanIpConnection()), eventExecutor);
@@ -98,7 +99,7 @@ public final class IgdServer implements AutoCloseable {
         StartFailures failures = new StartFailures();
         IgdServiceConfiguration configuration = new IgdServiceConfiguration(new IgdServiceConfiguration.Parts(
                 lan, config.upnp().httpPort(), ssdpPort, group, workers, guard, http, failures));
-        upnp = new IgdUpnpService(configuration, config.network(), targets, new SsdpLimiter(table.clock()), failures, gena);
+        upnp = new IgdUpnpService(configuration, guard, targets, new SsdpLimiter(table.clock()), failures, gena);
         // jupnp reports each malformed packet it meets at WARN; clients' bad packets are refused at DEBUG here.
         SpecificationViolationReporter.disableReporting();
         try {

@@ -1,6 +1,5 @@
 package io.natgw.igd;
 
-import io.natgw.conf.NatgwConfig;
 import org.jupnp.UpnpServiceConfiguration;
 import org.jupnp.UpnpServiceImpl;
 import org.jupnp.controlpoint.ControlPoint;
@@ -18,17 +17,17 @@ import org.jupnp.transport.spi.InitializationException;
 @SuppressWarnings({"rawtypes", "unchecked"}) // jupnp's model and transport APIs are raw-typed
 final class IgdUpnpService extends UpnpServiceImpl {
 
-    private final NatgwConfig.Network network;
+    private final RequestGuard guard;
     private final SsdpTargets targets;
     private final SsdpLimiter limiter;
     private final StartFailures failures;
     private final GenaBudget gena;
 
-    IgdUpnpService(UpnpServiceConfiguration configuration, NatgwConfig.Network network, SsdpTargets targets,
+    IgdUpnpService(UpnpServiceConfiguration configuration, RequestGuard guard, SsdpTargets targets,
                    SsdpLimiter limiter, StartFailures failures, GenaBudget gena) {
         super(configuration);
         this.gena = gena;
-        this.network = network;
+        this.guard = guard;
         this.targets = targets;
         this.limiter = limiter;
         this.failures = failures;
@@ -67,7 +66,7 @@ final class IgdUpnpService extends UpnpServiceImpl {
 
     @Override
     protected ProtocolFactory createProtocolFactory() {
-        return new IgdProtocolFactory(this, network, targets, limiter);
+        return new IgdProtocolFactory(this, guard, targets, limiter);
     }
 
     @Override
