@@ -41,6 +41,12 @@ final class WanIpConnection {
 
     private static final Logger LOG = LoggerFactory.getLogger(WanIpConnection.class);
 
+    /**
+     * Assumed, not measured: natgw does not watch the WAN connection, so it always reports "Connected" (upnpc
+     * refuses an IGD that does not). Stated as an assumption in the README; real status is a later issue.
+     */
+    static final String ASSUMED_CONNECTION_STATUS = "Connected";
+
     /** The longest description accepted, as the admin API's (a longer one is refused with 402, not cut). */
     static final int MAX_DESCRIPTION = 256;
 
@@ -64,7 +70,7 @@ final class WanIpConnection {
         ServiceSpec s = ServiceSpec.of("WANIPConnection", version, "WANIPConn1")
                 .var("ConnectionType", STRING, false, () -> "IP_Routed")
                 .var("PossibleConnectionTypes", STRING, false, () -> "IP_Routed")
-                .var("ConnectionStatus", STRING, true, () -> "Connected")
+                .var("ConnectionStatus", STRING, true, () -> ASSUMED_CONNECTION_STATUS)
                 .var("Uptime", UI4, false, () -> Long.toString(uptime()))
                 .var("LastConnectionError", STRING, false, () -> "ERROR_NONE")
                 .var("RSIPAvailable", BOOLEAN, false, () -> "0")
@@ -91,7 +97,7 @@ final class WanIpConnection {
                 .action("ForceTermination", (a, c) -> {
                     throw UpnpError.NOT_AUTHORIZED.fault("the WAN connection is not controlled over UPnP");
                 })
-                .action("GetStatusInfo", (a, c) -> outputs("NewConnectionStatus", "Connected",
+                .action("GetStatusInfo", (a, c) -> outputs("NewConnectionStatus", ASSUMED_CONNECTION_STATUS,
                                 "NewLastConnectionError", "ERROR_NONE", "NewUptime", Long.toString(uptime())),
                         out("NewConnectionStatus", "ConnectionStatus"), out("NewLastConnectionError", "LastConnectionError"),
                         out("NewUptime", "Uptime"))
