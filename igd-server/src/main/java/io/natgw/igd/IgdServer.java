@@ -53,6 +53,8 @@ public final class IgdServer implements AutoCloseable {
     private final ExecutorService eventExecutor;
     private final Namespace namespace = new Namespace();
     private Duration requestTimeout = Duration.ofSeconds(10);
+    private int maxConnections = ConnectionCap.MAX_TOTAL;
+    private int maxPerClient = ConnectionCap.MAX_PER_CLIENT;
     private EventLoopGroup group;
     private ThreadPoolExecutor workers;
     private IgdUpnpService upnp;
@@ -95,7 +97,7 @@ public final class IgdServer implements AutoCloseable {
         }, new ThreadPoolExecutor.AbortPolicy());
         List<InetAddress> lan = lanAddresses();
         NettyStreamServer.Config http = new NettyStreamServer.Config(config.upnp().httpPort(), 64 * 1024, 64,
-                (int) requestTimeout.toMillis());
+                (int) requestTimeout.toMillis(), maxConnections, maxPerClient);
         StartFailures failures = new StartFailures();
         IgdServiceConfiguration configuration = new IgdServiceConfiguration(new IgdServiceConfiguration.Parts(
                 lan, config.upnp().httpPort(), ssdpPort, group, workers, guard, http, failures));
@@ -137,6 +139,13 @@ public final class IgdServer implements AutoCloseable {
     /** For tests: run {@code task} on the event thread (to hold it busy). */
     void onEventThread(Runnable task) {
         eventExecutor.execute(task);
+    }
+
+    /** Connection caps of the HTTP listener (tests lower them). Call before {@link #start()}. */
+    synchronized IgdServer connectionCaps(int total, int perClient) {
+        this.maxConnections = total;
+        this.maxPerClient = perClient;
+        return this;
     }
 
     /** How long a connection may take to send a complete request (tests shorten it). Call before {@link #start()}. */

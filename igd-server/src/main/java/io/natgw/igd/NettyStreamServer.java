@@ -28,9 +28,13 @@ final class NettyStreamServer implements StreamServer<NettyStreamServer.Config> 
 
     private static final Logger LOG = LoggerFactory.getLogger(NettyStreamServer.class);
 
-    /** @param maxRequestBytes request line + headers + body; larger requests get 413 (body) or 431/400 (head) */
-    record Config(int listenPort, int maxRequestBytes, int maxHeaders, int requestTimeoutMillis)
-            implements StreamServerConfiguration {
+    /**
+     * @param maxRequestBytes request line + headers + body; larger requests get 413 (body) or 431/400 (head)
+     * @param maxConnections  open connections on one address; over it, one that sent nothing yet is closed to make room
+     * @param maxPerClient    open connections from one client address; over it, the new one is closed
+     */
+    record Config(int listenPort, int maxRequestBytes, int maxHeaders, int requestTimeoutMillis, int maxConnections,
+                  int maxPerClient) implements StreamServerConfiguration {
         @Override
         public int getListenPort() {
             return listenPort;
@@ -55,6 +59,7 @@ final class NettyStreamServer implements StreamServer<NettyStreamServer.Config> 
 
     @Override
     public void init(InetAddress bindAddress, Router router) throws InitializationException {
+        ConnectionCap cap = new ConnectionCap(config.maxConnections(), config.maxPerClient());
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
                 .channel(NioServerSocketChannel.class)
@@ -65,6 +70,7 @@ final class NettyStreamServer implements StreamServer<NettyStreamServer.Config> 
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         ch.pipeline()
+                                .addLast("cap", cap)
                                 .addLast("http", new HttpServerCodec(4096, Math.min(8192, config.maxRequestBytes()), 8192))
                                 .addLast("limits", new HttpLimits(config.maxHeaders()))
                                 .addLast("aggregate", new HttpLimits.Aggregator(config.maxRequestBytes()))

@@ -116,6 +116,7 @@ final class UpnpHttpHandler extends SimpleChannelInboundHandler<FullHttpRequest>
             return; // read after a refusal: never run (the connection closes once the refusal is written)
         }
         cancelDeadline();
+        ConnectionCap.markBusy(ctx.channel());
         InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
         InetSocketAddress local = (InetSocketAddress) ctx.channel().localAddress();
         boolean keepAlive = HttpUtil.isKeepAlive(req);

@@ -29,9 +29,14 @@ final class TestGateway implements AutoCloseable {
     final IgdServer igd;
 
     private TestGateway(NatgwConfig config, int ssdpPort, TrafficStats traffic, Clock clock) throws Exception {
+        this(config, ssdpPort, traffic, clock, igd -> igd.requestTimeout(java.time.Duration.ofMillis(1500)));
+    }
+
+    private TestGateway(NatgwConfig config, int ssdpPort, TrafficStats traffic, Clock clock,
+                        java.util.function.UnaryOperator<IgdServer> tune) throws Exception {
         this.config = config;
         this.table = new MappingTable(config, new InMemoryLeaseStore(), Forwarder.NONE, clock);
-        this.igd = new IgdServer(config, table, traffic, ssdpPort).requestTimeout(java.time.Duration.ofMillis(1500));
+        this.igd = tune.apply(new IgdServer(config, table, traffic, ssdpPort));
         table.start();
         try {
             igd.start();
@@ -47,6 +52,11 @@ final class TestGateway implements AutoCloseable {
 
     static TestGateway start(NatgwConfig config, int ssdpPort, TrafficStats traffic) throws Exception {
         return new TestGateway(config, ssdpPort, traffic, Clock.systemUTC());
+    }
+
+    /** With the IgdServer's limits of the test's choosing (request deadline, connection caps). */
+    static TestGateway start(java.util.function.UnaryOperator<IgdServer> tune) throws Exception {
+        return new TestGateway(config(true, 128), 0, TrafficStats.NONE, Clock.systemUTC(), tune);
     }
 
     /** With a clock of the test's choosing (the SSDP rate limit reads it). */
