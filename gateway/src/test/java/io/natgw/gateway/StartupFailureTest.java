@@ -127,6 +127,15 @@ class StartupFailureTest {
                 "admin token " + token, "rw-r--r--", "chmod 600");
     }
 
+    @Test
+    void anAdminTlsKeyReadableByOthersIsRefused() throws Exception {
+        Path data = Files.createDirectory(tmp.resolve("data"));
+        Path key = Files.writeString(data.resolve("admin-tls.key"), "-----BEGIN PRIVATE KEY-----\n");
+        Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-r-----"));
+        assertOneLine(run(DaemonProcess.config(data, 0, 0, false, DaemonProcess.freeTcpPort())),
+                "admin TLS key " + key, "rw-r-----", "chmod 600");
+    }
+
     /**
      * A full disk at start: the data directory on a 64 KiB tmpfs filled to the last byte, inside a private
      * mount namespace (root and unshare needed; skipped with the reason otherwise, failed under NATGW_REQUIRE_ALL).
