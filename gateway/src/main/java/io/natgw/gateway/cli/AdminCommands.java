@@ -127,10 +127,6 @@ public final class AdminCommands {
                 out().println("replaced " + describe(old));
             }
             out().println("mapped " + describe(m));
-            if (!old.isMissingNode() && description == null && !m.path("description").asText("").isEmpty()) {
-                out().println("note: the description '" + m.path("description").asText()
-                        + "' was kept from the replaced mapping (give --description to change it)");
-            }
         }
 
         private static String describe(JsonNode m) {

@@ -151,12 +151,12 @@ class AdminCommandsTest {
         assertEquals(0, natgw("map", "add", "tcp", "8080", "127.0.0.5:80", "--description", "web").exit());
         Run again = natgw("map", "add", "tcp", "8080", "127.0.0.2:80");
         assertEquals(0, again.exit(), again.err());
+        // only what the command gives: no --description, so the new mapping has none
         assertEquals(List.of("replaced tcp 127.0.1.1:8080 -> 127.0.0.5:80 'web' (static)",
-                "mapped tcp 127.0.1.1:8080 -> 127.0.0.2:80 'web' (static)",
-                "note: the description 'web' was kept from the replaced mapping (give --description to change it)"),
-                again.out().lines().toList());
+                "mapped tcp 127.0.1.1:8080 -> 127.0.0.2:80 (static)"), again.out().lines().toList());
+        assertEquals("", table.view().mappings().get(0).description());
         Run described = natgw("map", "add", "tcp", "8080", "127.0.0.3:80", "--description", "nas");
-        assertEquals(List.of("replaced tcp 127.0.1.1:8080 -> 127.0.0.2:80 'web' (static)",
+        assertEquals(List.of("replaced tcp 127.0.1.1:8080 -> 127.0.0.2:80 (static)",
                 "mapped tcp 127.0.1.1:8080 -> 127.0.0.3:80 'nas' (static)"), described.out().lines().toList());
         Run fresh = natgw("map", "add", "tcp", "8082", "127.0.0.3:80");
         assertEquals(List.of("mapped tcp 127.0.1.1:8082 -> 127.0.0.3:80 (static)"), fresh.out().lines().toList());
