@@ -4,14 +4,20 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import io.natgw.core.Change;
 import io.natgw.core.InMemoryLeaseStore;
+import io.natgw.core.LeaseStore;
 import io.natgw.core.MappingKey;
 import io.natgw.core.TrafficStats;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.net.InetAddress;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -39,6 +45,50 @@ class AdminFailuresTest {
             throw new IllegalStateException("injected: counters broken");
         }
     };
+
+    /** A store whose commit fails with a bug (not an I/O error): the table's writer hands it to the caller. */
+    private static final class BrokenStore implements LeaseStore {
+        private final InMemoryLeaseStore inner = new InMemoryLeaseStore();
+
+        @Override
+        public Recovered recover(Instant now) throws IOException {
+            return inner.recover(now);
+        }
+
+        @Override
+        public void commit(List<Change> changes) {
+            throw new IllegalStateException("injected: store bug");
+        }
+
+        @Override
+        public void recordState(Instant epochStart, InetAddress externalAddress) throws IOException {
+            inner.recordState(epochStart, externalAddress);
+        }
+
+        @Override
+        public void close() throws IOException {
+            inner.close();
+        }
+    }
+
+    @Test
+    void anUnexpectedFailureUnderTheTableIsAnsweredAndLoggedWithItsStackTrace() throws Exception {
+        Logger api = (Logger) LoggerFactory.getLogger(AdminApi.class);
+        ListAppender<ILoggingEvent> seen = new ListAppender<>();
+        seen.start();
+        api.addAppender(seen);
+        try (AdminFixture f = new AdminFixture(dataDir, false, new BrokenStore(), h -> h)) {
+            AdminFixture.Reply r = f.call("POST", "/api/v1/mappings",
+                    "{\"protocol\":\"tcp\",\"externalPort\":7002,\"internalAddress\":\"127.0.0.1\",\"internalPort\":7002}");
+            assertEquals(500, r.status(), r.text());
+            assertTrue(r.error().contains("injected: store bug"), r.text());
+            ILoggingEvent e = seen.list.stream().filter(x -> x.getLevel() == Level.ERROR).findFirst().orElseThrow(
+                    () -> new AssertionError("no ERROR logged: " + seen.list));
+            assertNotNull(e.getThrowableProxy(), "the stack trace is logged");
+        } finally {
+            api.detachAppender(seen);
+        }
+    }
 
     @Test
     void aRuntimeExceptionBecomesA500WithJsonAndAnErrorWithItsStackTrace() throws Exception {
