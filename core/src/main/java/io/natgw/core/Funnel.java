@@ -162,7 +162,8 @@ final class Funnel {
         }
         Mapping after = new Mapping(existing.protocol(), existing.externalPort(), existing.remote(), r.internal(),
                 existing.owner(), r.nonce(), existing.kind(),
-                r.description().isEmpty() ? existing.description() : r.description(),
+                // a client's refresh without a description keeps it; an admin's static mapping is what was given
+                r.description().isEmpty() && r.kind() != Kind.STATIC ? existing.description() : r.description(),
                 existing.createdAt(), expiry, r.enabled());
         Change c = Change.updated(existing, after, Cause.REQUEST);
         if (c.affectsForwarding() && after.enabled() && !prepare(c)) {

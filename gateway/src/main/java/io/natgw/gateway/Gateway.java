@@ -19,7 +19,9 @@ import org.slf4j.LoggerFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Instant;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.FileSystemException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,29 +36,30 @@ public final class Gateway implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
 
     private final NatgwConfig config;
-    private final Instant startedAt;
     private final Deque<AutoCloseable> open = new ArrayDeque<>();
     private MappingTable table;
     private Dataplane dataplane;
     private JournalLeaseStore store;
     private volatile boolean closed;
 
-    /** Start-up failed; the message says what and where (a port in use, an unreadable data directory …). */
+    /**
+     * Start-up failed; the message is one line that says what and where: the path, the address and port, the
+     * service, and the system's reason (a port in use, a data directory that is a file, a full disk …).
+     */
     public static final class StartException extends Exception {
         private static final long serialVersionUID = 1L;
 
         StartException(String message, Throwable cause) {
-            super(message, cause);
+            super(oneLine(message), cause);
         }
     }
 
-    private Gateway(NatgwConfig config, Instant startedAt) {
+    private Gateway(NatgwConfig config) {
         this.config = config;
-        this.startedAt = startedAt;
     }
 
     public static Gateway start(NatgwConfig config, Clock clock) throws StartException {
-        Gateway g = new Gateway(config, clock.instant());
+        Gateway g = new Gateway(config);
         try {
             g.startAll(clock);
             return g;
@@ -66,10 +69,41 @@ public final class Gateway implements AutoCloseable {
         }
     }
 
+    /** Several lines (a wrapped exception's text) become one. */
+    static String oneLine(String message) {
+        return message == null ? "" : message.replaceAll("\\s*[\\r\\n]+\\s*", "; ").trim();
+    }
+
+    /** The system's reason for a file error, e.g. "No space left on device", with the file when it names one. */
+    static String reason(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getMessage() != null && t.getCause().getMessage() != null
+                && t.getMessage().contains(t.getCause().getMessage())) {
+            t = t.getCause(); // a wrapper that only repeats its cause
+        }
+        if (t instanceof FileSystemException f && f.getReason() != null) {
+            return f.getFile() != null ? f.getReason() + " (" + f.getFile() + ")" : f.getReason();
+        }
+        return t.getMessage() != null ? t.getMessage() : t.toString();
+    }
+
     private void startAll(Clock clock) throws Exception {
-        Path dataDir = config.dataDir();
-        Files.createDirectories(dataDir);
-        store = JournalLeaseStore.open(dataDir, clock); // locks the directory: one daemon per journal
+        Path dataDir = config.dataDir().toAbsolutePath().normalize();
+        if (Files.exists(dataDir) && !Files.isDirectory(dataDir)) {
+            throw new IOException("data directory " + dataDir + " (dataDir in " + config.source()
+                    + ") exists and is not a directory");
+        }
+        try {
+            Files.createDirectories(dataDir);
+        } catch (IOException e) {
+            throw new IOException("cannot create data directory " + dataDir + ": " + reason(e), e);
+        }
+        DataDirPermissions.check(dataDir);
+        try {
+            store = JournalLeaseStore.open(dataDir, clock); // locks the directory: one daemon per journal
+        } catch (IOException e) {
+            throw new IOException("cannot open the lease journal in " + dataDir + ": " + reason(e), e);
+        }
         open.push(store);
 
         Forwarder forwarder = Forwarder.NONE;
@@ -97,22 +131,37 @@ public final class Gateway implements AutoCloseable {
             admin = new AdminServer(config, table, hooks.withMeters(meters));
         }
         IgdServer igd = config.upnp().enabled() ? new IgdServer(config, table, traffic()) : null;
-        table.start();
+        try {
+            table.start();
+        } catch (IOException | UncheckedIOException e) {
+            closeQuietly(admin);
+            closeQuietly(igd);
+            throw new IOException("cannot restore the lease journal in " + dataDir + ": " + reason(e), e);
+        } catch (RuntimeException e) {
+            closeQuietly(admin);
+            closeQuietly(igd);
+            throw e;
+        }
         open.remove(store); // the table closes its store
         open.push(table);
-
-        if (config.pcp().enabled()) {
-            PcpServer pcp = new PcpServer(config, table);
-            pcp.start();
-            open.push(pcp);
-        }
+        // Built front-ends are closed on any later failure (they hold a table listener and threads), started or not.
         if (igd != null) {
-            igd.start();
             open.push(igd);
         }
         if (admin != null) {
-            admin.start(); // token, TLS identity, saved trigger rules, then listen
             open.push(admin);
+        }
+
+        if (config.pcp().enabled()) {
+            PcpServer pcp = new PcpServer(config, table);
+            open.push(pcp);
+            pcp.start();
+        }
+        if (igd != null) {
+            igd.start();
+        }
+        if (admin != null) {
+            admin.start(); // token, TLS identity, saved trigger rules, then listen
         }
         LOG.info("natgw started: external address {}, {} mappings, data in {}", table.externalAddress().getHostAddress(),
                 table.view().size(), dataDir.toAbsolutePath().normalize());
@@ -135,21 +184,20 @@ public final class Gateway implements AutoCloseable {
         return out;
     }
 
-    public NatgwConfig config() {
-        return config;
-    }
-
-    public MappingTable table() {
-        return table;
-    }
-
     /** The dataplane's counters, or zeros when the dataplane is off. */
     public TrafficStats traffic() {
         return dataplane != null ? dataplane : TrafficStats.NONE;
     }
 
-    public Instant startedAt() {
-        return startedAt;
+    private static void closeQuietly(AutoCloseable c) {
+        if (c == null) {
+            return;
+        }
+        try {
+            c.close();
+        } catch (Exception e) {
+            LOG.warn("closing {} failed: {}", c.getClass().getSimpleName(), e.toString());
+        }
     }
 
     /** Stops the front-ends first, then the table (which drains its writer and closes the journal), then the dataplane. */

@@ -1,27 +1,25 @@
 package io.natgw.igd;
 
-import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.ReferenceCountUtil;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Refuses what the codec could not parse (400) and heads with too many headers (431), before any body is
- * aggregated. Once refused, the connection drops everything else it sends and is closed.
+ * aggregated. The refusal is not written here: it goes down the pipeline as a {@link Refused} message, so
+ * that {@link UpnpHttpHandler} answers it in its place after the requests pipelined before it. Once refused,
+ * the connection drops everything else it sends and is closed.
  */
 final class HttpLimits extends ChannelInboundHandlerAdapter {
 
-    private static final Logger LOG = LoggerFactory.getLogger(HttpLimits.class);
+    /** A request refused before it was complete; answered in order by {@link UpnpHttpHandler}. */
+    record Refused(HttpResponseStatus status, String why) {
+    }
 
     private final int maxHeaders;
     private boolean refused;
@@ -50,9 +48,19 @@ final class HttpLimits extends ChannelInboundHandlerAdapter {
     private void refuse(ChannelHandlerContext ctx, Object msg, HttpResponseStatus status, String why) {
         refused = true;
         ReferenceCountUtil.release(msg);
-        LOG.debug("refused HTTP request from {}: {} ({})", ctx.channel().remoteAddress(), status.code(), why);
-        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.EMPTY_BUFFER);
-        response.headers().set(HttpHeaderNames.CONTENT_LENGTH, 0).set(HttpHeaderNames.CONNECTION, "close");
-        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        ctx.fireChannelRead(new Refused(status, why));
+    }
+
+    /** The aggregator for one request: an oversized body becomes a {@link Refused} 413, answered in order. */
+    static final class Aggregator extends HttpObjectAggregator {
+        Aggregator(int maxContentLength) {
+            super(maxContentLength);
+        }
+
+        @Override
+        protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
+            ctx.fireChannelRead(new Refused(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
+                    "body over " + maxContentLength() + " bytes"));
+        }
     }
 }

@@ -1,6 +1,5 @@
 package io.natgw.igd;
 
-import io.natgw.conf.NatgwConfig;
 import org.jupnp.UpnpService;
 import org.jupnp.model.message.IncomingDatagramMessage;
 import org.jupnp.model.message.StreamRequestMessage;
@@ -26,13 +25,15 @@ final class IgdProtocolFactory extends ProtocolFactoryImpl {
 
     private static final Logger LOG = LoggerFactory.getLogger(IgdProtocolFactory.class);
 
-    private final NatgwConfig.Network network;
+    private final RequestGuard guard;
     private final SsdpTargets targets;
+    private final SsdpLimiter limiter;
 
-    IgdProtocolFactory(UpnpService upnpService, NatgwConfig.Network network, SsdpTargets targets) {
+    IgdProtocolFactory(UpnpService upnpService, RequestGuard guard, SsdpTargets targets, SsdpLimiter limiter) {
         super(upnpService);
-        this.network = network;
+        this.guard = guard;
         this.targets = targets;
+        this.limiter = limiter;
     }
 
     @Override
@@ -41,13 +42,17 @@ final class IgdProtocolFactory extends ProtocolFactoryImpl {
                 || request.getMethod() != UpnpRequest.Method.MSEARCH) {
             return null; // NOTIFY and search responses of other devices: device-only, never a control point
         }
-        if (!network.isLanClient(message.getSourceAddress())) {
+        if (!guard.isLanClient(message.getSourceAddress())) {
             LOG.debug("ignored M-SEARCH from {}: not a LAN client", message.getSourceAddress().getHostAddress());
             return null;
         }
         String st = message.getHeaders().getFirstHeader(org.jupnp.model.message.header.UpnpHeader.Type.ST.getHttpName());
         if (!SsdpTargets.wellFormed(st)) {
             LOG.debug("ignored M-SEARCH from {}: search target {}", message.getSourceAddress().getHostAddress(), st);
+            return null;
+        }
+        if (!limiter.tryAcquire(message.getSourceAddress())) {
+            LOG.debug("ignored M-SEARCH from {}: over the SSDP rate limit", message.getSourceAddress().getHostAddress());
             return null;
         }
         @SuppressWarnings("unchecked")

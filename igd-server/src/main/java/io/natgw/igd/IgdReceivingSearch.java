@@ -15,9 +15,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Answers an M-SEARCH at once (some clients wait only 250 ms, so no random MX delay), multicast or unicast.
- * {@code ssdp:all}, {@code upnp:rootdevice} and {@code uuid:} targets are answered by jupnp for both roots;
- * a device or service type is answered from the tree of its version ({@link SsdpTargets}) with the ST echoed
- * exactly as searched.
+ * {@code upnp:rootdevice} and {@code uuid:} targets are answered by jupnp (one answer per root, or for the
+ * device named); a device or service type is answered from the tree of its version ({@link SsdpTargets}) with
+ * the ST echoed exactly as searched. {@code ssdp:all} gets one answer per root (its IGD device type) instead of
+ * one per device and service (14 answers, 6 KB for a 94-byte search): every search gets at most two answers.
  */
 @SuppressWarnings({"rawtypes", "unchecked"}) // jupnp's model and transport APIs are raw-typed
 final class IgdReceivingSearch extends ReceivingSearch {
@@ -40,19 +41,29 @@ final class IgdReceivingSearch extends ReceivingSearch {
     protected void sendResponses(UpnpHeader searchTarget, NetworkAddress server) throws RouterException {
         String st = getInputMessage().getHeaders().getFirstHeader(UpnpHeader.Type.ST.getHttpName());
         LOG.debug("M-SEARCH {} from {}", st, getInputMessage().getSourceAddress().getHostAddress());
-        if (st == null || searchTarget instanceof STAllHeader || !st.trim().toLowerCase(java.util.Locale.ROOT).startsWith("urn:")) {
+        if (searchTarget instanceof STAllHeader) {
+            for (org.jupnp.model.meta.LocalDevice root : targets.roots()) {
+                send(new SsdpTargets.Match(root, root), root.getType().toString(), server);
+            }
+            return;
+        }
+        if (st == null || !st.trim().toLowerCase(java.util.Locale.ROOT).startsWith("urn:")) {
             super.sendResponses(searchTarget, server);
             return;
         }
         String echoed = st.trim();
         for (SsdpTargets.Match m : targets.match(echoed)) {
-            Location location = new Location(server,
-                    getUpnpService().getConfiguration().getNamespace().getDescriptorPathString(m.root()));
-            OutgoingSearchResponse response = new OutgoingSearchResponse(getInputMessage(), location, m.root());
-            response.getHeaders().add(UpnpHeader.Type.ST.getHttpName(), echoed);
-            response.getHeaders().add(UpnpHeader.Type.USN.getHttpName(),
-                    m.device().getIdentity().getUdn().toString() + "::" + echoed);
-            getUpnpService().getRouter().send(response);
+            send(m, echoed, server);
         }
+    }
+
+    private void send(SsdpTargets.Match m, String echoed, NetworkAddress server) throws RouterException {
+        Location location = new Location(server,
+                getUpnpService().getConfiguration().getNamespace().getDescriptorPathString(m.root()));
+        OutgoingSearchResponse response = new OutgoingSearchResponse(getInputMessage(), location, m.root());
+        response.getHeaders().add(UpnpHeader.Type.ST.getHttpName(), echoed);
+        response.getHeaders().add(UpnpHeader.Type.USN.getHttpName(),
+                m.device().getIdentity().getUdn().toString() + "::" + echoed);
+        getUpnpService().getRouter().send(response);
     }
 }

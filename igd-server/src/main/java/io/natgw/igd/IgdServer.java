@@ -45,10 +45,16 @@ public final class IgdServer implements AutoCloseable {
     private final IgdDevices.Tree v2;
     private final SsdpTargets targets;
     private final RequestGuard guard;
+    private final MappingTable table;
     private final IgdEvents events;
+    static final int EVENT_QUEUE = 1024;
+    private final GenaBudget gena = new GenaBudget();
+    private final DroppedEvents droppedEvents = new DroppedEvents();
     private final ExecutorService eventExecutor;
     private final Namespace namespace = new Namespace();
     private Duration requestTimeout = Duration.ofSeconds(10);
+    private int maxConnections = ConnectionCap.MAX_TOTAL;
+    private int maxPerClient = ConnectionCap.MAX_PER_CLIENT;
     private EventLoopGroup group;
     private ThreadPoolExecutor workers;
     private IgdUpnpService upnp;
@@ -60,6 +66,7 @@ public final class IgdServer implements AutoCloseable {
     /** @param ssdpPort where SSDP listens (tests use another port than 1900); 0 = no SSDP */
     IgdServer(NatgwConfig config, MappingTable table, TrafficStats traffic, int ssdpPort) {
         this.config = config;
+        this.table = table;
         this.ssdpPort = ssdpPort;
         try {
             v1 = IgdDevices.build(1, config.upnp().friendlyName(), table, traffic);
@@ -68,9 +75,10 @@ public final class IgdServer implements AutoCloseable {
             throw new IllegalStateException("the IGD device model is invalid: " + e.getErrors(), e);
         }
         targets = new SsdpTargets(v1.root(), v2.root());
-        guard = new RequestGuard(config.network(), Map.of(descriptionPath(v2.root()), descriptionPath(v1.root())));
-        eventExecutor = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(1024),
-                new DefaultThreadFactory("natgw-igd-events", true), new ThreadPoolExecutor.DiscardOldestPolicy());
+        guard = new RequestGuard(config.network(), Map.of(descriptionPath(v2.root()), descriptionPath(v1.root())), gena,
+                table::externalAddress);
+        eventExecutor = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(EVENT_QUEUE),
+                new DefaultThreadFactory("natgw-igd-events", true), droppedEvents);
         events = new IgdEvents(List.of(v1.wanIpConnection(), v2.wanIpConnection()), eventExecutor);
         table.addListener(events);
     }
@@ -89,21 +97,22 @@ public final class IgdServer implements AutoCloseable {
         }, new ThreadPoolExecutor.AbortPolicy());
         List<InetAddress> lan = lanAddresses();
         NettyStreamServer.Config http = new NettyStreamServer.Config(config.upnp().httpPort(), 64 * 1024, 64,
-                (int) requestTimeout.toMillis());
+                (int) requestTimeout.toMillis(), maxConnections, maxPerClient);
+        StartFailures failures = new StartFailures();
         IgdServiceConfiguration configuration = new IgdServiceConfiguration(new IgdServiceConfiguration.Parts(
-                lan, config.upnp().httpPort(), ssdpPort, group, workers, guard, http));
-        upnp = new IgdUpnpService(configuration, config.network(), targets);
+                lan, config.upnp().httpPort(), ssdpPort, group, workers, guard, http, failures));
+        upnp = new IgdUpnpService(configuration, guard, targets, new SsdpLimiter(table.clock()), failures, gena);
         // jupnp reports each malformed packet it meets at WARN; clients' bad packets are refused at DEBUG here.
         SpecificationViolationReporter.disableReporting();
         try {
             upnp.startup();
             if (!upnp.getRouter().isEnabled()) {
-                throw new IllegalStateException("UPnP could not open its sockets on " + lan + " (see the log above)");
+                throw new IllegalStateException(failures.first("UPnP could not open its sockets on " + lan));
             }
             List<NetworkAddress> servers = upnp.getRouter().getActiveStreamServers(null);
             if (servers.size() < lan.size()) {
-                throw new IllegalStateException("UPnP HTTP listens on " + servers.size() + " of the LAN addresses " + lan
-                        + " (port " + config.upnp().httpPort() + " in use?)");
+                throw new IllegalStateException(failures.first("UPnP HTTP listens on " + servers.size()
+                        + " of the LAN addresses " + lan + ", port " + config.upnp().httpPort()));
             }
             upnp.getRegistry().addDevice(v1.root());
             upnp.getRegistry().addDevice(v2.root());
@@ -115,6 +124,28 @@ public final class IgdServer implements AutoCloseable {
             LOG.info("UPnP IGD:1 at {} and IGD:2 at {}{}", descriptionUrl(1, a), descriptionUrl(2, a),
                     ssdpPort > 0 ? ", SSDP on port " + ssdpPort : ", SSDP off");
         }
+    }
+
+    /** GENA events dropped because their queue was full (the oldest queued one goes), since start. */
+    public long droppedEvents() {
+        return droppedEvents.count();
+    }
+
+    /** GENA subscriptions held now. */
+    int subscriptions() {
+        return gena.total();
+    }
+
+    /** For tests: run {@code task} on the event thread (to hold it busy). */
+    void onEventThread(Runnable task) {
+        eventExecutor.execute(task);
+    }
+
+    /** Connection caps of the HTTP listener (tests lower them). Call before {@link #start()}. */
+    synchronized IgdServer connectionCaps(int total, int perClient) {
+        this.maxConnections = total;
+        this.maxPerClient = perClient;
+        return this;
     }
 
     /** How long a connection may take to send a complete request (tests shorten it). Call before {@link #start()}. */
@@ -163,6 +194,7 @@ public final class IgdServer implements AutoCloseable {
     @Override
     public synchronized void close() {
         events.close();
+        table.removeListener(events);
         if (upnp != null) {
             try {
                 upnp.shutdown();

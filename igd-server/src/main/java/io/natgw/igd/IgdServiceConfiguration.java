@@ -30,7 +30,7 @@ final class IgdServiceConfiguration extends DefaultUpnpServiceConfiguration {
 
     /** Where the pieces come from; set before jupnp asks for them (jupnp's constructor calls overridable methods). */
     record Parts(List<InetAddress> lanAddresses, int httpPort, int ssdpPort, EventLoopGroup group, ExecutorService workers,
-                 RequestGuard guard, NettyStreamServer.Config http) {
+                 RequestGuard guard, NettyStreamServer.Config http, StartFailures failures) {
     }
 
     private final Parts parts;
@@ -48,7 +48,7 @@ final class IgdServiceConfiguration extends DefaultUpnpServiceConfiguration {
     @Override
     @SuppressWarnings("rawtypes")
     public StreamServer createStreamServer(NetworkAddressFactory networkAddressFactory) {
-        return new NettyStreamServer(parts.http(), parts.group(), parts.workers(), parts.guard());
+        return new NettyStreamServer(parts.http(), parts.group(), parts.workers(), parts.guard(), parts.failures());
     }
 
     @Override
@@ -59,12 +59,13 @@ final class IgdServiceConfiguration extends DefaultUpnpServiceConfiguration {
 
     @Override
     public MulticastReceiver createMulticastReceiver(NetworkAddressFactory networkAddressFactory) {
-        return parts.ssdpPort() > 0 ? super.createMulticastReceiver(networkAddressFactory) : null;
+        return parts.ssdpPort() > 0 ? new SsdpReceiver(networkAddressFactory.getMulticastGroup(),
+                networkAddressFactory.getMulticastPort(), parts.lanAddresses(), parts.failures()) : null;
     }
 
     @Override
     public DatagramIO createDatagramIO(NetworkAddressFactory networkAddressFactory) {
-        return parts.ssdpPort() > 0 ? new InterfaceDatagramIO() : null;
+        return parts.ssdpPort() > 0 ? new InterfaceDatagramIO(parts.failures()) : null;
     }
 
     @Override
@@ -80,14 +81,24 @@ final class IgdServiceConfiguration extends DefaultUpnpServiceConfiguration {
 
     /** jupnp's datagram socket, but multicast (NOTIFY) leaves through the interface of its LAN address. */
     private static final class InterfaceDatagramIO extends DatagramIOImpl {
-        InterfaceDatagramIO() {
+        private final StartFailures failures;
+
+        InterfaceDatagramIO(StartFailures failures) {
             super(new DatagramIOConfigurationImpl());
+            this.failures = failures;
         }
 
         @Override
         public synchronized void init(InetAddress bindAddress, int bindPort, Router router, DatagramProcessor processor)
                 throws InitializationException {
-            super.init(bindAddress, bindPort, router, processor);
+            try {
+                super.init(bindAddress, bindPort, router, processor);
+            } catch (InitializationException e) {
+                Throwable cause = e.getCause() != null ? e.getCause() : e;
+                failures.add("SSDP cannot open its unicast socket on " + bindAddress.getHostAddress() + ":" + bindPort
+                        + ": " + cause.getMessage());
+                throw e;
+            }
             try {
                 NetworkInterface nif = NetworkInterface.getByInetAddress(bindAddress);
                 if (nif != null) {

@@ -7,7 +7,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import org.jupnp.transport.Router;
 import org.jupnp.transport.spi.InitializationException;
@@ -29,9 +28,13 @@ final class NettyStreamServer implements StreamServer<NettyStreamServer.Config> 
 
     private static final Logger LOG = LoggerFactory.getLogger(NettyStreamServer.class);
 
-    /** @param maxRequestBytes request line + headers + body; larger requests get 413 (body) or 431/400 (head) */
-    record Config(int listenPort, int maxRequestBytes, int maxHeaders, int requestTimeoutMillis)
-            implements StreamServerConfiguration {
+    /**
+     * @param maxRequestBytes request line + headers + body; larger requests get 413 (body) or 431/400 (head)
+     * @param maxConnections  open connections on one address; over it, one that sent nothing yet is closed to make room
+     * @param maxPerClient    open connections from one client address; over it, the new one is closed
+     */
+    record Config(int listenPort, int maxRequestBytes, int maxHeaders, int requestTimeoutMillis, int maxConnections,
+                  int maxPerClient) implements StreamServerConfiguration {
         @Override
         public int getListenPort() {
             return listenPort;
@@ -42,10 +45,13 @@ final class NettyStreamServer implements StreamServer<NettyStreamServer.Config> 
     private final EventLoopGroup group;
     private final ExecutorService workers;
     private final RequestGuard guard;
+    private final StartFailures failures;
     private volatile Channel channel;
 
-    NettyStreamServer(Config config, EventLoopGroup group, ExecutorService workers, RequestGuard guard) {
+    NettyStreamServer(Config config, EventLoopGroup group, ExecutorService workers, RequestGuard guard,
+                      StartFailures failures) {
         this.config = config;
+        this.failures = failures;
         this.group = group;
         this.workers = workers;
         this.guard = guard;
@@ -53,6 +59,7 @@ final class NettyStreamServer implements StreamServer<NettyStreamServer.Config> 
 
     @Override
     public void init(InetAddress bindAddress, Router router) throws InitializationException {
+        ConnectionCap cap = new ConnectionCap(config.maxConnections(), config.maxPerClient());
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
                 .channel(NioServerSocketChannel.class)
@@ -63,9 +70,10 @@ final class NettyStreamServer implements StreamServer<NettyStreamServer.Config> 
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         ch.pipeline()
+                                .addLast("cap", cap)
                                 .addLast("http", new HttpServerCodec(4096, Math.min(8192, config.maxRequestBytes()), 8192))
                                 .addLast("limits", new HttpLimits(config.maxHeaders()))
-                                .addLast("aggregate", new HttpObjectAggregator(config.maxRequestBytes()))
+                                .addLast("aggregate", new HttpLimits.Aggregator(config.maxRequestBytes()))
                                 .addLast("upnp", new UpnpHttpHandler(router.getProtocolFactory(), workers, guard,
                                         config.requestTimeoutMillis()));
                     }
@@ -73,8 +81,10 @@ final class NettyStreamServer implements StreamServer<NettyStreamServer.Config> 
         try {
             channel = b.bind(new InetSocketAddress(bindAddress, config.listenPort())).syncUninterruptibly().channel();
         } catch (Exception e) {
-            throw new InitializationException("cannot listen on " + bindAddress.getHostAddress() + ":"
-                    + config.listenPort() + ": " + e.getMessage(), e);
+            String why = "UPnP HTTP cannot listen on " + bindAddress.getHostAddress() + ":" + config.listenPort()
+                    + ": " + e.getMessage();
+            failures.add(why);
+            throw new InitializationException(why, e);
         }
         LOG.debug("UPnP HTTP listening on {}", channel.localAddress());
     }

@@ -16,19 +16,31 @@ final class OtherServices {
     private OtherServices() {
     }
 
+    /*
+     * Link properties that natgw does not measure: it never reads the WAN link, so these are assumptions, stated
+     * as such in the README (real link figures are a later issue). Clients need them: upnpc accepts an IGD only
+     * when its link is "Up" and its connection "Connected" (WanIpConnection.ASSUMED_CONNECTION_STATUS).
+     */
+    /** Assumed, not measured: the WAN access type. */
+    static final String ASSUMED_ACCESS_TYPE = "Ethernet";
+    /** Assumed, not measured: 1 Gbit/s each way. */
+    static final String ASSUMED_MAX_BIT_RATE = "1000000000";
+    /** Assumed, not measured: natgw does not watch the WAN link's carrier. */
+    static final String ASSUMED_LINK_STATUS = "Up";
+
     static ServiceSpec commonInterfaceConfig(TrafficStats traffic) {
         return ServiceSpec.of("WANCommonInterfaceConfig", 1, "WANCommonIFC1")
-                .var("WANAccessType", STRING, false, () -> "Ethernet")
-                .var("Layer1UpstreamMaxBitRate", UI4, false, () -> "1000000000")
-                .var("Layer1DownstreamMaxBitRate", UI4, false, () -> "1000000000")
-                .var("PhysicalLinkStatus", STRING, true, () -> "Up")
+                .var("WANAccessType", STRING, false, () -> ASSUMED_ACCESS_TYPE)
+                .var("Layer1UpstreamMaxBitRate", UI4, false, () -> ASSUMED_MAX_BIT_RATE)
+                .var("Layer1DownstreamMaxBitRate", UI4, false, () -> ASSUMED_MAX_BIT_RATE)
+                .var("PhysicalLinkStatus", STRING, true, () -> ASSUMED_LINK_STATUS)
                 .var("TotalBytesSent", UI4, false, counter(traffic, TrafficStats.Counters::bytesSent))
                 .var("TotalBytesReceived", UI4, false, counter(traffic, TrafficStats.Counters::bytesReceived))
                 .var("TotalPacketsSent", UI4, false, counter(traffic, TrafficStats.Counters::packetsSent))
                 .var("TotalPacketsReceived", UI4, false, counter(traffic, TrafficStats.Counters::packetsReceived))
-                .action("GetCommonLinkProperties", (a, c) -> outputs("NewWANAccessType", "Ethernet",
-                                "NewLayer1UpstreamMaxBitRate", "1000000000", "NewLayer1DownstreamMaxBitRate", "1000000000",
-                                "NewPhysicalLinkStatus", "Up"),
+                .action("GetCommonLinkProperties", (a, c) -> outputs("NewWANAccessType", ASSUMED_ACCESS_TYPE,
+                                "NewLayer1UpstreamMaxBitRate", ASSUMED_MAX_BIT_RATE,
+                                "NewLayer1DownstreamMaxBitRate", ASSUMED_MAX_BIT_RATE, "NewPhysicalLinkStatus", ASSUMED_LINK_STATUS),
                         out("NewWANAccessType", "WANAccessType"), out("NewLayer1UpstreamMaxBitRate", "Layer1UpstreamMaxBitRate"),
                         out("NewLayer1DownstreamMaxBitRate", "Layer1DownstreamMaxBitRate"),
                         out("NewPhysicalLinkStatus", "PhysicalLinkStatus"))

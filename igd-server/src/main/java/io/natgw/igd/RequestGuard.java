@@ -20,18 +20,34 @@ final class RequestGuard {
 
     private final NatgwConfig.Network network;
     private final Map<String, String> v1DescriptionFor;
+    private final GenaBudget gena;
+    private final java.util.function.Supplier<InetAddress> externalAddress;
+    private final boolean router;
 
     /**
      * @param v1DescriptionFor description paths to serve as the IGD:1 description to Windows/Xbox clients
      *                         (the IGD:2 root description path → the IGD:1 one)
+     * @param externalAddress  the table's current external address
      */
-    RequestGuard(NatgwConfig.Network network, Map<String, String> v1DescriptionFor) {
+    RequestGuard(NatgwConfig.Network network, Map<String, String> v1DescriptionFor, GenaBudget gena,
+                 java.util.function.Supplier<InetAddress> externalAddress) {
+        this.gena = gena;
         this.network = network;
         this.v1DescriptionFor = Map.copyOf(v1DescriptionFor);
+        this.externalAddress = externalAddress;
+        this.router = network.lanAddresses().stream().anyMatch(a -> !a.isLoopbackAddress());
     }
 
+    /**
+     * A source UPnP answers: a LAN client, and on a router (LAN addresses not loopback) not one of the gateway's
+     * own LAN or WAN addresses: such a packet is spoofed, or a relayed connection looping back (issue 10).
+     */
     boolean isLanClient(InetAddress remote) {
-        return network.isLanClient(remote);
+        return network.isLanClient(remote) && !(router && isGatewayAddress(remote));
+    }
+
+    private boolean isGatewayAddress(InetAddress a) {
+        return network.lanAddresses().contains(a) || a.equals(network.wanAddress()) || a.equals(externalAddress.get());
     }
 
     /** {@code 192.168.77.1}, {@code 192.168.77.1:5000}, {@code [::1]:5000}; never a name. Absent: refused too. */
@@ -72,6 +88,22 @@ final class RequestGuard {
         } catch (IllegalArgumentException e) {
             return Optional.empty();
         }
+    }
+
+    /** Why a new GENA subscription from this client is refused (a cap is reached), or null when it fits. */
+    String subscriptionRefusal(InetAddress client) {
+        return gena.refusal(client);
+    }
+
+    private static final java.util.regex.Pattern TIMEOUT = java.util.regex.Pattern.compile(
+            "(?i)\\s*Second-(?:[0-9]{1,9}|infinite)\\s*");
+
+    /**
+     * A GENA TIMEOUT header jupnp can read: {@code Second-N} (N up to 9 digits) or {@code Second-infinite}.
+     * Anything else would make jupnp log an ERROR for the client's mistake; it is dropped (default duration).
+     */
+    static boolean timeoutAcceptable(String timeout) {
+        return TIMEOUT.matcher(timeout).matches();
     }
 
     /**

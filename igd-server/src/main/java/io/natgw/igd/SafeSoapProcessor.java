@@ -1,5 +1,10 @@
 package io.natgw.igd;
 
+import org.jupnp.model.action.ActionArgumentValue;
+import org.jupnp.model.action.ActionException;
+import org.jupnp.model.meta.ActionArgument;
+import org.jupnp.model.types.Datatype;
+import org.jupnp.model.types.ErrorCode;
 import org.jupnp.transport.impl.SOAPActionProcessorImpl;
 import org.w3c.dom.Document;
 import org.xml.sax.ErrorHandler;
@@ -16,7 +21,9 @@ import java.io.IOException;
 /**
  * jupnp's SOAP processing with a hardened parser: jupnp's own expands external entities (an entity pointing
  * at file:///etc/passwd is echoed back). Here any DOCTYPE is a fatal error, so neither XXE nor entity
- * expansion (billion laughs) can happen; the request fails with 402.
+ * expansion (billion laughs) can happen; the request fails with 402. Unsigned integer arguments (ui1, ui2,
+ * ui4) must be plain decimal digits in range: jupnp would read "-1" as 0 (a NewLeaseDuration of -1 would become
+ * the one-week default); here it is invalid (402).
  */
 final class SafeSoapProcessor extends SOAPActionProcessorImpl {
 
@@ -40,6 +47,20 @@ final class SafeSoapProcessor extends SOAPActionProcessorImpl {
         f.setXIncludeAware(false);
         f.setExpandEntityReferences(false);
         return f;
+    }
+
+    @Override
+    protected ActionArgumentValue createValue(ActionArgument arg, String value) throws ActionException {
+        Datatype.Builtin builtin = arg.getDatatype().getBuiltin();
+        if (builtin == Datatype.Builtin.UI1 || builtin == Datatype.Builtin.UI2 || builtin == Datatype.Builtin.UI4) {
+            String v = value == null ? "" : value.trim();
+            long max = builtin == Datatype.Builtin.UI1 ? 0xffL : builtin == Datatype.Builtin.UI2 ? 0xffffL : 0xffffffffL;
+            if (!v.isEmpty() && (!v.matches("[0-9]{1,10}") || Long.parseLong(v) > max)) {
+                throw new ActionException(ErrorCode.ARGUMENT_VALUE_INVALID, arg.getName() + " '" + value + "' is not a "
+                        + builtin.getDescriptorName() + " (0-" + max + ")");
+            }
+        }
+        return super.createValue(arg, value);
     }
 
     private static DocumentBuilder newBuilder() {

@@ -36,6 +36,11 @@ import java.util.concurrent.TimeUnit;
  * {@link HttpExchange}, applies {@link RequestGuard}, and runs it through jupnp on the worker pool. The time
  * from connect (or the previous response) to the next complete request is bounded, so slow or idle clients
  * are closed.
+ *
+ * <p>Pipelined requests are answered strictly in order. A refusal (a bad Host, too many pipelined requests …)
+ * takes its place in that order: every request before it is run and answered, then the refusal is written and
+ * the connection closed, and nothing read after it runs. So a refused request never leaves a side effect and
+ * never hides the answer to one that had one.
  */
 final class UpnpHttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
@@ -46,8 +51,11 @@ final class UpnpHttpHandler extends SimpleChannelInboundHandler<FullHttpRequest>
     private final ExecutorService workers;
     private final RequestGuard guard;
     private final long requestTimeoutMillis;
-    private final ArrayDeque<HttpExchange> queued = new ArrayDeque<>();
+    /** Requests read while one was running: an {@link HttpExchange} to run, or a {@link Refusal} to answer last. */
+    private final ArrayDeque<Object> queued = new ArrayDeque<>();
     private boolean busy;
+    /** A refusal was read (queued or written): everything after it is dropped unanswered. */
+    private boolean refusing;
     private boolean inputClosed;
     private ScheduledFuture<?> deadline;
 
@@ -76,6 +84,19 @@ final class UpnpHttpHandler extends SimpleChannelInboundHandler<FullHttpRequest>
         super.channelInactive(ctx);
     }
 
+    /** A request {@link HttpLimits} refused before it was complete: answered in its place in the order. */
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        if (msg instanceof HttpLimits.Refused r) {
+            if (!refusing) {
+                cancelDeadline();
+                refuse(ctx, r.status(), r.why());
+            }
+            return;
+        }
+        super.channelRead(ctx, msg);
+    }
+
     /** The client finished sending (half-close): answer what is in flight, then close. */
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
@@ -91,7 +112,11 @@ final class UpnpHttpHandler extends SimpleChannelInboundHandler<FullHttpRequest>
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+        if (refusing) {
+            return; // read after a refusal: never run (the connection closes once the refusal is written)
+        }
         cancelDeadline();
+        ConnectionCap.markBusy(ctx.channel());
         InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
         InetSocketAddress local = (InetSocketAddress) ctx.channel().localAddress();
         boolean keepAlive = HttpUtil.isKeepAlive(req);
@@ -99,17 +124,17 @@ final class UpnpHttpHandler extends SimpleChannelInboundHandler<FullHttpRequest>
         String host = req.headers().get(HttpHeaderNames.HOST);
         if (!RequestGuard.hostIsLiteral(host)) {
             // DNS rebinding: a page from evil.example resolved to our address carries its own name here.
-            respond(ctx, HttpResponseStatus.FORBIDDEN, "Host " + host + " is not an IP literal");
+            refuse(ctx, HttpResponseStatus.FORBIDDEN, "Host " + host + " is not an IP literal");
             return;
         }
         String contentType = req.headers().get(HttpHeaderNames.CONTENT_TYPE);
         if (contentType != null && !RequestGuard.contentTypeAcceptable(contentType)) {
-            respond(ctx, HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE, "Content-Type " + contentType);
+            refuse(ctx, HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE, "Content-Type " + contentType);
             return;
         }
         UpnpRequest.Method method = UpnpRequest.Method.getByHttpName(req.method().name());
         if (method == UpnpRequest.Method.UNKNOWN) {
-            respond(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED, req.method().name());
+            refuse(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED, req.method().name());
             return;
         }
         URI uri;
@@ -124,17 +149,30 @@ final class UpnpHttpHandler extends SimpleChannelInboundHandler<FullHttpRequest>
                 uri = new URI(null, null, guard.descriptionPath(uri.getPath(), req.headers().get(HttpHeaderNames.USER_AGENT)), null);
             }
         } catch (URISyntaxException e) {
-            respond(ctx, HttpResponseStatus.BAD_REQUEST, "request target " + req.uri());
+            refuse(ctx, HttpResponseStatus.BAD_REQUEST, "request target " + req.uri());
             return;
         }
         if (method == UpnpRequest.Method.SUBSCRIBE && req.headers().contains("CALLBACK")
                 && !RequestGuard.callbackAllowed(req.headers().get("CALLBACK"), remote.getAddress())) {
             // CallStranger (CVE-2020-12695): events go only to the subscriber itself.
-            respond(ctx, HttpResponseStatus.PRECONDITION_FAILED, "callback " + req.headers().get("CALLBACK"));
+            refuse(ctx, HttpResponseStatus.PRECONDITION_FAILED, "callback " + req.headers().get("CALLBACK"));
             return;
+        }
+        if (method == UpnpRequest.Method.SUBSCRIBE && !req.headers().contains("SID")) {
+            String full = guard.subscriptionRefusal(remote.getAddress());
+            if (full != null) {
+                refuse(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE, full);
+                return;
+            }
         }
         List<Map.Entry<String, String>> headers = new ArrayList<>();
         for (Map.Entry<String, String> h : req.headers()) {
+            if (h.getKey().equalsIgnoreCase("TIMEOUT") && method == UpnpRequest.Method.SUBSCRIBE
+                    && !RequestGuard.timeoutAcceptable(h.getValue())) {
+                // a client's unreadable TIMEOUT: the default duration applies (jupnp would log it at ERROR)
+                LOG.debug("SUBSCRIBE from {}: ignored TIMEOUT {}", remote.getAddress().getHostAddress(), h.getValue());
+                continue;
+            }
             headers.add(h.getKey().equalsIgnoreCase("SOAPAction") ? Map.entry(h.getKey(), quoted(h.getValue())) : h);
         }
         byte[] body = ByteBufUtil.getBytes(req.content());
@@ -142,7 +180,7 @@ final class UpnpHttpHandler extends SimpleChannelInboundHandler<FullHttpRequest>
                 keepAlive, remote.getAddress(), local.getAddress(), ctx.channel());
         if (busy) {
             if (queued.size() >= MAX_PIPELINED) {
-                respond(ctx, HttpResponseStatus.TOO_MANY_REQUESTS, "too many pipelined requests");
+                refuse(ctx, HttpResponseStatus.TOO_MANY_REQUESTS, "more than " + MAX_PIPELINED + " pipelined requests");
                 return;
             }
             queued.add(exchange);
@@ -155,6 +193,20 @@ final class UpnpHttpHandler extends SimpleChannelInboundHandler<FullHttpRequest>
     static String quoted(String soapAction) {
         String v = soapAction.trim();
         return v.length() >= 2 && v.startsWith("\"") && v.endsWith("\"") ? v : "\"" + v.replace("\"", "") + "\"";
+    }
+
+    /** A refused request: answered now when nothing runs, else after every request read before it. */
+    private record Refusal(HttpResponseStatus status, String why) {
+    }
+
+    private void refuse(ChannelHandlerContext ctx, HttpResponseStatus status, String why) {
+        refusing = true;
+        ctx.channel().config().setAutoRead(false);
+        if (busy) {
+            queued.add(new Refusal(status, why));
+        } else {
+            respond(ctx, status, why);
+        }
     }
 
     private void dispatch(ChannelHandlerContext ctx, HttpExchange exchange) {
@@ -173,9 +225,14 @@ final class UpnpHttpHandler extends SimpleChannelInboundHandler<FullHttpRequest>
         if (!ctx.channel().isActive()) {
             return;
         }
-        HttpExchange e = queued.poll();
-        if (e != null) {
-            dispatch(ctx, e);
+        Object e = queued.poll();
+        if (e instanceof HttpExchange exchange) {
+            dispatch(ctx, exchange);
+            return;
+        }
+        if (e instanceof Refusal r) {
+            queued.clear();
+            respond(ctx, r.status(), r.why());
             return;
         }
         if (inputClosed) {

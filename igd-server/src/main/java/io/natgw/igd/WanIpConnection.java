@@ -41,6 +41,15 @@ final class WanIpConnection {
 
     private static final Logger LOG = LoggerFactory.getLogger(WanIpConnection.class);
 
+    /**
+     * Assumed, not measured: natgw does not watch the WAN connection, so it always reports "Connected" (upnpc
+     * refuses an IGD that does not). Stated as an assumption in the README; real status is a later issue.
+     */
+    static final String ASSUMED_CONNECTION_STATUS = "Connected";
+
+    /** The longest description accepted, as the admin API's (a longer one is refused with 402, not cut). */
+    static final int MAX_DESCRIPTION = 256;
+
     /** WANIPConnection:2 §2.3.16: a lease of 0 means the maximum, one week. */
     static final Duration V2_ZERO_LEASE = Duration.ofSeconds(604800);
     /** GetListOfPortMappings answers at most this many entries whatever NewNumberOfPorts asks. */
@@ -61,7 +70,7 @@ final class WanIpConnection {
         ServiceSpec s = ServiceSpec.of("WANIPConnection", version, "WANIPConn1")
                 .var("ConnectionType", STRING, false, () -> "IP_Routed")
                 .var("PossibleConnectionTypes", STRING, false, () -> "IP_Routed")
-                .var("ConnectionStatus", STRING, true, () -> "Connected")
+                .var("ConnectionStatus", STRING, true, () -> ASSUMED_CONNECTION_STATUS)
                 .var("Uptime", UI4, false, () -> Long.toString(uptime()))
                 .var("LastConnectionError", STRING, false, () -> "ERROR_NONE")
                 .var("RSIPAvailable", BOOLEAN, false, () -> "0")
@@ -88,7 +97,7 @@ final class WanIpConnection {
                 .action("ForceTermination", (a, c) -> {
                     throw UpnpError.NOT_AUTHORIZED.fault("the WAN connection is not controlled over UPnP");
                 })
-                .action("GetStatusInfo", (a, c) -> outputs("NewConnectionStatus", "Connected",
+                .action("GetStatusInfo", (a, c) -> outputs("NewConnectionStatus", ASSUMED_CONNECTION_STATUS,
                                 "NewLastConnectionError", "ERROR_NONE", "NewUptime", Long.toString(uptime())),
                         out("NewConnectionStatus", "ConnectionStatus"), out("NewLastConnectionError", "LastConnectionError"),
                         out("NewUptime", "Uptime"))
@@ -191,6 +200,10 @@ final class WanIpConnection {
         InetAddress client = a.address("NewInternalClient", false);
         boolean enabled = a.flag("NewEnabled");
         String description = a.text("NewPortMappingDescription");
+        if (description.length() > MAX_DESCRIPTION) {
+            throw UpnpError.INVALID_ARGS.fault("NewPortMappingDescription has " + description.length()
+                    + " characters (at most " + MAX_DESCRIPTION + ")");
+        }
         long seconds = a.number("NewLeaseDuration");
         Duration lease = seconds != 0 ? Duration.ofSeconds(seconds)
                 : version >= 2 ? V2_ZERO_LEASE : table.config().upnp().v1ZeroLease();

@@ -183,6 +183,31 @@ class IgdActionsTest {
     }
 
     @Test
+    void aNegativeOrOutOfRangeLeaseIsRefusedNotAWeek() throws Exception {
+        for (String lease : List.of("-1", "-604800", "4294967296", "99999999999", "+5")) {
+            Soap.Result r = add(v2, A, 9020, "TCP", "127.0.0.1", lease);
+            assertEquals(List.of(500, 402), List.of(r.status(), r.errorCode()), "NewLeaseDuration " + lease + ": " + r.body());
+        }
+        assertEquals(402, add(v1, A, 9020, "TCP", "127.0.0.1", "-1").errorCode(), "IGD:1 too");
+        assertEquals(0, gw.table.view().size());
+        assertEquals(0, add(v2, A, 9020, "TCP", "127.0.0.1", "4294967295").errorCode(), "the largest ui4 is a lease");
+    }
+
+    @Test
+    void aDescriptionOverTheAdminApisLimitIsRefused() throws Exception {
+        Soap.Result tooLong = v2.callFrom(A, "AddPortMapping", "NewRemoteHost", "", "NewExternalPort", "9021",
+                "NewProtocol", "TCP", "NewInternalPort", "8000", "NewInternalClient", "127.0.0.1", "NewEnabled", "1",
+                "NewPortMappingDescription", "d".repeat(WanIpConnection.MAX_DESCRIPTION + 1), "NewLeaseDuration", "600");
+        assertEquals(List.of(500, 402), List.of(tooLong.status(), tooLong.errorCode()), tooLong.body());
+        assertEquals(0, gw.table.view().size());
+        Soap.Result fits = v2.callFrom(A, "AddPortMapping", "NewRemoteHost", "", "NewExternalPort", "9021",
+                "NewProtocol", "TCP", "NewInternalPort", "8000", "NewInternalClient", "127.0.0.1", "NewEnabled", "1",
+                "NewPortMappingDescription", "d".repeat(WanIpConnection.MAX_DESCRIPTION), "NewLeaseDuration", "600");
+        assertEquals(0, fits.errorCode(), fits.body());
+        assertEquals(WanIpConnection.MAX_DESCRIPTION, row(Protocol.TCP, 9021).description().length());
+    }
+
+    @Test
     void disabledEntryStaysListedButDoesNotForward() throws Exception {
         Soap.Result r = v1.call("AddPortMapping", "NewRemoteHost", "", "NewExternalPort", "9008", "NewProtocol", "TCP",
                 "NewInternalPort", "8000", "NewInternalClient", "127.0.0.1", "NewEnabled", "0",

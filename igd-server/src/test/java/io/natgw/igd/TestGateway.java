@@ -28,10 +28,15 @@ final class TestGateway implements AutoCloseable {
     final MappingTable table;
     final IgdServer igd;
 
-    private TestGateway(NatgwConfig config, int ssdpPort, TrafficStats traffic) throws Exception {
+    private TestGateway(NatgwConfig config, int ssdpPort, TrafficStats traffic, Clock clock) throws Exception {
+        this(config, ssdpPort, traffic, clock, igd -> igd.requestTimeout(java.time.Duration.ofMillis(1500)));
+    }
+
+    private TestGateway(NatgwConfig config, int ssdpPort, TrafficStats traffic, Clock clock,
+                        java.util.function.UnaryOperator<IgdServer> tune) throws Exception {
         this.config = config;
-        this.table = new MappingTable(config, new InMemoryLeaseStore(), Forwarder.NONE, Clock.systemUTC());
-        this.igd = new IgdServer(config, table, traffic, ssdpPort).requestTimeout(java.time.Duration.ofMillis(1500));
+        this.table = new MappingTable(config, new InMemoryLeaseStore(), Forwarder.NONE, clock);
+        this.igd = tune.apply(new IgdServer(config, table, traffic, ssdpPort));
         table.start();
         try {
             igd.start();
@@ -42,11 +47,21 @@ final class TestGateway implements AutoCloseable {
     }
 
     static TestGateway start() throws Exception {
-        return new TestGateway(config(true, 128), 0, TrafficStats.NONE);
+        return new TestGateway(config(true, 128), 0, TrafficStats.NONE, Clock.systemUTC());
     }
 
     static TestGateway start(NatgwConfig config, int ssdpPort, TrafficStats traffic) throws Exception {
-        return new TestGateway(config, ssdpPort, traffic);
+        return new TestGateway(config, ssdpPort, traffic, Clock.systemUTC());
+    }
+
+    /** With the IgdServer's limits of the test's choosing (request deadline, connection caps). */
+    static TestGateway start(java.util.function.UnaryOperator<IgdServer> tune) throws Exception {
+        return new TestGateway(config(true, 128), 0, TrafficStats.NONE, Clock.systemUTC(), tune);
+    }
+
+    /** With a clock of the test's choosing (the SSDP rate limit reads it). */
+    static TestGateway start(NatgwConfig config, int ssdpPort, Clock clock) throws Exception {
+        return new TestGateway(config, ssdpPort, TrafficStats.NONE, clock);
     }
 
     static NatgwConfig config(boolean secureMode, int quota) {

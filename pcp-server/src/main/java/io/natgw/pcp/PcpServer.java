@@ -182,6 +182,19 @@ public final class PcpServer implements AutoCloseable {
         return pcp.handle(client, datagram); // PCP's decoder answers any other version with UNSUPP_VERSION
     }
 
+    /**
+     * On a router (a LAN address that is not loopback), a datagram whose source is one of the gateway's own LAN or
+     * WAN addresses is spoofed: no LAN host has that address (issue 10). In the loopback sandbox the LAN clients
+     * share 127.0.0.1 with the gateway, so the rule does not apply there.
+     */
+    private boolean fromGatewayItself(InetAddress client) {
+        NatgwConfig.Network n = config.network();
+        if (n.lanAddresses().stream().allMatch(InetAddress::isLoopbackAddress)) {
+            return false;
+        }
+        return n.lanAddresses().contains(client) || client.equals(n.wanAddress()) || client.equals(table.externalAddress());
+    }
+
     /** One job: LAN and rate checks, copy the bytes out, dispatch, write the reply back through this socket. Stateless. */
     @ChannelHandler.Sharable
     private final class Inbound extends SimpleChannelInboundHandler<DatagramPacket> {
@@ -193,6 +206,11 @@ public final class PcpServer implements AutoCloseable {
             if (!config.network().isLanClient(client)) {
                 stats.notFromLan();
                 LOG.debug("dropped datagram from {}: not a LAN client", sender);
+                return;
+            }
+            if (fromGatewayItself(client)) {
+                stats.notFromLan();
+                LOG.debug("dropped datagram from {}: the gateway's own address (spoofed)", sender);
                 return;
             }
             if (!limiter.tryAcquire(client)) {

@@ -35,11 +35,17 @@ final class AdminApi {
         this.triggerWorker = triggerWorker;
     }
 
+    /**
+     * Always completes with an answer: a client's mistake as its 4xx, an unexpected failure (a bug) as 500 with a
+     * JSON error, logged at ERROR with its stack trace; never a dropped connection.
+     */
     CompletableFuture<ApiResponse> handle(ApiRequest r) {
         try {
-            return route(r).exceptionally(AdminApi::failed);
+            return route(r).exceptionally(t -> failed(r, t));
         } catch (ApiException e) {
             return CompletableFuture.completedFuture(ApiResponse.error(e));
+        } catch (RuntimeException e) {
+            return CompletableFuture.completedFuture(failed(r, e));
         }
     }
 
@@ -102,8 +108,7 @@ final class AdminApi {
         }
         if (seg.size() == 2) {
             if (m.equals(HttpMethod.GET)) {
-                int i = triggers.find(id);
-                return done(ApiResponse.ok(TriggerJson.of(i + 1, triggers.rules().get(i))));
+                return done(ApiResponse.ok(triggers.get(id)));
             } else if (m.equals(HttpMethod.PUT) || m.equals(HttpMethod.PATCH)) {
                 var body = Json.object(r.body(), TriggerJson.FIELDS);
                 return onWorker(HttpResponseStatus.OK, () -> triggers.change(id, body));
@@ -132,18 +137,26 @@ final class AdminApi {
             } catch (ApiException e) {
                 return ApiResponse.error(e);
             } catch (IOException e) {
-                LOG.warn("trigger rules not saved: {}", e.getMessage());
+                LOG.warn("trigger rules not saved: {}", e.getMessage(), e);
                 return ApiResponse.json(HttpResponseStatus.SERVICE_UNAVAILABLE,
                         new ApiException.ErrorBody("trigger rules not saved, nothing changed: " + e.getMessage(), null, null));
             }
         }, triggerWorker);
     }
 
-    private static ApiResponse failed(Throwable t) {
+    /**
+     * An exception nothing expected: a RuntimeException is a bug (500), anything else (an I/O failure under the
+     * table) makes the service unavailable (503). Either way it is logged at ERROR with its stack trace.
+     */
+    static ApiResponse failed(ApiRequest r, Throwable t) {
         Throwable cause = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
-        LOG.warn("admin request failed: {}", cause.toString());
-        return ApiResponse.json(HttpResponseStatus.SERVICE_UNAVAILABLE,
-                new ApiException.ErrorBody("the request failed: " + cause.getMessage(), null, null));
+        if (cause instanceof ApiException e) {
+            return ApiResponse.error(e);
+        }
+        boolean bug = cause instanceof RuntimeException || cause instanceof Error;
+        LOG.error("admin {} {} from {} failed", r.method(), r.path(), r.client().getHostAddress(), cause);
+        return ApiResponse.json(bug ? HttpResponseStatus.INTERNAL_SERVER_ERROR : HttpResponseStatus.SERVICE_UNAVAILABLE,
+                new ApiException.ErrorBody((bug ? "internal error: " : "the request failed: ") + cause, null, null));
     }
 
     private static void only(List<String> seg, int size, HttpMethod m, HttpMethod allowed) throws ApiException {

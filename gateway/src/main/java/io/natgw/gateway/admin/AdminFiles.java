@@ -10,6 +10,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.EnumSet;
 import java.util.Set;
 
 /**
@@ -61,6 +62,26 @@ public record AdminFiles(Path dataDir) {
         }
         if (secret && posix()) {
             Files.setPosixFilePermissions(target, OWNER_ONLY);
+        }
+    }
+
+    /**
+     * Refuses an existing secret (the admin token, the TLS key) that group or others may read or write: it may
+     * have been read already, so tightening the mode would not make it secret again. The message says how to fix
+     * it (chmod 600, or delete the file and a new one is made at start).
+     */
+    public static void requireOwnerOnly(Path secret, String what) throws IOException {
+        if (!posix() || !Files.exists(secret)) {
+            return;
+        }
+        Set<PosixFilePermission> mode = Files.getPosixFilePermissions(secret);
+        Set<PosixFilePermission> loose = EnumSet.noneOf(PosixFilePermission.class);
+        loose.addAll(mode);
+        loose.removeAll(EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE,
+                PosixFilePermission.OWNER_EXECUTE));
+        if (!loose.isEmpty()) {
+            throw new IOException(what + " " + secret.toAbsolutePath() + " is accessible to group or others (mode "
+                    + PosixFilePermissions.toString(mode) + "): chmod 600 it, or delete it to have a new one made");
         }
     }
 

@@ -53,6 +53,17 @@ final class AdminHttpHandler extends SimpleChannelInboundHandler<FullHttpRequest
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+        try {
+            serve(ctx, req);
+        } catch (RuntimeException e) {
+            // a bug (the metrics scrape, a static file …): the client gets an answer, the log gets the stack trace
+            LOG.error("admin {} {} from {} failed", req.method(), req.uri(), ctx.channel().remoteAddress(), e);
+            send(ctx, ApiResponse.json(HttpResponseStatus.INTERNAL_SERVER_ERROR,
+                    new ApiException.ErrorBody("internal error: " + e, null, null)), false);
+        }
+    }
+
+    private void serve(ChannelHandlerContext ctx, FullHttpRequest req) {
         boolean keepAlive = HttpUtil.isKeepAlive(req);
         if (!req.decoderResult().isSuccess()) {
             send(ctx, ApiResponse.json(HttpResponseStatus.BAD_REQUEST,
@@ -73,7 +84,7 @@ final class AdminHttpHandler extends SimpleChannelInboundHandler<FullHttpRequest
             send(ctx, r, keepAlive);
             return;
         }
-        if (!token.matches(presented)) {
+        if (!token.matches(presented)) { // refused on the head already (AdminGate); kept as a second line
             LOG.debug("admin request with a wrong token from {}", ctx.channel().remoteAddress());
             send(ctx, ApiResponse.json(HttpResponseStatus.FORBIDDEN, new ApiException.ErrorBody(
                     "the bearer token is wrong", "Authorization", "the token from natgw token")), keepAlive);

@@ -68,9 +68,14 @@ final class AdminMetrics {
     private static void bindTraffic(MeterRegistry r, TrafficStats traffic) {
         counter(r, "natgw_relay_received_bytes", "bytes relayed from the WAN side towards LAN hosts", traffic, c -> c.bytesReceived());
         counter(r, "natgw_relay_sent_bytes", "bytes relayed from LAN hosts towards the WAN side", traffic, c -> c.bytesSent());
-        counter(r, "natgw_relay_received_packets", "packets relayed towards LAN hosts", traffic, c -> c.packetsReceived());
-        counter(r, "natgw_relay_sent_packets", "packets relayed towards the WAN side", traffic, c -> c.packetsSent());
-        counter(r, "natgw_relay_sessions", "relay sessions (TCP connections, UDP peers) opened", traffic, c -> c.sessions());
+        // Not IP packets: the relays count one per TCP read() (a chunk of the stream) and one per UDP datagram.
+        counter(r, "natgw_relay_received_reads", "reads relayed towards LAN hosts: TCP read() chunks and UDP datagrams,"
+                + " not IP packets", traffic, c -> c.packetsReceived());
+        counter(r, "natgw_relay_sent_reads", "reads relayed towards the WAN side: TCP read() chunks and UDP datagrams,"
+                + " not IP packets", traffic, c -> c.packetsSent());
+        // Open now, so it goes down: a gauge (a counter would break rate()).
+        Gauge.builder("natgw_relay_sessions", traffic, t -> t.totals().sessions())
+                .description("relay sessions open now (TCP connections, UDP peers)").register(r);
     }
 
     private static void counter(MeterRegistry r, String name, String help, TrafficStats traffic,

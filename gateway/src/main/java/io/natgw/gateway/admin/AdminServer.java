@@ -54,6 +54,8 @@ public final class AdminServer implements AutoCloseable {
     private ExecutorService triggerWorker;
     private AdminToken token;
     private AdminTriggers triggers;
+    private AdminLimits limits = AdminLimits.DEFAULT;
+    private ConnectionCap cap;
 
     public AdminServer(NatgwConfig config, MappingTable table, AdminHooks hooks) {
         this.config = config;
@@ -90,16 +92,21 @@ public final class AdminServer implements AutoCloseable {
                 new AdminMetrics(table, hooks.traffic(), hooks.meters()), new WebAssets());
         group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         SslContext tls = ssl;
+        AdminLimits l = limits;
+        cap = new ConnectionCap(l.maxConnections(), l.maxPerClient());
+        FailedLogins failedLogins = new FailedLogins(table.clock());
         ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         ChannelPipeline p = ch.pipeline();
+                        p.addLast(cap);
                         if (tls != null) {
                             p.addLast(tls.newHandler(ch.alloc()));
                         }
                         p.addLast(new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS));
                         p.addLast(new HttpServerCodec(4096, 8192, 8192));
+                        p.addLast(new AdminGate(token, l, failedLogins)); // deadlines, and the token before the body
                         p.addLast(new HttpObjectAggregator(MAX_BODY));
                         p.addLast(handler);
                     }
@@ -109,7 +116,8 @@ public final class AdminServer implements AutoCloseable {
                 InetSocketAddress at = new InetSocketAddress(a, config.admin().port());
                 var f = b.bind(at).awaitUninterruptibly();
                 if (!f.isSuccess()) {
-                    throw new IOException("admin API cannot listen on " + at + ": " + f.cause().getMessage(), f.cause());
+                    throw new IOException("admin API cannot listen on " + a.getHostAddress() + ":" + config.admin().port()
+                            + ": " + f.cause().getMessage(), f.cause());
                 }
                 channels.add(f.channel());
             }
@@ -120,6 +128,17 @@ public final class AdminServer implements AutoCloseable {
         group.next().scheduleAtFixedRate(events::heartbeat, HEARTBEAT_SECONDS, HEARTBEAT_SECONDS, TimeUnit.SECONDS);
         LOG.info("admin {} listening on {} (web UI and API; token in {})", ssl != null ? "https" : "http",
                 boundAddresses(), files.token());
+    }
+
+    /** Deadlines and connection caps (tests shorten them). Call before {@link #start()}. */
+    AdminServer limits(AdminLimits limits) {
+        this.limits = limits;
+        return this;
+    }
+
+    /** Connections open now (counted by the cap). */
+    int openConnections() {
+        return cap == null ? 0 : cap.open();
     }
 
     /** Where the listener is bound (the real ports when the configured port is 0). */
@@ -148,6 +167,7 @@ public final class AdminServer implements AutoCloseable {
 
     @Override
     public void close() {
+        table.removeListener(events); // the table may outlive this server (a failed start, a test)
         events.closeAll();
         for (Channel c : channels) {
             c.close().awaitUninterruptibly();

@@ -20,6 +20,7 @@ public final class AdminToken {
     /** Reads the token file, or creates it with a fresh random token when it is missing or empty. */
     public static AdminToken loadOrCreate(Path file, SecureRandom random) throws IOException {
         if (Files.isRegularFile(file)) {
+            AdminFiles.requireOwnerOnly(file, "admin token");
             String existing = Files.readString(file, StandardCharsets.US_ASCII).trim();
             if (!existing.isEmpty()) {
                 return new AdminToken(existing);

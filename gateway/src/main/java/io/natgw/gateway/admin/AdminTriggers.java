@@ -77,9 +77,19 @@ final class AdminTriggers {
         return out;
     }
 
+    /** The rule named by a 1-based index or by its name, with its index, read from one snapshot of the rules. */
+    TriggerJson get(String id) throws ApiException {
+        List<TriggerRule> now = rules;
+        int i = find(now, id);
+        return TriggerJson.of(i + 1, now.get(i));
+    }
+
     /** The position of the rule named by a 1-based index or by its name (any case). */
     int find(String id) throws ApiException {
-        List<TriggerRule> now = rules;
+        return find(rules, id);
+    }
+
+    private static int find(List<TriggerRule> now, String id) throws ApiException {
         if (!id.isEmpty() && id.length() < 6 && id.chars().allMatch(Character::isDigit)) {
             int i = Integer.parseInt(id);
             if (i >= 1 && i <= now.size()) {

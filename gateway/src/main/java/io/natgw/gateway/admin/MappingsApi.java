@@ -88,10 +88,18 @@ final class MappingsApi {
         MappingRequest.Map request = new MappingRequest.Map(admin, protocol, new Endpoint(internalAddress, internalPort),
                 external, remote, Duration.ZERO, Kind.STATIC, description, "", MappingRequest.OnConflict.FAIL, enabled,
                 !internalAddress.equals(r.client()));
+        Mapping before = table.view().find(new MappingKey(protocol, external, remote)).orElse(null);
         return table.submit(request).thenApply(outcome -> {
             if (outcome instanceof Outcome.Granted g) {
-                return ApiResponse.json(g.refreshed() ? HttpResponseStatus.OK : HttpResponseStatus.CREATED,
-                        MappingJson.of(g.mapping(), table.externalAddress(), table.clock().instant(), traffic));
+                MappingJson now = MappingJson.of(g.mapping(), table.externalAddress(), table.clock().instant(), traffic);
+                if (!g.refreshed() || before == null || !before.owner().equals(g.mapping().owner())) {
+                    return ApiResponse.json(g.refreshed() ? HttpResponseStatus.OK : HttpResponseStatus.CREATED, now);
+                }
+                // the admin's own row on this port was changed: say what it was, so nobody re-points a port unawares
+                ObjectNode body = Json.MAPPER.valueToTree(now);
+                body.set("replaced", Json.MAPPER.valueToTree(MappingJson.of(before, table.externalAddress(),
+                        table.clock().instant(), traffic)));
+                return ApiResponse.json(HttpResponseStatus.OK, body);
             }
             return outcome instanceof Outcome.Refused f ? refused(f, "externalPort") : unexpected(outcome);
         });

@@ -63,6 +63,7 @@ public record TlsIdentity(PrivateKey key, X509Certificate certificate) {
             PrivateKey key;
             KeyPair pair;
             if (Files.isRegularFile(files.tlsKey())) {
+                AdminFiles.requireOwnerOnly(files.tlsKey(), "admin TLS key");
                 key = readKey(files.tlsKey());
                 X509Certificate existing = Files.isRegularFile(files.tlsCertificate()) ? readCertificate(files.tlsCertificate()) : null;
                 if (existing != null && names(existing).containsAll(subjectNames(addresses))

@@ -122,8 +122,18 @@ public final class AdminCommands {
                 body.put("remoteHost", remoteHost);
             }
             JsonNode m = daemon.client().post("/api/v1/mappings", body);
-            out().println("mapped " + m.path("protocol").asText() + " " + m.path("external").asText() + " -> "
-                    + m.path("internal").asText() + " (static" + (m.path("enabled").asBoolean() ? "" : ", disabled") + ")");
+            JsonNode old = m.path("replaced");
+            if (!old.isMissingNode()) {
+                out().println("replaced " + describe(old));
+            }
+            out().println("mapped " + describe(m));
+        }
+
+        private static String describe(JsonNode m) {
+            String d = m.path("description").asText("");
+            return m.path("protocol").asText() + " " + m.path("external").asText() + " -> " + m.path("internal").asText()
+                    + (d.isEmpty() ? "" : " '" + d + "'") + " (" + m.path("kind").asText("static")
+                    + (m.path("enabled").asBoolean() ? "" : ", disabled") + ")";
         }
 
         private Object port(String text) throws CliException {

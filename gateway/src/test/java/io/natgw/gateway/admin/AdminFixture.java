@@ -44,11 +44,21 @@ final class AdminFixture implements AutoCloseable {
     }
 
     AdminFixture(Path dataDir, boolean plainHttp, LeaseStore store, UnaryOperator<AdminHooks> hooks) throws IOException {
+        this(dataDir, plainHttp, store, hooks, AdminLimits.DEFAULT);
+    }
+
+    AdminFixture(Path dataDir, boolean plainHttp, AdminLimits limits) throws IOException {
+        this(dataDir, plainHttp, new InMemoryLeaseStore(), UnaryOperator.identity(), limits);
+    }
+
+    AdminFixture(Path dataDir, boolean plainHttp, LeaseStore store, UnaryOperator<AdminHooks> hooks, AdminLimits limits)
+            throws IOException {
         this.config = config(dataDir, 0, plainHttp);
         this.table = new MappingTable(config, store, Forwarder.NONE, clock);
         this.triggers = new TriggerEngine(config.triggers(), clock);
         triggers.attach(table);
-        this.server = new AdminServer(config, table, hooks.apply(AdminHooks.none().withTriggers(triggers::setRules)));
+        this.server = new AdminServer(config, table, hooks.apply(AdminHooks.none().withTriggers(triggers::setRules)))
+                .limits(limits);
         table.start();
         server.start();
         this.base = server.url().replaceAll("/$", "");

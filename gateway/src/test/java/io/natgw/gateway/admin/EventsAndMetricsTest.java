@@ -92,11 +92,15 @@ class EventsAndMetricsTest {
                     "natgw_requests_total{origin=\"admin\"} 2.0",
                     "natgw_requests_total{origin=\"upnp\"} 2.0",
                     "natgw_refusals_total{origin=\"upnp\",reason=\"conflict\"} 1.0",
-                    "natgw_relay_sessions_total 0.0");
+                    "# TYPE natgw_relay_sessions gauge", // open sessions go down: never a counter
+                    "natgw_relay_sessions 0.0",
+                    "# TYPE natgw_relay_received_reads_total counter", // TCP read() chunks and UDP datagrams, not packets
+                    "# TYPE natgw_relay_sent_reads_total counter");
             List<String> lines = r.text().lines().toList();
             for (String w : wanted) {
                 assertTrue(lines.contains(w), w + " in\n" + r.text());
             }
+            assertTrue(lines.stream().noneMatch(l -> l.contains("_packets")), "no read() count is called packets:\n" + r.text());
         }
     }
 }

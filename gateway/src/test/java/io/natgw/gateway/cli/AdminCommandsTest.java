@@ -123,7 +123,7 @@ class AdminCommandsTest {
     @Test
     void mapAddLeasesAndMapDelete() throws Exception {
         Run add = natgw("map", "add", "tcp", "8080", "127.0.0.5:80", "--description", "web server");
-        assertEquals("0 mapped tcp 127.0.1.1:8080 -> 127.0.0.5:80 (static)", add.exit() + " " + add.out().trim(), add.err());
+        assertEquals("0 mapped tcp 127.0.1.1:8080 -> 127.0.0.5:80 'web server' (static)", add.exit() + " " + add.out().trim(), add.err());
         Run leases = natgw("leases");
         List<String> lines = leases.out().lines().toList();
         assertEquals("PROTO  EXTERNAL        INTERNAL      REMOTE  KIND    ORIGIN  OWNER      LEFT   ENABLED  RX  TX  DESCRIPTION",
@@ -144,6 +144,22 @@ class AdminCommandsTest {
         Run gone = natgw("map", "delete", "tcp", "8080");
         assertEquals(1, gone.exit());
         assertEquals(0, table.view().size());
+    }
+
+    @Test
+    void mapAddOverAnExistingMappingSaysWhatItReplaced() throws Exception {
+        assertEquals(0, natgw("map", "add", "tcp", "8080", "127.0.0.5:80", "--description", "web").exit());
+        Run again = natgw("map", "add", "tcp", "8080", "127.0.0.2:80");
+        assertEquals(0, again.exit(), again.err());
+        // only what the command gives: no --description, so the new mapping has none
+        assertEquals(List.of("replaced tcp 127.0.1.1:8080 -> 127.0.0.5:80 'web' (static)",
+                "mapped tcp 127.0.1.1:8080 -> 127.0.0.2:80 (static)"), again.out().lines().toList());
+        assertEquals("", table.view().mappings().get(0).description());
+        Run described = natgw("map", "add", "tcp", "8080", "127.0.0.3:80", "--description", "nas");
+        assertEquals(List.of("replaced tcp 127.0.1.1:8080 -> 127.0.0.2:80 (static)",
+                "mapped tcp 127.0.1.1:8080 -> 127.0.0.3:80 'nas' (static)"), described.out().lines().toList());
+        Run fresh = natgw("map", "add", "tcp", "8082", "127.0.0.3:80");
+        assertEquals(List.of("mapped tcp 127.0.1.1:8082 -> 127.0.0.3:80 (static)"), fresh.out().lines().toList());
     }
 
     @Test
