@@ -17,8 +17,11 @@ final class Policy {
     private final NatgwConfig config;
     private final Set<Integer> servicePorts;
 
-    Policy(NatgwConfig config) {
+    private final int maxMappings;
+
+    Policy(NatgwConfig config, int maxMappings) {
         this.config = config;
+        this.maxMappings = maxMappings;
         this.servicePorts = Set.copyOf(config.servicePorts());
     }
 
@@ -33,6 +36,15 @@ final class Policy {
         InetAddress target = r.internal().address();
         if (target.isAnyLocalAddress() || target.isMulticastAddress()) {
             return "internal address " + target.getHostAddress() + " is not a host address";
+        }
+        // One rule for every origin, admins and the configuration included: the gateway relays only into its LAN.
+        if (!config.network().isLanClient(target)) {
+            return "internal address " + target.getHostAddress() + " is not a LAN client (accepted: an address inside"
+                    + " network.lan.clients " + config.network().lanClients() + ")";
+        }
+        String self = config.selfMapping(r.protocol(), target, r.internal().port());
+        if (self != null) {
+            return self + "; the gateway never maps to itself";
         }
         if (who.privileged() || target.equals(who.address())) {
             return null;
@@ -70,7 +82,15 @@ final class Policy {
     }
 
     int maxMappings() {
-        return config.limits().maxMappings();
+        return maxMappings;
+    }
+
+    int perSubnetQuota() {
+        return config.limits().perSubnetQuota();
+    }
+
+    Cidr subnetOf(InetAddress client) {
+        return config.limits().subnetOf(client);
     }
 
     boolean strictNonce() {

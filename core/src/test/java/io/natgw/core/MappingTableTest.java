@@ -319,11 +319,15 @@ class MappingTableTest {
         granted(table.apply(pmp(A_PMP, 6800, 6800)));
         fail[0] = true;
         assertEquals(Reason.UNAVAILABLE, refused(table.apply(pmp(B_PMP, 6801, 6801))));
-        assertEquals(Reason.UNAVAILABLE, refused(table.apply(new MappingRequest.Delete(A_PMP, MappingKey.of(Protocol.TCP, 6800)))));
         assertEquals(List.of("open 6800", "open 6801", "abort 6801"), forwarding);
         assertEquals(List.of(6800), table.view().mappings().stream().map(Mapping::externalPort).toList());
+        // a removal is never refused for want of a journal: it takes effect now and is journaled later
+        assertInstanceOf(Outcome.Deleted.class, table.apply(new MappingRequest.Delete(A_PMP, MappingKey.of(Protocol.TCP, 6800))));
+        assertEquals(0, table.view().size());
+        assertEquals(List.of(6800), store.rows().stream().map(Mapping::externalPort).toList());
         fail[0] = false;
         assertEquals(6801, granted(table.apply(pmp(B_PMP, 6801, 6801))).externalPort(), "the reverted port is free again");
+        assertEquals(List.of(6801), store.rows().stream().map(Mapping::externalPort).toList(), "and the removal journaled");
     }
 
     @Test
