@@ -102,7 +102,7 @@ public final class MappingTable implements AutoCloseable {
         this.clock = clock;
         this.state = new TableState(config.limits()::subnetOf);
         this.maxMappings = Budgets.maxMappings(config.limits(), config.dataplane().enabled(), Budgets.openFilesLimit());
-        this.funnel = new Funnel(state, new Policy(config, maxMappings.value()), forwarder);
+        this.funnel = new Funnel(state, new Policy(config, maxMappings.value(), this::externalAddress), forwarder);
         this.externalAddress = config.network().wanAddress();
     }
 
@@ -250,6 +250,11 @@ public final class MappingTable implements AutoCloseable {
     /** The most rows the table holds (limits.maxMappings as applied: see {@link Budgets}). */
     public int maxMappings() {
         return maxMappings.value();
+    }
+
+    /** The writer thread, for tests that disturb it. */
+    Thread writerThread() {
+        return writer;
     }
 
     /** Whether removals wait to be journaled because the journal could not write. */
