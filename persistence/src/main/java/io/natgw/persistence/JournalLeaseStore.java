@@ -168,7 +168,15 @@ public final class JournalLeaseStore implements LeaseStore {
         if (recovered) {
             throw new IllegalStateException("recover() was called already");
         }
-        Recovery.Result r = new Recovery(files, mirror, clock.millis()).run();
+        Recovery.Result r;
+        try {
+            r = new Recovery(files, mirror, clock.millis()).run();
+        } catch (IOException e) {
+            if (e.getMessage() != null && e.getMessage().contains(dir.toString())) {
+                throw e;
+            }
+            throw new IOException("data directory " + dir + ": cannot recover the leases: " + describe(e), e);
+        }
         journal = r.journal();
         journalSize = r.journalSize();
         generation = r.generation();
