@@ -27,11 +27,19 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 /**
  * The one mapping table: the single source of truth every front-end translates onto.
  *
- * <p>All mutations go through one writer thread. It takes every request waiting in its queue as one batch,
- * runs each through the {@link Funnel} (rules, dataplane bind), makes the batch durable with one
- * {@link LeaseStore#commit} (group commit: one sync for all), and only then publishes the rows to readers,
- * tells the listeners, and completes the callers' futures. If the store fails, the batch is reverted and
- * every caller hears {@link Outcome.Reason#UNAVAILABLE}: nothing is half-applied.
+ * <p>All mutations go through one writer thread. It takes every request waiting in its queue as one batch and
+ * <ol>
+ *   <li><b>applies</b> each through the {@link Funnel} (rules, dataplane {@link Forwarder#prepare}) in isolation:
+ *       a request that fails in any way, an unchecked exception included, has its own changes undone and is
+ *       refused, and the others go on;</li>
+ *   <li><b>makes the batch durable or reverts it</b>: {@link Forwarder#flush} once, then one
+ *       {@link LeaseStore#commit} (group commit: one sync for all). If the dataplane fails, the batch is undone
+ *       and refused. If the journal fails, the batch is undone, its grants are refused ({@link
+ *       Outcome.Reason#UNAVAILABLE}: nothing is acknowledged that is not durable) and its removals applied again:
+ *       removals and expiry always take effect at once (a full disk fails closed) and are journaled first by the
+ *       next commit that succeeds; the expiry timer retries every second, so writes resume by themselves;</li>
+ *   <li><b>publishes</b> the rows to readers, tells the listeners, and completes the callers' futures.</li>
+ * </ol>
  *
  * <p>Futures complete on the writer thread: callbacks must be quick and must not wait on the table.
  */

@@ -438,6 +438,41 @@ class MappingTableTest {
     }
 
     @Test
+    void aRestoredRowTheDataplaneCannotReopenIsDroppedAndJournaledAsRestored() throws IOException {
+        open(TestConfigs.base());
+        granted(table.apply(pmp(A_PMP, 7350, 7350)));
+        granted(table.apply(pmp(A_PMP, 7351, 7351)));
+        table.close();
+        List<Change> journaled = new CopyOnWriteArrayList<>();
+        LeaseStore watching = new ForwardingStore(store) {
+            @Override
+            public void commit(List<Change> changes) throws IOException {
+                journaled.addAll(changes);
+                super.commit(changes);
+            }
+        };
+        Forwarder portTaken = new Forwarder() {
+            @Override
+            public void prepare(Change c) throws ForwardingException {
+                if (c.mapping().externalPort() == 7351) {
+                    throw new ForwardingException("address in use", null);
+                }
+            }
+
+            @Override
+            public void abort(Change c) {
+            }
+        };
+        MappingTable again = new MappingTable(TestConfigs.base(), watching, portTaken, clock);
+        table = again;
+        assertEquals(new MappingTable.Startup(1, 0, 1, true), again.start());
+        assertEquals(List.of(Change.Type.REMOVED), journaled.stream().map(Change::type).toList());
+        assertEquals(Change.Cause.RESTORED, journaled.get(0).cause(), "not a client's request");
+        assertEquals(7351, journaled.get(0).before().externalPort());
+        assertEquals(List.of(7350), store.rows().stream().map(Mapping::externalPort).toList());
+    }
+
+    @Test
     void restartRestoresLeasesKeepsTheEpochAndDropsExpired() throws IOException {
         open(TestConfigs.base());
         Instant epoch = table.epochStart();
