@@ -17,7 +17,7 @@ import java.util.Map;
 final class ConfigReader {
 
     static final InetAddress LOOPBACK = Addresses.parseLiteral("127.0.0.1");
-    static final Cidr LOOPBACK_NET = Cidr.parse("127.0.0.0/8");
+    static final Cidr LOOPBACK_NET = Cidr.parse("127.0.0.0/24");
     static final InetAddress SANDBOX_WAN = Addresses.parseLiteral("127.0.1.1");
     static final List<PermissionRule> DEFAULT_PERMISSIONS = List.of(
             PermissionRule.parse("allow 1024-65535 0.0.0.0/0 1024-65535"),
@@ -44,7 +44,7 @@ final class ConfigReader {
         NatgwConfig.Limits limits = limits(top.section("limits"));
         List<PermissionRule> permissions = top.list("permissions", DEFAULT_PERMISSIONS, PermissionRule::parse,
                 "[\"allow 1024-65535 192.168.77.0/24 1024-65535\", \"deny 0-65535 0.0.0.0/0 0-65535\"]", null);
-        List<StaticMapping> staticMappings = staticMappings(top, network);
+        List<StaticMapping> staticMappings = staticMappings(top, network, pcp, upnp, admin);
         List<TriggerRule> triggers = triggers(top);
         NatgwConfig.Dataplane dataplane = dataplane(top.section("dataplane"), network);
         problems.finish();
@@ -62,6 +62,14 @@ final class ConfigReader {
         Section wan = s.section("wan");
         WanAddress wanAddress = wan.parsed("address", new WanAddress(SANDBOX_WAN, false), ConfigReader::wanAddress);
         String wanInterface = wan.parsed("interface", "", t -> t.isEmpty() ? t : interfaceName(t));
+        for (Cidr c : lanClients) {
+            if (!wanAddress.auto() && c.contains(wanAddress.address())) {
+                wan.error("address", wanAddress.address().getHostAddress() + " is inside network.lan.clients block " + c
+                        + " (accepted: an external address outside every LAN client network, e.g. 127.0.1.1 with"
+                        + " clients [127.0.0.0/24], or 203.0.113.1 with [192.168.77.0/24])");
+                break;
+            }
+        }
         return new NatgwConfig.Network(lanAddresses, lanClients, lanInterfaces, wanAddress.address(), wanAddress.auto(),
                 wanInterface);
     }
@@ -166,11 +174,28 @@ final class ConfigReader {
     private NatgwConfig.Limits limits(Section s) {
         boolean secureMode = s.bool("secureMode", true);
         int quota = s.integer("perClientQuota", 64, 1, Section.UNBOUNDED);
-        int max = s.integer("maxMappings", 65536, 1, Section.UNBOUNDED);
-        return new NatgwConfig.Limits(secureMode, quota, max);
+        int subnetQuota = s.integer("perSubnetQuota", NatgwConfig.Limits.DEFAULT_PER_SUBNET_QUOTA, 1, Section.UNBOUNDED);
+        int prefix = s.integer("subnetPrefixLength", 24, 0, 32);
+        int prefix6 = s.integer("subnetPrefixLengthV6", 64, 0, 128);
+        int max = s.parsed("maxMappings", NatgwConfig.Limits.AUTO, ConfigReader::maxMappings);
+        return new NatgwConfig.Limits(secureMode, quota, max, subnetQuota, prefix, prefix6);
     }
 
-    private List<StaticMapping> staticMappings(Section top, NatgwConfig.Network network) {
+    /** {@code auto} (derived from the open-files limit at start) or a count of 1 or more. */
+    private static int maxMappings(String text) {
+        String t = text.trim();
+        if (t.equalsIgnoreCase("auto")) {
+            return NatgwConfig.Limits.AUTO;
+        }
+        if (t.matches("\\d{1,10}") && Long.parseLong(t) >= 1 && Long.parseLong(t) <= Integer.MAX_VALUE) {
+            return Integer.parseInt(t);
+        }
+        throw new IllegalArgumentException("'" + text + "' is not a mapping count (accepted: auto, or 1-"
+                + Integer.MAX_VALUE + ")");
+    }
+
+    private List<StaticMapping> staticMappings(Section top, NatgwConfig.Network network, NatgwConfig.Pcp pcp,
+                                               NatgwConfig.Upnp upnp, NatgwConfig.Admin admin) {
         Map<String, Section> byKey = new HashMap<>();
         List<StaticMapping> out = new ArrayList<>();
         for (Section s : top.sections("staticMappings")) {
@@ -189,6 +214,12 @@ final class ConfigReader {
             if (!network.isLanClient(internal)) {
                 s.error("internalAddress", internal.getHostAddress() + " is not a LAN client (accepted: an address inside"
                         + " network.lan.clients: " + network.lanClients() + ")");
+            } else {
+                String self = OwnSockets.check(network, pcp, upnp, admin, protocol, internal, internalPort);
+                if (self != null) {
+                    s.error(s.has("internalPort") ? "internalPort" : "internalAddress", self
+                            + " (accepted: a LAN host's service, never one of the gateway's own)");
+                }
             }
             String key = protocol.label() + " " + external;
             Section first = byKey.putIfAbsent(key, s);

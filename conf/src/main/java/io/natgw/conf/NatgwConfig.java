@@ -97,11 +97,37 @@ public record NatgwConfig(Path source, Network network, Path dataDir, Pcp pcp, U
     }
 
     /**
-     * @param secureMode     a client maps only to its own address (unless authorized as a third party)
-     * @param perClientQuota dynamic mappings one client address may hold
-     * @param maxMappings    mappings of all kinds the table holds at most
+     * @param secureMode         a client maps only to its own address (unless authorized as a third party)
+     * @param perClientQuota     dynamic mappings one client address may hold
+     * @param maxMappings        mappings of all kinds the table holds at most; {@link #AUTO} (0): derived from the
+     *                           process's open-files limit at start (core's {@code Budgets})
+     * @param perSubnetQuota     dynamic mappings the client addresses of one subnet may hold together
+     * @param subnetPrefixLength the IPv4 subnet {@code perSubnetQuota} counts per (e.g. 24: per /24)
+     * @param subnetPrefixLengthV6 the same for IPv6 clients (e.g. 64)
      */
-    public record Limits(boolean secureMode, int perClientQuota, int maxMappings) {
+    public record Limits(boolean secureMode, int perClientQuota, int maxMappings, int perSubnetQuota,
+                         int subnetPrefixLength, int subnetPrefixLengthV6) {
+        /** {@code maxMappings} meaning "derived from the open-files limit at start". */
+        public static final int AUTO = 0;
+        public static final int DEFAULT_PER_SUBNET_QUOTA = 256;
+
+        public Limits {
+            if (perClientQuota < 1 || perSubnetQuota < 1 || maxMappings < 0 || subnetPrefixLength < 0
+                    || subnetPrefixLength > 32 || subnetPrefixLengthV6 < 0 || subnetPrefixLengthV6 > 128) {
+                throw new IllegalArgumentException("limits " + perClientQuota + "/" + perSubnetQuota + "/" + maxMappings
+                        + " or subnet prefix /" + subnetPrefixLength + ", /" + subnetPrefixLengthV6 + " out of range");
+            }
+        }
+
+        /** Without a subnet budget beyond the per-client one (tests and benchmarks that count by address only). */
+        public Limits(boolean secureMode, int perClientQuota, int maxMappings) {
+            this(secureMode, perClientQuota, maxMappings, Integer.MAX_VALUE, 24, 64);
+        }
+
+        /** The subnet a client address counts against for {@link #perSubnetQuota}. */
+        public Cidr subnetOf(InetAddress client) {
+            return new Cidr(client, client.getAddress().length == 4 ? subnetPrefixLength : subnetPrefixLengthV6);
+        }
     }
 
     public enum DataplaneMode { USERSPACE, LINUX_GATEWAY }
@@ -118,6 +144,14 @@ public record NatgwConfig(Path source, Network network, Path dataDir, Pcp pcp, U
      */
     public record Dataplane(boolean enabled, DataplaneMode mode, RelayMode relay, Duration connectTimeout,
                             Duration udpIdleTimeout, int udpSessionsPerMapping, boolean cutOnDelete) {
+    }
+
+    /**
+     * Why a mapping to {@code address:port} would reach the gateway itself, or null when it would not: one of
+     * its own sockets, its WAN address (a loop), or on a router one of its own addresses.
+     */
+    public String selfMapping(Protocol protocol, InetAddress address, int port) {
+        return OwnSockets.check(network, pcp, upnp, admin, protocol, address, port);
     }
 
     /** The ports the gateway itself listens on; the port allocator never hands these out. */

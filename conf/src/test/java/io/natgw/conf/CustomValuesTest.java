@@ -48,6 +48,9 @@ class CustomValuesTest {
             limits:
               secureMode: false
               perClientQuota: 8
+              perSubnetQuota: 32
+              subnetPrefixLength: 28
+              subnetPrefixLengthV6: 56
               maxMappings: 100
             permissions:
               - "allow 1024-65535 192.168.77.0/24 1024-65535"
@@ -89,7 +92,7 @@ class CustomValuesTest {
                         true, List.of(Cidr.parse("192.168.77.10/32")), 10, false),
                 new NatgwConfig.Upnp(false, 15000, false, Duration.ofSeconds(3600), Duration.ofSeconds(86400), "Home router"),
                 new NatgwConfig.Admin(false, List.of(ip("192.168.77.1")), 18443, false),
-                new NatgwConfig.Limits(false, 8, 100),
+                new NatgwConfig.Limits(false, 8, 100, 32, 28, 56),
                 List.of(PermissionRule.parse("allow 1024-65535 192.168.77.0/24 1024-65535")),
                 List.of(new StaticMapping(Protocol.UDP, 51820, ip("192.168.77.2"), 51821, "wireguard", false)),
                 List.of(new TriggerRule("DirectPlay", EnumSet.of(Protocol.TCP), PortRanges.parse("47624"),

@@ -33,7 +33,7 @@ class ShippedConfigTest {
     void defaultsHaveTheSandboxValues() throws Exception {
         NatgwConfig c = ConfigLoader.defaults();
         assertEquals(ConfigLoader.DEFAULTS_SOURCE, c.source());
-        assertEquals(new NatgwConfig.Network(List.of(ip("127.0.0.1")), List.of(Cidr.parse("127.0.0.0/8")), List.of(),
+        assertEquals(new NatgwConfig.Network(List.of(ip("127.0.0.1")), List.of(Cidr.parse("127.0.0.0/24")), List.of(),
                 ip("127.0.1.1"), false, ""), c.network());
         assertEquals(Path.of("data").toAbsolutePath(), c.dataDir());
         assertEquals(new NatgwConfig.Pcp(true, 5351, new NatgwConfig.Lifetimes(Duration.ofSeconds(120), Duration.ofSeconds(86400)),
@@ -41,7 +41,7 @@ class ShippedConfigTest {
         assertEquals(new NatgwConfig.Upnp(true, 5000, true, Duration.ofSeconds(604800), Duration.ofSeconds(604800), "natgw"),
                 c.upnp());
         assertEquals(new NatgwConfig.Admin(true, List.of(ip("127.0.0.1")), 8443, false), c.admin());
-        assertEquals(new NatgwConfig.Limits(true, 64, 65536), c.limits());
+        assertEquals(new NatgwConfig.Limits(true, 64, NatgwConfig.Limits.AUTO, 256, 24, 64), c.limits());
         assertEquals(List.of(PermissionRule.parse("allow 1024-65535 0.0.0.0/0 1024-65535"),
                 PermissionRule.parse("deny 0-65535 0.0.0.0/0 0-65535")), c.permissions());
         assertEquals(List.of(), c.staticMappings());

@@ -229,7 +229,7 @@ class ValidationTest {
                 "t.yaml:12:15: staticMappings[3].protocol: 'sctp' is not a protocol (accepted: tcp, udp)",
                 "t.yaml:14:5: staticMappings[4]: missing key 'protocol' (accepted: tcp or udp)",
                 "t.yaml:18:22: staticMappings[5].internalAddress: 10.0.0.1 is not a LAN client"
-                        + " (accepted: an address inside network.lan.clients: [127.0.0.0/8])"),
+                        + " (accepted: an address inside network.lan.clients: [127.0.0.0/24])"),
                 errors("""
                         staticMappings:
                           - protocol: tcp
@@ -263,10 +263,76 @@ class ValidationTest {
     @Test
     void staticMappingTargetsMustBeLanClients() {
         assertEquals(List.of("t.yaml:2:57: staticMappings[0].internalAddress: 10.0.0.1 is not a LAN client"
-                        + " (accepted: an address inside network.lan.clients: [127.0.0.0/8])"),
+                        + " (accepted: an address inside network.lan.clients: [127.0.0.0/24])"),
                 errors("""
                         staticMappings:
                           - { protocol: tcp, externalPort: 24, internalAddress: 10.0.0.1 }
+                        """));
+    }
+
+    @Test
+    void staticMappingsNeverMapToTheGatewayItself() {
+        assertEquals(List.of(
+                "t.yaml:2:82: staticMappings[0].internalPort: 127.0.0.1:5000 is the gateway's own UPnP HTTP service (tcp 5000)"
+                        + " (accepted: a LAN host's service, never one of the gateway's own)",
+                "t.yaml:3:82: staticMappings[1].internalPort: 127.0.0.1:8443 is the gateway's own admin service (tcp 8443)"
+                        + " (accepted: a LAN host's service, never one of the gateway's own)",
+                "t.yaml:4:82: staticMappings[2].internalPort: 127.0.0.1:5351 is the gateway's own NAT-PMP/PCP service (udp 5351)"
+                        + " (accepted: a LAN host's service, never one of the gateway's own)",
+                "t.yaml:5:82: staticMappings[3].internalPort: 127.0.0.1:1900 is the gateway's own SSDP service (udp 1900)"
+                        + " (accepted: a LAN host's service, never one of the gateway's own)"),
+                errors("""
+                        staticMappings:
+                          - { protocol: tcp, externalPort: 80, internalAddress: 127.0.0.1, internalPort: 5000 }
+                          - { protocol: tcp, externalPort: 81, internalAddress: 127.0.0.1, internalPort: 8443 }
+                          - { protocol: udp, externalPort: 82, internalAddress: 127.0.0.1, internalPort: 5351 }
+                          - { protocol: udp, externalPort: 83, internalAddress: 127.0.0.1, internalPort: 1900 }
+                          - { protocol: tcp, externalPort: 84, internalAddress: 127.0.0.1, internalPort: 5351 }
+                        """));
+    }
+
+    @Test
+    void onARouterNoStaticMappingReachesTheGatewaysOwnAddresses() {
+        assertEquals(List.of(
+                "t.yaml:7:22: staticMappings[0].internalAddress: 192.168.77.1:22 is one of the gateway's own addresses"
+                        + " (a router never maps to itself) (accepted: a LAN host's service, never one of the gateway's own)"),
+                errors("""
+                        network:
+                          lan: { addresses: [192.168.77.1], clients: [192.168.77.0/24] }
+                          wan: { address: 203.0.113.1 }
+                        staticMappings:
+                          - protocol: tcp
+                            externalPort: 22
+                            internalAddress: 192.168.77.1
+                          - { protocol: tcp, externalPort: 23, internalAddress: 192.168.77.2 }
+                        """));
+    }
+
+    @Test
+    void theWanAddressMustBeOutsideTheLanClients() {
+        assertEquals(List.of("t.yaml:3:19: network.wan.address: 127.0.1.1 is inside network.lan.clients block 127.0.0.0/8"
+                        + " (accepted: an external address outside every LAN client network, e.g. 127.0.1.1 with clients"
+                        + " [127.0.0.0/24], or 203.0.113.1 with [192.168.77.0/24])"),
+                errors("""
+                        network:
+                          lan: { clients: [127.0.0.0/8] }
+                          wan: { address: 127.0.1.1 }
+                        """));
+    }
+
+    @Test
+    void subnetBudgetKeys() {
+        assertEquals(List.of(
+                "t.yaml:2:19: limits.perSubnetQuota: 0 is out of range (accepted: 1 or more)",
+                "t.yaml:3:23: limits.subnetPrefixLength: 33 is out of range (accepted: 0-32)",
+                "t.yaml:4:25: limits.subnetPrefixLengthV6: 129 is out of range (accepted: 0-128)",
+                "t.yaml:5:16: limits.maxMappings: 'lots' is not a mapping count (accepted: auto, or 1-2147483647)"),
+                errors("""
+                        limits:
+                          perSubnetQuota: 0
+                          subnetPrefixLength: 33
+                          subnetPrefixLengthV6: 129
+                          maxMappings: lots
                         """));
     }
 
@@ -276,7 +342,7 @@ class ValidationTest {
                 "t.yaml:2:16: pcp.minLifetime: 7200 is more than pcp.maxLifetime 3600 (accepted: minLifetime <= maxLifetime)",
                 "t.yaml:5:16: upnp.v1ZeroLease: 7200 is more than upnp.maxLease 3600 (accepted: v1ZeroLease <= maxLease)",
                 "t.yaml:8:19: limits.perClientQuota: 0 is out of range (accepted: 1 or more)",
-                "t.yaml:9:16: limits.maxMappings: -3 is out of range (accepted: 1 or more)"),
+                "t.yaml:9:16: limits.maxMappings: '-3' is not a mapping count (accepted: auto, or 1-2147483647)"),
                 errors("""
                         pcp:
                           minLifetime: 7200

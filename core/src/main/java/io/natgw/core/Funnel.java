@@ -1,5 +1,6 @@
 package io.natgw.core;
 
+import io.natgw.conf.Cidr;
 import io.natgw.conf.Protocol;
 
 import java.time.Instant;
@@ -80,6 +81,9 @@ final class Funnel {
         if ((r.kind() == Kind.TRIGGERED) != (who.origin() == Origin.TRIGGER)) {
             return refuse(Reason.INVALID, "triggered mappings come from trigger rules only");
         }
+        if (r.kind() != Kind.STATIC && r.lifetime().isNegative()) {
+            return refuse(Reason.INVALID, "lifetime " + r.lifetime().getSeconds() + " s is negative (accepted: 0 or more)");
+        }
         if (r.onConflict() == OnConflict.FAIL && r.externalPort() == 0) {
             return refuse(Reason.INVALID, "a specific external port is needed when alternatives are refused");
         }
@@ -98,6 +102,13 @@ final class Funnel {
         if (r.kind() == Kind.DYNAMIC && !who.privileged() && state.dynamicCount(who.address()) >= policy.perClientQuota()) {
             return refuse(Reason.QUOTA_EXCEEDED, "client " + who.address().getHostAddress() + " holds its quota of "
                     + policy.perClientQuota() + " mappings");
+        }
+        if (r.kind() == Kind.DYNAMIC && !who.privileged()) {
+            Cidr subnet = policy.subnetOf(who.address());
+            if (state.dynamicCountInSubnet(subnet) >= policy.perSubnetQuota()) {
+                return refuse(Reason.QUOTA_EXCEEDED, "client subnet " + subnet + " holds its quota of "
+                        + policy.perSubnetQuota() + " mappings (limits.perSubnetQuota)");
+            }
         }
         if (state.size() >= policy.maxMappings()) {
             return refuse(Reason.NO_RESOURCES, "the table holds its limit of " + policy.maxMappings() + " mappings");
@@ -280,6 +291,15 @@ final class Funnel {
             return true;
         } catch (Forwarder.ForwardingException e) {
             MappingTable.LOG.warn("cannot forward {}: {}", c.mapping(), e.getMessage());
+            return false;
+        } catch (RuntimeException e) {
+            // Not the dataplane's contract, but seen (a bind out of descriptors): undo whatever it did half-way.
+            MappingTable.LOG.warn("cannot forward {}: the dataplane failed: {}", c.mapping(), e.toString());
+            try {
+                forwarder.abort(c);
+            } catch (RuntimeException again) {
+                MappingTable.LOG.warn("the dataplane failed to undo {}: {}", c.mapping(), again.toString());
+            }
             return false;
         }
     }

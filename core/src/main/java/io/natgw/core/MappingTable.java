@@ -27,11 +27,19 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 /**
  * The one mapping table: the single source of truth every front-end translates onto.
  *
- * <p>All mutations go through one writer thread. It takes every request waiting in its queue as one batch,
- * runs each through the {@link Funnel} (rules, dataplane bind), makes the batch durable with one
- * {@link LeaseStore#commit} (group commit: one sync for all), and only then publishes the rows to readers,
- * tells the listeners, and completes the callers' futures. If the store fails, the batch is reverted and
- * every caller hears {@link Outcome.Reason#UNAVAILABLE}: nothing is half-applied.
+ * <p>All mutations go through one writer thread. It takes every request waiting in its queue as one batch and
+ * <ol>
+ *   <li><b>applies</b> each through the {@link Funnel} (rules, dataplane {@link Forwarder#prepare}) in isolation:
+ *       a request that fails in any way, an unchecked exception included, has its own changes undone and is
+ *       refused, and the others go on;</li>
+ *   <li><b>makes the batch durable or reverts it</b>: {@link Forwarder#flush} once, then one
+ *       {@link LeaseStore#commit} (group commit: one sync for all). If the dataplane fails, the batch is undone
+ *       and refused. If the journal fails, the batch is undone, its grants are refused ({@link
+ *       Outcome.Reason#UNAVAILABLE}: nothing is acknowledged that is not durable) and its removals applied again:
+ *       removals and expiry always take effect at once (a full disk fails closed) and are journaled first by the
+ *       next commit that succeeds; the expiry timer retries every second, so writes resume by themselves;</li>
+ *   <li><b>publishes</b> the rows to readers, tells the listeners, and completes the callers' futures.</li>
+ * </ol>
  *
  * <p>Futures complete on the writer thread: callbacks must be quick and must not wait on the table.
  */
@@ -48,7 +56,8 @@ public final class MappingTable implements AutoCloseable {
     private final LeaseStore store;
     private final Forwarder forwarder;
     private final Clock clock;
-    private final TableState state = new TableState();
+    private final TableState state;
+    private final Budgets.MaxMappings maxMappings;
     private final Funnel funnel;
     private final TableStats stats = new TableStats();
     private final List<TableListener> listeners = new CopyOnWriteArrayList<>();
@@ -63,6 +72,15 @@ public final class MappingTable implements AutoCloseable {
     private volatile Instant epochStart;
     private volatile Instant nextExpiry;
     private volatile boolean running;
+    /** Guards {@link #running} with the queueing of work, so nothing is queued after the writer's last look. */
+    private final Object lifecycle = new Object();
+    private boolean closed;
+    /** Removals applied while the journal could not write; journaled first by the next commit. Writer thread. */
+    private final List<Change> unjournaled = new ArrayList<>();
+    /** Whether {@link #unjournaled} holds anything: the expiry timer then retries the journal every second. */
+    private volatile boolean journalBehind;
+    /** Why the journal last failed, while it fails; null when it writes. */
+    private volatile String journalProblem;
     private Thread writer;
     private ScheduledExecutorService ticker;
 
@@ -90,7 +108,9 @@ public final class MappingTable implements AutoCloseable {
         this.store = store;
         this.forwarder = forwarder;
         this.clock = clock;
-        this.funnel = new Funnel(state, new Policy(config), forwarder);
+        this.state = new TableState(config.limits()::subnetOf);
+        this.maxMappings = Budgets.maxMappings(config.limits(), config.dataplane().enabled(), Budgets.openFilesLimit());
+        this.funnel = new Funnel(state, new Policy(config, maxMappings.value(), this::externalAddress), forwarder);
         this.externalAddress = config.network().wanAddress();
     }
 
@@ -109,6 +129,11 @@ public final class MappingTable implements AutoCloseable {
      * configuration's static mappings, and starts the writer and the expiry timer.
      */
     public Startup start() throws IOException {
+        if (maxMappings.clamped()) {
+            LOG.warn(maxMappings.why());
+        } else {
+            LOG.info(maxMappings.why());
+        }
         Instant now = clock.instant();
         LeaseStore.Recovered recovered = store.recover(now);
         boolean continued = recovered.epochStart() != null;
@@ -119,7 +144,7 @@ public final class MappingTable implements AutoCloseable {
         List<Change> lost = new ArrayList<>();
         for (Mapping m : recovered.mappings()) {
             if (!funnel.restore(m, restored)) {
-                lost.add(Change.removed(m, Change.Cause.REQUEST));
+                lost.add(Change.removed(m, Change.Cause.RESTORED));
                 LOG.warn("dropped restored mapping {}: its port cannot be served any more", m);
             }
         }
@@ -177,11 +202,13 @@ public final class MappingTable implements AutoCloseable {
 
     private CompletableFuture<Outcome> enqueue(Work work) {
         CompletableFuture<Outcome> f = new CompletableFuture<>();
-        if (!running) {
-            f.complete(new Outcome.Refused(Outcome.Reason.UNAVAILABLE, "the mapping table is not running"));
-            return f;
+        synchronized (lifecycle) {
+            if (running) {
+                queue.add(new Pending(work, f));
+                return f;
+            }
         }
-        queue.add(new Pending(work, f));
+        f.complete(new Outcome.Refused(Outcome.Reason.UNAVAILABLE, "the mapping table is not running"));
         return f;
     }
 
@@ -228,6 +255,21 @@ public final class MappingTable implements AutoCloseable {
         return config;
     }
 
+    /** The most rows the table holds (limits.maxMappings as applied: see {@link Budgets}). */
+    public int maxMappings() {
+        return maxMappings.value();
+    }
+
+    /** The writer thread, for tests that disturb it. */
+    Thread writerThread() {
+        return writer;
+    }
+
+    /** Whether removals wait to be journaled because the journal could not write. */
+    public boolean journalBehind() {
+        return journalBehind;
+    }
+
     public TableStats stats() {
         return stats;
     }
@@ -241,6 +283,11 @@ public final class MappingTable implements AutoCloseable {
             try {
                 batch.add(queue.take());
             } catch (InterruptedException e) {
+                // Nobody may leave callers waiting: stop accepting first, then answer what is queued.
+                LOG.error("the mapping table writer was interrupted; the table stops accepting requests");
+                synchronized (lifecycle) {
+                    running = false;
+                }
                 break;
             }
             queue.drainTo(batch, MAX_BATCH - 1);
@@ -248,8 +295,7 @@ public final class MappingTable implements AutoCloseable {
             try {
                 process(batch);
             } catch (RuntimeException | Error e) {
-                // A bug (or an Error such as OutOfMemoryError) in one batch must not kill the only writer:
-                // its callers hear the failure, the writer goes on, and close() can still drain the queue.
+                // Only a bug gets here (each step isolates its own failures); callers hear it, the writer goes on.
                 LOG.error("mapping table writer failed on a batch of {}", batch.size(), e);
                 for (Pending p : batch) {
                     p.future().completeExceptionally(e);
@@ -262,57 +308,179 @@ public final class MappingTable implements AutoCloseable {
         }
     }
 
-    /** Writer thread: applies a batch, makes it durable with one commit, then publishes and answers. */
+    /** What applying a batch did: the changes in order, each request's outcome, an address to record. */
+    private static final class Applied {
+        final List<Change> changes = new ArrayList<>();
+        final Outcome[] outcomes;
+        InetAddress newAddress;
+        int addressRequest = -1;
+
+        Applied(int size) {
+            outcomes = new Outcome[size];
+        }
+    }
+
+    /** Writer thread: applies a batch, makes it durable (or reverts what cannot be), then publishes and answers. */
     private void process(List<Pending> batch) {
         Instant now = clock.instant();
-        List<Change> changes = new ArrayList<>();
-        Outcome[] outcomes = new Outcome[batch.size()];
-        InetAddress newAddress = null;
+        Applied applied = apply(batch, now, false);
+        makeDurableOrRevert(batch, applied, now);
+        publishAndAnswer(batch, applied, now);
+    }
+
+    /**
+     * Writer thread: runs each request through the funnel in its own isolation: a request that throws (a
+     * dataplane out of descriptors, a bug) has its own changes undone and is refused, and the others go on.
+     * With {@code removalsOnly}, requests that could grant anything are refused (the journal cannot write).
+     */
+    private Applied apply(List<Pending> batch, Instant now, boolean removalsOnly) {
+        Applied a = new Applied(batch.size());
         for (int i = 0; i < batch.size(); i++) {
             Work w = batch.get(i).work();
-            if (w instanceof Request r && r.request() instanceof MappingRequest.SetExternalAddress s) {
-                if (s.requester().privileged()) {
-                    newAddress = s.address();
-                    outcomes[i] = new Outcome.Done();
+            int from = a.changes.size();
+            try {
+                if (w instanceof Request r && r.request() instanceof MappingRequest.SetExternalAddress s) {
+                    if (!s.requester().privileged()) {
+                        a.outcomes[i] = new Outcome.Refused(Outcome.Reason.NOT_AUTHORIZED, "only admins set the external address");
+                    } else if (removalsOnly) {
+                        a.outcomes[i] = journalDown();
+                    } else {
+                        a.newAddress = s.address();
+                        a.addressRequest = i;
+                        a.outcomes[i] = new Outcome.Done();
+                    }
+                } else if (w instanceof Request r) {
+                    a.outcomes[i] = removalsOnly && r.request() instanceof MappingRequest.Map
+                            ? journalDown() : funnel.apply(r.request(), now, a.changes);
+                } else if (w instanceof Expire) {
+                    funnel.expire(now, a.changes);
+                    a.outcomes[i] = new Outcome.Deleted(a.changes.subList(from, a.changes.size()).stream()
+                            .map(Change::before).toList());
                 } else {
-                    outcomes[i] = new Outcome.Refused(Outcome.Reason.NOT_AUTHORIZED, "only admins set the external address");
+                    a.outcomes[i] = new Outcome.Done();
                 }
-            } else if (w instanceof Request r) {
-                outcomes[i] = funnel.apply(r.request(), now, changes);
-            } else if (w instanceof Expire) {
-                int from = changes.size();
-                int n = funnel.expire(now, changes);
-                stats.countExpired(n);
-                outcomes[i] = new Outcome.Deleted(changes.subList(from, changes.size()).stream().map(Change::before).toList());
-            } else {
-                outcomes[i] = new Outcome.Done();
+            } catch (RuntimeException e) {
+                LOG.error("request {} failed and was undone: {}", describe(w), e.toString());
+                revert(a.changes, from);
+                a.outcomes[i] = new Outcome.Refused(Outcome.Reason.NO_RESOURCES,
+                        "the gateway failed to apply the request (" + e + "); nothing was changed");
             }
         }
-        if (!changes.isEmpty()) {
+        return a;
+    }
+
+    private Outcome.Refused journalDown() {
+        return new Outcome.Refused(Outcome.Reason.UNAVAILABLE,
+                "the lease journal cannot be written (" + journalProblem + "); only removals are taken until it can");
+    }
+
+    /**
+     * Writer thread: the dataplane applies the batch ({@link Forwarder#flush}), then the journal records it
+     * together with any removals it could not record before. If the dataplane fails, the whole batch is undone.
+     * If the journal fails, the batch is undone and its removals alone are applied again: they take effect at
+     * once (fail closed) and are journaled as soon as the journal can write again.
+     */
+    private void makeDurableOrRevert(List<Pending> batch, Applied a, Instant now) {
+        if (!a.changes.isEmpty()) {
             try {
                 forwarder.flush();
             } catch (Forwarder.ForwardingException | RuntimeException e) {
-                LOG.error("forwarding failed, {} changes reverted: {}", changes.size(), e.getMessage());
-                revertAll(changes, outcomes, "the dataplane could not apply the change: " + e.getMessage());
+                LOG.error("forwarding failed, {} changes reverted: {}", a.changes.size(), e.getMessage());
+                refuseAll(a, "the dataplane could not apply the change: " + e.getMessage());
+                return;
             }
         }
-        try {
-            if (!changes.isEmpty()) {
-                store.commit(changes);
+        List<Change> toJournal = a.changes;
+        if (!unjournaled.isEmpty()) {
+            toJournal = new ArrayList<>(unjournaled);
+            toJournal.addAll(a.changes);
+        }
+        if (!toJournal.isEmpty()) {
+            try {
+                store.commit(toJournal);
                 stats.countBatch();
+                unjournaled.clear();
+                journalRecovered();
+            } catch (IOException | RuntimeException e) {
+                journalFailed(e, a.changes.size());
+                refuseAll(a, null);
+                Applied removals = apply(batch, now, true);
+                a.changes.addAll(removals.changes);
+                System.arraycopy(removals.outcomes, 0, a.outcomes, 0, a.outcomes.length);
+                unjournaled.addAll(removals.changes);
+                journalBehind = !unjournaled.isEmpty();
+                return;
             }
-            if (newAddress != null && !newAddress.equals(externalAddress)) {
-                store.recordState(epochStart, newAddress);
-            }
-        } catch (IOException | UncheckedIOException e) {
-            LOG.error("journal write failed, {} changes reverted: {}", changes.size(), e.getMessage());
-            revertAll(changes, outcomes, "the lease journal cannot be written: " + e.getMessage());
-            newAddress = null;
         }
+        if (a.newAddress != null && !a.newAddress.equals(externalAddress)) {
+            try {
+                store.recordState(epochStart, a.newAddress);
+            } catch (IOException | RuntimeException e) {
+                LOG.error("external address {} not recorded: the journal failed: {}", a.newAddress.getHostAddress(), e.getMessage());
+                a.outcomes[a.addressRequest] = new Outcome.Refused(Outcome.Reason.UNAVAILABLE,
+                        "the lease journal cannot be written: " + e.getMessage());
+                a.newAddress = null;
+            }
+        }
+    }
+
+    /** Writer thread: the journal failed (first failure at ERROR, repeats while it stays down at DEBUG). */
+    private void journalFailed(Exception e, int changes) {
+        String problem = e.getMessage() == null ? e.toString() : e.getMessage();
+        if (journalProblem == null) {
+            LOG.error("journal write failed, {} changes reverted; refusing grants and taking removals until it can write"
+                    + " again: {}", changes, problem);
+        } else {
+            LOG.debug("journal still failing: {}", problem);
+        }
+        journalProblem = problem;
+    }
+
+    private void journalRecovered() {
+        if (journalProblem != null) {
+            LOG.info("the journal writes again; the removals made while it could not are journaled");
+            journalProblem = null;
+        }
+        journalBehind = false;
+    }
+
+    /** Writer thread: undoes every change of the batch and refuses each request that had not been refused. */
+    private void refuseAll(Applied a, String why) {
+        revert(a.changes, 0);
+        a.newAddress = null;
+        if (why == null) {
+            return;
+        }
+        for (int i = 0; i < a.outcomes.length; i++) {
+            if (!(a.outcomes[i] instanceof Outcome.Refused)) {
+                a.outcomes[i] = new Outcome.Refused(Outcome.Reason.UNAVAILABLE, why);
+            }
+        }
+    }
+
+    /** Writer thread: undoes the changes from index {@code from} on, newest first, in the state and the dataplane. */
+    private void revert(List<Change> changes, int from) {
+        for (int i = changes.size() - 1; i >= from; i--) {
+            Change c = changes.get(i);
+            state.revert(c);
+            try {
+                funnel.abort(c);
+            } catch (RuntimeException e) {
+                LOG.error("the dataplane failed to undo {}: {}", c.mapping(), e.toString());
+            }
+        }
+        changes.subList(from, changes.size()).clear();
+    }
+
+    /** Writer thread: readers see the batch, listeners hear it, callers get their answers. */
+    private void publishAndAnswer(List<Pending> batch, Applied a, Instant now) {
+        List<Change> changes = a.changes;
         nextExpiry = state.nextExpiry();
+        stats.countExpired((int) changes.stream().filter(c -> c.cause() == Change.Cause.EXPIRED).count());
         publish(changes);
         logChanges(changes, now);
         notifyListeners(changes);
+        InetAddress newAddress = a.newAddress;
         if (newAddress != null && !newAddress.equals(externalAddress)) {
             InetAddress previous = externalAddress;
             externalAddress = newAddress;
@@ -320,31 +488,22 @@ public final class MappingTable implements AutoCloseable {
             for (TableListener l : listeners) {
                 try {
                     l.externalAddressChanged(previous, newAddress);
-                } catch (RuntimeException e) {
+                } catch (RuntimeException | Error e) {
                     LOG.error("listener {} failed on an address change", l, e);
                 }
             }
         }
         for (int i = 0; i < batch.size(); i++) {
             if (batch.get(i).work() instanceof Request r) {
-                stats.count(r.request().requester().origin(), outcomes[i]);
+                stats.count(r.request().requester().origin(), a.outcomes[i]);
             }
-            batch.get(i).future().complete(outcomes[i]);
+            batch.get(i).future().complete(a.outcomes[i]);
         }
     }
 
-    /** Writer thread: undoes every change of the batch and refuses each request that had not been refused. */
-    private void revertAll(List<Change> changes, Outcome[] outcomes, String why) {
-        for (int i = changes.size() - 1; i >= 0; i--) {
-            state.revert(changes.get(i));
-            funnel.abort(changes.get(i));
-        }
-        changes.clear();
-        for (int i = 0; i < outcomes.length; i++) {
-            if (!(outcomes[i] instanceof Outcome.Refused)) {
-                outcomes[i] = new Outcome.Refused(Outcome.Reason.UNAVAILABLE, why);
-            }
-        }
+    private static String describe(Work w) {
+        return w instanceof Request r ? r.request().getClass().getSimpleName() + " from " + r.request().requester()
+                : w.getClass().getSimpleName();
     }
 
     private void publish(List<Change> changes) {
@@ -375,7 +534,8 @@ public final class MappingTable implements AutoCloseable {
         for (TableListener l : listeners) {
             try {
                 l.committed(view);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
+                // The change is durable and applied: a listener's failure is its own, the table goes on.
                 LOG.error("listener {} failed on {} changes", l, view.size(), e);
             }
         }
@@ -407,19 +567,27 @@ public final class MappingTable implements AutoCloseable {
 
     private void expireIfDue() {
         Instant due = nextExpiry;
-        if (due != null && !clock.instant().isBefore(due)) {
-            enqueue(new Expire());
+        if (journalBehind || due != null && !clock.instant().isBefore(due)) {
+            enqueue(new Expire()); // also retries the journal when removals wait to be written
         }
     }
 
     /** Stops the writer after the requests already queued, then closes the store. */
     @Override
     public void close() throws IOException {
-        if (!running) {
-            return;
+        CompletableFuture<Outcome> stopped = new CompletableFuture<>();
+        synchronized (lifecycle) {
+            if (closed || writer == null) {
+                return;
+            }
+            closed = true;
+            if (running) {
+                queue.add(new Pending(new Stop(), stopped)); // the last work ever queued
+                running = false;
+            } else {
+                stopped.complete(new Outcome.Done()); // the writer stopped on its own (interrupted)
+            }
         }
-        CompletableFuture<Outcome> stopped = enqueue(new Stop());
-        running = false;
         try {
             stopped.get(30, TimeUnit.SECONDS);
             writer.join(TimeUnit.SECONDS.toMillis(10));

@@ -7,6 +7,7 @@ import io.natgw.conf.PermissionRule;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * Who may map what: secure mode, third parties, permission rules, quotas and lifetime bounds. Pure
@@ -17,8 +18,14 @@ final class Policy {
     private final NatgwConfig config;
     private final Set<Integer> servicePorts;
 
-    Policy(NatgwConfig config) {
+    private final int maxMappings;
+    /** The external address now (an admin or the WAN may change it after start). */
+    private final Supplier<InetAddress> externalAddress;
+
+    Policy(NatgwConfig config, int maxMappings, Supplier<InetAddress> externalAddress) {
         this.config = config;
+        this.maxMappings = maxMappings;
+        this.externalAddress = externalAddress;
         this.servicePorts = Set.copyOf(config.servicePorts());
     }
 
@@ -33,6 +40,19 @@ final class Policy {
         InetAddress target = r.internal().address();
         if (target.isAnyLocalAddress() || target.isMulticastAddress()) {
             return "internal address " + target.getHostAddress() + " is not a host address";
+        }
+        if (target.equals(externalAddress.get())) {
+            return target.getHostAddress() + ":" + r.internal().port() + " is on the gateway's external address (a mapping"
+                    + " to it would loop back into the gateway); the gateway never maps to itself";
+        }
+        String self = config.selfMapping(r.protocol(), target, r.internal().port());
+        if (self != null) {
+            return self + "; the gateway never maps to itself";
+        }
+        // One rule for every origin, admins and the configuration included: the gateway relays only into its LAN.
+        if (!config.network().isLanClient(target)) {
+            return "internal address " + target.getHostAddress() + " is not a LAN client (accepted: an address inside"
+                    + " network.lan.clients " + config.network().lanClients() + ")";
         }
         if (who.privileged() || target.equals(who.address())) {
             return null;
@@ -70,7 +90,15 @@ final class Policy {
     }
 
     int maxMappings() {
-        return config.limits().maxMappings();
+        return maxMappings;
+    }
+
+    int perSubnetQuota() {
+        return config.limits().perSubnetQuota();
+    }
+
+    Cidr subnetOf(InetAddress client) {
+        return config.limits().subnetOf(client);
     }
 
     boolean strictNonce() {

@@ -1,5 +1,6 @@
 package io.natgw.core;
 
+import io.natgw.conf.Cidr;
 import io.natgw.conf.Protocol;
 
 import java.net.InetAddress;
@@ -12,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Function;
 
 /**
  * The writer's working rows and their indexes. Only the table's writer thread touches it (methods are
@@ -36,9 +38,16 @@ final class TableState {
     private final Map<InternalKey, Mapping> byInternal = new HashMap<>();
     /** client address → dynamic mappings it holds (the quota counts these). */
     private final Map<InetAddress, Integer> dynamicPerClient = new HashMap<>();
+    /** client subnet → dynamic mappings its addresses hold (the subnet quota counts these). */
+    private final Map<Cidr, Integer> dynamicPerSubnet = new HashMap<>();
+    private final Function<InetAddress, Cidr> subnetOf;
     private final TreeSet<Mapping> byExpiry = new TreeSet<>(BY_EXPIRY);
     /** Per protocol, the external ports that hold at least one row: lets the allocator skip them in one step. */
     private final BitSet[] occupied = {new BitSet(65536), new BitSet(65536)};
+
+    TableState(Function<InetAddress, Cidr> subnetOf) {
+        this.subnetOf = subnetOf;
+    }
 
     int size() {
         return rows.size();
@@ -62,6 +71,10 @@ final class TableState {
 
     int dynamicCount(InetAddress client) {
         return dynamicPerClient.getOrDefault(client, 0);
+    }
+
+    int dynamicCountInSubnet(Cidr subnet) {
+        return dynamicPerSubnet.getOrDefault(subnet, 0);
     }
 
     Iterable<Mapping> all() {
@@ -97,6 +110,7 @@ final class TableState {
         byInternal.put(InternalKey.of(m), m);
         if (m.kind() == Kind.DYNAMIC) {
             dynamicPerClient.merge(m.owner().address(), 1, Integer::sum);
+            dynamicPerSubnet.merge(subnetOf.apply(m.owner().address()), 1, Integer::sum);
         }
         if (m.expiresAt() != null) {
             byExpiry.add(m);
@@ -119,6 +133,7 @@ final class TableState {
         byInternal.remove(InternalKey.of(current), current);
         if (current.kind() == Kind.DYNAMIC) {
             dynamicPerClient.computeIfPresent(current.owner().address(), (k, n) -> n == 1 ? null : n - 1);
+            dynamicPerSubnet.computeIfPresent(subnetOf.apply(current.owner().address()), (k, n) -> n == 1 ? null : n - 1);
         }
         if (current.expiresAt() != null) {
             byExpiry.remove(current);

@@ -19,6 +19,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 import static io.natgw.core.TestConfigs.ip;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -266,11 +268,13 @@ class MappingTableTest {
 
     @Test
     void aResultIsAcknowledgedOnlyAfterItIsDurable() throws Exception {
+        CompletableFuture<Void> entered = new CompletableFuture<>();
         CompletableFuture<Void> release = new CompletableFuture<>();
         List<Integer> committedBatches = new CopyOnWriteArrayList<>();
         LeaseStore slow = new ForwardingStore(store) {
             @Override
             public void commit(List<Change> changes) throws IOException {
+                entered.complete(null);
                 release.join();
                 committedBatches.add(changes.size());
                 super.commit(changes);
@@ -278,7 +282,9 @@ class MappingTableTest {
         };
         open(TestConfigs.base(), slow, Forwarder.NONE);
         List<CompletableFuture<Outcome>> pending = new ArrayList<>();
-        for (int i = 0; i < 50; i++) {
+        pending.add(table.submit(pmp(Owner.of(ip("127.0.0.10"), Origin.NATPMP), 0, 10000)));
+        entered.get(30, TimeUnit.SECONDS); // the writer is inside the store's commit of the first request
+        for (int i = 1; i < 50; i++) {
             pending.add(table.submit(pmp(Owner.of(ip("127.0.0." + (10 + i)), Origin.NATPMP), 0, 10000 + i)));
         }
         assertTrue(pending.stream().noneMatch(CompletableFuture::isDone), "nothing acknowledged before the store returned");
@@ -287,8 +293,53 @@ class MappingTableTest {
         for (CompletableFuture<Outcome> f : pending) {
             granted(f.join());
         }
-        assertEquals(50, committedBatches.stream().mapToInt(Integer::intValue).sum());
-        assertTrue(committedBatches.size() < 50, "requests waiting together share a commit: " + committedBatches);
+        assertEquals(List.of(1, 49), committedBatches, "the 49 requests that waited together share one commit");
+    }
+
+    @Test
+    void closingWhileClientsSubmitLeavesNoCallerWaiting() throws Exception {
+        for (int round = 0; round < 50; round++) {
+            MappingTable t = new MappingTable(TestConfigs.base(), new InMemoryLeaseStore(), Forwarder.NONE, clock);
+            t.start();
+            List<CompletableFuture<Outcome>> all = new CopyOnWriteArrayList<>();
+            CountDownLatch started = new CountDownLatch(4);
+            List<Thread> clients = new ArrayList<>();
+            for (int c = 0; c < 4; c++) {
+                Owner o = Owner.of(ip("127.0.0." + (20 + c)), Origin.NATPMP);
+                Thread th = new Thread(() -> {
+                    started.countDown();
+                    for (int i = 0; i < 2000; i++) {
+                        CompletableFuture<Outcome> f = t.submit(pmp(o, 0, 20000 + i % 64));
+                        all.add(f);
+                        if (f.isDone() && f.join() instanceof Outcome.Refused r && r.reason() == Reason.UNAVAILABLE) {
+                            return; // the table is closed: stop asking
+                        }
+                    }
+                });
+                th.start();
+                clients.add(th);
+            }
+            started.await();
+            t.close();
+            for (Thread th : clients) {
+                th.join(TimeUnit.SECONDS.toMillis(30));
+            }
+            for (CompletableFuture<Outcome> f : all) {
+                assertTrue(f.get(30, TimeUnit.SECONDS) != null, "round " + round + ": every caller is answered");
+            }
+        }
+    }
+
+    @Test
+    void anInterruptedWriterStopsAcceptingAndAnswersEveryone() throws Exception {
+        open(TestConfigs.base());
+        granted(table.apply(pmp(A_PMP, 7800, 7800)));
+        Thread writer = table.writerThread();
+        writer.interrupt();
+        writer.join(TimeUnit.SECONDS.toMillis(30));
+        assertFalse(writer.isAlive(), "the writer stopped");
+        Outcome late = table.submit(pmp(B_PMP, 7801, 7801)).get(30, TimeUnit.SECONDS);
+        assertEquals(Reason.UNAVAILABLE, refused(late), "a request after the writer stopped is answered, not queued forever");
     }
 
     @Test
@@ -319,11 +370,15 @@ class MappingTableTest {
         granted(table.apply(pmp(A_PMP, 6800, 6800)));
         fail[0] = true;
         assertEquals(Reason.UNAVAILABLE, refused(table.apply(pmp(B_PMP, 6801, 6801))));
-        assertEquals(Reason.UNAVAILABLE, refused(table.apply(new MappingRequest.Delete(A_PMP, MappingKey.of(Protocol.TCP, 6800)))));
         assertEquals(List.of("open 6800", "open 6801", "abort 6801"), forwarding);
         assertEquals(List.of(6800), table.view().mappings().stream().map(Mapping::externalPort).toList());
+        // a removal is never refused for want of a journal: it takes effect now and is journaled later
+        assertInstanceOf(Outcome.Deleted.class, table.apply(new MappingRequest.Delete(A_PMP, MappingKey.of(Protocol.TCP, 6800))));
+        assertEquals(0, table.view().size());
+        assertEquals(List.of(6800), store.rows().stream().map(Mapping::externalPort).toList());
         fail[0] = false;
         assertEquals(6801, granted(table.apply(pmp(B_PMP, 6801, 6801))).externalPort(), "the reverted port is free again");
+        assertEquals(List.of(6801), store.rows().stream().map(Mapping::externalPort).toList(), "and the removal journaled");
     }
 
     @Test
@@ -380,6 +435,41 @@ class MappingTableTest {
         assertEquals(6901, granted(table.apply(pmp(A_PMP, 6900, 6900))).externalPort());
         assertEquals(Reason.NO_RESOURCES, refused(table.apply(upnp(A_UPNP, 6900, 6900))));
         assertFalse(table.find(MappingKey.of(Protocol.TCP, 6900)).isPresent());
+    }
+
+    @Test
+    void aRestoredRowTheDataplaneCannotReopenIsDroppedAndJournaledAsRestored() throws IOException {
+        open(TestConfigs.base());
+        granted(table.apply(pmp(A_PMP, 7350, 7350)));
+        granted(table.apply(pmp(A_PMP, 7351, 7351)));
+        table.close();
+        List<Change> journaled = new CopyOnWriteArrayList<>();
+        LeaseStore watching = new ForwardingStore(store) {
+            @Override
+            public void commit(List<Change> changes) throws IOException {
+                journaled.addAll(changes);
+                super.commit(changes);
+            }
+        };
+        Forwarder portTaken = new Forwarder() {
+            @Override
+            public void prepare(Change c) throws ForwardingException {
+                if (c.mapping().externalPort() == 7351) {
+                    throw new ForwardingException("address in use", null);
+                }
+            }
+
+            @Override
+            public void abort(Change c) {
+            }
+        };
+        MappingTable again = new MappingTable(TestConfigs.base(), watching, portTaken, clock);
+        table = again;
+        assertEquals(new MappingTable.Startup(1, 0, 1, true), again.start());
+        assertEquals(List.of(Change.Type.REMOVED), journaled.stream().map(Change::type).toList());
+        assertEquals(Change.Cause.RESTORED, journaled.get(0).cause(), "not a client's request");
+        assertEquals(7351, journaled.get(0).before().externalPort());
+        assertEquals(List.of(7350), store.rows().stream().map(Mapping::externalPort).toList());
     }
 
     @Test

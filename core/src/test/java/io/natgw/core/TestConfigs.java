@@ -25,7 +25,7 @@ final class TestConfigs {
     static NatgwConfig with(boolean secure, int quota, int max, List<PermissionRule> rules,
                             List<StaticMapping> statics, List<Cidr> thirdParty) {
         return new NatgwConfig(Path.of("test.yaml"),
-                new NatgwConfig.Network(List.of(ip("127.0.0.1")), List.of(Cidr.parse("127.0.0.0/8")), List.of(), WAN, false, ""),
+                new NatgwConfig.Network(List.of(ip("127.0.0.1")), List.of(Cidr.parse("127.0.0.0/24")), List.of(), WAN, false, ""),
                 Path.of("data"),
                 new NatgwConfig.Pcp(true, 5351, new NatgwConfig.Lifetimes(Duration.ofSeconds(120), Duration.ofSeconds(86400)),
                         false, thirdParty, 50, false),

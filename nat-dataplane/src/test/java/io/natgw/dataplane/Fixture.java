@@ -20,7 +20,7 @@ import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 
-/** A real table over a real dataplane on loopback: LAN 127.0.0.0/8, WAN 127.0.1.1. */
+/** A real table over a real dataplane on loopback: LAN 127.0.0.0/24, WAN 127.0.1.1. */
 final class Fixture implements AutoCloseable {
 
     static final InetAddress WAN = addr("127.0.1.1");
@@ -54,7 +54,7 @@ final class Fixture implements AutoCloseable {
     }
 
     static NatgwConfig config(String dataplaneYaml, String extraYaml) {
-        String yaml = "network:\n  lan:\n    addresses: [127.0.0.1]\n    clients: [127.0.0.0/8]\n"
+        String yaml = "network:\n  lan:\n    addresses: [127.0.0.1]\n    clients: [127.0.0.0/24]\n"
                 + "  wan:\n    address: 127.1.1.1\n".replace("127.1.1.1", WAN.getHostAddress())
                 + "permissions: []\n"
                 + "dataplane:\n" + dataplaneYaml.indent(2)

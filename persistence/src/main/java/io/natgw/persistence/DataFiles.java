@@ -12,6 +12,12 @@ import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.util.Collection;
 import java.util.Locale;
+import java.util.Set;
+import java.nio.file.OpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The files of a data directory and the few ways they are written: whole new files (synced, then renamed into
@@ -25,6 +31,7 @@ final class DataFiles {
     static final String SNAPSHOT_TMP = "snapshot.tmp";
     static final String LOCK = "lock";
     private static final int WRITE_CHUNK = 1 << 20;
+    private static final Logger LOG = LoggerFactory.getLogger(JournalLeaseStore.class);
 
     private final Path dir;
     private final Clock clock;
@@ -46,7 +53,7 @@ final class DataFiles {
 
     /** A synced, empty journal of generation {@code gen} named {@code name}, open for appending. */
     FileChannel createJournal(String name, long gen) throws IOException {
-        FileChannel ch = FileChannel.open(path(name), StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+        FileChannel ch = open(path(name), StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.READ, StandardOpenOption.WRITE);
         try {
             write(ch, header(RecordCodec.FileType.JOURNAL, gen), 0);
@@ -60,7 +67,7 @@ final class DataFiles {
 
     /** Writes and syncs a snapshot of generation {@code gen}: the state (when known), then every row. */
     void writeSnapshot(String name, long gen, JournalRecord.State state, Collection<Mapping> rows) throws IOException {
-        try (FileChannel ch = FileChannel.open(path(name), StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+        try (FileChannel ch = open(path(name), StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.WRITE)) {
             long position = write(ch, header(RecordCodec.FileType.SNAPSHOT, gen), 0);
             Sink sink = new Sink(WRITE_CHUNK + 4096);
@@ -76,6 +83,30 @@ final class DataFiles {
             }
             write(ch, sink.written(), position);
             force(ch);
+        }
+    }
+
+    /** Owner read and write only: leases say which LAN host runs which service. */
+    static final Set<PosixFilePermission> PRIVATE = PosixFilePermissions.fromString("rw-------");
+
+    /** Opens a file, created with {@link #PRIVATE} permissions where the file system has them. */
+    static FileChannel open(Path path, OpenOption... options) throws IOException {
+        if (path.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            return FileChannel.open(path, Set.of(options), PosixFilePermissions.asFileAttribute(PRIVATE));
+        }
+        return FileChannel.open(path, options);
+    }
+
+    /** Narrows an existing file of the directory to {@link #PRIVATE} (files written by older releases were 0644). */
+    void tighten(String name) throws IOException {
+        Path p = path(name);
+        if (!Files.exists(p) || !p.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            return;
+        }
+        Set<PosixFilePermission> now = Files.getPosixFilePermissions(p);
+        if (!now.equals(PRIVATE)) {
+            Files.setPosixFilePermissions(p, PRIVATE);
+            LOG.info("{}: permissions {} narrowed to {}", p, PosixFilePermissions.toString(now), PosixFilePermissions.toString(PRIVATE));
         }
     }
 

@@ -3,7 +3,6 @@ package io.natgw.persistence;
 import io.natgw.core.Change;
 import io.natgw.core.LeaseStore;
 import io.natgw.core.Mapping;
-import io.natgw.core.MappingKey;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,24 +15,25 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /**
  * The durable {@link LeaseStore}: an append-only journal of CRC-checked records, one {@code fsync} per
  * committed batch, and snapshots that compact it.
  *
- * <p>Files in the data directory: {@code snapshot.bin} (every live row and the state as of the start of
- * generation G) and {@code journal.bin} (the changes since, generation G). A compaction writes
- * {@code snapshot.tmp} and {@code journal.tmp} for generation G+1, syncs both, renames the snapshot into
- * place (the commit point) and then the journal. Recovery ignores a journal older than the snapshot, so a
- * crash at any step restores the same rows. {@code lock} keeps a second process out of the directory.
+ * <p>Files in the data directory (each 0600): {@code snapshot.bin} (every live row and the state as of the start
+ * of generation G) and {@code journal.bin} (the changes since, generation G); {@link Recovery} reads them and
+ * {@link Compactor} writes the next generation. {@code lock} keeps a second process out of the directory.
+ *
+ * <p>A failed append (a full disk) is cut off again and refused; the next append first rewrites the files from the
+ * mirror (a compaction), so writes resume by themselves once there is room, on files known to be whole.
  *
  * <p>Called from the table's single writer thread; {@link #stats()} from any thread.
  */
@@ -62,16 +62,14 @@ public final class JournalLeaseStore implements LeaseStore {
     }
 
     private final Path dir;
+    private final Clock clock;
     private final DataFiles files;
     private final Tuning tuning;
     private final FileChannel lockChannel;
     private final FileLock lock;
     private final JournalStats.Recorder stats = new JournalStats.Recorder();
     private final Sink out = new Sink(64 * 1024);
-
-    private final Map<MappingKey, Mapping> live = new HashMap<>();
-    private Instant epochStart;
-    private InetAddress externalAddress;
+    private final Mirror mirror = new Mirror();
 
     private FileChannel journal;
     private long journalSize;
@@ -81,19 +79,22 @@ public final class JournalLeaseStore implements LeaseStore {
     private long compactionRetryAt;
     private boolean recovered;
     private boolean closed;
-    /** Set when the journal can no longer be trusted to append; every later commit fails with it. */
-    private IOException broken;
+    /** Why the files on disk may not be whole (a failed append or compaction): the next append rewrites them first. */
+    private IOException rewriteNeeded;
     private Consumer<CompactionStep> crashHook = step -> { };
+    private JournalFault fault;
+    private int faultsLeft;
 
     private JournalLeaseStore(Path dir, Clock clock, Tuning tuning, FileChannel lockChannel, FileLock lock) {
         this.dir = dir;
+        this.clock = clock;
         this.files = new DataFiles(dir, clock, stats);
         this.tuning = tuning;
         this.lockChannel = lockChannel;
         this.lock = lock;
     }
 
-    /** Opens (creating) the data directory and takes its lock; {@link #recover} reads it. */
+    /** Opens (creating) the data directory and takes its lock; {@link #recover} reads it. Errors name the path. */
     public static JournalLeaseStore open(Path dataDir, Clock clock) throws IOException {
         return open(dataDir, clock, Tuning.DEFAULT);
     }
@@ -102,11 +103,25 @@ public final class JournalLeaseStore implements LeaseStore {
         Objects.requireNonNull(clock, "clock");
         Objects.requireNonNull(tuning, "tuning");
         Path dir = dataDir.toAbsolutePath();
-        if (!Files.isDirectory(dir)) {
-            Files.createDirectories(dir);
-            DataFiles.syncDirectory(dir.getParent()); // a new directory's own entry must be durable too
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new IOException("data directory " + dir + " is not a directory (set dataDir to a directory natgw may"
+                    + " create or write)");
         }
-        FileChannel lockChannel = FileChannel.open(dir.resolve(DataFiles.LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        if (!Files.isDirectory(dir)) {
+            try {
+                Files.createDirectories(dir);
+                DataFiles.syncDirectory(dir.getParent()); // a new directory's own entry must be durable too
+            } catch (IOException e) {
+                throw new IOException("data directory " + dir + " cannot be created: " + describe(e), e);
+            }
+        }
+        warnIfOpen(dir);
+        FileChannel lockChannel;
+        try {
+            lockChannel = DataFiles.open(dir.resolve(DataFiles.LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        } catch (IOException e) {
+            throw new IOException("data directory " + dir + " is not writable: " + describe(e), e);
+        }
         FileLock lock;
         try {
             lock = lockChannel.tryLock();
@@ -120,8 +135,26 @@ public final class JournalLeaseStore implements LeaseStore {
         return new JournalLeaseStore(dir, clock, tuning, lockChannel, lock);
     }
 
-    public Path directory() {
-        return dir;
+    /** A data directory others may write to lets them rewrite the leases: said once at start. */
+    private static void warnIfOpen(Path dir) {
+        try {
+            Set<PosixFilePermission> p = Files.getPosixFilePermissions(dir);
+            if (p.contains(PosixFilePermission.GROUP_WRITE) || p.contains(PosixFilePermission.OTHERS_WRITE)) {
+                log.warn("data directory {} is writable by others ({}): anyone who can write it can change the leases;"
+                        + " chmod 700 it", dir, java.nio.file.attribute.PosixFilePermissions.toString(p));
+            }
+        } catch (IOException | UnsupportedOperationException e) {
+            // no POSIX permissions here: nothing to check
+        }
+    }
+
+    /** An I/O error's text with the file it concerns (a file system exception's message may be the path alone). */
+    static String describe(IOException e) {
+        if (e instanceof java.nio.file.FileSystemException f) {
+            String reason = f.getReason() != null ? f.getReason() : e.getClass().getSimpleName();
+            return (f.getFile() != null ? f.getFile() + ": " : "") + reason;
+        }
+        return e.getMessage() != null ? e.getMessage() : e.toString();
     }
 
     /** Figures for metrics; safe from any thread. */
@@ -135,93 +168,46 @@ public final class JournalLeaseStore implements LeaseStore {
         if (recovered) {
             throw new IllegalStateException("recover() was called already");
         }
-        files.deleteIfExists(SNAPSHOT_TMP); // a compaction that never reached its commit point
-        files.deleteIfExists(JOURNAL_TMP);
-        SnapshotRead snapshot = readSnapshot();
-        long replayed = openJournal(snapshot.generation());
+        Recovery.Result r;
+        try {
+            r = new Recovery(files, mirror, clock.millis()).run();
+        } catch (IOException e) {
+            if (e.getMessage() != null && e.getMessage().contains(dir.toString())) {
+                throw e;
+            }
+            throw new IOException("data directory " + dir + ": cannot recover the leases: " + describe(e), e);
+        }
+        journal = r.journal();
+        journalSize = r.journalSize();
+        generation = r.generation();
+        journalRecords = r.journalRecords();
         List<Mapping> expired = dropExpired(now);
         recovered = true;
         if (!expired.isEmpty()) {
             // journaled, so that the next recovery neither restores nor counts them again
             append(expired.stream().map(m -> (JournalRecord) new JournalRecord.Remove(m.key())).toList());
         }
-        liveCount = live.size();
+        liveCount = mirror.live.size();
         log.info("recovered {} mappings from {} (snapshot generation {}: {} rows, journal: {} records, {} expired leases dropped)",
-                live.size(), dir, snapshot.generation(), snapshot.rows(), replayed, expired.size());
-        if (snapshot.damaged()) {
-            compactQuietly("the snapshot was damaged");
+                mirror.live.size(), dir, r.generation(), r.snapshotRows(), r.journalRecords(), expired.size());
+        if (r.rewrite()) {
+            compactQuietly("damaged records were dropped");
         } else {
             maybeCompact();
         }
-        List<Mapping> rows = new ArrayList<>(live.values());
+        List<Mapping> rows = new ArrayList<>(mirror.live.values());
         rows.sort((a, b) -> a.key().compareTo(b.key()));
-        return new Recovered(rows, expired.size(), epochStart, externalAddress);
-    }
-
-    private record SnapshotRead(long generation, int rows, boolean damaged) {
-    }
-
-    /** Loads {@code snapshot.bin} into the mirror; generation 0 when there is none yet. */
-    private SnapshotRead readSnapshot() throws IOException {
-        Path path = dir.resolve(SNAPSHOT);
-        if (!Files.exists(path)) {
-            return new SnapshotRead(0, 0, false);
-        }
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            long gen = DataFiles.readHeader(ch, path, RecordCodec.FileType.SNAPSHOT).generation();
-            Replay r = replay(ch);
-            boolean damaged = !(r.stop() instanceof RecordReader.End);
-            if (damaged) {
-                log.warn("snapshot {}: {}; restored the {} records before it and dropped {} (a snapshot is synced"
-                        + " before it is renamed, so the disk lost data)", path, describe(r.stop()), r.records(),
-                        droppedFrom(ch, r.stop()));
-            }
-            return new SnapshotRead(gen, live.size(), damaged);
-        }
-    }
-
-    /**
-     * Replays {@code journal.bin} when it continues the snapshot, and keeps it open for appending; starts a new
-     * journal when there is none or a compaction superseded it. Returns the records replayed.
-     */
-    private long openJournal(long snapshotGeneration) throws IOException {
-        Path path = dir.resolve(JOURNAL);
-        if (Files.exists(path)) {
-            FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
-            try {
-                long gen = DataFiles.readHeader(ch, path, RecordCodec.FileType.JOURNAL).generation();
-                if (gen == snapshotGeneration) {
-                    Replay r = replay(ch);
-                    journalSize = endOfReplay(ch, path, r);
-                    journal = ch;
-                    generation = gen;
-                    return r.records();
-                }
-                if (gen > snapshotGeneration) {
-                    throw new IOException("journal " + path + " continues snapshot generation " + gen + " but "
-                            + (snapshotGeneration == 0 ? "there is no snapshot" : "the snapshot is generation " + snapshotGeneration)
-                            + ": the rows it builds on are lost. Move " + dir + " aside to start with an empty table.");
-                }
-                log.info("journal {} (generation {}) is superseded by snapshot generation {}: a compaction was"
-                        + " interrupted after its commit point; starting the next journal", path, gen, snapshotGeneration);
-            } finally {
-                if (journal != ch) {
-                    ch.close();
-                }
-            }
-        }
-        startJournal(snapshotGeneration);
-        return 0;
+        return new Recovered(rows, expired.size(), mirror.epochStart, mirror.externalAddress);
     }
 
     private List<Mapping> dropExpired(Instant now) {
         List<Mapping> expired = new ArrayList<>();
-        for (Mapping m : live.values()) {
+        for (Mapping m : mirror.live.values()) {
             if (m.expiredAt(now)) {
                 expired.add(m);
             }
         }
-        expired.forEach(m -> live.remove(m.key()));
+        expired.forEach(m -> mirror.live.remove(m.key()));
         return expired;
     }
 
@@ -254,14 +240,14 @@ public final class JournalLeaseStore implements LeaseStore {
         append(List.of(new JournalRecord.State(epochStart, externalAddress)));
     }
 
-    /** Writes a snapshot (when the journal holds anything since the last) and releases the directory. */
+    /** Writes a snapshot (when the journal holds anything since the last, or may be damaged) and releases the directory. */
     @Override
     public synchronized void close() throws IOException {
         if (closed) {
             return;
         }
         try {
-            if (recovered && broken == null && journalRecords > 0) {
+            if (recovered && (rewriteNeeded != null || journalRecords > 0)) {
                 compactQuietly("closing");
             }
         } finally {
@@ -272,7 +258,10 @@ public final class JournalLeaseStore implements LeaseStore {
 
     // ---- writing ----
 
-    /** Encodes the records, writes them with one write and one fsync, then applies them to the mirror. */
+    /**
+     * Encodes the records, writes them with one write and one fsync, then applies them to the mirror. After an
+     * earlier failure the files are first rewritten from the mirror; if that fails too, this append is refused.
+     */
     private void append(List<JournalRecord> records) throws IOException {
         out.clear();
         for (JournalRecord r : records) {
@@ -282,191 +271,94 @@ public final class JournalLeaseStore implements LeaseStore {
                 throw new IOException("cannot journal " + r + ": " + e.getMessage(), e);
             }
         }
+        if (rewriteNeeded != null) {
+            try {
+                compact("the journal failed before (" + rewriteNeeded.getMessage() + ")");
+            } catch (IOException e) {
+                throw new IOException("journal " + dir.resolve(JOURNAL) + " cannot be written: " + describe(e), e);
+            }
+        }
         ByteBuffer bytes = out.written();
         int length = bytes.remaining();
         try {
+            if (faultsLeft > 0) {
+                faultsLeft--;
+                inject(fault, bytes);
+            }
             DataFiles.write(journal, bytes, journalSize);
             files.force(journal);
         } catch (IOException e) {
             failAppend(e);
-            throw e;
+            throw new IOException("journal " + dir.resolve(JOURNAL) + ": cannot append " + records.size() + " records: "
+                    + describe(e), e);
         }
         journalSize += length;
         for (JournalRecord r : records) {
-            apply(r);
+            mirror.apply(r);
         }
         journalRecords += records.size();
-        liveCount = live.size();
+        liveCount = mirror.live.size();
         stats.commit(records.size(), length);
     }
 
     /**
      * A failed write or fsync may have left part of the batch on disk (and Linux may have dropped the dirty
-     * pages): cut the journal back to before the batch, and refuse further appends since its state is unsure.
+     * pages): cut the journal back to before the batch, and rewrite the files before the next append.
      */
     private void failAppend(IOException e) {
-        broken = new IOException("the journal " + dir.resolve(JOURNAL) + " failed to append (" + e.getMessage()
-                + "); refusing changes until natgw restarts", e);
+        rewriteNeeded = e;
         try {
             journal.truncate(journalSize);
             journal.force(false);
         } catch (IOException again) {
             e.addSuppressed(again);
         }
-        log.error("journal {}: append failed at offset {} ({}); further changes are refused until restart",
-                dir.resolve(JOURNAL), journalSize, e.toString());
-    }
-
-    private void apply(JournalRecord r) {
-        if (r instanceof JournalRecord.Put p) {
-            live.put(p.mapping().key(), p.mapping());
-        } else if (r instanceof JournalRecord.Remove rm) {
-            live.remove(rm.key());
-        } else if (r instanceof JournalRecord.State s) {
-            epochStart = s.epochStart();
-            externalAddress = s.externalAddress();
-        }
+        log.error("journal {}: append failed at offset {} ({}); the next change rewrites it from memory first",
+                dir.resolve(JOURNAL), journalSize, describe(e));
     }
 
     // ---- compaction ----
 
     private void maybeCompact() {
         long records = journalRecords;
-        if (records > tuning.minRecords() && records > (long) tuning.liveFactor() * live.size() && records >= compactionRetryAt) {
-            compactQuietly(records + " journal records for " + live.size() + " live rows");
+        if (records > tuning.minRecords() && records > (long) tuning.liveFactor() * mirror.live.size()
+                && records >= compactionRetryAt) {
+            compactQuietly(records + " journal records for " + mirror.live.size() + " live rows");
         }
     }
 
-    /** Compacts; a failure before the commit point leaves the old journal in use and is retried later. */
+    /** Compacts; a failure leaves the current journal in use (or marks it for a rewrite) and is retried later. */
     private void compactQuietly(String why) {
         try {
             compact(why);
         } catch (IOException e) {
             compactionRetryAt = journalRecords + Math.max(tuning.minRecords(), 1);
-            log.warn("compaction of {} failed ({}); {}", dir, e.toString(),
-                    broken == null ? "keeping the current journal" : "refusing changes until natgw restarts");
+            log.warn("compaction of {} failed ({}); {}", dir, describe(e),
+                    rewriteNeeded == null ? "keeping the current journal" : "the next change tries again");
         }
     }
 
     private void compact(String why) throws IOException {
-        long next = generation + 1;
-        FileChannel fresh = null;
+        Compactor.Compacted c;
         try {
-            JournalRecord.State state = epochStart == null ? null : new JournalRecord.State(epochStart, externalAddress);
-            files.writeSnapshot(SNAPSHOT_TMP, next, state, live.values());
-            crashHook.accept(CompactionStep.SNAPSHOT_WRITTEN);
-            fresh = files.createJournal(JOURNAL_TMP, next);
-            crashHook.accept(CompactionStep.JOURNAL_WRITTEN);
-            files.rename(SNAPSHOT_TMP, SNAPSHOT); // the commit point
-        } catch (IOException e) {
-            try {
-                if (fresh != null) {
-                    fresh.close();
-                }
-                files.deleteIfExists(JOURNAL_TMP);
-                files.deleteIfExists(SNAPSHOT_TMP);
-            } catch (IOException cleanup) {
-                e.addSuppressed(cleanup);
-            }
-            throw e;
-        }
-        // Committed: snapshot.bin is generation `next`, so the old journal must never be appended to again.
-        try {
-            files.syncDirectory();
-            crashHook.accept(CompactionStep.SNAPSHOT_RENAMED);
-            files.replace(JOURNAL_TMP, JOURNAL);
-        } catch (IOException e) {
-            fresh.close();
-            broken = new IOException("compaction of " + dir + " failed after its snapshot was renamed (" + e.getMessage()
-                    + "); refusing changes until natgw restarts", e);
+            c = Compactor.compact(files, mirror, generation + 1, crashHook);
+        } catch (Compactor.AfterCommitPoint e) {
+            // snapshot.bin is the next generation: the old journal must never be appended to again
+            rewriteNeeded = e;
             throw e;
         }
         long before = journalRecords;
         journal.close();
-        journal = fresh;
+        journal = c.journal();
         journalSize = RecordCodec.HEADER_BYTES;
-        generation = next;
+        generation = c.generation();
         journalRecords = 0;
         compactionRetryAt = 0;
+        rewriteNeeded = null;
         stats.compaction();
         crashHook.accept(CompactionStep.JOURNAL_RENAMED);
         log.info("compacted {}: snapshot generation {} holds {} mappings, replacing {} journal records ({})",
-                dir, next, live.size(), before, why);
-    }
-
-    private void startJournal(long gen) throws IOException {
-        FileChannel ch = files.createJournal(JOURNAL_TMP, gen);
-        try {
-            files.replace(JOURNAL_TMP, JOURNAL);
-        } catch (IOException e) {
-            ch.close();
-            throw e;
-        }
-        journal = ch;
-        journalSize = RecordCodec.HEADER_BYTES;
-        generation = gen;
-        journalRecords = 0;
-    }
-
-    private record Replay(long records, RecordReader.Step stop) {
-    }
-
-    private Replay replay(FileChannel ch) throws IOException {
-        RecordReader reader = new RecordReader(ch, RecordCodec.HEADER_BYTES);
-        long records = 0;
-        while (true) {
-            RecordReader.Step step = reader.next();
-            if (step instanceof RecordReader.Read read) {
-                apply(read.record());
-                records++;
-            } else {
-                return new Replay(records, step);
-            }
-        }
-    }
-
-    /** Where appends continue after replaying the journal: cuts off a torn tail or everything from a corrupt record. */
-    private long endOfReplay(FileChannel ch, Path path, Replay r) throws IOException {
-        RecordReader.Step stop = r.stop();
-        if (stop instanceof RecordReader.End end) {
-            journalRecords = r.records();
-            return end.offset();
-        }
-        long size = ch.size();
-        long at;
-        if (stop instanceof RecordReader.Torn torn) {
-            at = torn.offset();
-            log.info("journal {}: dropped an incomplete last record at offset {} ({}), truncated to {} bytes",
-                    path, at, torn.what(), at);
-        } else if (RecordReader.onlyZerosFrom(ch, ((RecordReader.Corrupt) stop).offset(), size)) {
-            at = ((RecordReader.Corrupt) stop).offset();
-            log.info("journal {}: dropped a zero-filled tail of {} bytes at offset {} (an append the disk never completed),"
-                    + " truncated to {} bytes", path, size - at, at, at);
-        } else {
-            RecordReader.Corrupt corrupt = (RecordReader.Corrupt) stop;
-            at = corrupt.offset();
-            log.warn("journal {}: record {} at offset {} is corrupt: {}; replay stopped there, dropping {} ({} bytes);"
-                    + " the journal is truncated to {} bytes", path, r.records() + 1, at, corrupt.what(),
-                    droppedFrom(ch, stop), size - at, at);
-        }
-        ch.truncate(at);
-        files.force(ch);
-        journalRecords = r.records();
-        return at;
-    }
-
-    private static String describe(RecordReader.Step stop) {
-        if (stop instanceof RecordReader.Torn t) {
-            return "incomplete record at offset " + t.offset() + " (" + t.what() + ")";
-        }
-        RecordReader.Corrupt c = (RecordReader.Corrupt) stop;
-        return "corrupt record at offset " + c.offset() + ": " + c.what();
-    }
-
-    private static String droppedFrom(FileChannel ch, RecordReader.Step stop) throws IOException {
-        long offset = stop instanceof RecordReader.Torn t ? t.offset() : ((RecordReader.Corrupt) stop).offset();
-        long n = RecordReader.countFrom(ch, offset, ch.size());
-        return n == 1 ? "1 record" : n + " records";
+                dir, generation, mirror.live.size(), before, why);
     }
 
     private void checkOpen() {
@@ -475,13 +367,10 @@ public final class JournalLeaseStore implements LeaseStore {
         }
     }
 
-    private void checkWritable() throws IOException {
+    private void checkWritable() {
         checkOpen();
         if (!recovered) {
             throw new IllegalStateException("recover() must be called before changes are committed");
-        }
-        if (broken != null) {
-            throw broken;
         }
     }
 
@@ -514,6 +403,23 @@ public final class JournalLeaseStore implements LeaseStore {
                 throw crash;
             }
         };
+    }
+
+    /** Makes the next {@code count} appends meet {@code f}. */
+    synchronized void failAppends(int count, JournalFault f) {
+        fault = f;
+        faultsLeft = count;
+    }
+
+    private void inject(JournalFault f, ByteBuffer bytes) throws IOException {
+        if (f instanceof JournalFault.Write w) {
+            ByteBuffer half = bytes.duplicate();
+            half.limit(half.position() + half.remaining() / 2);
+            DataFiles.write(journal, half, journalSize);
+            throw new IOException(w.reason());
+        }
+        DataFiles.write(journal, bytes.duplicate(), journalSize);
+        throw new IOException(((JournalFault.Sync) f).reason());
     }
 
     /** Lets go of the files without writing anything, as a killed process would. */

@@ -101,6 +101,53 @@ final class RecordReader {
         return Math.max(1, count);
     }
 
+    /**
+     * After a damaged record: the offset of the next intact record at or after {@code from} (its length is
+     * possible, its CRC32C matches and it decodes), or -1 when none is left. A wrong match needs a 32-bit CRC
+     * collision on bytes that also decode, so recovery can go on from there.
+     */
+    static long findNext(FileChannel channel, long from, long size) throws IOException {
+        ByteBuffer window = ByteBuffer.allocate(64 * 1024);
+        for (long base = from; base + RecordCodec.FRAME_BYTES <= size; ) {
+            window.clear();
+            int n = 0;
+            while (window.hasRemaining()) {
+                int read = channel.read(window, base + n);
+                if (read <= 0) {
+                    break;
+                }
+                n += read;
+            }
+            int last = n - RecordCodec.FRAME_BYTES;
+            for (int i = 0; i <= last; i++) {
+                int length = window.getInt(i);
+                long at = base + i;
+                if (length < 1 || length > RecordCodec.MAX_BODY || at + RecordCodec.FRAME_BYTES + length > size) {
+                    continue;
+                }
+                ByteBuffer body = ByteBuffer.allocate(length);
+                while (body.hasRemaining() && channel.read(body, at + RecordCodec.FRAME_BYTES + body.position()) > 0) {
+                    // read the whole body
+                }
+                body.flip();
+                if (RecordCodec.crc(body.duplicate()) != window.getInt(i + 4)) {
+                    continue;
+                }
+                try {
+                    RecordCodec.decodeBody(body);
+                    return at;
+                } catch (RecordFormatException e) {
+                    // a CRC collision on bytes that are no record: keep looking
+                }
+            }
+            if (last < 0) {
+                break;
+            }
+            base += last + 1;
+        }
+        return -1;
+    }
+
     /** Whether the file holds nothing but zero bytes from {@code from} to {@code size}: space the disk never filled. */
     static boolean onlyZerosFrom(FileChannel channel, long from, long size) throws IOException {
         ByteBuffer chunk = ByteBuffer.allocate(64 * 1024);

@@ -43,7 +43,6 @@ class KillDashNineTest {
 
     private static final int RUNS = 6;
     private static final int PER_REQUESTER = 2500;
-    private static final Duration BUDGET = Duration.ofSeconds(90);
 
     @TempDir
     Path tmp;
@@ -60,17 +59,16 @@ class KillDashNineTest {
         Path dir = tmp.resolve("data");
         long seed = System.nanoTime();
         Random random = new Random(seed);
-        long deadline = System.nanoTime() + BUDGET.toNanos();
         Map<MappingKey, Ack> acknowledged = new HashMap<>();
         List<Mapping> markers = new ArrayList<>();
         int killedMidFlight = 0;
 
-        for (int run = 0; run < RUNS && System.nanoTime() < deadline; run++) {
+        for (int run = 0; run < RUNS; run++) {
             int killAfter = 100 + random.nextInt(3000); // acknowledgements seen before the kill
             Path acks = tmp.resolve("acks-" + run + ".txt");
             Process child = startChild(dir, run, acks);
             try {
-                await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(10)).until(() -> !child.isAlive()
+                await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(10)).until(() -> !child.isAlive()
                         || readLines(acks).stream().filter(l -> l.startsWith("ACK ")).count() >= killAfter);
             } finally {
                 child.destroyForcibly(); // SIGKILL: no shutdown hook, no close()
@@ -121,8 +119,7 @@ class KillDashNineTest {
                             + "; acknowledged this run " + acksThisRun + ", lines " + lines.size());
                 }
                 for (Mapping m : r.mappings()) {
-                    assertTrue(acknowledged.containsKey(m.key()) || markers.contains(m)
-                            || (m.owner().origin() == Origin.PCP && m.internal().address().equals(m.owner().address())),
+                    assertTrue(acknowledged.containsKey(m.key()) || markers.contains(m) || askedFor(m, run),
                             "a row no child asked for: " + m);
                 }
 
@@ -135,7 +132,23 @@ class KillDashNineTest {
                 }
             }
         }
-        assertTrue(killedMidFlight >= 5, "only " + killedMidFlight + " runs were killed while mapping (seed " + seed + ")");
+        assertTrue(killedMidFlight >= 1, "no run was killed while mapping (seed " + seed + "): the test tested no crash");
+    }
+
+    /**
+     * Whether a child of a run so far could have asked for the row: a PCP mapping of one of its requesters, to
+     * itself, for an internal port in the range of that run (the kill may catch it durable but not yet acknowledged).
+     */
+    private static boolean askedFor(Mapping m, int lastRun) {
+        byte[] a = m.owner().address().getAddress();
+        int requester = (a[3] & 0xff) - 10;
+        if (m.owner().origin() != Origin.PCP || !m.internal().address().equals(m.owner().address())
+                || a[0] != 127 || a[1] != 0 || a[2] != 0 || requester < 0 || requester >= AcknowledgingChild.REQUESTERS
+                || m.protocol() != (requester % 2 == 0 ? Protocol.TCP : Protocol.UDP)) {
+            return false;
+        }
+        int port = m.internal().port();
+        return port >= 1024 && port < 1024 + (lastRun + 1) * PER_REQUESTER;
     }
 
     private Process startChild(Path dir, int run, Path acks) throws IOException {

@@ -1,6 +1,9 @@
 package io.natgw.persistence;
 
 import io.natgw.conf.Protocol;
+import ch.qos.logback.classic.Level;
+import io.natgw.conf.NatgwConfig;
+import io.natgw.core.Budgets;
 import io.natgw.core.Endpoint;
 import io.natgw.core.Forwarder;
 import io.natgw.core.Kind;
@@ -27,6 +30,7 @@ import static io.natgw.persistence.Rows.T0;
 import static io.natgw.persistence.Rows.ip;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The table on the journal: what a restart of the gateway sees. */
 class TableOnJournalTest {
@@ -64,6 +68,24 @@ class TableOnJournalTest {
             assertEquals(java.util.Optional.empty(), second.find(MappingKey.of(Protocol.TCP, 6000)));
         } finally {
             second.close();
+        }
+    }
+
+    @Test
+    void theTableLogsItsSizeLimitDerivedFromTheOpenFilesLimitAtStart() throws IOException {
+        NatgwConfig load = TableConfigs.forLoad(dir);
+        NatgwConfig relaying = new NatgwConfig(load.source(), load.network(), dir, load.pcp(), load.upnp(), load.admin(),
+                new NatgwConfig.Limits(true, 64, NatgwConfig.Limits.AUTO, 256, 24, 64), load.permissions(), List.of(), List.of(),
+                new NatgwConfig.Dataplane(true, NatgwConfig.DataplaneMode.USERSPACE, NatgwConfig.RelayMode.COPY,
+                        Duration.ofSeconds(5), Duration.ofSeconds(120), 256, false));
+        Clock clock = Clock.fixed(T0, ZoneOffset.UTC);
+        long openFiles = Budgets.openFilesLimit();
+        try (LogCapture logs = new LogCapture(MappingTable.class);
+             MappingTable t = new MappingTable(relaying, JournalLeaseStore.open(dir, clock), Forwarder.NONE, clock)) {
+            t.start();
+            assertEquals(Budgets.fromOpenFiles(openFiles), t.maxMappings());
+            assertTrue(logs.lines(Level.INFO).contains("maxMappings " + t.maxMappings() + " (from the open-files limit "
+                    + openFiles + ")"), logs.lines(Level.INFO)::toString);
         }
     }
 }
