@@ -427,7 +427,11 @@ public final class MappingTable implements AutoCloseable {
     /** Writer thread: the journal failed (first failure at ERROR, repeats while it stays down at DEBUG). */
     private void journalFailed(Exception e, int changes) {
         String problem = e.getMessage() == null ? e.toString() : e.getMessage();
-        if (journalProblem == null) {
+        if (e instanceof RuntimeException) {
+            // Not an I/O error but a bug in the store: fail closed all the same, and keep the stack trace.
+            LOG.error("journal write failed, {} changes reverted; refusing grants and taking removals until it can write"
+                    + " again", changes, e);
+        } else if (journalProblem == null) {
             LOG.error("journal write failed, {} changes reverted; refusing grants and taking removals until it can write"
                     + " again: {}", changes, problem);
         } else {

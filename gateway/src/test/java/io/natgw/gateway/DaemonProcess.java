@@ -108,7 +108,7 @@ final class DaemonProcess implements AutoCloseable {
      */
     static String config(Path dataDir, int pcpPort, int upnpPort, boolean ssdp, int adminPort) {
         return "network:\n"
-                + "  lan:\n    addresses: [127.0.0.1]\n    clients: [127.0.0.0/8]\n    interfaces: []\n"
+                + "  lan:\n    addresses: [127.0.0.1]\n    clients: [127.0.0.0/24]\n    interfaces: []\n"
                 + "  wan:\n    address: 127.0.1.1\n    interface: \"\"\n"
                 + "dataDir: " + dataDir + "\n"
                 + "pcp:\n  enabled: " + (pcpPort > 0) + "\n  port: " + Math.max(pcpPort, 1) + "\n  announce: false\n"

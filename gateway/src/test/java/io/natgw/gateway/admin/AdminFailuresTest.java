@@ -8,6 +8,7 @@ import io.natgw.core.Change;
 import io.natgw.core.InMemoryLeaseStore;
 import io.natgw.core.LeaseStore;
 import io.natgw.core.MappingKey;
+import io.natgw.core.MappingTable;
 import io.natgw.core.TrafficStats;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -72,21 +73,24 @@ class AdminFailuresTest {
     }
 
     @Test
-    void anUnexpectedFailureUnderTheTableIsAnsweredAndLoggedWithItsStackTrace() throws Exception {
-        Logger api = (Logger) LoggerFactory.getLogger(AdminApi.class);
+    void aBugInTheStoreFailsClosedWith503AndItsStackTraceIsLogged() throws Exception {
+        Logger table = (Logger) LoggerFactory.getLogger(MappingTable.class);
         ListAppender<ILoggingEvent> seen = new ListAppender<>();
         seen.start();
-        api.addAppender(seen);
+        table.addAppender(seen);
         try (AdminFixture f = new AdminFixture(dataDir, false, new BrokenStore(), h -> h)) {
             AdminFixture.Reply r = f.call("POST", "/api/v1/mappings",
                     "{\"protocol\":\"tcp\",\"externalPort\":7002,\"internalAddress\":\"127.0.0.1\",\"internalPort\":7002}");
-            assertEquals(500, r.status(), r.text());
+            assertEquals(503, r.status(), r.text());
             assertTrue(r.error().contains("injected: store bug"), r.text());
+            AdminFixture.Reply list = f.call("GET", "/api/v1/mappings", null);
+            assertEquals(200, list.status(), list.text());
+            assertTrue(!list.text().contains("7002"), "a refused request leaves no row: " + list.text());
             ILoggingEvent e = seen.list.stream().filter(x -> x.getLevel() == Level.ERROR).findFirst().orElseThrow(
                     () -> new AssertionError("no ERROR logged: " + seen.list));
             assertNotNull(e.getThrowableProxy(), "the stack trace is logged");
         } finally {
-            api.detachAppender(seen);
+            table.detachAppender(seen);
         }
     }
 
