@@ -14,6 +14,8 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -39,7 +41,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Traffic counters end to end: a known number of bytes goes through a TCP mapping of the real daemon (its
- * userspace relay, by copy and by splice), then every place that shows the figures must show exactly those
+ * userspace relay, by copy and by splice) or a UDP mapping, then every place that shows the figures must show exactly those
  * bytes: the mapping in the admin API, {@code natgw leases}, the IGD's GetTotalBytesReceived/Sent and
  * {@code /metrics}. Received is WAN to LAN, sent is LAN to WAN. Packets are asserted only as at least one
  * (a TCP relay's notion of a packet is not a segment count).
@@ -52,6 +54,7 @@ class TrafficCountersE2eTest {
     /** Odd sizes, larger than one read and one 64 KiB splice step, different in each direction. */
     static final int TO_LAN = 300_007;
     static final int TO_WAN = 200_003;
+    static final int UDP_DATAGRAMS = 20;
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -68,27 +71,41 @@ class TrafficCountersE2eTest {
         bytesThroughAMappingAreCountedExactlyEverywhere("splice");
     }
 
+    /** UDP by the copy relay: datagrams in lockstep (no loss on loopback), their payload bytes counted. */
+    @Test
+    void udpDatagramBytesAreCountedExactlyEverywhere() throws Exception {
+        int adminPort = freeTcpPort();
+        try (Daemon d = daemon(adminPort, "copy"); DatagramSocket internal = new DatagramSocket(new InetSocketAddress(HOST, 0));
+             DatagramSocket outside = new DatagramSocket(new InetSocketAddress(HOST, 0))) {
+            internal.setSoTimeout(60_000);
+            outside.setSoTimeout(60_000);
+            int external = map(d, "udp", internal.getLocalPort());
+            long toLan = 0;
+            long toWan = 0;
+            for (int i = 1; i <= UDP_DATAGRAMS; i++) {
+                byte[] out = pattern(100 * i + 1, i);
+                outside.send(new DatagramPacket(out, out.length, WAN, external));
+                DatagramPacket in = new DatagramPacket(new byte[4096], 4096);
+                internal.receive(in);
+                assertArrayEquals(out, Arrays.copyOf(in.getData(), in.getLength()), "datagram " + i + " reached the LAN host");
+                byte[] back = pattern(37 * i + 2, i + 1);
+                internal.send(new DatagramPacket(back, back.length, in.getSocketAddress()));
+                DatagramPacket reply = new DatagramPacket(new byte[4096], 4096);
+                outside.receive(reply);
+                assertArrayEquals(back, Arrays.copyOf(reply.getData(), reply.getLength()), "reply " + i + " reached the WAN client");
+                toLan += out.length;
+                toWan += back.length;
+            }
+            assertCountedEverywhere(d, adminPort, "udp", external, toLan, toWan);
+        }
+    }
+
     private static void bytesThroughAMappingAreCountedExactlyEverywhere(String relay) throws Exception {
         int adminPort = freeTcpPort();
-        int upnpPort = freeTcpPort();
-        try (Daemon d = Daemon.builder()
-                .set("network.lan.addresses", List.of(LAN.getHostAddress()))
-                .set("network.wan.address", WAN.getHostAddress())
-                .set("pcp.enabled", false)
-                .set("upnp.httpPort", upnpPort)
-                .set("upnp.ssdp", false)
-                .set("admin.port", adminPort)
-                .set("triggers", List.of())
-                .set("dataplane.relay", relay)
-                .start();
-             ServerSocket internal = new ServerSocket(0, 5, HOST)) {
+        try (Daemon d = daemon(adminPort, relay); ServerSocket internal = new ServerSocket(0, 5, HOST)) {
             Require.check(d.log().contains(" " + relay + " relay,"),
                     "the " + relay + " relay did not load here (the daemon says: " + startedLine(d) + ")");
-
-            int external = 30_000 + ThreadLocalRandom.current().nextInt(5_000);
-            NatgwCli.Result add = NatgwCli.run(d.configFile(), "map", "add", "tcp", Integer.toString(external),
-                    HOST.getHostAddress() + ":" + internal.getLocalPort(), "--description", "counters");
-            assertEquals(0, add.exit(), add.err());
+            int external = map(d, "tcp", internal.getLocalPort());
 
             byte[] toLan = pattern(TO_LAN, 3);
             byte[] toWan = pattern(TO_WAN, 7);
@@ -104,42 +121,71 @@ class TrafficCountersE2eTest {
                 assertArrayEquals(toWan, in.readAllBytes(), "the LAN host's reply came through whole");
             }
             assertArrayEquals(toLan, lanGot.get(60, TimeUnit.SECONDS), "the WAN client's bytes came through whole");
-
-            // the relay counts when it has moved the bytes; wait (ceiling only) for the mapping's row to show them
-            await("the mapping's counters").atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
-                JsonNode t = api(d, adminPort, "/api/v1/mappings/tcp/" + external).path("traffic");
-                assertEquals(List.of((long) TO_LAN, (long) TO_WAN), List.of(t.path("bytesReceived").asLong(),
-                        t.path("bytesSent").asLong()), "bytes received, sent: " + t);
-            });
-
-            JsonNode traffic = api(d, adminPort, "/api/v1/mappings/tcp/" + external).path("traffic");
-            assertTrue(traffic.path("packetsReceived").asLong() >= 1 && traffic.path("packetsSent").asLong() >= 1, traffic.toString());
-
-            // natgw leases: the RX and TX columns of this row
-            NatgwCli.Result leases = NatgwCli.run(d.configFile(), "leases");
-            assertEquals(0, leases.exit(), leases.err());
-            String row = leases.out().lines().filter(l -> l.contains(WAN.getHostAddress() + ":" + external)).findFirst()
-                    .orElseThrow(() -> new AssertionError("no row for " + external + " in:\n" + leases.out()));
-            List<String> cells = Arrays.asList(row.trim().split("\\s+"));
-            assertTrue(cells.contains(Integer.toString(TO_LAN)) && cells.contains(Integer.toString(TO_WAN)), row);
-            assertTrue(cells.indexOf(Integer.toString(TO_LAN)) + 1 == cells.indexOf(Integer.toString(TO_WAN)),
-                    "RX then TX: " + row);
-
-            // the IGD's WANCommonInterfaceConfig: this daemon carried nothing else
-            Soap common = igdCommon(d);
-            Soap.Result rx = common.callFrom(HOST, "GetTotalBytesReceived");
-            Soap.Result tx = common.callFrom(HOST, "GetTotalBytesSent");
-            assertTrue(rx.ok() && tx.ok(), rx + "\n" + tx);
-            assertEquals(List.of(Integer.toString(TO_LAN), Integer.toString(TO_WAN)),
-                    List.of(rx.out("NewTotalBytesReceived"), tx.out("NewTotalBytesSent")));
-
-            // /metrics
-            String metrics = get(d, adminPort, "/metrics");
-            assertEquals(TO_LAN, metric(metrics, "natgw_relay_received_bytes_total"), metrics);
-            assertEquals(TO_WAN, metric(metrics, "natgw_relay_sent_bytes_total"), metrics);
-            assertTrue(metric(metrics, "natgw_relay_received_packets_total") >= 1
-                    && metric(metrics, "natgw_relay_sent_packets_total") >= 1, metrics);
+            assertCountedEverywhere(d, adminPort, "tcp", external, TO_LAN, TO_WAN);
         }
+    }
+
+    private static Daemon daemon(int adminPort, String relay) throws IOException {
+        return Daemon.builder()
+                .set("network.lan.addresses", List.of(LAN.getHostAddress()))
+                .set("network.wan.address", WAN.getHostAddress())
+                .set("pcp.enabled", false)
+                .set("upnp.httpPort", freeTcpPort())
+                .set("upnp.ssdp", false)
+                .set("admin.port", adminPort)
+                .set("triggers", List.of())
+                .set("dataplane.relay", relay)
+                .start();
+    }
+
+    /** {@code natgw map add PROTO EXTERNAL 127.0.0.1:PORT} on a free-looking external port; returns that port. */
+    private static int map(Daemon d, String protocol, int internalPort) {
+        int external = 30_000 + ThreadLocalRandom.current().nextInt(5_000);
+        NatgwCli.Result add = NatgwCli.run(d.configFile(), "map", "add", protocol, Integer.toString(external),
+                HOST.getHostAddress() + ":" + internalPort, "--description", "counters");
+        assertEquals(0, add.exit(), add.err());
+        return external;
+    }
+
+    /**
+     * The mapping's row in the API and in {@code natgw leases}, the IGD's totals and {@code /metrics} all show
+     * exactly {@code toLan} bytes received and {@code toWan} sent (this daemon carried nothing else).
+     */
+    private static void assertCountedEverywhere(Daemon d, int adminPort, String protocol, int external, long toLan, long toWan)
+            throws Exception {
+        // the relay counts when it has moved the bytes; wait (ceiling only) for the mapping's row to show them
+        String path = "/api/v1/mappings/" + protocol + "/" + external;
+        await("the mapping's counters").atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            JsonNode t = api(d, adminPort, path).path("traffic");
+            assertEquals(List.of(toLan, toWan), List.of(t.path("bytesReceived").asLong(), t.path("bytesSent").asLong()),
+                    "bytes received, sent: " + t);
+        });
+        JsonNode traffic = api(d, adminPort, path).path("traffic");
+        assertTrue(traffic.path("packetsReceived").asLong() >= 1 && traffic.path("packetsSent").asLong() >= 1, traffic.toString());
+
+        // natgw leases: the RX and TX columns of this row
+        NatgwCli.Result leases = NatgwCli.run(d.configFile(), "leases");
+        assertEquals(0, leases.exit(), leases.err());
+        String row = leases.out().lines().filter(l -> l.contains(WAN.getHostAddress() + ":" + external)).findFirst()
+                .orElseThrow(() -> new AssertionError("no row for " + external + " in:\n" + leases.out()));
+        List<String> cells = Arrays.asList(row.trim().split("\\s+"));
+        int rx = cells.indexOf(Long.toString(toLan));
+        assertTrue(rx >= 0 && rx + 1 < cells.size() && cells.get(rx + 1).equals(Long.toString(toWan)), "RX then TX: " + row);
+
+        // the IGD's WANCommonInterfaceConfig
+        Soap common = igdCommon(d);
+        Soap.Result igdRx = common.callFrom(HOST, "GetTotalBytesReceived");
+        Soap.Result igdTx = common.callFrom(HOST, "GetTotalBytesSent");
+        assertTrue(igdRx.ok() && igdTx.ok(), igdRx + "\n" + igdTx);
+        assertEquals(List.of(Long.toString(toLan), Long.toString(toWan)),
+                List.of(igdRx.out("NewTotalBytesReceived"), igdTx.out("NewTotalBytesSent")));
+
+        // /metrics
+        String metrics = get(d, adminPort, "/metrics");
+        assertEquals(toLan, metric(metrics, "natgw_relay_received_bytes_total"), metrics);
+        assertEquals(toWan, metric(metrics, "natgw_relay_sent_bytes_total"), metrics);
+        assertTrue(metric(metrics, "natgw_relay_received_packets_total") >= 1
+                && metric(metrics, "natgw_relay_sent_packets_total") >= 1, metrics);
     }
 
     /** Accepts one connection, reads {@code expect} bytes to its end, answers {@code reply} and closes. */
