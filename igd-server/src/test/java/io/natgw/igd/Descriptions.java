@@ -10,21 +10,24 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
-/** Reads a device description the way clients do: finds a service by type and resolves its control URL. */
-final class Descriptions {
+/**
+ * Reads a device description the way clients do: finds a service by type and resolves its control URL.
+ * Shared with the it module's end-to-end tests through igd-server's test-jar.
+ */
+public final class Descriptions {
 
     private Descriptions() {
     }
 
-    static URI controlUrl(URI description, String serviceType) throws Exception {
+    public static URI controlUrl(URI description, String serviceType) throws Exception {
         return url(description, serviceType, "controlURL");
     }
 
-    static URI eventUrl(URI description, String serviceType) throws Exception {
+    public static URI eventUrl(URI description, String serviceType) throws Exception {
         return url(description, serviceType, "eventSubURL");
     }
 
-    static URI url(URI description, String serviceType, String which) throws Exception {
+    public static URI url(URI description, String serviceType, String which) throws Exception {
         RawHttp.Response r = RawHttp.get(description, Map.of());
         if (r.status() != 200) {
             throw new IllegalStateException("GET " + description + " answered " + r.status());

@@ -16,21 +16,30 @@ import java.util.Map;
 /**
  * A tiny HTTP/1.1 client over a plain socket, so tests control every byte (Host header, methods such as
  * SUBSCRIBE, malformed requests) and bind the client to a chosen loopback address (another "LAN host").
+ * Shared with the it module's end-to-end tests through igd-server's test-jar.
  */
-final class RawHttp {
+public final class RawHttp {
 
     /** What came back: status, lower-case headers, body. Status 0 when the server closed without answering. */
-    record Response(int status, Map<String, String> headers, String body) {
+    public record Response(int status, Map<String, String> headers, String body) {
     }
 
     private RawHttp() {
     }
 
-    static Response exchange(URI target, InetAddress from, String request) throws IOException {
+    public static Response exchange(URI target, InetAddress from, String request) throws IOException {
         return exchange(target, from, request.getBytes(StandardCharsets.UTF_8));
     }
 
-    static Response exchange(URI target, InetAddress from, byte[] request) throws IOException {
+    public static Response exchange(URI target, InetAddress from, byte[] request) throws IOException {
+        return exchange(target, from, request, false);
+    }
+
+    /**
+     * Sends {@code request} and reads until the server closes. {@code halfClose}: shut the output down once
+     * sent, so a truncated request is answered or closed at once instead of waiting for the rest.
+     */
+    public static Response exchange(URI target, InetAddress from, byte[] request, boolean halfClose) throws IOException {
         try (Socket s = new Socket()) {
             s.setSoTimeout(15_000);
             if (from != null) {
@@ -41,6 +50,9 @@ final class RawHttp {
             try {
                 out.write(request);
                 out.flush();
+                if (halfClose) {
+                    s.shutdownOutput();
+                }
             } catch (IOException e) {
                 // the server may refuse and close before the whole request was sent: read what it answered
             }
@@ -48,7 +60,7 @@ final class RawHttp {
         }
     }
 
-    static String request(String method, URI target, String host, Map<String, String> headers, String body) {
+    public static String request(String method, URI target, String host, Map<String, String> headers, String body) {
         StringBuilder sb = new StringBuilder();
         sb.append(method).append(' ').append(target.getRawPath()).append(" HTTP/1.1\r\n");
         if (host != null) {
@@ -63,7 +75,7 @@ final class RawHttp {
         return sb.toString();
     }
 
-    static Response get(URI target, Map<String, String> headers) throws IOException {
+    public static Response get(URI target, Map<String, String> headers) throws IOException {
         return exchange(target, null, request("GET", target, target.getHost() + ":" + target.getPort(), headers, null));
     }
 

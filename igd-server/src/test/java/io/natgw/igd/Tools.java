@@ -1,14 +1,11 @@
 package io.natgw.igd;
 
+import io.natgw.testsupport.Command;
 import org.junit.jupiter.api.Assumptions;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.time.Duration;
 
 /**
  * Runs Debian tools for tests: a missing tool skips the test with a reason, or fails it when
@@ -17,6 +14,10 @@ import java.util.concurrent.TimeUnit;
 final class Tools {
 
     record Run(int exit, String output) {
+        @Override
+        public String toString() {
+            return "exit " + exit + ":\n" + output;
+        }
     }
 
     private Tools() {
@@ -40,16 +41,9 @@ final class Tools {
         Assumptions.assumeTrue(present, why);
     }
 
-    static Run run(String... command) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of(command));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        try {
-            if (!p.waitFor(30, TimeUnit.SECONDS)) {
-                throw new AssertionError(String.join(" ", cmd) + " did not finish in 30 s");
-            }
-            return new Run(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
-        } finally {
-            p.destroyForcibly();
-        }
+    /** Runs a tool (output read while it runs, 30 s ceiling that only catches a hang). */
+    static Run run(String... command) {
+        Command.Result r = Command.run(Duration.ofSeconds(30), command);
+        return new Run(r.exit(), r.output());
     }
 }

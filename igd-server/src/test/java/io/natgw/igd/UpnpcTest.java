@@ -38,11 +38,19 @@ class UpnpcTest {
 
     @BeforeEach
     void clean() throws Exception {
-        upnpc(2, "-N", "1", "65535", "TCP");
-        upnpc(2, "-N", "1", "65535", "UDP");
+        // nothing may be left to delete: any exit code
+        upnpcAnyExit(2, "-N", "1", "65535", "TCP");
+        upnpcAnyExit(2, "-N", "1", "65535", "UDP");
     }
 
-    private static Tools.Run upnpc(int version, String... args) throws Exception {
+    /** upnpc, which must exit 0: a check on its output means nothing when upnpc itself failed. */
+    private static Tools.Run upnpc(int version, String... args) {
+        Tools.Run r = upnpcAnyExit(version, args);
+        assertEquals(0, r.exit(), "upnpc " + String.join(" ", args) + " failed: " + r);
+        return r;
+    }
+
+    private static Tools.Run upnpcAnyExit(int version, String... args) {
         String[] cmd = new String[args.length + 5];
         cmd[0] = "upnpc";
         cmd[1] = "-u";

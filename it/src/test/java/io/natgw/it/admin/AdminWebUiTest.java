@@ -2,6 +2,7 @@ package io.natgw.it.admin;
 
 import io.natgw.it.support.Daemon;
 import io.natgw.it.support.Require;
+import io.natgw.testsupport.Command;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -27,7 +28,6 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -127,12 +127,12 @@ class AdminWebUiTest {
         browser.manage().window().setSize(new Dimension(1280, 900));
 
         tr.findElement(By.cssSelector("button.delete")).click();
-        await().atMost(Duration.ofSeconds(5)).until(() -> browser.findElement(By.id("confirm")).isDisplayed());
+        await().atMost(Duration.ofSeconds(30)).until(() -> browser.findElement(By.id("confirm")).isDisplayed());
         shoot("leases-confirm-delete");
         browser.findElement(By.id("confirm-cancel")).click();
         assertEquals(1, browser.findElements(By.cssSelector("#leases tr[data-id='tcp/8088']")).size(), "cancel keeps it");
         tr.findElement(By.cssSelector("button.delete")).click();
-        await().atMost(Duration.ofSeconds(5)).until(() -> browser.findElement(By.id("confirm")).isDisplayed());
+        await().atMost(Duration.ofSeconds(30)).until(() -> browser.findElement(By.id("confirm")).isDisplayed());
         browser.findElement(By.id("confirm-ok")).click();
         await().atMost(Duration.ofSeconds(10)).until(() -> browser.findElements(By.cssSelector("#leases tr[data-id='tcp/8088']")).isEmpty());
         NatgwCli.Result leases = NatgwCli.run(daemon.configFile(), "leases");
@@ -148,11 +148,9 @@ class AdminWebUiTest {
         int port = ThreadLocalRandom.current().nextInt(20000, 30000);
         String row = "#leases tr[data-id='tcp/" + port + "']";
 
-        Process natpmpc = new ProcessBuilder("natpmpc", "-g", lan.getHostAddress(), "-a", "" + port, "" + port, "tcp", "3600")
-                .redirectErrorStream(true).start();
-        String out = new String(natpmpc.getInputStream().readAllBytes());
-        assertTrue(natpmpc.waitFor(30, TimeUnit.SECONDS));
-        assertEquals(0, natpmpc.exitValue(), out);
+        Command.Result natpmpc = Command.run(Duration.ofSeconds(30),
+                "natpmpc", "-g", lan.getHostAddress(), "-a", "" + port, "" + port, "tcp", "3600");
+        assertEquals(0, natpmpc.exit(), natpmpc.toString());
 
         WebElement tr = await("the mapping to appear without a reload").atMost(Duration.ofSeconds(10)).ignoreExceptions()
                 .until(() -> browser.findElement(By.cssSelector(row)), e -> e.isDisplayed());
@@ -161,7 +159,7 @@ class AdminWebUiTest {
         shoot("leases-nat-pmp");
 
         tr.findElement(By.cssSelector("button.delete")).click();
-        await().atMost(Duration.ofSeconds(5)).until(() -> browser.findElement(By.id("confirm")).isDisplayed());
+        await().atMost(Duration.ofSeconds(30)).until(() -> browser.findElement(By.id("confirm")).isDisplayed());
         browser.findElement(By.id("confirm-ok")).click();
         await("the row to go").atMost(Duration.ofSeconds(10)).until(() -> browser.findElements(By.cssSelector(row)).isEmpty());
 

@@ -24,7 +24,7 @@ final class NatPmpProbe {
 
     static Reply request(InetAddress from, InetAddress gateway, byte[] packet) throws IOException {
         try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(from, 0))) {
-            s.setSoTimeout(3000);
+            s.setSoTimeout(30_000); // a ceiling that only catches a lost answer or a hang
             s.send(new DatagramPacket(packet, packet.length, new InetSocketAddress(gateway, 5351)));
             byte[] buf = new byte[64];
             DatagramPacket p = new DatagramPacket(buf, buf.length);

@@ -1,13 +1,12 @@
 package io.natgw.it.admin;
 
 import io.natgw.it.support.Daemon;
+import io.natgw.testsupport.Command;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Runs the {@code natgw} admin commands against a running daemon: {@link #run} in this JVM (the same picocli
@@ -38,19 +37,13 @@ final class NatgwCli {
         return new Result(exit, out.toString(), err.toString());
     }
 
-    static Result process(Path config, String... args) throws IOException, InterruptedException {
+    /** The real CLI process; its output is read while it runs (60 s ceiling that only catches a hang). */
+    static Result process(Path config, String... args) {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-jar", Daemon.jar().toString()));
         cmd.addAll(List.of(args));
         cmd.addAll(List.of("-c", config.toString()));
-        Process p = new ProcessBuilder(cmd).start();
-        p.getOutputStream().close();
-        byte[] out = p.getInputStream().readAllBytes();
-        byte[] err = p.getErrorStream().readAllBytes();
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new IllegalStateException("natgw " + String.join(" ", args) + " did not finish in 60 s");
-        }
-        return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8), new String(err, StandardCharsets.UTF_8));
+        Command.Result r = Command.run(Duration.ofSeconds(60), null, false, cmd);
+        return new Result(r.exit(), r.output(), r.error());
     }
 }

@@ -1,5 +1,8 @@
 package io.natgw.it.igd;
 
+import io.natgw.igd.Descriptions;
+import io.natgw.igd.RawHttp;
+import io.natgw.igd.Soap;
 import io.natgw.it.support.Daemon;
 import org.awaitility.Awaitility;
 
@@ -10,6 +13,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.time.Duration;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -47,6 +51,11 @@ final class IgdDaemon implements AutoCloseable {
 
     /** @param pcpPort NAT-PMP/PCP on this UDP port (announcements off); 0 = PCP off */
     static IgdDaemon start(boolean ssdp, int pcpPort) {
+        return start(ssdp, pcpPort, Map.of());
+    }
+
+    /** @param settings further configuration keys by dotted path, e.g. {@code "upnp.v1ZeroLease" -> 86400} */
+    static IgdDaemon start(boolean ssdp, int pcpPort, Map<String, Object> settings) {
         int port = freeTcpPort();
         Daemon.Builder b = Daemon.builder()
                 .set("upnp.httpPort", port)
@@ -57,6 +66,7 @@ final class IgdDaemon implements AutoCloseable {
         if (pcpPort > 0) {
             b.set("pcp.port", pcpPort).set("pcp.announce", false);
         }
+        settings.forEach(b::set);
         Daemon d = b.start();
         try {
             return new IgdDaemon(d, port);
@@ -68,11 +78,29 @@ final class IgdDaemon implements AutoCloseable {
 
     /** The WANIPConnection control URL of the IGD:{@code version} tree. */
     URI control(int version) {
-        return IgdSoap.controlUrl(version == 1 ? v1 : v2, "urn:schemas-upnp-org:service:WANIPConnection:" + version);
+        try {
+            return Descriptions.controlUrl(version == 1 ? v1 : v2, "urn:schemas-upnp-org:service:WANIPConnection:" + version);
+        } catch (Exception e) {
+            throw new IllegalStateException("no WANIPConnection:" + version + " control URL: " + e, e);
+        }
     }
 
-    IgdSoap soap(int version) {
-        return new IgdSoap(control(version), "urn:schemas-upnp-org:service:WANIPConnection:" + version);
+    /** The IGD:{@code version} device description; anything but HTTP 200 fails. */
+    String description(int version) {
+        URI url = version == 1 ? v1 : v2;
+        try {
+            RawHttp.Response r = RawHttp.get(url, Map.of());
+            if (r.status() != 200) {
+                throw new AssertionError("GET " + url + " answered " + r.status() + ":\n" + r.body());
+            }
+            return r.body();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    Soap soap(int version) {
+        return new Soap(control(version), "urn:schemas-upnp-org:service:WANIPConnection:" + version);
     }
 
     static int freeTcpPort() {

@@ -5,6 +5,7 @@ import com.offbynull.portmapper.gateways.network.NetworkGateway;
 import com.offbynull.portmapper.mapper.MappedPort;
 import com.offbynull.portmapper.mapper.PortType;
 import com.offbynull.portmapper.mappers.upnpigd.PortMapperUpnpIgdPortMapper;
+import io.natgw.igd.Soap;
 import org.apache.commons.lang3.Range;
 import org.bitlet.weupnp.GatewayDevice;
 import org.bitlet.weupnp.PortMappingEntry;
@@ -40,6 +41,7 @@ import java.net.NetworkInterface;
 import java.net.URL;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -61,9 +63,12 @@ class JavaClientsE2eTest {
     private static final InetAddress LAN = IgdDaemon.address("127.0.0.1");
     private static IgdDaemon gw;
 
+    /** What lease 0 means for an IGD:1 client here: unlike IGD:2's 604800 s, so the test tells the two rules apart. */
+    private static final long V1_ZERO_LEASE = 86_400;
+
     @BeforeAll
     static void start() {
-        gw = IgdDaemon.start(false);
+        gw = IgdDaemon.start(false, 0, Map.of("upnp.v1ZeroLease", V1_ZERO_LEASE));
     }
 
     @AfterAll
@@ -73,9 +78,12 @@ class JavaClientsE2eTest {
         }
     }
 
+    /** Every TCP row, as IGD:2 lists them: an answer, or error 730 (no rows), else the check means nothing. */
     private static String listing() throws Exception {
-        return gw.soap(2).callFrom(LAN, "GetListOfPortMappings", "NewStartPort", "1", "NewEndPort", "65535",
-                "NewProtocol", "TCP", "NewManage", "1", "NewNumberOfPorts", "0").body();
+        Soap.Result r = gw.soap(2).callFrom(LAN, "GetListOfPortMappings", "NewStartPort", "1", "NewEndPort", "65535",
+                "NewProtocol", "TCP", "NewManage", "1", "NewNumberOfPorts", "0");
+        assertTrue(r.ok() || r.errorCode() == 730, r.toString());
+        return r.body();
     }
 
     @Test
@@ -90,7 +98,13 @@ class JavaClientsE2eTest {
         PortMappingEntry e = new PortMappingEntry();
         assertTrue(d.getSpecificPortMappingEntry(42001, "TCP", e));
         assertEquals(List.of("127.0.0.1", 42001, "weupnp"), List.of(e.getInternalClient(), e.getInternalPort(), e.getPortMappingDescription()));
-        assertTrue(listing().contains("<p:NewLeaseTime>6047"), "lease 0 from IGD:1 became the configured 604800 s");
+        // this row's remaining lease: IGD:1's rule gives the configured v1ZeroLease, IGD:2's would give 604800 s
+        Soap.Result row = gw.soap(2).callFrom(LAN, "GetSpecificPortMappingEntry", "NewRemoteHost", "",
+                "NewExternalPort", "42001", "NewProtocol", "TCP");
+        assertTrue(row.ok(), row.toString());
+        long lease = Long.parseLong(row.out("NewLeaseDuration"));
+        assertTrue(lease <= V1_ZERO_LEASE && lease > V1_ZERO_LEASE - 3600,
+                "lease 0 from IGD:1 became upnp.v1ZeroLease (" + V1_ZERO_LEASE + " s), not " + lease + " s");
         assertTrue(d.deletePortMapping(42001, "TCP"));
         assertFalse(d.getSpecificPortMappingEntry(42001, "TCP", new PortMappingEntry()));
     }
@@ -123,7 +137,7 @@ class JavaClientsE2eTest {
         UpnpService cp = new UpnpServiceImpl(new LoopbackControlPointConfiguration());
         cp.startup();
         try {
-            Matcher udn = Pattern.compile("<UDN>uuid:([^<]+)</UDN>").matcher(IgdSoap.get(gw.v1));
+            Matcher udn = Pattern.compile("<UDN>uuid:([^<]+)</UDN>").matcher(gw.description(1));
             assertTrue(udn.find());
             RemoteDevice template = new RemoteDevice(new RemoteDeviceIdentity(new UDN(udn.group(1)), 1800,
                     new URL(gw.v1.toString()), null, LAN));

@@ -1,5 +1,6 @@
 package io.natgw.it.igd;
 
+import io.natgw.igd.Soap;
 import io.natgw.it.support.Daemon;
 import io.natgw.it.support.Require;
 import org.junit.jupiter.api.AfterAll;
@@ -68,7 +69,7 @@ class NpmClientsE2eTest {
             String line = readUntil(in, out, "MAPPED ");
             int mapped = Integer.parseInt(line.split(" ")[2]);
             assertTrue(out.contains("EXTERNAL 127.0.1.1"), out.toString());
-            IgdSoap.Result row = gw.soap(2).callFrom(LAN, "GetSpecificPortMappingEntry", "NewRemoteHost", "",
+            Soap.Result row = gw.soap(2).callFrom(LAN, "GetSpecificPortMappingEntry", "NewRemoteHost", "",
                     "NewExternalPort", Integer.toString(mapped), "NewProtocol", "TCP");
             assertEquals(List.of("127.0.0.1", Integer.toString(internal), client), List.of(row.outputs().get("NewInternalClient"),
                     row.outputs().get("NewInternalPort"), row.outputs().get("NewPortMappingDescription")), row.body());

@@ -1,5 +1,6 @@
 package io.natgw.it.igd;
 
+import io.natgw.igd.Soap;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -49,7 +50,7 @@ class OneTableE2eTest {
                 .putShort((short) suggestedExternal)
                 .putInt(lifetime);
         try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(A, 0))) {
-            s.setSoTimeout(3000);
+            s.setSoTimeout(30_000); // a ceiling that only catches a lost answer or a hang
             s.send(new DatagramPacket(req.array(), 12, A, pcpPort));
             byte[] buf = new byte[64];
             DatagramPacket p = new DatagramPacket(buf, buf.length);
@@ -70,16 +71,16 @@ class OneTableE2eTest {
     void natPmpAndUpnpShareOneTable() throws Exception {
         int[] pmp = natPmpMapTcp(45001, 45001, 600);
         assertEquals(List.of(0, 45001), List.of(pmp[0], pmp[1]));
-        IgdSoap.Result listed = gw.soap(2).callFrom(A, "GetSpecificPortMappingEntry", "NewRemoteHost", "",
+        Soap.Result listed = gw.soap(2).callFrom(A, "GetSpecificPortMappingEntry", "NewRemoteHost", "",
                 "NewExternalPort", "45001", "NewProtocol", "TCP");
         assertEquals(List.of("127.0.0.1", "45001"), List.of(listed.outputs().get("NewInternalClient"),
                 listed.outputs().get("NewInternalPort")), "UPnP lists the NAT-PMP mapping: " + listed.body());
-        IgdSoap.Result clash = gw.soap(1).callFrom(B, "AddPortMapping", "NewRemoteHost", "", "NewExternalPort", "45001",
+        Soap.Result clash = gw.soap(1).callFrom(B, "AddPortMapping", "NewRemoteHost", "", "NewExternalPort", "45001",
                 "NewProtocol", "TCP", "NewInternalPort", "45001", "NewInternalClient", "127.0.0.2", "NewEnabled", "1",
                 "NewPortMappingDescription", "b", "NewLeaseDuration", "600");
         assertEquals(718, clash.errorCode(), "the NAT-PMP client holds the port: " + clash.body());
 
-        IgdSoap.Result upnp = gw.soap(1).callFrom(B, "AddPortMapping", "NewRemoteHost", "", "NewExternalPort", "45002",
+        Soap.Result upnp = gw.soap(1).callFrom(B, "AddPortMapping", "NewRemoteHost", "", "NewExternalPort", "45002",
                 "NewProtocol", "TCP", "NewInternalPort", "45002", "NewInternalClient", "127.0.0.2", "NewEnabled", "1",
                 "NewPortMappingDescription", "b", "NewLeaseDuration", "600");
         assertEquals(0, upnp.errorCode(), upnp.body());

@@ -11,6 +11,7 @@ import io.natgw.pcp.PcpOpcodeData;
 import io.natgw.pcp.PcpOption;
 import io.natgw.pcp.PcpResponse;
 import io.natgw.pcp.PcpResultCode;
+import io.natgw.persistence.JournalLeaseStore;
 import org.junit.jupiter.api.Test;
 
 import java.io.InputStream;
@@ -19,7 +20,13 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -40,7 +47,11 @@ class PcpDaemonE2eTest {
     static final InetSocketAddress SERVER = new InetSocketAddress(LAN, 5351);
 
     static Daemon daemon() {
-        return Daemon.builder()
+        return daemon(Daemon.builder());
+    }
+
+    static Daemon daemon(Daemon.Builder builder) {
+        return builder
                 .set("network.lan.addresses", List.of(LAN.getHostAddress()))
                 .set("network.wan.address", WAN.getHostAddress())
                 .set("upnp.enabled", false)
@@ -104,29 +115,49 @@ class PcpDaemonE2eTest {
         }
     }
 
+    /**
+     * The epoch keeps counting across a crash. The journal is seeded with an epoch that started an hour ago
+     * (instead of sleeping until the epoch is large enough to tell from a reset one): the daemon must continue
+     * it, and after kill -9 and a restart, it must have grown by at least the whole seconds between the reads.
+     */
     @Test
     void mappingsSurviveKill9WithTheSamePortsAndAContinuousEpoch() throws Exception {
         Require.tool("natpmpc");
         PcpNonce nonce = new PcpNonce("a1a2a3a4a5a6a7a8a9aaabac");
-        try (Daemon d = daemon()) {
+        Path work = Files.createTempDirectory("natgw-it-epoch-");
+        long seededAgo = Duration.ofHours(1).toSeconds();
+        JournalLeaseStore seed = JournalLeaseStore.open(work.resolve("data"), Clock.systemUTC());
+        try {
+            seed.recover(Instant.now());
+            seed.recordState(Instant.now().minusSeconds(seededAgo), WAN);
+        } finally {
+            seed.close();
+        }
+        try (Daemon d = daemon(Daemon.builder().workDir(work))) {
             Natpmpc natpmpc = new Natpmpc(LAN);
             int natPmpPort;
             int pcpPort;
             long epochBefore;
+            long readBefore;
             try (PortMapClient pcp = new PortMapClient(CLIENT, SERVER)) {
                 natPmpPort = natpmpc.map(0, 6100, "tcp", 3600).publicPort();
                 PcpResponse granted = pcp.pcpMap(nonce, Protocol.UDP, 6200, 0, 3600, new PcpOption.Description("e2e restart"));
                 assertEquals(PcpResultCode.SUCCESS, granted.result());
                 pcpPort = ((PcpOpcodeData.MapData) granted.data()).externalPort();
                 epochBefore = ((NatPmpResponse.ExternalAddress) pcp.natPmp(new NatPmpRequest.ExternalAddress())).epoch();
+                readBefore = System.nanoTime(); // after the answer: the interval measured is inside the real one
             }
+            assertTrue(epochBefore >= seededAgo, "the daemon continued the journal's epoch (started " + seededAgo
+                    + " s ago), but answered epoch " + epochBefore);
 
             d.kill9();
             d.restart();
 
             try (PortMapClient pcp = new PortMapClient(CLIENT, SERVER)) {
+                long wholeSecondsBetween = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - readBefore); // before the ask
                 long epochAfter = ((NatPmpResponse.ExternalAddress) pcp.natPmp(new NatPmpRequest.ExternalAddress())).epoch();
-                assertTrue(epochAfter >= epochBefore, "epoch went back from " + epochBefore + " to " + epochAfter);
+                assertTrue(epochAfter >= epochBefore + wholeSecondsBetween, "the epoch did not keep counting across the restart: "
+                        + epochBefore + " then " + epochAfter + ", " + wholeSecondsBetween + " s later");
                 assertEquals(natPmpPort, natpmpc.map(0, 6100, "tcp", 3600).publicPort());
                 assertEquals(pcpPort, ((PcpOpcodeData.MapData) pcp.pcpMap(nonce, Protocol.UDP, 6200, 0, 3600).data()).externalPort());
                 // the restored mapping kept its nonce: a delete with another one is refused, with its own accepted

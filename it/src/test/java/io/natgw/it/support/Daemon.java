@@ -3,6 +3,7 @@ package io.natgw.it.support;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import io.natgw.testsupport.Command;
 import org.awaitility.Awaitility;
 
 import java.io.IOException;
@@ -62,9 +63,23 @@ public final class Daemon implements AutoCloseable {
         return p.toAbsolutePath().normalize();
     }
 
-    /** The daemon's runnable jar, built by the gateway module before {@code it} runs. */
-    public static Path jar() {
+    private static volatile boolean jarChecked;
+
+    /**
+     * The daemon's runnable jar, built by the gateway module before {@code it} runs. Once per test JVM the
+     * launcher brings it up to date ({@code NATGW_BUILD_ONLY=1 ./natgw}: rebuilt when a pom.xml or a main source
+     * is newer), so a test run on its own ({@code mvn -pl it verify}) never tests a stale daemon.
+     */
+    public static synchronized Path jar() {
         Path jar = repo().resolve("gateway/target/natgw.jar");
+        if (!jarChecked) {
+            Path launcher = repo().resolve("natgw");
+            Command.Result r = Command.run(Duration.ofMinutes(15), repo(), true, List.of("env", "NATGW_BUILD_ONLY=1", launcher.toString()));
+            if (r.exit() != 0) {
+                throw new IllegalStateException("bringing " + jar + " up to date failed (" + launcher + "): " + r);
+            }
+            jarChecked = true;
+        }
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException(jar + " is missing: build with 'mvn -pl gateway -am package' first");
         }

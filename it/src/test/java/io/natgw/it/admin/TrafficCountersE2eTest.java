@@ -1,0 +1,265 @@
+package io.natgw.it.admin;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.natgw.gateway.admin.AdminFiles;
+import io.natgw.gateway.admin.TlsIdentity;
+import io.natgw.igd.Descriptions;
+import io.natgw.igd.Soap;
+import io.natgw.it.support.Daemon;
+import io.natgw.it.support.Require;
+import org.junit.jupiter.api.Disabled;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Traffic counters end to end: a known number of bytes goes through a TCP mapping of the real daemon (its
+ * userspace relay, by copy and by splice) or a UDP mapping, then every place that shows the figures must show exactly those
+ * bytes: the mapping in the admin API, {@code natgw leases}, the IGD's GetTotalBytesReceived/Sent and
+ * {@code /metrics}. Received is WAN to LAN, sent is LAN to WAN. Packets are asserted only as at least one
+ * (a TCP relay's notion of a packet is not a segment count).
+ */
+class TrafficCountersE2eTest {
+
+    static final InetAddress LAN = ip("127.0.0.1"); // jupnp serves UPnP only on an interface's own address
+    static final InetAddress WAN = ip("127.0.62.1");
+    static final InetAddress HOST = ip("127.0.0.1"); // the LAN host the mapping points to
+    /** Odd sizes, larger than one read and one 64 KiB splice step, different in each direction. */
+    static final int TO_LAN = 300_007;
+    static final int TO_WAN = 200_003;
+    static final int UDP_DATAGRAMS = 20;
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void copyRelayBytesAreCountedExactlyEverywhere() throws Exception {
+        bytesThroughAMappingAreCountedExactlyEverywhere("copy");
+    }
+
+    /** Fails on this branch: the API shows 262144 and 196608 (64 KiB steps) of 300007 and 200003 bytes. */
+    @Test
+    @Disabled("splice byte counts advance in 64 KiB steps (issue 11, 'Figures shown to users'; the relay worker's fix):"
+            + " remove this line once TcpRelay counts spliced bytes exactly")
+    void spliceRelayBytesAreCountedExactlyEverywhere() throws Exception {
+        bytesThroughAMappingAreCountedExactlyEverywhere("splice");
+    }
+
+    /** UDP by the copy relay: datagrams in lockstep (no loss on loopback), their payload bytes counted. */
+    @Test
+    void udpDatagramBytesAreCountedExactlyEverywhere() throws Exception {
+        int adminPort = freeTcpPort();
+        try (Daemon d = daemon(adminPort, "copy"); DatagramSocket internal = new DatagramSocket(new InetSocketAddress(HOST, 0));
+             DatagramSocket outside = new DatagramSocket(new InetSocketAddress(HOST, 0))) {
+            internal.setSoTimeout(60_000);
+            outside.setSoTimeout(60_000);
+            int external = map(d, "udp", internal.getLocalPort());
+            long toLan = 0;
+            long toWan = 0;
+            for (int i = 1; i <= UDP_DATAGRAMS; i++) {
+                byte[] out = pattern(100 * i + 1, i);
+                outside.send(new DatagramPacket(out, out.length, WAN, external));
+                DatagramPacket in = new DatagramPacket(new byte[4096], 4096);
+                internal.receive(in);
+                assertArrayEquals(out, Arrays.copyOf(in.getData(), in.getLength()), "datagram " + i + " reached the LAN host");
+                byte[] back = pattern(37 * i + 2, i + 1);
+                internal.send(new DatagramPacket(back, back.length, in.getSocketAddress()));
+                DatagramPacket reply = new DatagramPacket(new byte[4096], 4096);
+                outside.receive(reply);
+                assertArrayEquals(back, Arrays.copyOf(reply.getData(), reply.getLength()), "reply " + i + " reached the WAN client");
+                toLan += out.length;
+                toWan += back.length;
+            }
+            assertCountedEverywhere(d, adminPort, "udp", external, toLan, toWan);
+        }
+    }
+
+    private static void bytesThroughAMappingAreCountedExactlyEverywhere(String relay) throws Exception {
+        int adminPort = freeTcpPort();
+        try (Daemon d = daemon(adminPort, relay); ServerSocket internal = new ServerSocket(0, 5, HOST)) {
+            Require.check(d.log().contains(" " + relay + " relay,"),
+                    "the " + relay + " relay did not load here (the daemon says: " + startedLine(d) + ")");
+            int external = map(d, "tcp", internal.getLocalPort());
+
+            byte[] toLan = pattern(TO_LAN, 3);
+            byte[] toWan = pattern(TO_WAN, 7);
+            CompletableFuture<byte[]> lanGot = CompletableFuture.supplyAsync(() -> serveOnce(internal, TO_LAN, toWan));
+            try (Socket outside = new Socket()) {
+                outside.setSoTimeout(60_000);
+                outside.connect(new InetSocketAddress(WAN, external), 10_000);
+                OutputStream o = outside.getOutputStream();
+                o.write(toLan);
+                o.flush();
+                outside.shutdownOutput();
+                InputStream in = outside.getInputStream();
+                assertArrayEquals(toWan, in.readAllBytes(), "the LAN host's reply came through whole");
+            }
+            assertArrayEquals(toLan, lanGot.get(60, TimeUnit.SECONDS), "the WAN client's bytes came through whole");
+            assertCountedEverywhere(d, adminPort, "tcp", external, TO_LAN, TO_WAN);
+        }
+    }
+
+    private static Daemon daemon(int adminPort, String relay) throws IOException {
+        return Daemon.builder()
+                .set("network.lan.addresses", List.of(LAN.getHostAddress()))
+                .set("network.wan.address", WAN.getHostAddress())
+                .set("pcp.enabled", false)
+                .set("upnp.httpPort", freeTcpPort())
+                .set("upnp.ssdp", false)
+                .set("admin.port", adminPort)
+                .set("triggers", List.of())
+                .set("dataplane.relay", relay)
+                .start();
+    }
+
+    /** {@code natgw map add PROTO EXTERNAL 127.0.0.1:PORT} on a free-looking external port; returns that port. */
+    private static int map(Daemon d, String protocol, int internalPort) {
+        int external = 30_000 + ThreadLocalRandom.current().nextInt(5_000);
+        NatgwCli.Result add = NatgwCli.run(d.configFile(), "map", "add", protocol, Integer.toString(external),
+                HOST.getHostAddress() + ":" + internalPort, "--description", "counters");
+        assertEquals(0, add.exit(), add.err());
+        return external;
+    }
+
+    /**
+     * The mapping's row in the API and in {@code natgw leases}, the IGD's totals and {@code /metrics} all show
+     * exactly {@code toLan} bytes received and {@code toWan} sent (this daemon carried nothing else).
+     */
+    private static void assertCountedEverywhere(Daemon d, int adminPort, String protocol, int external, long toLan, long toWan)
+            throws Exception {
+        // the relay counts when it has moved the bytes; wait (ceiling only) for the mapping's row to show them
+        String path = "/api/v1/mappings/" + protocol + "/" + external;
+        await("the mapping's counters").atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            JsonNode t = api(d, adminPort, path).path("traffic");
+            assertEquals(List.of(toLan, toWan), List.of(t.path("bytesReceived").asLong(), t.path("bytesSent").asLong()),
+                    "bytes received, sent: " + t);
+        });
+        JsonNode traffic = api(d, adminPort, path).path("traffic");
+        assertTrue(traffic.path("packetsReceived").asLong() >= 1 && traffic.path("packetsSent").asLong() >= 1, traffic.toString());
+
+        // natgw leases: the RX and TX columns of this row
+        NatgwCli.Result leases = NatgwCli.run(d.configFile(), "leases");
+        assertEquals(0, leases.exit(), leases.err());
+        String row = leases.out().lines().filter(l -> l.contains(WAN.getHostAddress() + ":" + external)).findFirst()
+                .orElseThrow(() -> new AssertionError("no row for " + external + " in:\n" + leases.out()));
+        List<String> cells = Arrays.asList(row.trim().split("\\s+"));
+        int rx = cells.indexOf(Long.toString(toLan));
+        assertTrue(rx >= 0 && rx + 1 < cells.size() && cells.get(rx + 1).equals(Long.toString(toWan)), "RX then TX: " + row);
+
+        // the IGD's WANCommonInterfaceConfig
+        Soap common = igdCommon(d);
+        Soap.Result igdRx = common.callFrom(HOST, "GetTotalBytesReceived");
+        Soap.Result igdTx = common.callFrom(HOST, "GetTotalBytesSent");
+        assertTrue(igdRx.ok() && igdTx.ok(), igdRx + "\n" + igdTx);
+        assertEquals(List.of(Long.toString(toLan), Long.toString(toWan)),
+                List.of(igdRx.out("NewTotalBytesReceived"), igdTx.out("NewTotalBytesSent")));
+
+        // /metrics
+        String metrics = get(d, adminPort, "/metrics");
+        assertEquals(toLan, metric(metrics, "natgw_relay_received_bytes_total"), metrics);
+        assertEquals(toWan, metric(metrics, "natgw_relay_sent_bytes_total"), metrics);
+        assertTrue(metric(metrics, "natgw_relay_received_packets_total") >= 1
+                && metric(metrics, "natgw_relay_sent_packets_total") >= 1, metrics);
+    }
+
+    /** Accepts one connection, reads {@code expect} bytes to its end, answers {@code reply} and closes. */
+    private static byte[] serveOnce(ServerSocket server, int expect, byte[] reply) {
+        try (Socket s = server.accept()) {
+            s.setSoTimeout(60_000);
+            byte[] got = s.getInputStream().readAllBytes();
+            assertEquals(expect, got.length);
+            s.getOutputStream().write(reply);
+            s.getOutputStream().flush();
+            s.shutdownOutput();
+            return got;
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static byte[] pattern(int length, int step) {
+        byte[] b = new byte[length];
+        for (int i = 0; i < length; i++) {
+            b[i] = (byte) (i * step);
+        }
+        return b;
+    }
+
+    /** The IGD:1 tree's WANCommonInterfaceConfig, found from the description URL the daemon logs. */
+    private static Soap igdCommon(Daemon d) throws Exception {
+        Matcher m = Pattern.compile("UPnP IGD:1 at (\\S+) and").matcher(d.log());
+        assertTrue(m.find(), "no UPnP line in the daemon's log:\n" + d.logTail());
+        URI v1 = URI.create(m.group(1));
+        String service = "urn:schemas-upnp-org:service:WANCommonInterfaceConfig:1";
+        return new Soap(Descriptions.controlUrl(v1, service), service);
+    }
+
+    private static String startedLine(Daemon d) {
+        return d.log().lines().filter(l -> l.contains("dataplane started")).findFirst().orElse("no 'dataplane started' line");
+    }
+
+    private static JsonNode api(Daemon d, int port, String path) throws Exception {
+        return JSON.readTree(get(d, port, path));
+    }
+
+    /** GET over HTTPS with the daemon's token, trusting exactly its certificate; anything but 200 fails. */
+    private static String get(Daemon d, int port, String path) throws Exception {
+        AdminFiles files = new AdminFiles(d.dataDir());
+        HttpClient http = HttpClient.newBuilder().sslContext(TlsIdentity.trusting(files.tlsCertificate()))
+                .connectTimeout(Duration.ofSeconds(30)).build();
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(60))
+                .header("Authorization", "Bearer " + Files.readString(files.token()).trim()).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), path + ": " + r.body());
+        return r.body();
+    }
+
+    /** A sample's value in the Prometheus text format (exactly one sample of that name). */
+    private static long metric(String text, String name) {
+        List<String> samples = text.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{")).toList();
+        assertEquals(1, samples.size(), name + " in:\n" + text);
+        String v = samples.get(0).substring(samples.get(0).lastIndexOf(' ') + 1);
+        return (long) Double.parseDouble(v);
+    }
+
+    private static int freeTcpPort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static InetAddress ip(String literal) {
+        try {
+            return InetAddress.getByName(literal);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
