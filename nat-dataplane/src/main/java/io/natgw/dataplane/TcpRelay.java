@@ -144,7 +144,7 @@ final class TcpRelay {
         public void channelInactive(ChannelHandlerContext ctx) {
             drop();
             if (back != null) {
-                back.close();
+                PortListener.closeQuietly(back); // never registered when its socket could not be created
             }
         }
 

@@ -1,0 +1,95 @@
+package io.natgw.dataplane;
+
+import io.natgw.conf.Protocol;
+import io.natgw.core.Mapping;
+import io.natgw.core.Outcome;
+import io.natgw.core.RemoteFilter;
+import org.junit.jupiter.api.Test;
+
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.DatagramSocket;
+
+import static io.natgw.dataplane.Fixture.LAN_HOST;
+import static io.natgw.dataplane.Fixture.WAN;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * With the process out of descriptors (EMFILE, for real: {@link Descriptors}), binding a mapped port fails as a
+ * {@code ForwardingException}: the table refuses the request and lists nothing, the dataplane holds no listener, and
+ * the same request succeeds and relays once descriptors are back.
+ */
+class DescriptorExhaustionTest {
+
+    static void requirePrlimit() {
+        String missing = Descriptors.missing();
+        if (missing != null && "1".equals(System.getenv("NATGW_REQUIRE_ALL"))) {
+            throw new AssertionError("NATGW_REQUIRE_ALL=1 but " + missing);
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(missing == null, missing);
+    }
+
+    static int freePort(Protocol p) throws Exception {
+        if (p == Protocol.TCP) {
+            try (ServerSocket s = new ServerSocket(0, 1, WAN)) {
+                return s.getLocalPort();
+            }
+        }
+        try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(WAN, 0))) {
+            return s.getLocalPort();
+        }
+    }
+
+    /**
+     * Runs the paths the test takes once with descriptors to spare: classes load from target/classes lazily, one open()
+     * each, and would otherwise fail for want of a descriptor before the code under test is reached.
+     */
+    private static void warmUp(Fixture f, EchoServer echo, UdpRelayTest.UdpEcho udpEcho) throws Exception {
+        Mapping t = f.map(Protocol.TCP, echo.endpoint());
+        assertEquals("echo:w:eof", TcpRelayTest.exchange(WAN, t.externalPort(), null, "w"));
+        f.delete(t);
+        f.delete(f.map(Protocol.UDP, udpEcho.endpoint()));
+        try (ServerSocket squatter = new ServerSocket(0, 1, WAN);
+             DatagramSocket udpSquatter = new DatagramSocket(new InetSocketAddress(WAN, 0))) {
+            assertInstanceOf(Outcome.Refused.class, f.request(Protocol.TCP, squatter.getLocalPort(), echo.endpoint(), RemoteFilter.ANY));
+            assertInstanceOf(Outcome.Refused.class, f.request(Protocol.UDP, udpSquatter.getLocalPort(), udpEcho.endpoint(), RemoteFilter.ANY));
+        }
+        assertTrue(f.table.view().mappings().isEmpty());
+    }
+
+    @Test
+    void aBindOutOfDescriptorsIsRefusedLeavingNothingBoundOrListed() throws Exception {
+        requirePrlimit();
+        try (Fixture f = new Fixture("relay: copy"); EchoServer echo = new EchoServer("echo", LAN_HOST);
+             UdpRelayTest.UdpEcho udpEcho = new UdpRelayTest.UdpEcho("u")) {
+            warmUp(f, echo, udpEcho);
+            int tcpPort = freePort(Protocol.TCP);
+            int udpPort = freePort(Protocol.UDP);
+            Outcome tcp;
+            Outcome udp;
+            try (Descriptors exhausted = Descriptors.exhaust()) {
+                tcp = f.request(Protocol.TCP, tcpPort, echo.endpoint(), RemoteFilter.ANY);
+                udp = f.request(Protocol.UDP, udpPort, udpEcho.endpoint(), RemoteFilter.ANY);
+            }
+            assertEquals(Outcome.Reason.NO_RESOURCES, assertInstanceOf(Outcome.Refused.class, tcp).reason(), tcp.toString());
+            assertEquals(Outcome.Reason.NO_RESOURCES, assertInstanceOf(Outcome.Refused.class, udp).reason(), udp.toString());
+            assertTrue(f.table.view().mappings().isEmpty(), "nothing listed");
+            assertNull(f.dataplane.listener(Protocol.TCP, tcpPort), "no TCP listener held");
+            assertNull(f.dataplane.listener(Protocol.UDP, udpPort), "no UDP listener held");
+
+            // Descriptors back: the same requests succeed and forward, and the rows are deletable.
+            Mapping m = f.map(Protocol.TCP, tcpPort, echo.endpoint(), RemoteFilter.ANY);
+            assertEquals("echo:again:eof", TcpRelayTest.exchange(WAN, tcpPort, null, "again"));
+            Mapping u = f.map(Protocol.UDP, udpPort, udpEcho.endpoint(), RemoteFilter.ANY);
+            assertInstanceOf(Outcome.Deleted.class, f.delete(m));
+            assertInstanceOf(Outcome.Deleted.class, f.delete(u));
+            assertTrue(f.table.view().mappings().isEmpty());
+            try (ServerSocket again = new ServerSocket(tcpPort, 1, WAN)) {
+                assertEquals(tcpPort, again.getLocalPort(), "the port was given back");
+            }
+        }
+    }
+}
