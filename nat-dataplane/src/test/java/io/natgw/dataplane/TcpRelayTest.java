@@ -121,7 +121,12 @@ class TcpRelayTest {
                 s.getOutputStream().write("GET".getBytes(StandardCharsets.US_ASCII));
                 s.shutdownOutput();
                 assertEquals("GET", new String(request.get(10, java.util.concurrent.TimeUnit.SECONDS), StandardCharsets.US_ASCII));
-                Thread.sleep(300); // the reply piles up in the relay and its sockets meanwhile
+                // The bug's precondition, waited for rather than slept on: the relay's socket towards the client has
+                // its input shut down (the client's FIN) and its output full, with the reply queued behind it.
+                io.netty.channel.socket.DuplexChannel front = frontOf(f, m);
+                boolean spliced = variant.startsWith("splice");
+                await("the reply to pile up in the relay").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5))
+                        .until(() -> front.isInputShutdown() && waitsToWrite(front, spliced));
                 byte[] back = s.getInputStream().readAllBytes();
                 replied.get(10, java.util.concurrent.TimeUnit.SECONDS);
                 assertEquals(reply.length, back.length, "bytes of the reply that arrived");
@@ -129,6 +134,23 @@ class TcpRelayTest {
                 assertArrayEquals(sha.digest(reply), sha.digest(back));
             }
         }
+    }
+
+    /**
+     * Whether the relay holds output for {@code ch} that its socket cannot take now, i.e. it waits for EPOLLOUT: by copy,
+     * more than the 1 MiB high-water mark is queued (the channel is not writable); by splice, Netty's splice-out task
+     * for it is queued (it counts no bytes towards writability).
+     */
+    static boolean waitsToWrite(io.netty.channel.Channel ch, boolean spliced) {
+        io.netty.channel.ChannelOutboundBuffer queued = ch.unsafe().outboundBuffer();
+        return queued != null && queued.size() > 0 && (spliced || !ch.isWritable());
+    }
+
+    /** The relay's one connection from the WAN side of mapping {@code m}. */
+    static io.netty.channel.socket.DuplexChannel frontOf(Fixture f, Mapping m) {
+        Route r = f.dataplane.listener(Protocol.TCP, m.externalPort()).get(m.key());
+        await().atMost(Duration.ofSeconds(5)).until(() -> r.channels.size() == 1);
+        return (io.netty.channel.socket.DuplexChannel) r.channels.iterator().next();
     }
 
     @ParameterizedTest
