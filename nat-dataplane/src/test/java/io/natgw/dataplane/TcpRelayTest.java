@@ -57,8 +57,9 @@ class TcpRelayTest {
 
     /**
      * A fixture for a relay variant: "copy" or "splice" ({@code dataplane.relay}; both on the default transport, native
-     * epoll where it loads), optionally followed by "nio" or "io_uring" (that transport) or "flush-each-read"
-     * ({@link RelayTuning}).
+     * epoll), optionally followed by "nio" or "io_uring" (that transport) or "flush-each-read" ({@link RelayTuning}).
+     * A variant whose transport does not load here is skipped with the reason, or fails under NATGW_REQUIRE_ALL=1: it
+     * would otherwise run on another transport under this one's name.
      */
     static Fixture relayFixture(String variant) {
         String[] words = variant.split(" ");
@@ -70,7 +71,33 @@ class TcpRelayTest {
                 default -> throw new IllegalArgumentException(variant);
             }
         }
+        requireTransport(transportOf(variant));
         return new Fixture("relay: " + words[0], "", t);
+    }
+
+    /** The transport a variant names: nio or io_uring when it says so, else native epoll (the default). */
+    static String transportOf(String variant) {
+        return variant.contains("nio") ? "nio" : variant.contains("io_uring") ? "io_uring" : "epoll";
+    }
+
+    static void requireTransport(String name) {
+        Throwable why = Transport.unavailability(name);
+        if (why == null) {
+            return;
+        }
+        String reason = "the " + name + " transport does not load here: " + why;
+        if ("1".equals(System.getenv("NATGW_REQUIRE_ALL"))) {
+            throw new AssertionError("NATGW_REQUIRE_ALL=1 and " + reason, why);
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(false, reason);
+    }
+
+    /** The transport and relay that carried mapping {@code m} are the ones the variant names. */
+    static void assertRanAs(String variant, Fixture f, Mapping m) {
+        RelayContext ctx = f.dataplane.listener(Protocol.TCP, m.externalPort()).ctx;
+        assertEquals(transportOf(variant), ctx.transport().name(), "transport of '" + variant + "'");
+        assertEquals(variant.startsWith("splice"), TcpRelay.splicing(ctx), "splice relay of '" + variant + "'");
+        assertEquals(variant.contains("flush-each-read"), ctx.tuning().flushEachRead(), "flush of '" + variant + "'");
     }
 
     @ParameterizedTest
@@ -79,6 +106,7 @@ class TcpRelayTest {
         String relay = variant.split(" ")[0];
         try (Fixture f = relayFixture(variant); EchoServer echo = new EchoServer("echo", LAN_HOST)) {
             Mapping m = f.map(Protocol.TCP, echo.endpoint());
+            assertRanAs(variant, f, m);
 
             assertEquals("echo:hello:eof", exchange(WAN, m.externalPort(), null, "hello"));
 
@@ -115,6 +143,7 @@ class TcpRelayTest {
                 }
             });
             Mapping m = f.map(Protocol.TCP, new Endpoint(LAN_HOST, server.getLocalPort()));
+            assertRanAs(variant, f, m);
             try (Socket s = new Socket()) {
                 s.connect(new InetSocketAddress(WAN, m.externalPort()), 2000);
                 s.setSoTimeout(10_000);
@@ -159,6 +188,7 @@ class TcpRelayTest {
         String relay = variant.split(" ")[0];
         try (Fixture f = relayFixture(variant); EchoServer echo = new EchoServer("e", LAN_HOST)) {
             Mapping m = f.map(Protocol.TCP, echo.endpoint());
+            assertRanAs(variant, f, m);
             byte[] data = new byte[8 * 1024 * 1024];
             new Random(42).nextBytes(data);
             // The client half-closes right after its last byte, while most of the echo is still to come back: the
