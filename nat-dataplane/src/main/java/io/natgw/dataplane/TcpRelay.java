@@ -97,6 +97,7 @@ final class TcpRelay {
             back.pipeline().addLast("relay", new RelayHandler(front, meter, !wanFront, ctx.tuning().flushEachRead(), splice));
             early.handOver(front.pipeline().get(RelayHandler.class));
             if (splice) {
+                meter.spliced();
                 splice((AbstractEpollStreamChannel) front, (AbstractEpollStreamChannel) back, meter, wanFront);
                 splice((AbstractEpollStreamChannel) back, (AbstractEpollStreamChannel) front, meter, !wanFront);
             }
@@ -183,9 +184,9 @@ final class TcpRelay {
         from.spliceTo(to, SPLICE_CHUNK).addListener(f -> {
             if (f.isSuccess()) {
                 if (fromWan) {
-                    meter.received(SPLICE_CHUNK);
+                    meter.splicedReceived(SPLICE_CHUNK); // approximate: the last partial chunk is never seen
                 } else {
-                    meter.sent(SPLICE_CHUNK);
+                    meter.splicedSent(SPLICE_CHUNK);
                 }
                 splice(from, to, meter, fromWan);
             }

@@ -159,7 +159,7 @@ final class UdpListener extends PortListener {
                 s.backend.closeFuture().addListener(x -> ctx.budget().closeUdp(key));
             }
             s.lastActive = ctx.clock().instant();
-            s.route.meter.received(packet.content().readableBytes());
+            s.route.meter.datagramReceived(packet.content().readableBytes());
             ctx.onTraffic().accept(s.route);
             s.send(fitted(packet.content()));
         }
@@ -277,7 +277,7 @@ final class UdpListener extends PortListener {
                 return;
             }
             session.lastActive = ctx.clock().instant();
-            session.route.meter.sent(reply.content().readableBytes());
+            session.route.meter.datagramSent(reply.content().readableBytes());
             front.write(new DatagramPacket(fitted(reply.content()), session.peer), front.voidPromise());
         }
 

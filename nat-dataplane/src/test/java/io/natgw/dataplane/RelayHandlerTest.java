@@ -26,8 +26,9 @@ class RelayHandlerTest {
         ByteBuf out = peer.readOutbound();
         assertEquals("abc", out.toString(StandardCharsets.US_ASCII));
         out.release();
-        assertEquals(new io.natgw.core.TrafficStats.Counters(3, 0, 1, 0, 0), meter.snapshot());
-        assertEquals(meter.snapshot(), totals.snapshot());
+        assertEquals(new RelayCounters(3, 0, 0, 0, 1, 0, 0, 0), meter.counters(), "one TCP read of 3 bytes, no datagram");
+        assertEquals(new io.natgw.core.TrafficStats.Counters(3, 0, 0, 0, 0), meter.snapshot(), "a TCP read is not a packet");
+        assertEquals(meter.counters(), totals.counters());
         wan.finishAndReleaseAll();
         peer.finishAndReleaseAll();
     }

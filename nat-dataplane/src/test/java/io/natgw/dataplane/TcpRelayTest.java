@@ -34,6 +34,7 @@ import static io.natgw.dataplane.Fixture.addr;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -111,11 +112,21 @@ class TcpRelayTest {
             assertEquals("echo:hello:eof", exchange(WAN, m.externalPort(), null, "hello"));
 
             await().atMost(Duration.ofSeconds(5)).until(() -> f.dataplane.of(m.key()).sessions() == 0);
+            RelayCounters rc = f.dataplane.relayCounters(m.key());
+            assertEquals(0, rc.datagramsReceived() + rc.datagramsSent(), "TCP carries no datagrams");
+            assertEquals(0, f.dataplane.of(m.key()).packetsReceived(), "TCP reads are not reported as packets");
             if (relay.equals("copy")) {
                 Counters c = f.dataplane.of(m.key());
                 assertEquals(5, c.bytesReceived());
                 assertEquals("echo:hello:eof".length(), c.bytesSent());
                 assertEquals(c.bytesReceived(), f.dataplane.totals().bytesReceived());
+                assertTrue(rc.tcpReadsReceived() >= 1 && rc.tcpReadsSent() >= 1, rc.toString());
+                assertFalse(rc.bytesApproximate(), "copy counts exactly");
+            } else {
+                assertEquals(1, rc.splicedConnections(), rc.toString());
+                assertTrue(rc.bytesApproximate(), "spliced bytes are counted in 64 KiB steps");
+                assertEquals(64 * 1024, rc.bytesUncertainty());
+                assertTrue(f.dataplane.relayTotals().bytesApproximate(), "and the totals say so too");
             }
         }
     }
