@@ -64,6 +64,30 @@ final class RelayBudget {
         for (Limit l : Limit.values()) {
             warnings.put(l, new Warning());
         }
+        String tooHigh = descriptorWarning(limits, openFilesLimit());
+        if (tooHigh != null) {
+            log.warn(tooHigh);
+        }
+    }
+
+    /**
+     * A warning when the budgets let the WAN side take the process near its open-files limit (two descriptors per
+     * relayed TCP connection, one per UDP session, with 1000 kept for listeners and the control plane), else null.
+     */
+    static String descriptorWarning(RelayBudgets b, long openFilesLimit) {
+        long most = 2L * b.tcpConnections() + b.udpSessions();
+        if (openFilesLimit <= 0 || most + 1000 <= openFilesLimit) {
+            return null;
+        }
+        return "relay budgets allow " + most + " descriptors (2 x dataplane.tcpConnections " + b.tcpConnections()
+                + " + dataplane.udpSessions " + b.udpSessions() + ") but the open-files limit is " + openFilesLimit
+                + ": a WAN flood could leave the control plane without descriptors; lower them or raise the limit";
+    }
+
+    /** This process's open-files limit, or -1 where the JVM does not say. */
+    static long openFilesLimit() {
+        return java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.UnixOperatingSystemMXBean unix ? unix.getMaxFileDescriptorCount() : -1;
     }
 
     RelayBudgets limits() {

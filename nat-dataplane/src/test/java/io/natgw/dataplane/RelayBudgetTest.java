@@ -203,6 +203,15 @@ class RelayBudgetTest {
         }
     }
 
+    @Test
+    void budgetsThatCouldExhaustTheDescriptorLimitAreWarnedAbout() {
+        assertEquals(null, RelayBudget.descriptorWarning(io.natgw.conf.NatgwConfig.RelayBudgets.DEFAULTS, 20_000),
+                "the defaults fit a 20 000 limit with room for the control plane");
+        String w = RelayBudget.descriptorWarning(new io.natgw.conf.NatgwConfig.RelayBudgets(10_000, 1000, 200, 2000), 20_000);
+        assertTrue(w != null && w.contains("allow 22000 descriptors") && w.contains("open-files limit is 20000"), w);
+        assertEquals(null, RelayBudget.descriptorWarning(io.natgw.conf.NatgwConfig.RelayBudgets.DEFAULTS, -1), "limit unknown");
+    }
+
     private static List<String> warnings(ListAppender<ILoggingEvent> log) {
         List<String> out = new ArrayList<>();
         for (ILoggingEvent e : List.copyOf(log.list)) {
