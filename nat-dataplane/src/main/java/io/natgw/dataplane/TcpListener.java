@@ -16,6 +16,7 @@ import org.slf4j.LoggerFactory;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
 
 /** A TCP external port: each accepted peer is relayed to the internal host of the mapping that admits it. */
 final class TcpListener extends PortListener {
@@ -36,6 +37,7 @@ final class TcpListener extends PortListener {
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, TcpRelay.WATER_MARK)
                 .childOption(ChannelOption.RCVBUF_ALLOCATOR, TcpRelay.readSizes(ctx.tuning()))
+                .handler(new AcceptErrors())
                 .childHandler(new Accept());
         if (ctx.tuning().socketBuffer() > 0) {
             b.childOption(ChannelOption.SO_RCVBUF, ctx.tuning().socketBuffer()).childOption(ChannelOption.SO_SNDBUF, ctx.tuning().socketBuffer());
@@ -113,6 +115,38 @@ final class TcpListener extends PortListener {
     void unbind() {
         ctx.budget().waiting(this, false);
         super.unbind();
+    }
+
+    /**
+     * A failed accept (EMFILE, ENFILE, ENOBUFS): pauses accepting for a second, as Netty's own acceptor would, and logs
+     * one line per port per minute without a stack trace. Placed before Netty's acceptor, it keeps the failure from
+     * reaching the pipeline's tail, which would log a stack trace per attempt.
+     */
+    private final class AcceptErrors extends ChannelInboundHandlerAdapter {
+        private long lastLogged = Long.MIN_VALUE;
+        private long failures;
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext c, Throwable cause) {
+            Channel server = c.channel();
+            failures++;
+            long now = ctx.clock().millis();
+            if (lastLogged == Long.MIN_VALUE || now - lastLogged >= RelayBudget.WARN_PERIOD.toMillis()) {
+                lastLogged = now;
+                log.warn("tcp {}: cannot accept ({}), {} time(s) since the last such warning; pausing 1 s each time",
+                        port, cause.getMessage() != null ? cause.getMessage() : cause.toString(), failures);
+                failures = 0;
+            }
+            if (server.config().isAutoRead()) {
+                server.config().setAutoRead(false);
+                server.eventLoop().schedule(() -> {
+                    if (server.isOpen() && !server.config().isAutoRead()) {
+                        server.config().setAutoRead(true);
+                        pauseIfFull(); // unless a budget holds it
+                    }
+                }, 1, TimeUnit.SECONDS);
+            }
+        }
     }
 
     @ChannelHandler.Sharable

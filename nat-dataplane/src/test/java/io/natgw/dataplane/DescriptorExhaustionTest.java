@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.DatagramSocket;
+import java.util.List;
 
 import static io.natgw.dataplane.Fixture.LAN_HOST;
 import static io.natgw.dataplane.Fixture.WAN;
@@ -52,6 +53,7 @@ class DescriptorExhaustionTest {
         assertEquals("echo:w:eof", TcpRelayTest.exchange(WAN, t.externalPort(), null, "w"));
         f.delete(t);
         f.delete(f.map(Protocol.UDP, udpEcho.endpoint()));
+        org.awaitility.Awaitility.await().until(() -> true); // its classes, loaded now
         try (ServerSocket squatter = new ServerSocket(0, 1, WAN);
              DatagramSocket udpSquatter = new DatagramSocket(new InetSocketAddress(WAN, 0))) {
             assertInstanceOf(Outcome.Refused.class, f.request(Protocol.TCP, squatter.getLocalPort(), echo.endpoint(), RemoteFilter.ANY));
@@ -90,6 +92,39 @@ class DescriptorExhaustionTest {
             try (ServerSocket again = new ServerSocket(tcpPort, 1, WAN)) {
                 assertEquals(tcpPort, again.getLocalPort(), "the port was given back");
             }
+        }
+    }
+
+    @Test
+    void aConnectionArrivingOutOfDescriptorsWaitsWithoutAStackTraceAndIsRelayedOnceTheyAreBack() throws Exception {
+        requirePrlimit();
+        ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                org.slf4j.Logger.ROOT_LOGGER_NAME);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
+                new ch.qos.logback.core.read.ListAppender<>();
+        log.start();
+        root.addAppender(log);
+        try (Fixture f = new Fixture("relay: copy"); EchoServer echo = new EchoServer("echo", LAN_HOST);
+             UdpRelayTest.UdpEcho udpEcho = new UdpRelayTest.UdpEcho("u")) {
+            warmUp(f, echo, udpEcho);
+            Mapping m = f.map(Protocol.TCP, echo.endpoint());
+            java.net.Socket client = new java.net.Socket();
+            try (client) {
+                try (Descriptors exhausted = Descriptors.exhaust()) {
+                    exhausted.release(1); // for the client's socket: the relay's accept is what must fail
+                    client.connect(new InetSocketAddress(WAN, m.externalPort()), 2000); // completes in the backlog
+                    org.awaitility.Awaitility.await("the failed accept to be logged").atMost(java.time.Duration.ofSeconds(10))
+                            .until(() -> List.copyOf(log.list).stream().anyMatch(e -> e.getFormattedMessage().contains("cannot accept")));
+                }
+                client.setSoTimeout(10_000);
+                assertEquals("echo:", new String(client.getInputStream().readNBytes(5), java.nio.charset.StandardCharsets.US_ASCII),
+                        "accepted and relayed once descriptors are back");
+            }
+            List<String> traces = List.copyOf(log.list).stream().filter(e -> e.getThrowableProxy() != null)
+                    .map(e -> e.getLoggerName() + ": " + e.getFormattedMessage()).toList();
+            assertEquals(List.of(), traces, "no stack trace logged");
+        } finally {
+            root.detachAppender(log);
         }
     }
 }
