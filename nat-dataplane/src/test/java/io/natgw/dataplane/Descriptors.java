@@ -53,20 +53,30 @@ final class Descriptors implements AutoCloseable {
         long limit = openNow() + HEADROOM;
         run("prlimit", "--pid", Long.toString(d.pid), "--nofile=" + limit + ":");
         try {
-            for (int i = 0; i < HEADROOM * 4; i++) {
-                d.held.add(new RandomAccessFile("/dev/null", "r"));
-            }
-            throw new IllegalStateException("still opening files after " + d.held.size() + " past a limit of " + limit);
-        } catch (IOException emfile) {
-            if (!String.valueOf(emfile.getMessage()).contains("Too many open files")) {
-                d.close();
-                throw emfile;
-            }
+            d.topUp();
             return d;
-        } catch (RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             d.close();
             throw e;
         }
+    }
+
+    /**
+     * Takes whatever descriptors were freed since (a socket another thread closed late): call right before the step
+     * that must meet EMFILE.
+     */
+    void topUp() throws IOException {
+        for (int i = 0; i < HEADROOM * 4; i++) {
+            try {
+                held.add(new RandomAccessFile("/dev/null", "r"));
+            } catch (IOException emfile) {
+                if (!String.valueOf(emfile.getMessage()).contains("Too many open files")) {
+                    throw emfile;
+                }
+                return;
+            }
+        }
+        throw new IllegalStateException("still opening files after " + held.size() + " past the lowered limit");
     }
 
     /** Frees one descriptor (e.g. for a process that must still start). */
@@ -87,13 +97,22 @@ final class Descriptors implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs a command with no pipes to this JVM (input from /dev/null, output to a file): a pipe's descriptor would be
+     * closed later by the JDK's process reaper, freeing a descriptor in the middle of the exhaustion.
+     */
     private static String run(String... cmd) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            p.destroyForcibly();
-            throw new IOException(String.join(" ", cmd) + " failed: " + out);
+        Path out = Files.createTempFile("prlimit", ".out");
+        try {
+            Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                    .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+            if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                p.destroyForcibly();
+                throw new IOException(String.join(" ", cmd) + " failed: " + Files.readString(out));
+            }
+            return Files.readString(out);
+        } finally {
+            Files.deleteIfExists(out);
         }
-        return out;
     }
 }
