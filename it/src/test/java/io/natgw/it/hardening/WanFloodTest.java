@@ -11,7 +11,9 @@ import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
@@ -20,11 +22,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -131,6 +134,81 @@ class WanFloodTest {
         }
     }
 
+    /**
+     * 2000 UDP peers of one mapped port: the mapping serves {@code dataplane.udpSessionsPerMapping} (256 by default) of
+     * them, one socket each, and drops the rest's datagrams; NAT-PMP is answered meanwhile; deleting the mapping ends
+     * every session and gives the descriptors back.
+     */
+    @Test
+    void twoThousandUdpPeersOfOneMappedPortGetAtMostTheSessionBudget() throws Exception {
+        int peers = 2000;
+        int perMapping = 256;
+        long own = openFilesLimit(ProcessHandle.current().pid());
+        Require.check(own >= peers + 1000, "the UDP flood needs an open-files limit of at least " + (peers + 1000)
+                + " in the test JVM (ulimit -n is " + own + ")");
+        int n = ThreadLocalRandom.current().nextInt(20, 60);
+        InetAddress lan = InetAddress.getByName("127.0.0." + (n + 120));
+        InetAddress wan = InetAddress.getByName("127.0." + (200 + n) + ".1");
+        InetAddress client = InetAddress.getByName("127.0.0." + (n + 180));
+        List<DatagramChannel> flood = new ArrayList<>();
+        try (Daemon d = Daemon.builder()
+                .set("network.lan.addresses", List.of(lan.getHostAddress()))
+                .set("network.wan.address", wan.getHostAddress())
+                .set("upnp.enabled", false)
+                .set("admin.enabled", false)
+                .set("triggers", List.of())
+                .start();
+             DatagramChannel backend = DatagramChannel.open().bind(new InetSocketAddress(client, 0))) {
+            int internalPort = ((InetSocketAddress) backend.getLocalAddress()).getPort();
+            long before = fds(d.pid());
+            NatPmp.Reply mapped = NatPmp.mapUdp(client, lan, internalPort, 3600);
+            assertEquals(0, mapped.result(), mapped.toString());
+            InetSocketAddress target = new InetSocketAddress(wan, mapped.externalPort());
+
+            Set<SocketAddress> reached = new HashSet<>();
+            ByteBuffer buf = ByteBuffer.allocate(64);
+            backend.configureBlocking(false);
+            for (int i = 0; i < peers; i++) {
+                DatagramChannel peer = DatagramChannel.open().bind(
+                        new InetSocketAddress(InetAddress.getByName("127.78." + (i % 50) + ".1"), 0));
+                flood.add(peer);
+                peer.send(ByteBuffer.wrap(new byte[] {1}), target);
+                for (SocketAddress from; (from = backend.receive(buf.clear())) != null; ) {
+                    reached.add(from); // one session socket of the relay per peer it serves
+                }
+            }
+            backend.configureBlocking(true);
+            // Every session the relay opened has delivered its first datagram: the budget's worth, and no more.
+            Awaitility.await("the session budget to fill").atMost(Duration.ofSeconds(60)).until(() -> {
+                backend.configureBlocking(false);
+                for (SocketAddress from; (from = backend.receive(buf.clear())) != null; ) {
+                    reached.add(from);
+                }
+                return reached.size() >= perMapping;
+            });
+            long during = fds(d.pid());
+            long t0 = System.nanoTime();
+            NatPmp.Reply other = NatPmp.mapTcp(client, lan, 21_000, 600);
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            System.out.printf("WanFloodTest: %d UDP peers; %d sessions relayed; daemon descriptors %d before, %d during;"
+                    + " NAT-PMP answer during the flood in %d ms%n", peers, reached.size(), before, during, ms);
+            assertEquals(0, other.result());
+            assertTrue(ms < ANSWER_CEILING_MS, "a NAT-PMP answer took " + ms + " ms");
+            assertEquals(perMapping, reached.size(), "sessions are capped by dataplane.udpSessionsPerMapping");
+            assertTrue(during <= before + perMapping + 64, "descriptors " + during + " within one per session over " + before);
+
+            assertEquals(0, NatPmp.mapUdp(client, lan, internalPort, 0).result(), "the mapping is deleted");
+            Awaitility.await("the sessions to end with their mapping").atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(200)).until(() -> fds(d.pid()) <= before + 16);
+            assertTrue(d.log().contains("relay budget reached: UDP sessions of one mapping"), d.logTail());
+            assertEquals(0, d.log().lines().filter(l -> l.startsWith("\tat ")).count(), "no stack trace in the log\n" + d.logTail());
+        } finally {
+            for (DatagramChannel ch : flood) {
+                ch.close();
+            }
+        }
+    }
+
     static long fds(long pid) throws IOException {
         try (Stream<Path> s = Files.list(Path.of("/proc/" + pid + "/fd"))) {
             return s.count();
@@ -231,7 +309,16 @@ class WanFloodTest {
         }
 
         static Reply mapTcp(InetAddress from, InetAddress gateway, int internalPort, int lifetime) throws IOException {
-            byte[] req = ByteBuffer.allocate(12).put((byte) 0).put((byte) 2).putShort((short) 0)
+            return map(2, from, gateway, internalPort, lifetime);
+        }
+
+        static Reply mapUdp(InetAddress from, InetAddress gateway, int internalPort, int lifetime) throws IOException {
+            return map(1, from, gateway, internalPort, lifetime);
+        }
+
+        /** Opcode 1 (UDP) or 2 (TCP); lifetime 0 deletes. */
+        static Reply map(int opcode, InetAddress from, InetAddress gateway, int internalPort, int lifetime) throws IOException {
+            byte[] req = ByteBuffer.allocate(12).put((byte) 0).put((byte) opcode).putShort((short) 0)
                     .putShort((short) internalPort).putShort((short) internalPort).putInt(lifetime).array();
             try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(from, 0))) {
                 s.setSoTimeout((int) ANSWER_CEILING_MS);
@@ -241,9 +328,9 @@ class WanFloodTest {
                 s.receive(p);
                 ByteBuffer b = ByteBuffer.wrap(buf, 0, p.getLength());
                 b.get();
-                int opcode = b.get() & 0xff;
-                if (opcode != 130) {
-                    throw new IOException("not a TCP mapping answer: opcode " + opcode);
+                int answer = b.get() & 0xff;
+                if (answer != 128 + opcode) {
+                    throw new IOException("not an answer to opcode " + opcode + ": " + answer);
                 }
                 int result = b.getShort() & 0xffff;
                 b.getInt(); // epoch
