@@ -80,6 +80,15 @@ final class TcpRelay {
         Channel back = f.channel();
         Early early = hold(front);
         early.back = back;
+        if (!back.isRegistered() && f.isDone() && !f.isSuccess()) {
+            // No socket for the backend (e.g. out of descriptors): Netty's placeholder has no event loop, so its
+            // listeners would run on another thread; end the frontend here, on its own loop.
+            log.debug("relay {} -> {}: no backend socket: {}", front.remoteAddress(), target, f.cause().toString());
+            early.back = null;
+            early.drop();
+            front.close();
+            return;
+        }
         f.addListener(done -> {
             if (!done.isSuccess()) {
                 log.debug("relay {} -> {}: connect failed: {}", front.remoteAddress(), target, done.cause().toString());

@@ -155,6 +155,68 @@ class DescriptorExhaustionTest {
         }
     }
 
+    /**
+     * One descriptor left: the relay accepts the connection but has none for the backend. The client is closed at once,
+     * the budget slot and the session are given back, nothing is logged with a stack trace, and the port relays again
+     * once descriptors are back.
+     */
+    @Test
+    void aConnectionWithNoDescriptorForItsBackendIsClosedAndGivesItsSlotBack() throws Exception {
+        requirePrlimit();
+        ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                org.slf4j.Logger.ROOT_LOGGER_NAME);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
+                new ch.qos.logback.core.read.ListAppender<>();
+        log.start();
+        root.addAppender(log);
+        try (Fixture f = new Fixture("relay: copy"); EchoServer echo = new EchoServer("echo", LAN_HOST);
+             UdpRelayTest.UdpEcho udpEcho = new UdpRelayTest.UdpEcho("u")) {
+            warmUp(f, echo, udpEcho);
+            Mapping m = f.map(Protocol.TCP, echo.endpoint());
+            assertEquals("echo:w:eof", TcpRelayTest.exchange(WAN, m.externalPort(), null, "w")); // the relay's classes
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5))
+                    .until(() -> f.dataplane.of(m.key()).sessions() == 0);
+            RelayBudget budget = f.dataplane.listener(Protocol.TCP, m.externalPort()).ctx.budget();
+            boolean backendFailed = false;
+            for (int attempt = 0; attempt < 5 && !backendFailed; attempt++) {
+                long acceptsFailedBefore = failedAccepts(log);
+                java.net.Socket client = new java.net.Socket();
+                try (client) {
+                    client.bind(new InetSocketAddress(LAN_HOST, 0));
+                    client.setSoTimeout(5000);
+                    try (Descriptors exhausted = Descriptors.exhaust()) {
+                        exhausted.topUp();
+                        exhausted.release(1); // the accepted socket takes it; the backend finds none
+                        client.connect(new InetSocketAddress(WAN, m.externalPort()), 2000);
+                        int first;
+                        try {
+                            first = client.getInputStream().read();
+                        } catch (java.net.SocketTimeoutException acceptFailedAgain) {
+                            continue; // an accept that failed again (logged once per minute only): try again
+                        } catch (java.net.SocketException reset) {
+                            first = -1;
+                        }
+                        if (failedAccepts(log) > acceptsFailedBefore || first != -1) {
+                            // Another thread took the descriptor first (the accept failed) or freed one more (the
+                            // backend got one and the connection was relayed): try again.
+                            continue;
+                        }
+                        backendFailed = true;
+                    }
+                }
+            }
+            assertTrue(backendFailed, "the backend never met EMFILE in 5 attempts");
+            org.awaitility.Awaitility.await("the slot and the session to be given back").atMost(java.time.Duration.ofSeconds(5))
+                    .until(() -> budget.tcpOpen() == 0 && f.dataplane.of(m.key()).sessions() == 0);
+            assertEquals("echo:again:eof", TcpRelayTest.exchange(WAN, m.externalPort(), null, "again"));
+            List<String> traces = List.copyOf(log.list).stream().filter(e -> e.getThrowableProxy() != null)
+                    .map(e -> e.getLoggerName() + ": " + e.getFormattedMessage()).toList();
+            assertEquals(List.of(), traces, "no stack trace logged");
+        } finally {
+            root.detachAppender(log);
+        }
+    }
+
     private static long failedAccepts(ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log) {
         return List.copyOf(log.list).stream().filter(e -> e.getFormattedMessage().contains("cannot accept")).count();
     }
