@@ -155,8 +155,11 @@ final class UdpListener extends PortListener {
                     log.debug("udp {}: dropped a datagram from {}: no socket for a session", port, peer);
                     return;
                 }
-                sessions.put(peer, s);
                 s.backend.closeFuture().addListener(x -> ctx.budget().closeUdp(key));
+                if (!s.backend.isOpen()) { // its connect failed at once (no route): not kept, its slot is back
+                    return;
+                }
+                sessions.put(peer, s);
             }
             s.lastActive = ctx.clock().instant();
             s.route.meter.datagramReceived(packet.content().readableBytes());
