@@ -121,6 +121,14 @@ final class RelayBudget {
         }
     }
 
+    /**
+     * A TCP port stopped accepting at a cap (counted and warned about as a refusal): the total when it is reached, else
+     * its mappings' own.
+     */
+    void tcpPaused() {
+        refused(tcpOpen.get() >= limits.tcpConnections() ? Limit.TCP_TOTAL : Limit.TCP_PER_MAPPING);
+    }
+
     /** Whether a new connection of {@code mapping} would fit (per mapping and in total; per peer is not known yet). */
     boolean tcpRoomFor(MappingKey mapping) {
         return tcpOpen.get() < limits.tcpConnections() && tcpByMapping.get(mapping) < limits.tcpConnectionsPerMapping();
@@ -167,8 +175,8 @@ final class RelayBudget {
         long now = clock.millis();
         long last = w.lastLogged.get();
         if ((last == Long.MIN_VALUE || now - last >= WARN_PERIOD.toMillis()) && w.lastLogged.compareAndSet(last, now)) {
-            log.warn("relay budget reached: {} ({}: {}); refused {} newcomer(s) since the last such warning,"
-                    + " established ones run on", limit.what, limit.key, limitOf(limit), w.refusals.getAndSet(0));
+            log.warn("relay budget reached: {} ({}: {}); {} newcomer(s) refused or ports paused since the last such"
+                    + " warning, established ones run on", limit.what, limit.key, limitOf(limit), w.refusals.getAndSet(0));
         }
         return limit;
     }

@@ -63,6 +63,7 @@ final class TcpListener extends PortListener {
         server.eventLoop().execute(() -> {
             if (full() && server.config().isAutoRead()) {
                 server.config().setAutoRead(false);
+                ctx.budget().tcpPaused();
                 log.debug("tcp {}: at its connection budget, not accepting until connections close", port);
             }
             resumeNow(server);

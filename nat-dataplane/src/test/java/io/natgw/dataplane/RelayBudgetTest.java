@@ -105,6 +105,10 @@ class RelayBudgetTest {
 
     @Test
     void aMappingAtItsCapStopsAcceptingAndResumesAsConnectionsClose() throws Exception {
+        Logger logger = (Logger) LoggerFactory.getLogger(RelayBudget.class);
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        logger.addAppender(log);
         try (Fixture f = new Fixture("relay: copy\ntcpConnectionsPerMapping: 2");
              EchoServer echo = new EchoServer("echo", LAN_HOST)) {
             Mapping m = f.map(Protocol.TCP, echo.endpoint());
@@ -128,6 +132,11 @@ class RelayBudgetTest {
                 }
                 await().atMost(SOON).until(() -> tcp(f, m).accepting());
             }
+            List<String> warnings = warnings(log);
+            assertEquals(1, warnings.size(), "pausing at the cap is warned about, once: " + warnings);
+            assertTrue(warnings.get(0).contains("dataplane.tcpConnectionsPerMapping: 2"), warnings.get(0));
+        } finally {
+            logger.detachAppender(log);
         }
     }
 
@@ -197,7 +206,7 @@ class RelayBudgetTest {
             assertRefused(port, "127.0.0.2");
             warnings = warnings(log);
             assertEquals(2, warnings.size(), warnings.toString());
-            assertTrue(warnings.get(1).contains("refused 10 newcomer(s)"), "the held-back refusals are counted: " + warnings.get(1));
+            assertTrue(warnings.get(1).contains("10 newcomer(s) refused"), "the held-back refusals are counted: " + warnings.get(1));
         } finally {
             logger.detachAppender(log);
         }
