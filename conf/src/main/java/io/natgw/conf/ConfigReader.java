@@ -269,6 +269,12 @@ final class ConfigReader {
         Duration udpIdle = s.seconds("udpIdleTimeout", MIN_UDP_IDLE_SECONDS, MIN_UDP_IDLE_SECONDS, Section.UNBOUNDED);
         int sessions = s.integer("udpSessionsPerMapping", 256, 1, 1_000_000);
         boolean cut = s.bool("cutOnDelete", false);
-        return new NatgwConfig.Dataplane(enabled, mode, relay, connect, udpIdle, sessions, cut);
+        NatgwConfig.RelayBudgets d = NatgwConfig.RelayBudgets.DEFAULTS;
+        NatgwConfig.RelayBudgets budgets = new NatgwConfig.RelayBudgets(
+                s.integer("tcpConnections", d.tcpConnections(), 1, 1_000_000),
+                s.integer("tcpConnectionsPerMapping", d.tcpConnectionsPerMapping(), 1, 1_000_000),
+                s.integer("tcpConnectionsPerPeer", d.tcpConnectionsPerPeer(), 1, 1_000_000),
+                s.integer("udpSessions", d.udpSessions(), 1, 1_000_000));
+        return new NatgwConfig.Dataplane(enabled, mode, relay, connect, udpIdle, sessions, cut, budgets);
     }
 }

@@ -141,9 +141,33 @@ public record NatgwConfig(Path source, Network network, Path dataDir, Pcp pcp, U
      * @param udpIdleTimeout    a UDP session with no traffic is dropped after this (at least 120 s)
      * @param udpSessionsPerMapping remote peers one UDP mapping serves at once
      * @param cutOnDelete       close established connections when their mapping goes away
+     * @param budgets           how many relayed connections and UDP sessions outsiders can make the relay hold
      */
     public record Dataplane(boolean enabled, DataplaneMode mode, RelayMode relay, Duration connectTimeout,
-                            Duration udpIdleTimeout, int udpSessionsPerMapping, boolean cutOnDelete) {
+                            Duration udpIdleTimeout, int udpSessionsPerMapping, boolean cutOnDelete,
+                            RelayBudgets budgets) {
+
+        /** With the default {@link RelayBudgets}. */
+        public Dataplane(boolean enabled, DataplaneMode mode, RelayMode relay, Duration connectTimeout,
+                         Duration udpIdleTimeout, int udpSessionsPerMapping, boolean cutOnDelete) {
+            this(enabled, mode, relay, connectTimeout, udpIdleTimeout, udpSessionsPerMapping, cutOnDelete,
+                    RelayBudgets.DEFAULTS);
+        }
+    }
+
+    /**
+     * Limits on what the WAN side can make the relay hold open (each relayed TCP connection holds two descriptors,
+     * each UDP session one). A connection over budget is refused at once; a listener at its cap stops accepting
+     * until connections close. The defaults keep the relay under half of a 20 000 open-files limit.
+     *
+     * @param tcpConnections           relayed TCP connections in total
+     * @param tcpConnectionsPerMapping relayed TCP connections of one mapping
+     * @param tcpConnectionsPerPeer    relayed TCP connections from one remote address
+     * @param udpSessions              UDP sessions in total (per mapping: {@code udpSessionsPerMapping})
+     */
+    public record RelayBudgets(int tcpConnections, int tcpConnectionsPerMapping, int tcpConnectionsPerPeer,
+                               int udpSessions) {
+        public static final RelayBudgets DEFAULTS = new RelayBudgets(4000, 1000, 200, 2000);
     }
 
     /**

@@ -330,6 +330,17 @@ public final class Dataplane implements Forwarder, TableListener, TrafficStats, 
         return m == null ? Counters.ZERO : m.snapshot();
     }
 
+    /** Every figure the relay counts in total, each named for what it is (TCP reads, datagrams, spliced bytes). */
+    public RelayCounters relayTotals() {
+        return totals.counters();
+    }
+
+    /** Every figure the relay counts for one mapping ({@link RelayCounters#ZERO} when unknown). */
+    public RelayCounters relayCounters(MappingKey key) {
+        Meter m = meters.get(key);
+        return m == null ? RelayCounters.ZERO : m.counters();
+    }
+
     // ---- for tests ----
 
     /** The listener of a port, or null when nothing listens there. */

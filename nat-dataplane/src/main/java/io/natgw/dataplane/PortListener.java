@@ -39,20 +39,63 @@ abstract sealed class PortListener permits TcpListener, UdpListener {
     /** Starts the bind of the listening channel. */
     abstract ChannelFuture startBind(InetAddress address);
 
-    /** Binds on {@code address}, waiting for the result: never call on an event loop. */
+    /**
+     * Binds on {@code address}, waiting for the result: never call on an event loop. Every failure, including one
+     * to create the socket at all (EMFILE: out of descriptors), is a {@link ForwardingException}, and leaves nothing
+     * bound or registered.
+     */
     final void bind(InetAddress address) throws ForwardingException {
         for (EventExecutor loop : ctx.group()) {
             if (loop.inEventLoop()) {
                 throw new IllegalStateException("bind waits for its result and must not run on an event loop");
             }
         }
-        ChannelFuture f = startBind(address).awaitUninterruptibly();
-        if (!f.isSuccess()) {
-            f.channel().close();
-            throw new ForwardingException("cannot listen on " + protocol.label() + " "
-                    + new InetSocketAddress(address, port) + ": " + f.cause().getMessage(), f.cause());
+        Throwable cause;
+        Channel failed = null;
+        try {
+            ChannelFuture f = startBind(address).awaitUninterruptibly();
+            if (f.isSuccess()) {
+                channel = f.channel();
+                return;
+            }
+            cause = f.cause();
+            failed = f.channel();
+        } catch (RuntimeException e) {
+            cause = e;
         }
-        channel = f.channel();
+        if (failed != null) {
+            closeQuietly(failed).awaitUninterruptibly();
+        }
+        throw new ForwardingException("cannot listen on " + protocol.label() + " " + address.getHostAddress() + ":" + port
+                + ": " + innermost(cause), cause);
+    }
+
+    /** The innermost cause's message: the errno text ("Too many open files"), not Netty's wrapper around it. */
+    private static String innermost(Throwable t) {
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getMessage() != null ? root.getMessage() : root.toString();
+    }
+
+    /**
+     * Closes a channel whether or not it ever reached an event loop: one whose socket could not be created (Netty's
+     * placeholder) or that was never registered has no event loop to close it on, and {@code close()} would throw.
+     */
+    static ChannelFuture closeQuietly(Channel ch) {
+        if (ch.isRegistered()) {
+            return ch.close();
+        }
+        if (ch.isOpen()) { // created but not registered: Netty's placeholder for a socket that failed is never open
+            ch.unsafe().closeForcibly();
+        }
+        return ch.newSucceededFuture();
+    }
+
+    /** The listening channel, or null while not bound. */
+    final Channel serverChannel() {
+        return channel;
     }
 
     boolean bound() {
@@ -92,7 +135,12 @@ abstract sealed class PortListener permits TcpListener, UdpListener {
         }
         next.add(route);
         routes = List.copyOf(next);
+        routesChanged();
         return replaced;
+    }
+
+    /** Called after a route was added: a listener waiting at a budget may accept for the new one. */
+    void routesChanged() {
     }
 
     final synchronized Route remove(MappingKey key) {

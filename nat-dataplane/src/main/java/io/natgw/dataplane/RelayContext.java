@@ -7,9 +7,16 @@ import java.time.Clock;
 import java.util.function.Consumer;
 
 /**
- * What every listener shares: the transport and its event loops, the dataplane settings and tuning, the clock, and a hook
- * told about traffic on a route (the trigger engine refreshes triggered mappings from it).
+ * What every listener shares: the transport and its event loops, the dataplane settings and tuning, the clock, a hook
+ * told about traffic on a route (the trigger engine refreshes triggered mappings from it), and the budgets of
+ * connections and sessions.
  */
 record RelayContext(Transport transport, EventLoopGroup group, NatgwConfig.Dataplane settings, RelayTuning tuning,
-                    Clock clock, Consumer<Route> onTraffic) {
+                    Clock clock, Consumer<Route> onTraffic, RelayBudget budget) {
+
+    RelayContext(Transport transport, EventLoopGroup group, NatgwConfig.Dataplane settings, RelayTuning tuning,
+                 Clock clock, Consumer<Route> onTraffic) {
+        this(transport, group, settings, tuning, clock, onTraffic,
+                new RelayBudget(settings.budgets(), settings.udpSessionsPerMapping(), clock));
+    }
 }

@@ -69,9 +69,9 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
 
     void count(long bytes) {
         if (wanSide) {
-            meter.received(bytes);
+            meter.tcpReadReceived(bytes);
         } else {
-            meter.sent(bytes);
+            meter.tcpReadSent(bytes);
         }
     }
 

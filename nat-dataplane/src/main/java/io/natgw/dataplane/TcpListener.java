@@ -1,6 +1,7 @@
 package io.natgw.dataplane;
 
 import io.natgw.conf.Protocol;
+import io.natgw.core.MappingKey;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -15,6 +16,7 @@ import org.slf4j.LoggerFactory;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
 
 /** A TCP external port: each accepted peer is relayed to the internal host of the mapping that admits it. */
 final class TcpListener extends PortListener {
@@ -35,6 +37,7 @@ final class TcpListener extends PortListener {
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, TcpRelay.WATER_MARK)
                 .childOption(ChannelOption.RCVBUF_ALLOCATOR, TcpRelay.readSizes(ctx.tuning()))
+                .handler(new AcceptErrors())
                 .childHandler(new Accept());
         if (ctx.tuning().socketBuffer() > 0) {
             b.childOption(ChannelOption.SO_RCVBUF, ctx.tuning().socketBuffer()).childOption(ChannelOption.SO_SNDBUF, ctx.tuning().socketBuffer());
@@ -43,6 +46,108 @@ final class TcpListener extends PortListener {
             b.childOption(EpollChannelOption.EPOLL_MODE, EpollMode.LEVEL_TRIGGERED);
         }
         return b.bind(address, port);
+    }
+
+    /**
+     * Stops accepting while no new connection could be relayed: the total is at its cap, or every mapping on this port
+     * is at its own. Pending connections wait in the kernel's backlog (and beyond it the peers' SYNs go unanswered)
+     * rather than being accepted and closed in a loop; {@link #resumeIfRoom} starts again as connections close.
+     */
+    private void pauseIfFull() {
+        Channel server = serverChannel();
+        if (server == null || !full()) {
+            return;
+        }
+        ctx.budget().waiting(this, true); // before the check below: a connection closing meanwhile finds it waiting
+        // On the listener's own loop: from another thread Netty keeps the read interest armed for one more accept.
+        server.eventLoop().execute(() -> {
+            if (full() && server.config().isAutoRead()) {
+                server.config().setAutoRead(false);
+                ctx.budget().tcpPaused();
+                log.debug("tcp {}: at its connection budget, not accepting until connections close", port);
+            }
+            resumeNow(server);
+        });
+    }
+
+    /** Accepts again if a new connection could now be relayed (any thread). */
+    void resumeIfRoom() {
+        Channel server = serverChannel();
+        if (server == null) {
+            ctx.budget().waiting(this, false);
+        } else if (server.eventLoop().inEventLoop()) {
+            resumeNow(server);
+        } else {
+            server.eventLoop().execute(() -> resumeNow(server));
+        }
+    }
+
+    private void resumeNow(Channel server) {
+        if (!full()) {
+            ctx.budget().waiting(this, false);
+            if (server.isOpen() && !server.config().isAutoRead()) {
+                server.config().setAutoRead(true);
+                log.debug("tcp {}: accepting again", port);
+            }
+        }
+    }
+
+    /** Whether this listener accepts now (false while it waits at a budget). */
+    boolean accepting() {
+        Channel server = serverChannel();
+        return server != null && server.isActive() && server.config().isAutoRead();
+    }
+
+    private boolean full() {
+        for (Route r : routes()) {
+            if (ctx.budget().tcpRoomFor(r.mapping.key())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    void routesChanged() {
+        resumeIfRoom();
+    }
+
+    @Override
+    void unbind() {
+        ctx.budget().waiting(this, false);
+        super.unbind();
+    }
+
+    /**
+     * A failed accept (EMFILE, ENFILE, ENOBUFS): pauses accepting for a second, as Netty's own acceptor would, and logs
+     * one line per port per minute without a stack trace. Placed before Netty's acceptor, it keeps the failure from
+     * reaching the pipeline's tail, which would log a stack trace per attempt.
+     */
+    private final class AcceptErrors extends ChannelInboundHandlerAdapter {
+        private long lastLogged = Long.MIN_VALUE;
+        private long failures;
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext c, Throwable cause) {
+            Channel server = c.channel();
+            failures++;
+            long now = ctx.clock().millis();
+            if (lastLogged == Long.MIN_VALUE || now - lastLogged >= RelayBudget.WARN_PERIOD.toMillis()) {
+                lastLogged = now;
+                log.warn("tcp {}: cannot accept ({}), {} time(s) since the last such warning; pausing 1 s each time",
+                        port, cause.getMessage() != null ? cause.getMessage() : cause.toString(), failures);
+                failures = 0;
+            }
+            if (server.config().isAutoRead()) {
+                server.config().setAutoRead(false);
+                server.eventLoop().schedule(() -> {
+                    if (server.isOpen() && !server.config().isAutoRead()) {
+                        server.config().setAutoRead(true);
+                        pauseIfFull(); // unless a budget holds it
+                    }
+                }, 1, TimeUnit.SECONDS);
+            }
+        }
     }
 
     @ChannelHandler.Sharable
@@ -55,15 +160,31 @@ final class TcpListener extends PortListener {
             Route r = route(peer);
             if (r == null) {
                 log.debug("tcp {}: refused {} (no mapping admits it)", port, peer);
-                ch.config().setOption(ChannelOption.SO_LINGER, 0); // answer with RST, as a closed port would
-                ch.close();
+                reset(ch);
                 return;
             }
+            MappingKey key = r.mapping.key();
+            InetAddress from = peer.getAddress();
+            RelayBudget.Limit over = ctx.budget().openTcp(key, from);
+            if (over != null) {
+                log.debug("tcp {}: refused {} ({} reached)", port, peer, over.key);
+                reset(ch);
+                pauseIfFull();
+                return;
+            }
+            ch.closeFuture().addListener(x -> ctx.budget().closeTcp(key, from));
             r.track(ch);
             ctx.onTraffic().accept(r);
             InetSocketAddress target = new InetSocketAddress(r.mapping.internal().address(), r.mapping.internal().port());
             log.debug("tcp {}: {} -> {}", port, peer, target);
             TcpRelay.connect(ctx, ch, target, null, r.meter, true);
+            pauseIfFull();
         }
+    }
+
+    /** Answers with RST, as a closed port would. */
+    private static void reset(Channel ch) {
+        ch.config().setOption(ChannelOption.SO_LINGER, 0);
+        ch.close();
     }
 }

@@ -80,6 +80,15 @@ final class TcpRelay {
         Channel back = f.channel();
         Early early = hold(front);
         early.back = back;
+        if (!back.isRegistered() && f.isDone() && !f.isSuccess()) {
+            // No socket for the backend (e.g. out of descriptors): Netty's placeholder has no event loop, so its
+            // listeners would run on another thread; end the frontend here, on its own loop.
+            log.debug("relay {} -> {}: no backend socket: {}", front.remoteAddress(), target, f.cause().toString());
+            early.back = null;
+            early.drop();
+            front.close();
+            return;
+        }
         f.addListener(done -> {
             if (!done.isSuccess()) {
                 log.debug("relay {} -> {}: connect failed: {}", front.remoteAddress(), target, done.cause().toString());
@@ -97,6 +106,7 @@ final class TcpRelay {
             back.pipeline().addLast("relay", new RelayHandler(front, meter, !wanFront, ctx.tuning().flushEachRead(), splice));
             early.handOver(front.pipeline().get(RelayHandler.class));
             if (splice) {
+                meter.spliced();
                 splice((AbstractEpollStreamChannel) front, (AbstractEpollStreamChannel) back, meter, wanFront);
                 splice((AbstractEpollStreamChannel) back, (AbstractEpollStreamChannel) front, meter, !wanFront);
             }
@@ -144,7 +154,7 @@ final class TcpRelay {
         public void channelInactive(ChannelHandlerContext ctx) {
             drop();
             if (back != null) {
-                back.close();
+                PortListener.closeQuietly(back); // never registered when its socket could not be created
             }
         }
 
@@ -183,9 +193,9 @@ final class TcpRelay {
         from.spliceTo(to, SPLICE_CHUNK).addListener(f -> {
             if (f.isSuccess()) {
                 if (fromWan) {
-                    meter.received(SPLICE_CHUNK);
+                    meter.splicedReceived(SPLICE_CHUNK); // approximate: the last partial chunk is never seen
                 } else {
-                    meter.sent(SPLICE_CHUNK);
+                    meter.splicedSent(SPLICE_CHUNK);
                 }
                 splice(from, to, meter, fromWan);
             }

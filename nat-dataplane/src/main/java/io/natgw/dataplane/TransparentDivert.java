@@ -330,7 +330,7 @@ final class TransparentDivert {
                 flows.put(key, flow);
             }
             flow.last = ctx.clock().instant();
-            meter.sent(p.content().readableBytes());
+            meter.datagramSent(p.content().readableBytes());
             flow.send(UdpListener.fitted(p.content()));
         }
 
@@ -362,7 +362,7 @@ final class TransparentDivert {
                         @Override
                         protected void channelRead0(ChannelHandlerContext c, DatagramPacket p) {
                             last = ctx.clock().instant();
-                            meter.received(p.content().readableBytes());
+                            meter.datagramReceived(p.content().readableBytes());
                             if (reply.isActive()) {
                                 reply.writeAndFlush(UdpListener.fitted(p.content()), reply.voidPromise());
                             }

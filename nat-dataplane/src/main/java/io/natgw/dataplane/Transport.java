@@ -20,11 +20,16 @@ import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.util.List;
 
 /** An I/O transport (native epoll, io_uring or NIO): the event loops and the channel classes that go with them. */
 record Transport(String name, IoHandlerFactory ioHandler, Class<? extends ServerChannel> serverChannel,
                  Class<? extends SocketChannel> socketChannel, Class<? extends DatagramChannel> datagramChannel) {
+
+    private static final Logger log = LoggerFactory.getLogger(Transport.class);
 
     /** The names {@link #named} accepts. */
     static final List<String> NAMES = List.of("auto", "epoll", "io_uring", "nio");
@@ -35,19 +40,49 @@ record Transport(String name, IoHandlerFactory ioHandler, Class<? extends Server
      * relayed no faster here (see the README's relay benchmark).
      */
     static Transport best() {
-        return Epoll.isAvailable() ? nativeEpoll() : nio();
+        return of(choose("auto", Epoll.isAvailable(), false));
     }
 
     /**
      * The transport named by {@code choice} ({@code auto}, {@code epoll}, {@code io_uring}, {@code nio}); one that does
-     * not load falls back to {@link #best()}.
+     * not load falls back to {@link #best()}, with a warning naming why it did not load.
      */
     static Transport named(String choice) {
+        String name = choose(choice, Epoll.isAvailable(), IoUring.isAvailable());
+        String wanted = choice.equals("auto") ? "epoll" : choice;
+        if (!name.equals(wanted)) {
+            Throwable why = unavailability(wanted);
+            log.warn("the {} transport did not load ({}): using {}", wanted, why == null ? "unknown cause" : why.toString(),
+                    name);
+        }
+        return of(name);
+    }
+
+    /** The fallback rule alone: which transport {@code choice} gives when the native ones load or not. */
+    static String choose(String choice, boolean epollLoads, boolean ioUringLoads) {
         return switch (choice) {
-            case "auto", "epoll" -> best();
-            case "io_uring" -> IoUring.isAvailable() ? ioUring() : best();
-            case "nio" -> nio();
+            case "auto", "epoll" -> epollLoads ? "epoll" : "nio";
+            case "io_uring" -> ioUringLoads ? "io_uring" : choose("auto", epollLoads, false);
+            case "nio" -> "nio";
             default -> throw new IllegalArgumentException("unknown transport '" + choice + "' (one of " + NAMES + ")");
+        };
+    }
+
+    private static Transport of(String name) {
+        return switch (name) {
+            case "epoll" -> nativeEpoll();
+            case "io_uring" -> ioUring();
+            default -> nio();
+        };
+    }
+
+    /** Whether the transport {@code name} loads here, and if not, why (null when it loads). */
+    static Throwable unavailability(String name) {
+        return switch (name) {
+            case "epoll" -> Epoll.isAvailable() ? null : Epoll.unavailabilityCause();
+            case "io_uring" -> IoUring.isAvailable() ? null : IoUring.unavailabilityCause();
+            case "nio" -> null;
+            default -> throw new IllegalArgumentException("unknown transport '" + name + "' (one of " + NAMES + ")");
         };
     }
 

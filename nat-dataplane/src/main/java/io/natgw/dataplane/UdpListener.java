@@ -1,6 +1,7 @@
 package io.natgw.dataplane;
 
 import io.natgw.conf.Protocol;
+import io.natgw.core.MappingKey;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -29,8 +30,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * A UDP external port. Each remote peer gets a session: a socket connected to the internal host, whose replies go
  * back to the peer from the mapped port. A session idle for the configured timeout (at least 120 s, RFC 4787 REQ-5)
- * ends; a mapping serves a bounded number of sessions and drops packets of new peers beyond it. Sessions live on
- * the port's event loop only; they end with the port (a UDP session cannot outlive its socket).
+ * ends; a mapping, and the relay in total, serve a bounded number of sessions ({@link RelayBudget}) and drop the
+ * packets of new peers beyond it. Sessions live on the port's event loop only; they end with the port (a UDP session
+ * cannot outlive its socket).
  */
 final class UdpListener extends PortListener {
 
@@ -141,15 +143,26 @@ final class UdpListener extends PortListener {
                     log.debug("udp {}: dropped a datagram from {} (no mapping admits it)", port, peer);
                     return;
                 }
-                if (r.channels.size() >= ctx.settings().udpSessionsPerMapping()) {
-                    log.debug("udp {}: dropped a datagram from {} ({} sessions, the limit)", port, peer, r.channels.size());
+                MappingKey key = r.mapping.key();
+                RelayBudget.Limit over = ctx.budget().openUdp(key);
+                if (over != null) {
+                    log.debug("udp {}: dropped a datagram from {} ({} reached)", port, peer, over.key);
                     return;
                 }
                 s = new Session(c.channel(), peer, r);
+                if (!s.backend.isRegistered()) { // its socket could not be created (e.g. out of descriptors)
+                    ctx.budget().closeUdp(key);
+                    log.debug("udp {}: dropped a datagram from {}: no socket for a session", port, peer);
+                    return;
+                }
+                s.backend.closeFuture().addListener(x -> ctx.budget().closeUdp(key));
+                if (!s.backend.isOpen()) { // its connect failed at once (no route): not kept, its slot is back
+                    return;
+                }
                 sessions.put(peer, s);
             }
             s.lastActive = ctx.clock().instant();
-            s.route.meter.received(packet.content().readableBytes());
+            s.route.meter.datagramReceived(packet.content().readableBytes());
             ctx.onTraffic().accept(s.route);
             s.send(fitted(packet.content()));
         }
@@ -188,6 +201,11 @@ final class UdpListener extends PortListener {
                     .handler(new Back(front, this))
                     .connect(target);
             backend = f.channel();
+            if (!backend.isRegistered()) {
+                log.debug("udp {}: session of {} cannot open a socket: {}", port, peer, f.cause() == null ? "?" : f.cause().toString());
+                pending = null;
+                return;
+            }
             route.track(backend);
             backend.closeFuture().addListener(x -> {
                 sessions.remove(peer, this);
@@ -262,7 +280,7 @@ final class UdpListener extends PortListener {
                 return;
             }
             session.lastActive = ctx.clock().instant();
-            session.route.meter.sent(reply.content().readableBytes());
+            session.route.meter.datagramSent(reply.content().readableBytes());
             front.write(new DatagramPacket(fitted(reply.content()), session.peer), front.voidPromise());
         }
 

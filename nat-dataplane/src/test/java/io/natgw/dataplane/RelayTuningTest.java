@@ -1,8 +1,8 @@
 package io.natgw.dataplane;
 
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.uring.IoUring;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.Properties;
 
@@ -49,13 +49,29 @@ class RelayTuningTest {
         assertThrows(IllegalArgumentException.class, () -> RelayTuning.from(props("natgw.dataplane.socketBufferKiB", "-1")));
     }
 
+    /** The fallback rule on its own, with the availability given: the expected values are written out, not derived. */
     @Test
-    void theDefaultIsEpollThenNioAndIoUringOnlyWhenAskedFor() {
-        String best = Epoll.isAvailable() ? "epoll" : "nio";
-        assertEquals(best, Transport.named("auto").name());
-        assertEquals(best, Transport.named("epoll").name());
-        assertEquals("nio", Transport.named("nio").name());
-        assertEquals(IoUring.isAvailable() ? "io_uring" : best, Transport.named("io_uring").name());
-        assertThrows(IllegalArgumentException.class, () -> Transport.named("kqueue"));
+    void aTransportThatDoesNotLoadFallsBackToEpollThenNio() {
+        assertEquals("epoll", Transport.choose("auto", true, true));
+        assertEquals("epoll", Transport.choose("epoll", true, true));
+        assertEquals("io_uring", Transport.choose("io_uring", true, true));
+        assertEquals("nio", Transport.choose("nio", true, true));
+
+        assertEquals("epoll", Transport.choose("io_uring", true, false), "io_uring missing: epoll");
+        assertEquals("nio", Transport.choose("io_uring", false, false), "neither native transport: NIO");
+        assertEquals("nio", Transport.choose("auto", false, true), "auto never picks io_uring");
+        assertEquals("nio", Transport.choose("epoll", false, true));
+        assertThrows(IllegalArgumentException.class, () -> Transport.choose("kqueue", true, true));
+    }
+
+    /** On this machine, each name gives that transport: skipped (or failed under NATGW_REQUIRE_ALL=1) where it does not load. */
+    @ParameterizedTest
+    @ValueSource(strings = {"epoll", "io_uring", "nio"})
+    void eachNamedTransportLoadsAsItself(String name) {
+        TcpRelayTest.requireTransport(name);
+        assertEquals(name, Transport.named(name).name());
+        if (name.equals("epoll")) {
+            assertEquals("epoll", Transport.named("auto").name(), "auto is epoll where epoll loads");
+        }
     }
 }

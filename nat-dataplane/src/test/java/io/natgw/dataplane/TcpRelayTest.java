@@ -34,6 +34,7 @@ import static io.natgw.dataplane.Fixture.addr;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -57,8 +58,9 @@ class TcpRelayTest {
 
     /**
      * A fixture for a relay variant: "copy" or "splice" ({@code dataplane.relay}; both on the default transport, native
-     * epoll where it loads), optionally followed by "nio" or "io_uring" (that transport) or "flush-each-read"
-     * ({@link RelayTuning}).
+     * epoll), optionally followed by "nio" or "io_uring" (that transport) or "flush-each-read" ({@link RelayTuning}).
+     * A variant whose transport does not load here is skipped with the reason, or fails under NATGW_REQUIRE_ALL=1: it
+     * would otherwise run on another transport under this one's name.
      */
     static Fixture relayFixture(String variant) {
         String[] words = variant.split(" ");
@@ -70,7 +72,33 @@ class TcpRelayTest {
                 default -> throw new IllegalArgumentException(variant);
             }
         }
+        requireTransport(transportOf(variant));
         return new Fixture("relay: " + words[0], "", t);
+    }
+
+    /** The transport a variant names: nio or io_uring when it says so, else native epoll (the default). */
+    static String transportOf(String variant) {
+        return variant.contains("nio") ? "nio" : variant.contains("io_uring") ? "io_uring" : "epoll";
+    }
+
+    static void requireTransport(String name) {
+        Throwable why = Transport.unavailability(name);
+        if (why == null) {
+            return;
+        }
+        String reason = "the " + name + " transport does not load here: " + why;
+        if ("1".equals(System.getenv("NATGW_REQUIRE_ALL"))) {
+            throw new AssertionError("NATGW_REQUIRE_ALL=1 and " + reason, why);
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(false, reason);
+    }
+
+    /** The transport and relay that carried mapping {@code m} are the ones the variant names. */
+    static void assertRanAs(String variant, Fixture f, Mapping m) {
+        RelayContext ctx = f.dataplane.listener(Protocol.TCP, m.externalPort()).ctx;
+        assertEquals(transportOf(variant), ctx.transport().name(), "transport of '" + variant + "'");
+        assertEquals(variant.startsWith("splice"), TcpRelay.splicing(ctx), "splice relay of '" + variant + "'");
+        assertEquals(variant.contains("flush-each-read"), ctx.tuning().flushEachRead(), "flush of '" + variant + "'");
     }
 
     @ParameterizedTest
@@ -79,15 +107,26 @@ class TcpRelayTest {
         String relay = variant.split(" ")[0];
         try (Fixture f = relayFixture(variant); EchoServer echo = new EchoServer("echo", LAN_HOST)) {
             Mapping m = f.map(Protocol.TCP, echo.endpoint());
+            assertRanAs(variant, f, m);
 
             assertEquals("echo:hello:eof", exchange(WAN, m.externalPort(), null, "hello"));
 
             await().atMost(Duration.ofSeconds(5)).until(() -> f.dataplane.of(m.key()).sessions() == 0);
+            RelayCounters rc = f.dataplane.relayCounters(m.key());
+            assertEquals(0, rc.datagramsReceived() + rc.datagramsSent(), "TCP carries no datagrams");
+            assertEquals(0, f.dataplane.of(m.key()).packetsReceived(), "TCP reads are not reported as packets");
             if (relay.equals("copy")) {
                 Counters c = f.dataplane.of(m.key());
                 assertEquals(5, c.bytesReceived());
                 assertEquals("echo:hello:eof".length(), c.bytesSent());
                 assertEquals(c.bytesReceived(), f.dataplane.totals().bytesReceived());
+                assertTrue(rc.tcpReadsReceived() >= 1 && rc.tcpReadsSent() >= 1, rc.toString());
+                assertFalse(rc.bytesApproximate(), "copy counts exactly");
+            } else {
+                assertEquals(1, rc.splicedConnections(), rc.toString());
+                assertTrue(rc.bytesApproximate(), "spliced bytes are counted in 64 KiB steps");
+                assertEquals(64 * 1024, rc.bytesUncertainty());
+                assertTrue(f.dataplane.relayTotals().bytesApproximate(), "and the totals say so too");
             }
         }
     }
@@ -115,13 +154,19 @@ class TcpRelayTest {
                 }
             });
             Mapping m = f.map(Protocol.TCP, new Endpoint(LAN_HOST, server.getLocalPort()));
+            assertRanAs(variant, f, m);
             try (Socket s = new Socket()) {
                 s.connect(new InetSocketAddress(WAN, m.externalPort()), 2000);
                 s.setSoTimeout(10_000);
                 s.getOutputStream().write("GET".getBytes(StandardCharsets.US_ASCII));
                 s.shutdownOutput();
                 assertEquals("GET", new String(request.get(10, java.util.concurrent.TimeUnit.SECONDS), StandardCharsets.US_ASCII));
-                Thread.sleep(300); // the reply piles up in the relay and its sockets meanwhile
+                // The bug's precondition, waited for rather than slept on: the relay's socket towards the client has
+                // its input shut down (the client's FIN) and its output full, with the reply queued behind it.
+                io.netty.channel.socket.DuplexChannel front = frontOf(f, m);
+                boolean spliced = variant.startsWith("splice");
+                await("the reply to pile up in the relay").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5))
+                        .until(() -> front.isInputShutdown() && waitsToWrite(front, spliced));
                 byte[] back = s.getInputStream().readAllBytes();
                 replied.get(10, java.util.concurrent.TimeUnit.SECONDS);
                 assertEquals(reply.length, back.length, "bytes of the reply that arrived");
@@ -131,12 +176,30 @@ class TcpRelayTest {
         }
     }
 
+    /**
+     * Whether the relay holds output for {@code ch} that its socket cannot take now, i.e. it waits for EPOLLOUT: by copy,
+     * more than the 1 MiB high-water mark is queued (the channel is not writable); by splice, Netty's splice-out task
+     * for it is queued (it counts no bytes towards writability).
+     */
+    static boolean waitsToWrite(io.netty.channel.Channel ch, boolean spliced) {
+        io.netty.channel.ChannelOutboundBuffer queued = ch.unsafe().outboundBuffer();
+        return queued != null && queued.size() > 0 && (spliced || !ch.isWritable());
+    }
+
+    /** The relay's one connection from the WAN side of mapping {@code m}. */
+    static io.netty.channel.socket.DuplexChannel frontOf(Fixture f, Mapping m) {
+        Route r = f.dataplane.listener(Protocol.TCP, m.externalPort()).get(m.key());
+        await().atMost(Duration.ofSeconds(5)).until(() -> r.channels.size() == 1);
+        return (io.netty.channel.socket.DuplexChannel) r.channels.iterator().next();
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"copy", "splice", "copy nio", "copy io_uring", "copy flush-each-read"})
     void carriesMegabytesIntactWithBackpressure(String variant) throws Exception {
         String relay = variant.split(" ")[0];
         try (Fixture f = relayFixture(variant); EchoServer echo = new EchoServer("e", LAN_HOST)) {
             Mapping m = f.map(Protocol.TCP, echo.endpoint());
+            assertRanAs(variant, f, m);
             byte[] data = new byte[8 * 1024 * 1024];
             new Random(42).nextBytes(data);
             // The client half-closes right after its last byte, while most of the echo is still to come back: the

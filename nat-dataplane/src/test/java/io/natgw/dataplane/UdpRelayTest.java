@@ -104,6 +104,8 @@ class UdpRelayTest {
             assertEquals(60_002, reply[0].length(), "the whole datagram, not the first 2 KiB");
             assertEquals("e:" + big, reply[0], "intact");
             assertEquals(new Counters(60_000, 60_002, 1, 1, 1), f.dataplane.of(m.key()));
+            assertEquals(new RelayCounters(60_000, 60_002, 1, 1, 0, 0, 0, 1), f.dataplane.relayCounters(m.key()),
+                    "one datagram each way, no TCP read");
         }
     }
 
