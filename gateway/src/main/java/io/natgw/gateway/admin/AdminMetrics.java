@@ -68,11 +68,11 @@ final class AdminMetrics {
     private static void bindTraffic(MeterRegistry r, TrafficStats traffic) {
         counter(r, "natgw_relay_received_bytes", "bytes relayed from the WAN side towards LAN hosts", traffic, c -> c.bytesReceived());
         counter(r, "natgw_relay_sent_bytes", "bytes relayed from LAN hosts towards the WAN side", traffic, c -> c.bytesSent());
-        // Not IP packets: the relays count one per TCP read() (a chunk of the stream) and one per UDP datagram.
-        counter(r, "natgw_relay_received_reads", "reads relayed towards LAN hosts: TCP read() chunks and UDP datagrams,"
-                + " not IP packets", traffic, c -> c.packetsReceived());
-        counter(r, "natgw_relay_sent_reads", "reads relayed towards the WAN side: TCP read() chunks and UDP datagrams,"
-                + " not IP packets", traffic, c -> c.packetsSent());
+        // A relay cannot see IP packets: it counts UDP datagrams; TCP is a byte stream (see the bytes above).
+        counter(r, "natgw_relay_received_datagrams", "UDP datagrams relayed towards LAN hosts (TCP is counted in bytes only)",
+                traffic, c -> c.packetsReceived());
+        counter(r, "natgw_relay_sent_datagrams", "UDP datagrams relayed towards the WAN side (TCP is counted in bytes only)",
+                traffic, c -> c.packetsSent());
         // Open now, so it goes down: a gauge (a counter would break rate()).
         Gauge.builder("natgw_relay_sessions", traffic, t -> t.totals().sessions())
                 .description("relay sessions open now (TCP connections, UDP peers)").register(r);

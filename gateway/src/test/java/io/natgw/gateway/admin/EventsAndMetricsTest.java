@@ -94,8 +94,8 @@ class EventsAndMetricsTest {
                     "natgw_refusals_total{origin=\"upnp\",reason=\"conflict\"} 1.0",
                     "# TYPE natgw_relay_sessions gauge", // open sessions go down: never a counter
                     "natgw_relay_sessions 0.0",
-                    "# TYPE natgw_relay_received_reads_total counter", // TCP read() chunks and UDP datagrams, not packets
-                    "# TYPE natgw_relay_sent_reads_total counter");
+                    "# TYPE natgw_relay_received_datagrams_total counter", // UDP datagrams; TCP only in bytes
+                    "# TYPE natgw_relay_sent_datagrams_total counter");
             List<String> lines = r.text().lines().toList();
             for (String w : wanted) {
                 assertTrue(lines.contains(w), w + " in\n" + r.text());
