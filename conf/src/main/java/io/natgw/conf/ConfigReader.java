@@ -238,6 +238,10 @@ final class ConfigReader {
         Duration udpIdle = s.seconds("udpIdleTimeout", MIN_UDP_IDLE_SECONDS, MIN_UDP_IDLE_SECONDS, Section.UNBOUNDED);
         int sessions = s.integer("udpSessionsPerMapping", 256, 1, 1_000_000);
         boolean cut = s.bool("cutOnDelete", false);
-        return new NatgwConfig.Dataplane(enabled, mode, relay, connect, udpIdle, sessions, cut);
+        Map<String, NatgwConfig.Forwarding> forwardings = new LinkedHashMap<>();
+        forwardings.put("kernel", NatgwConfig.Forwarding.KERNEL);
+        forwardings.put("relay", NatgwConfig.Forwarding.RELAY);
+        NatgwConfig.Forwarding forwarding = s.choice("forwarding", NatgwConfig.Forwarding.KERNEL, forwardings);
+        return new NatgwConfig.Dataplane(enabled, mode, relay, connect, udpIdle, sessions, cut, forwarding);
     }
 }

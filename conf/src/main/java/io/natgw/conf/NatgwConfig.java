@@ -108,6 +108,9 @@ public record NatgwConfig(Path source, Network network, Path dataDir, Pcp pcp, U
 
     public enum RelayMode { COPY, SPLICE }
 
+    /** linux-gateway mode: mappings forwarded by the kernel (nftables DNAT) or relayed in user space. */
+    public enum Forwarding { KERNEL, RELAY }
+
     /**
      * @param enabled           whether mappings are relayed at all (off: the table only, as for tests of front-ends)
      * @param relay             TCP relay: copy through user space, or epoll splice
@@ -115,9 +118,22 @@ public record NatgwConfig(Path source, Network network, Path dataDir, Pcp pcp, U
      * @param udpIdleTimeout    a UDP session with no traffic is dropped after this (at least 120 s)
      * @param udpSessionsPerMapping remote peers one UDP mapping serves at once
      * @param cutOnDelete       close established connections when their mapping goes away
+     * @param forwarding        linux-gateway mode: kernel (nftables DNAT, the default) or relay (user space)
      */
     public record Dataplane(boolean enabled, DataplaneMode mode, RelayMode relay, Duration connectTimeout,
-                            Duration udpIdleTimeout, int udpSessionsPerMapping, boolean cutOnDelete) {
+                            Duration udpIdleTimeout, int udpSessionsPerMapping, boolean cutOnDelete,
+                            Forwarding forwarding) {
+
+        /** Without {@code forwarding}: kernel. */
+        public Dataplane(boolean enabled, DataplaneMode mode, RelayMode relay, Duration connectTimeout,
+                         Duration udpIdleTimeout, int udpSessionsPerMapping, boolean cutOnDelete) {
+            this(enabled, mode, relay, connectTimeout, udpIdleTimeout, udpSessionsPerMapping, cutOnDelete, Forwarding.KERNEL);
+        }
+
+        /** Whether mappings are forwarded by the kernel: linux-gateway mode with {@code forwarding: kernel}. */
+        public boolean kernelForwarding() {
+            return mode == DataplaneMode.LINUX_GATEWAY && forwarding == Forwarding.KERNEL;
+        }
     }
 
     /** The ports the gateway itself listens on; the port allocator never hands these out. */

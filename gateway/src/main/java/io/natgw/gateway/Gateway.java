@@ -100,6 +100,9 @@ public final class Gateway implements AutoCloseable {
         table.start();
         open.remove(store); // the table closes its store
         open.push(table);
+        if (dataplane != null) {
+            dataplane.tableStarted(); // kernel forwarding: its nftables table from the restored leases, if no change built it
+        }
 
         if (config.pcp().enabled()) {
             PcpServer pcp = new PcpServer(config, table);
