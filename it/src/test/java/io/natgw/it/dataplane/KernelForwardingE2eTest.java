@@ -65,7 +65,11 @@ class KernelForwardingE2eTest {
     }
 
     Daemon start(List<Map<String, Object>> triggers, Map<String, Object> more) {
-        Daemon.Builder b = Daemon.builder().prefix("ip", "netns", "exec", net.gw).workDir(net.work.resolve("daemon"))
+        return start(triggers, more, "ip", "netns", "exec", net.gw);
+    }
+
+    Daemon start(List<Map<String, Object>> triggers, Map<String, Object> more, String... prefix) {
+        Daemon.Builder b = Daemon.builder().prefix(prefix).workDir(net.work.resolve("daemon"))
                 .set("network.lan.addresses", List.of(GW_LAN))
                 .set("network.lan.clients", List.of("192.168.77.0/24"))
                 .set("network.lan.interfaces", List.of("gwlan"))
@@ -273,6 +277,8 @@ class KernelForwardingE2eTest {
 
         daemon.kill9();
         assertTrue(nft("list", "map", "inet", "natgw", "dnat4").contains("tcp . 8081 "), "natgw died before the lease ended");
+        await("natgw's conntrack -E to go with it").atMost(CEILING).pollInterval(Duration.ofMillis(100))
+                .until(() -> Topology.run(null, "ip", "netns", "pids", net.gw).output().isBlank());
         int before = rounds(stream);
         await("the flow to go on while natgw is down").atMost(CEILING).pollInterval(Duration.ofMillis(100))
                 .until(() -> rounds(stream) >= before + 3);
@@ -311,6 +317,21 @@ class KernelForwardingE2eTest {
     }
 
     @Test
+    void aUdpTriggerFlowIsForwardedByTheKernelAndOpensItsPorts() {
+        net.server(net.wan, "game-server", "peer", WAN_HOST, "5000");
+        net.server(net.lan, "game-client", "echo", LAN_A, "5001");
+        daemon = start(List.of(Map.of("name", "Game", "triggerProtocol", "udp", "triggerPorts", "5000",
+                "incomingProtocol", "udp", "incomingPorts", "5001", "timeout", 60, "enabled", true)), Map.of());
+
+        // no router NAT besides natgw's: the trigger flow is natgw's SNAT, keeping the client's port
+        String seen = net.peer(net.lan, "ask-from", LAN_A, WAN_HOST, "5000", "46000");
+        assertTrue(seen.endsWith(" udp=" + GW_WAN + ":46000"), seen);
+        await("the trigger's log line").atMost(CEILING).pollInterval(Duration.ofMillis(50))
+                .until(() -> daemon.log().contains("trigger 'Game' opened udp 5001 to " + LAN_A));
+        assertEquals("back from " + GW_WAN + ":5001", net.peer(net.wan, "udp", GW_WAN, "5001", "back"));
+    }
+
+    @Test
     void withoutATriggerRuleIdentFails() {
         net.masquerade();
         net.server(net.wan, "irc", "irc", "0.0.0.0", "6667");
@@ -321,7 +342,8 @@ class KernelForwardingE2eTest {
     }
 
     @Test
-    void refusesToStartWithoutIpForwardingOrBesideAConflictingTable() {
+    void refusesToStartWithoutIpForwardingBesideAConflictingTableOrWithoutCapNetAdmin() {
+        Require.tool("setpriv");
         Topology.sh("ip", "netns", "exec", net.gw, "sysctl", "-qw", "net.ipv4.ip_forward=0");
         IllegalStateException noForward = assertThrows(IllegalStateException.class, this::start);
         assertTrue(noForward.getMessage().contains("refuses to start") && noForward.getMessage().contains("IPv4 forwarding is off"),
@@ -334,6 +356,13 @@ class KernelForwardingE2eTest {
         IllegalStateException conflict = assertThrows(IllegalStateException.class, this::start);
         assertTrue(conflict.getMessage().contains("a conflicting nftables table 'ip natgw' exists"), conflict.getMessage());
         assertFalse(nft("list", "tables").contains("inet natgw"), "nothing installed");
+        Topology.sh("ip", "netns", "exec", net.gw, "nft", "delete", "table", "ip", "natgw");
+
+        // root without CAP_NET_ADMIN (dropped from the bounding set, so the daemon's exec does not get it)
+        IllegalStateException noCap = assertThrows(IllegalStateException.class, () -> start(List.of(), Map.of(),
+                "ip", "netns", "exec", net.gw, "setpriv", "--bounding-set", "-net_admin", "--"));
+        assertTrue(noCap.getMessage().contains("CAP_NET_ADMIN is missing"), noCap.getMessage());
+        assertFalse(nft("list", "tables").contains("natgw"), "nothing installed");
     }
 
     static Map<String, Object> map(Object... kv) {

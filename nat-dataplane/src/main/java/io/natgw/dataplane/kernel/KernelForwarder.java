@@ -67,16 +67,21 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
     /** Marks of a stale table (a crashed run) by element key, reused so its flows keep their mapping. */
     private final Map<String, Long> staleMarks = new HashMap<>();
     private long nextId = 1;
-    private boolean built;
+    private volatile boolean built;
     private final ExecutorService cutter = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "natgw-conntrack-cut");
         t.setDaemon(true);
         return t;
     });
 
-    private volatile CounterSnapshot counters = new CounterSnapshot(0, Map.of(), Map.of(), Counters.ZERO);
+    /** Counters are read through a context of their own, so a large listing never holds up the writer. */
+    private volatile Nft counterNft;
+    private final Object counterLock = new Object();
+    private volatile CounterSnapshot elementCounters = new CounterSnapshot(0, Map.of(), Map.of());
+    private volatile long totalsAt;
+    private volatile Counters totals = Counters.ZERO;
 
-    private record CounterSnapshot(long at, Map<Long, long[]> rx, Map<Long, long[]> tx, Counters totals) {
+    private record CounterSnapshot(long at, Map<Long, long[]> rx, Map<Long, long[]> tx) {
     }
 
     public KernelForwarder(NatgwConfig config, InetAddress wan, Supplier<List<TriggerRule>> rules) {
@@ -117,6 +122,7 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
                     + String.join("; ", problems));
         }
         readStale();
+        counterNft = Nft.open();
         log.info("kernel forwarding ready: nftables table inet {} for {} (wan {}, lan {}){}", KernelRuleset.TABLE,
                 wan.getHostAddress(), config.network().wanInterface(), config.network().lanInterfaces(),
                 staleMarks.isEmpty() ? "" : ", a previous run's table with " + staleMarks.size()
@@ -379,7 +385,24 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
 
     @Override
     public Counters totals() {
-        return snapshot().totals();
+        if (System.nanoTime() - totalsAt < COUNTER_CACHE_NANOS && totalsAt != 0) {
+            return totals;
+        }
+        synchronized (counterLock) {
+            Nft n = counterNft;
+            if (n == null || !built || (System.nanoTime() - totalsAt < COUNTER_CACHE_NANOS && totalsAt != 0)) {
+                return totals;
+            }
+            try {
+                long[] rx = counter(n, "rxall");
+                long[] tx = counter(n, "txall");
+                totals = new Counters(rx[1], tx[1], rx[0], tx[0], 0);
+                totalsAt = System.nanoTime();
+            } catch (Nft.NftException e) {
+                log.debug("cannot read the nftables totals: {}", e.getMessage());
+            }
+            return totals;
+        }
     }
 
     @Override
@@ -395,34 +418,27 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
     }
 
     private CounterSnapshot snapshot() {
-        CounterSnapshot s = counters;
-        long now = System.nanoTime();
-        if (s.at() != 0 && now - s.at() < COUNTER_CACHE_NANOS) {
+        CounterSnapshot s = elementCounters;
+        if (s.at() != 0 && System.nanoTime() - s.at() < COUNTER_CACHE_NANOS) {
             return s;
         }
-        synchronized (this) {
-            s = counters;
-            if (s.at() != 0 && System.nanoTime() - s.at() < COUNTER_CACHE_NANOS) {
-                return s;
-            }
-            if (nft == null || !built) {
+        synchronized (counterLock) {
+            s = elementCounters;
+            Nft n = counterNft;
+            if (n == null || !built || (s.at() != 0 && System.nanoTime() - s.at() < COUNTER_CACHE_NANOS)) {
                 return s;
             }
             try {
-                Map<Long, long[]> rx = elementCounters("rx");
-                Map<Long, long[]> tx = elementCounters("tx");
-                long[] rxAll = counter("rxall");
-                long[] txAll = counter("txall");
-                s = new CounterSnapshot(System.nanoTime(), rx, tx, new Counters(rxAll[1], txAll[1], rxAll[0], txAll[0], 0));
-                counters = s;
+                s = new CounterSnapshot(System.nanoTime(), elementCounters(n, "rx"), elementCounters(n, "tx"));
+                elementCounters = s;
             } catch (Nft.NftException e) {
-                log.warn("cannot read the nftables counters: {}", e.getMessage());
+                log.debug("cannot read the nftables counters: {}", e.getMessage());
             }
             return s;
         }
     }
 
-    private Map<Long, long[]> elementCounters(String set) throws Nft.NftException {
+    private static Map<Long, long[]> elementCounters(Nft nft, String set) throws Nft.NftException {
         Map<Long, long[]> out = new HashMap<>();
         Matcher m = ELEM_COUNTER.matcher(nft.json("list set inet " + KernelRuleset.TABLE + " " + set));
         while (m.find()) {
@@ -431,7 +447,7 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
         return out;
     }
 
-    private long[] counter(String name) throws Nft.NftException {
+    private static long[] counter(Nft nft, String name) throws Nft.NftException {
         Matcher m = COUNTER.matcher(nft.json("list counter inet " + KernelRuleset.TABLE + " " + name));
         return m.find() ? new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2))} : new long[2];
     }
@@ -453,6 +469,12 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
         }
         nft.close();
         nft = null;
+        synchronized (counterLock) {
+            if (counterNft != null) {
+                counterNft.close();
+                counterNft = null;
+            }
+        }
         installed.clear();
         built = false;
     }

@@ -10,6 +10,11 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -41,19 +46,50 @@ public final class ConntrackTriggers implements AutoCloseable {
         this.mark = mark;
     }
 
+    /**
+     * Starts {@code conntrack -E} from a thread of its own that reads it for as long as it runs: with
+     * {@code setpriv --pdeathsig KILL} (util-linux) the kernel ends conntrack when that thread, i.e. natgw, dies,
+     * so a {@code kill -9} leaves no orphan behind.
+     */
     public synchronized void start() {
         String m = "0x" + Long.toHexString(mark);
-        try {
-            process = new ProcessBuilder("conntrack", "-E", "-e", "NEW", "--mark", m + "/" + m)
-                    .redirectErrorStream(true).start();
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot run conntrack -E (Debian package conntrack): " + e.getMessage(), e);
+        List<String> cmd = new ArrayList<>();
+        if (onPath("setpriv")) {
+            cmd.addAll(List.of("setpriv", "--pdeathsig", "KILL", "--"));
         }
-        Process p = process;
-        reader = new Thread(() -> read(p), "natgw-trigger-conntrack");
+        cmd.addAll(List.of("conntrack", "-E", "-e", "NEW", "--mark", m + "/" + m));
+        CompletableFuture<Process> started = new CompletableFuture<>();
+        reader = new Thread(() -> {
+            Process p;
+            try {
+                p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            } catch (IOException | RuntimeException e) {
+                started.completeExceptionally(e);
+                return;
+            }
+            started.complete(p);
+            read(p);
+        }, "natgw-trigger-conntrack");
         reader.setDaemon(true);
         reader.start();
-        log.info("port triggering learns trigger flows from conntrack events (pid {})", p.pid());
+        try {
+            process = started.get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("cannot run conntrack -E (Debian package conntrack): " + e.getCause().getMessage(),
+                    e.getCause());
+        } catch (InterruptedException | TimeoutException e) {
+            throw new IllegalStateException("conntrack -E did not start: " + e, e);
+        }
+        log.info("port triggering learns trigger flows from conntrack events (pid {})", process.pid());
+    }
+
+    private static boolean onPath(String tool) {
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+            if (!dir.isEmpty() && java.nio.file.Files.isExecutable(java.nio.file.Path.of(dir, tool))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void read(Process p) {
