@@ -98,7 +98,8 @@ class LinuxGatewayE2eTest {
         assertTrue(daemon.log().contains("linux-gateway divert active"), "relay mode with its divert ran");
         net.server(net.lan, "echo", "echo", LAN_A, "8080");
 
-        assertTrue(natpmp("-a", "8080", "8080", "tcp", "600").contains("Mapped public port 8080 protocol TCP to local port 8080"));
+        String mapped = natpmp("-a", "8080", "8080", "tcp", "600");
+        assertTrue(mapped.contains("Mapped public port 8080 protocol TCP to local port 8080"), mapped + "\n" + daemon.logTail());
         natpmp("-a", "8080", "8080", "udp", "600");
 
         assertForwards(8080);
