@@ -45,7 +45,6 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
     private static final Pattern ELEM_COUNTER = Pattern.compile(
             "\"val\":\\s*(\\d+),\\s*\"counter\":\\s*\\{\\s*\"packets\":\\s*(\\d+),\\s*\"bytes\":\\s*(\\d+)");
     private static final Pattern COUNTER = Pattern.compile("\"packets\":\\s*(\\d+),\\s*\"bytes\":\\s*(\\d+)");
-    private static final Pattern STALE_MARK = Pattern.compile("(\\S+ \\. \\d+) : (0x[0-9a-f]+)");
 
     private record Entry(Mapping mapping, Element element) {
     }
@@ -66,6 +65,10 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
     private final List<Undo> undo = new ArrayList<>();
     /** Marks of a stale table (a crashed run) by element key, reused so its flows keep their mapping. */
     private final Map<String, Long> staleMarks = new HashMap<>();
+    private final Map<String, Long> staleMarksAll = new HashMap<>();
+    /** A compatible stale table's DNAT elements (key to value text). */
+    private final Map<String, String> staleDnat = new HashMap<>();
+    private boolean staleCompatible;
     private long nextId = 1;
     private volatile boolean built;
     private final ExecutorService cutter = Executors.newSingleThreadExecutor(r -> {
@@ -129,19 +132,77 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
                         + " elements forwards until the leases are restored");
     }
 
+    /**
+     * A previous run's table (left by kill -9) keeps forwarding until the first apply. Its marks are reused for the
+     * same mappings; if its structure is this configuration's (the comment's digest), its elements are kept too, and
+     * the first apply only removes and adds what differs.
+     */
     private void readStale() {
-        for (String map : List.of("mark4", "fmark4")) {
-            try {
-                Matcher m = STALE_MARK.matcher(nft.run("list map inet " + KernelRuleset.TABLE + " " + map));
-                while (m.find()) {
-                    long mark = Long.decode(m.group(2));
-                    staleMarks.put(m.group(1), mark);
+        String t;
+        try {
+            t = nft.terse("list table inet " + KernelRuleset.TABLE);
+        } catch (Nft.NftException e) {
+            return; // no stale table
+        }
+        staleCompatible = t.contains("comment \"" + KernelRuleset.comment(wan, config.network().wanInterface(),
+                config.network().lanInterfaces()) + "\"");
+        try {
+            for (String map : List.of("mark4", "fmark4")) {
+                KernelRuleset.parseElements(nft.run("list map inet " + KernelRuleset.TABLE + " " + map)).forEach((k, v) -> {
+                    long mark = Long.decode(v);
+                    staleMarks.put(k, mark);
                     nextId = Math.max(nextId, (mark & ~KernelRuleset.MAPPED) + 1);
+                });
+            }
+            if (staleCompatible) {
+                for (String map : List.of("dnat4", "fdnat4")) {
+                    staleDnat.putAll(KernelRuleset.parseElements(nft.run("list map inet " + KernelRuleset.TABLE + " " + map)));
                 }
-            } catch (Nft.NftException e) {
-                return; // no stale table
+            }
+        } catch (Nft.NftException | RuntimeException e) {
+            log.warn("the previous run's nftables table cannot be read ({}): it is replaced whole", e.getMessage());
+            staleCompatible = false;
+            staleDnat.clear();
+        }
+        staleMarksAll.putAll(staleMarks);
+    }
+
+    /** The first apply over a compatible stale table: one transaction removing and adding only what differs. */
+    private void reconcile() throws Nft.NftException {
+        List<String> delKeys = new ArrayList<>();
+        List<Long> delMarks = new ArrayList<>();
+        List<Element> add = new ArrayList<>();
+        java.util.Set<String> wanted = new java.util.HashSet<>();
+        int kept = 0;
+        for (Entry e : desired.values()) {
+            Element el = e.element();
+            String key = el.key();
+            wanted.add(key);
+            String dnat = staleDnat.get(key);
+            Long mark = staleMarksAll.get(key);
+            if (dnat != null && dnat.equals(el.dnatValue()) && mark != null && mark == el.mark()) {
+                kept++;
+                continue;
+            }
+            if (dnat != null && mark != null) {
+                delKeys.add(key);
+                delMarks.add(mark);
+            }
+            add.add(el);
+        }
+        for (Map.Entry<String, String> stale : staleDnat.entrySet()) {
+            Long mark = staleMarksAll.get(stale.getKey());
+            if (!wanted.contains(stale.getKey()) && mark != null) {
+                delKeys.add(stale.getKey());
+                delMarks.add(mark);
             }
         }
+        long t0 = System.nanoTime();
+        nft.run(KernelRuleset.deleteByKey(delKeys, delMarks) + KernelRuleset.changes(List.of(), add)
+                + KernelRuleset.triggerPorts(rules.get()));
+        log.info("nftables table inet {} reconciled with the {} restored mappings in {} ms: {} kept, {} deleted, {} added",
+                KernelRuleset.TABLE, desired.size(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), kept,
+                delKeys.size(), add.size());
     }
 
     // ---- the table's writer thread ----
@@ -237,6 +298,7 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
         }
         wan = current;
         built = false;
+        staleCompatible = false;
         try {
             apply();
         } catch (Nft.NftException e) {
@@ -311,14 +373,21 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
         if (!built) {
             List<Element> all = desired.values().stream().map(Entry::element).toList();
             long t0 = System.nanoTime();
-            nft.run(script(all));
+            if (staleCompatible) {
+                reconcile();
+            } else {
+                nft.run(script(all));
+                log.info("nftables table inet {} installed with {} mappings in {} ms", KernelRuleset.TABLE, all.size(),
+                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+            }
             installed.clear();
             installed.putAll(desired);
             dirty.clear();
             built = true;
-            log.info("nftables table inet {} installed with {} mappings in {} ms", KernelRuleset.TABLE, all.size(),
-                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+            staleCompatible = false;
             staleMarks.clear();
+            staleMarksAll.clear();
+            staleDnat.clear();
             return;
         }
         if (dirty.isEmpty()) {

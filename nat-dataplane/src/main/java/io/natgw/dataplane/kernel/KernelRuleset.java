@@ -10,7 +10,9 @@ import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.StringJoiner;
 
 /**
@@ -73,7 +75,11 @@ public final class KernelRuleset {
         }
 
         String dnat() {
-            return key() + " : " + internal.getHostAddress() + " . " + internalPort;
+            return key() + " : " + dnatValue();
+        }
+
+        String dnatValue() {
+            return internal.getHostAddress() + " . " + internalPort;
         }
 
         String markValue() {
@@ -118,16 +124,49 @@ public final class KernelRuleset {
      */
     public static String table(InetAddress wan, String wanInterface, List<String> lanInterfaces,
                                List<TriggerRule> rules, Collection<Element> elements) {
+        String body = body(wan, wanInterface, lanInterfaces);
+        StringBuilder sb = new StringBuilder();
+        sb.append("table inet ").append(TABLE).append(" {}\n");
+        sb.append("delete table inet ").append(TABLE).append('\n');
+        sb.append("table inet ").append(TABLE).append(" {\n");
+        sb.append("  comment \"").append(comment(body)).append("\"\n");
+        sb.append(body);
+        sb.append("}\n");
+        sb.append(triggerPorts(rules));
+        List<Element> plain = new ArrayList<>();
+        List<Element> filtered = new ArrayList<>();
+        for (Element e : elements) {
+            (e.filtered() ? filtered : plain).add(e);
+        }
+        appendElements(sb, "add", plain, filtered);
+        return sb.toString();
+    }
+
+    /**
+     * The table's comment: natgw's name and a digest of its sets and chains. A stale table (a crashed run's) with the
+     * same comment has the same structure, so its elements can be reconciled in place instead of replaced.
+     */
+    static String comment(String body) {
+        try {
+            byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return COMMENT + " " + java.util.HexFormat.of().formatHex(d, 0, 8);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The structure's comment for this configuration. */
+    public static String comment(InetAddress wan, String wanInterface, List<String> lanInterfaces) {
+        return comment(body(wan, wanInterface, lanInterfaces));
+    }
+
+    private static String body(InetAddress wan, String wanInterface, List<String> lanInterfaces) {
         String w = wan.getHostAddress();
         StringJoiner lans = new StringJoiner(", ", "{ ", " }");
         lanInterfaces.forEach(i -> lans.add("\"" + i + "\""));
         String mapped = "ct mark and " + hex(MAPPED) + " == " + hex(MAPPED);
         String l4 = "meta l4proto { tcp, udp } ip daddr " + w;
         StringBuilder sb = new StringBuilder();
-        sb.append("table inet ").append(TABLE).append(" {}\n");
-        sb.append("delete table inet ").append(TABLE).append('\n');
-        sb.append("table inet ").append(TABLE).append(" {\n");
-        sb.append("  comment \"").append(COMMENT).append("\"\n");
         sb.append("  map dnat4 { type inet_proto . inet_service : ipv4_addr . inet_service; }\n");
         sb.append("  map mark4 { type inet_proto . inet_service : mark; }\n");
         sb.append("  map fdnat4 { type ipv4_addr . inet_service . inet_proto . inet_service : ipv4_addr . inet_service; flags interval; }\n");
@@ -162,14 +201,7 @@ public final class KernelRuleset {
                     .append(p.label()).append(" dport @trig_").append(p.label()).append(" ct mark set ").append(hex(TRIGGER))
                     .append(" snat ip to ").append(w).append('\n');
         }
-        sb.append("  }\n}\n");
-        sb.append(triggerPorts(rules));
-        List<Element> plain = new ArrayList<>();
-        List<Element> filtered = new ArrayList<>();
-        for (Element e : elements) {
-            (e.filtered() ? filtered : plain).add(e);
-        }
-        appendElements(sb, "add", plain, filtered);
+        sb.append("  }\n");
         return sb.toString();
     }
 
@@ -211,6 +243,42 @@ public final class KernelRuleset {
                 out.add(first == range.last() ? Integer.toString(first) : first + "-" + range.last());
             }
         }
+    }
+
+    /**
+     * The elements of an {@code nft list map} listing: key text to value text, in nft's own notation (which is the
+     * notation {@link Element} writes).
+     */
+    static Map<String, String> parseElements(String listing) {
+        Map<String, String> out = new HashMap<>();
+        int start = listing.indexOf("elements = {");
+        if (start < 0) {
+            return out;
+        }
+        int end = listing.indexOf('}', start);
+        String body = listing.substring(start + "elements = {".length(), end < 0 ? listing.length() : end);
+        for (String item : body.split(",")) {
+            String e = item.replaceAll("\\s+", " ").trim();
+            int colon = e.indexOf(" : ");
+            if (colon > 0) {
+                out.put(e.substring(0, colon), e.substring(colon + 3));
+            }
+        }
+        return out;
+    }
+
+    /** Deletes the elements of a stale table by their key text and mark (as {@link #parseElements} read them). */
+    static String deleteByKey(List<String> keys, List<Long> marks) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < keys.size(); i++) {
+            String k = keys.get(i);
+            boolean filtered = k.split(" \\. ").length > 2;
+            sb.append("delete element inet ").append(TABLE).append(filtered ? " fdnat4 { " : " dnat4 { ").append(k).append(" }\n");
+            sb.append("delete element inet ").append(TABLE).append(filtered ? " fmark4 { " : " mark4 { ").append(k).append(" }\n");
+            sb.append("delete element inet ").append(TABLE).append(" rx { ").append(hex(marks.get(i))).append(" }\n");
+            sb.append("delete element inet ").append(TABLE).append(" tx { ").append(hex(marks.get(i))).append(" }\n");
+        }
+        return sb.toString();
     }
 
     /** Commands that delete the elements of {@code removed} and add those of {@code added}, in this order. */

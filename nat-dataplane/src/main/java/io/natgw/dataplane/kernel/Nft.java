@@ -34,6 +34,8 @@ public final class Nft implements AutoCloseable {
 
     /** nftables/libnftables.h: NFT_CTX_OUTPUT_JSON. */
     static final int OUTPUT_JSON = 1 << 4;
+    /** nftables/libnftables.h: NFT_CTX_OUTPUT_TERSE (listings without set elements, {@code nft -t}). */
+    static final int OUTPUT_TERSE = 1 << 11;
 
     /** An nftables command failed; the message is nft's error output. */
     public static final class NftException extends Exception {
@@ -75,29 +77,34 @@ public final class Nft implements AutoCloseable {
 
     /** Runs a script as one transaction; returns its output (text). */
     public synchronized String run(String script) throws NftException {
-        return run(script, false);
+        return run(script, 0);
     }
 
     /** Runs a listing with JSON output. */
     public synchronized String json(String command) throws NftException {
-        return run(command, true);
+        return run(command, OUTPUT_JSON);
+    }
+
+    /** Runs a listing without set elements ({@code nft -t}): cheap however large the sets are. */
+    public synchronized String terse(String command) throws NftException {
+        return run(command, OUTPUT_TERSE);
     }
 
     /** Checks a script as the kernel would apply it, without applying it ({@code nft -c}). */
     public synchronized void check(String script) throws NftException {
         lib.nft_ctx_set_dry_run(ctx, true);
         try {
-            run(script, false);
+            run(script, 0);
         } finally {
             lib.nft_ctx_set_dry_run(ctx, false);
         }
     }
 
-    private String run(String script, boolean json) throws NftException {
+    private String run(String script, int flags) throws NftException {
         if (ctx == null) {
             throw new NftException("libnftables context closed");
         }
-        lib.nft_ctx_output_set_flags(ctx, json ? OUTPUT_JSON : 0);
+        lib.nft_ctx_output_set_flags(ctx, flags);
         int rc = lib.nft_run_cmd_from_buffer(ctx, script);
         String out = lib.nft_ctx_get_output_buffer(ctx);
         String err = lib.nft_ctx_get_error_buffer(ctx);

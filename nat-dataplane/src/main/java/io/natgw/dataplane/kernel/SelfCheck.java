@@ -72,7 +72,7 @@ final class SelfCheck {
                 continue;
             }
             try {
-                String t = nft.run("list table inet " + KernelRuleset.TABLE);
+                String t = nft.terse("list table inet " + KernelRuleset.TABLE);
                 if (!t.contains("comment \"natgw")) {
                     out.add("a conflicting nftables table 'inet " + KernelRuleset.TABLE
                             + "' exists without natgw's comment (not natgw's; rename or delete it)");

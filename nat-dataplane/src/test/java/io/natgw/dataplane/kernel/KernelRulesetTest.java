@@ -45,6 +45,27 @@ class KernelRulesetTest {
     }
 
     @Test
+    void readsTheElementsOfAListingInTheNotationItWrites() throws Exception {
+        String listing = """
+                table inet natgw {
+                \tmap fdnat4 {
+                \t\ttype ipv4_addr . inet_service . inet_proto . inet_service : ipv4_addr . inet_service
+                \t\tflags interval
+                \t\telements = { 203.0.113.0/24 . 0-65535 . udp . 9000 : 192.168.77.11 . 9000,
+                \t\t\t     203.0.113.2 . 5000 . tcp . 9001 : 192.168.77.11 . 9001 }
+                \t}
+                }
+                """;
+        var elements = KernelRuleset.parseElements(listing);
+        Element filtered = new Element(Protocol.UDP, 9000, new RemoteFilter(ip("203.0.113.0"), 24, 0),
+                ip("192.168.77.11"), 9000, 1);
+        assertEquals(filtered.dnatValue(), elements.get(filtered.key()));
+        assertEquals("192.168.77.11 . 9001", elements.get("203.0.113.2 . 5000 . tcp . 9001"));
+        assertEquals(2, elements.size());
+        assertEquals(0, KernelRuleset.parseElements("table inet natgw {\n\tmap dnat4 {\n\t}\n}\n").size());
+    }
+
+    @Test
     void theTableReplacesAStaleOneInOneScriptWithHairpinAndTriggerPorts() throws Exception {
         TriggerRule irc = new TriggerRule("IRC IDENT", EnumSet.of(Protocol.TCP), PortRanges.parse("6660-7000"),
                 EnumSet.of(Protocol.TCP), PortRanges.parse("113"), Duration.ofSeconds(300), true);
@@ -53,8 +74,12 @@ class KernelRulesetTest {
         String script = KernelRuleset.table(ip("203.0.113.1"), "eth0", List.of("eth1", "wlan0"), List.of(irc, off),
                 List.of(new Element(Protocol.TCP, 8080, RemoteFilter.ANY, ip("192.168.77.10"), 80, 0x80000001L)));
 
+        String comment = KernelRuleset.comment(ip("203.0.113.1"), "eth0", List.of("eth1", "wlan0"));
+        assertTrue(comment.matches("natgw kernel forwarding [0-9a-f]{16}"), comment);
         assertTrue(script.startsWith("table inet natgw {}\ndelete table inet natgw\ntable inet natgw {\n"
-                + "  comment \"natgw kernel forwarding\"\n"), script);
+                + "  comment \"" + comment + "\"\n"), script);
+        assertTrue(!comment.equals(KernelRuleset.comment(ip("203.0.113.9"), "eth0", List.of("eth1", "wlan0"))),
+                "another structure, another digest");
         assertTrue(script.contains("meta l4proto { tcp, udp } ip daddr 203.0.113.1 dnat ip to meta l4proto . th dport map @dnat4\n"), script);
         assertTrue(script.contains("ct mark and 0x80000000 == 0x80000000 ct status dnat iifname { \"eth1\", \"wlan0\" } "
                 + "oifname { \"eth1\", \"wlan0\" } masquerade\n"), "hairpin: LAN to LAN only");
