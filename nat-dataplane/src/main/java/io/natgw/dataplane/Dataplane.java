@@ -123,7 +123,7 @@ public final class Dataplane implements Forwarder, TableListener, TrafficStats, 
     }
 
     private void startKernel() {
-        kernel = new KernelForwarder(config, externalAddress, triggers::rules);
+        kernel = new KernelForwarder(config, externalAddress, triggers::rules, triggers::incomingTraffic);
         try {
             kernel.start();
         } catch (RuntimeException e) {

@@ -334,6 +334,23 @@ class KernelForwardingE2eTest {
     }
 
     @Test
+    void trafficOnATriggeredPortKeepsItOpenPastTheRulesTimeout() {
+        net.server(net.wan, "game-server", "peer", WAN_HOST, "5000");
+        net.server(net.lan, "game-client", "echo", LAN_A, "5001");
+        daemon = start(List.of(Map.of("name", "Game", "triggerProtocol", "udp", "triggerPorts", "5000",
+                "incomingProtocol", "udp", "incomingPorts", "5001", "timeout", 3, "enabled", true)), Map.of());
+        assertTrue(net.peer(net.lan, "udp", WAN_HOST, "5000", "hi").endsWith(" from " + WAN_HOST + ":5000"));
+        await("the trigger's log line").atMost(CEILING).pollInterval(Duration.ofMillis(50))
+                .until(() -> daemon.log().contains("trigger 'Game' opened udp 5001 to " + LAN_A));
+
+        // 16 exchanges half a second apart: 8 s of incoming traffic against a 3 s timeout, every one forwarded
+        assertEquals("replies 16", net.peer(net.wan, "udp-repeat", GW_WAN, "5001", "16", "500"));
+        assertFalse(daemon.log().contains("unmapped udp " + GW_WAN + ":5001"), "renewed by the kernel's counters");
+        await("5001 to close once the traffic stops").atMost(CEILING).pollInterval(Duration.ofMillis(200))
+                .until(() -> daemon.log().contains("unmapped udp " + GW_WAN + ":5001"));
+    }
+
+    @Test
     void withoutATriggerRuleIdentFails() {
         net.masquerade();
         net.server(net.wan, "irc", "irc", "0.0.0.0", "6667");

@@ -34,6 +34,7 @@ import java.util.Random;
  *   <li>{@code line-from BIND HOST PORT} — one line to a {@code peer} from BIND, prints the answer or the failure.</li>
  *   <li>{@code line-port BIND HOST PORT LOCALPORT} — as {@code line}, from BIND:LOCALPORT.</li>
  *   <li>{@code sink ADDR PORT} / {@code send HOST PORT BYTES} — BYTES over TCP, answered {@code got BYTES}.</li>
+ *   <li>{@code udp-repeat HOST PORT COUNT INTERVAL_MS} — COUNT datagrams to an echo, paced: {@code replies N}.</li>
  *   <li>{@code echo ADDR PORT} — TCP and UDP echo on ADDR:PORT.</li>
  *   <li>{@code line BIND HOST PORT} — connects from BIND, prints the first line the server sends.</li>
  *   <li>{@code stream HOST PORT} — keeps 64 KiB blocks going through an echo until the connection breaks.</li>
@@ -60,6 +61,25 @@ public final class Peers {
             case "ident" -> ident(args[1], args[2], args.length > 3 && args[3].equals("strict"));
             case "peer" -> peer(args[1], Integer.parseInt(args[2]));
             case "sink" -> sink(args[1], Integer.parseInt(args[2]));
+            case "udp-repeat" -> {
+                // COUNT datagrams to HOST:PORT, one every INTERVAL ms (pacing, bounded), each waiting for its echo
+                int replies = 0;
+                try (DatagramSocket s = new DatagramSocket()) {
+                    s.setSoTimeout(TIMEOUT_MS);
+                    for (int i = 0; i < Integer.parseInt(args[3]); i++) {
+                        byte[] b = ("n" + i).getBytes(StandardCharsets.US_ASCII);
+                        s.send(new DatagramPacket(b, b.length, new InetSocketAddress(args[1], Integer.parseInt(args[2]))));
+                        try {
+                            s.receive(new DatagramPacket(new byte[1500], 1500));
+                            replies++;
+                        } catch (java.net.SocketTimeoutException e) {
+                            // counted as missing
+                        }
+                        Thread.sleep(Long.parseLong(args[4]));
+                    }
+                }
+                out.println("replies " + replies);
+            }
             case "ask" -> out.println(ask(null, args[1], Integer.parseInt(args[2]), Integer.parseInt(args[3])));
             case "ask-from" -> out.println(ask(args[1], args[2], Integer.parseInt(args[3]), Integer.parseInt(args[4])));
             case "line-from" -> {

@@ -87,10 +87,21 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
     private record CounterSnapshot(long at, Map<Long, long[]> rx, Map<Long, long[]> tx) {
     }
 
-    public KernelForwarder(NatgwConfig config, InetAddress wan, Supplier<List<TriggerRule>> rules) {
+    /** Packets seen by mark in the triggered mappings' counters ({@code trx}), by the poller only. */
+    private final Map<Long, Long> trxSeen = new HashMap<>();
+    private final java.util.function.Consumer<Mapping> incomingTraffic;
+    private java.util.concurrent.ScheduledExecutorService poller;
+
+    /**
+     * @param incomingTraffic told (at most once a second per mapping) when a triggered mapping carried WAN traffic,
+     *                        so its lease is renewed ({@code TriggerEngine.incomingTraffic})
+     */
+    public KernelForwarder(NatgwConfig config, InetAddress wan, Supplier<List<TriggerRule>> rules,
+                           java.util.function.Consumer<Mapping> incomingTraffic) {
         this.config = config;
         this.wan = wan;
         this.rules = rules;
+        this.incomingTraffic = incomingTraffic;
         this.cutOnDelete = config.dataplane().cutOnDelete();
     }
 
@@ -126,6 +137,12 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
         }
         readStale();
         counterNft = Nft.open();
+        poller = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "natgw-trigger-traffic");
+            t.setDaemon(true);
+            return t;
+        });
+        poller.scheduleWithFixedDelay(this::pollTriggered, 1, 1, TimeUnit.SECONDS);
         log.info("kernel forwarding ready: nftables table inet {} for {} (wan {}, lan {}){}", KernelRuleset.TABLE,
                 wan.getHostAddress(), config.network().wanInterface(), config.network().lanInterfaces(),
                 staleMarks.isEmpty() ? "" : ", a previous run's table with " + staleMarks.size()
@@ -198,7 +215,14 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
             }
         }
         long t0 = System.nanoTime();
-        nft.run(KernelRuleset.deleteByKey(delKeys, delMarks) + KernelRuleset.changes(List.of(), add)
+        // trx (triggered mappings' counters) is a set: adding an element it has is no error
+        List<Element> triggered = desired.values().stream().map(Entry::element).filter(Element::triggered).toList();
+        StringBuilder trx = new StringBuilder();
+        if (!triggered.isEmpty()) {
+            trx.append("add element inet ").append(KernelRuleset.TABLE).append(" trx { ");
+            trx.append(String.join(", ", triggered.stream().map(e -> KernelRuleset.hex(e.mark())).toList())).append(" }\n");
+        }
+        nft.run(KernelRuleset.deleteByKey(delKeys, delMarks) + KernelRuleset.changes(List.of(), add) + trx
                 + KernelRuleset.triggerPorts(rules.get()));
         log.info("nftables table inet {} reconciled with the {} restored mappings in {} ms: {} kept, {} deleted, {} added",
                 KernelRuleset.TABLE, desired.size(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), kept,
@@ -521,10 +545,49 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
         return m.find() ? new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2))} : new long[2];
     }
 
+    /** Triggered mappings whose counters moved since the last poll carried incoming traffic: their leases renew. */
+    private void pollTriggered() {
+        try {
+            List<Entry> triggered = installed.values().stream().filter(e -> e.element().triggered()).toList();
+            if (triggered.isEmpty()) {
+                trxSeen.clear();
+                return;
+            }
+            Map<Long, long[]> now;
+            synchronized (counterLock) {
+                Nft n = counterNft;
+                if (n == null || !built) {
+                    return;
+                }
+                now = elementCounters(n, "trx");
+            }
+            Map<Long, Long> next = new HashMap<>();
+            for (Entry e : triggered) {
+                long mark = e.element().mark();
+                long[] c = now.get(mark);
+                if (c == null) {
+                    continue;
+                }
+                next.put(mark, c[0]);
+                Long last = trxSeen.get(mark);
+                if (c[0] > (last == null ? 0 : last)) {
+                    incomingTraffic.accept(e.mapping());
+                }
+            }
+            trxSeen.clear();
+            trxSeen.putAll(next);
+        } catch (Nft.NftException | RuntimeException e) {
+            log.debug("triggered mappings' counters not read: {}", e.toString());
+        }
+    }
+
     /** Removes natgw's table (a clean stop: nothing of natgw stays in the kernel). */
     @Override
     public synchronized void close() {
         cutter.shutdown();
+        if (poller != null) {
+            poller.shutdownNow();
+        }
         if (nft == null) {
             return;
         }

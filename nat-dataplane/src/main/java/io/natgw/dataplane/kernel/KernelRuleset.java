@@ -47,10 +47,16 @@ public final class KernelRuleset {
     }
 
     /** The forwarding of one mapping: its elements' keys and values. */
-    public record Element(Protocol protocol, int port, RemoteFilter remote, InetAddress internal, int internalPort, long mark) {
+    public record Element(Protocol protocol, int port, RemoteFilter remote, InetAddress internal, int internalPort, long mark,
+                          boolean triggered) {
+
+        public Element(Protocol protocol, int port, RemoteFilter remote, InetAddress internal, int internalPort, long mark) {
+            this(protocol, port, remote, internal, internalPort, mark, false);
+        }
 
         static Element of(Mapping m, long mark) {
-            return new Element(m.protocol(), m.externalPort(), m.remote(), m.internal().address(), m.internal().port(), mark);
+            return new Element(m.protocol(), m.externalPort(), m.remote(), m.internal().address(), m.internal().port(), mark,
+                    m.kind() == io.natgw.core.Kind.TRIGGERED);
         }
 
         boolean filtered() {
@@ -173,6 +179,7 @@ public final class KernelRuleset {
         sb.append("  map fmark4 { type ipv4_addr . inet_service . inet_proto . inet_service : mark; flags interval; }\n");
         sb.append("  set rx { type mark; counter; }\n");
         sb.append("  set tx { type mark; counter; }\n");
+        sb.append("  set trx { type mark; counter; }\n");
         sb.append("  counter rxall {}\n  counter txall {}\n");
         for (String s : List.of("trig_tcp", "trig_udp", "hold_tcp", "hold_udp")) {
             sb.append("  set ").append(s).append(" { type inet_service; flags interval; }\n");
@@ -186,6 +193,7 @@ public final class KernelRuleset {
         sb.append("  chain forward {\n    type filter hook forward priority filter - 5; policy accept;\n");
         sb.append("    ct direction original ct mark @rx\n");
         sb.append("    ct direction reply ct mark @tx\n");
+        sb.append("    ct direction original ct mark @trx\n");
         sb.append("    ").append(mapped).append(" ct status dnat ct direction original counter name rxall accept\n");
         sb.append("    ").append(mapped).append(" ct status dnat ct direction reply counter name txall accept\n");
         sb.append("  }\n");
@@ -314,6 +322,10 @@ public final class KernelRuleset {
         if (!all.isEmpty()) {
             elements(sb, verb, "rx", all, e -> hex(e.mark()));
             elements(sb, verb, "tx", all, e -> hex(e.mark()));
+        }
+        List<Element> triggered = all.stream().filter(Element::triggered).toList();
+        if (!triggered.isEmpty()) {
+            elements(sb, verb, "trx", triggered, e -> hex(e.mark())); // incoming traffic renews triggered leases
         }
     }
 
