@@ -397,9 +397,16 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
         if (!built) {
             List<Element> all = desired.values().stream().map(Entry::element).toList();
             long t0 = System.nanoTime();
+            boolean reconciled = false;
             if (staleCompatible) {
-                reconcile();
-            } else {
+                try {
+                    reconcile();
+                    reconciled = true;
+                } catch (Nft.NftException e) {
+                    log.warn("the previous run's nftables table does not reconcile ({}): it is replaced whole", e.getMessage());
+                }
+            }
+            if (!reconciled) {
                 nft.run(script(all));
                 log.info("nftables table inet {} installed with {} mappings in {} ms", KernelRuleset.TABLE, all.size(),
                         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
