@@ -287,6 +287,11 @@ start_kernel restore
 RESTORE_NFT_MS=$(grep -oE "(installed with [0-9]+ mappings|reconciled with the [0-9]+ restored mappings) in [0-9]+ ms.*" \
     "$WORK/natgw-restore.log" | tail -1 || true)
 RESTORE_S=$STARTED_S
+stop "$NATGW" # a clean stop removes the table: the next start builds it whole from the journal
+ip netns exec "$GW" nft list table inet natgw >/dev/null 2>&1 && { echo "relay-bench: a clean stop left the table" >&2; exit 1; }
+start_kernel rebuild
+REBUILD_NFT_MS=$(grep -oE "installed with [0-9]+ mappings in [0-9]+ ms" "$WORK/natgw-rebuild.log" | tail -1 || true)
+REBUILD_S=$STARTED_S
 stop "$NATGW"
 
 echo "measuring: natgw (copy relay, default transport) ..." >&2
@@ -348,6 +353,8 @@ for k in 0 10k full; do
 done
 echo "restore after kill -9: table ${RESTORE_NFT_MS:-not logged} (one nftables transaction, after reading the stale table);" \
      "launch to \"natgw started\" ${RESTORE_S} s"
+echo "restore after a clean stop: table ${REBUILD_NFT_MS:-not logged} (one nftables transaction);" \
+     "launch to \"natgw started\" ${REBUILD_S} s"
 echo "natgw RSS: ${RSS0} KiB idle -> ${RSS1} KiB with ${IDLE_OPEN} idle relayed connections" \
      "($(awk -v a="$RSS0" -v b="$RSS1" -v n="$IDLE" 'BEGIN { printf "%.1f", (b - a) / n }') KiB/connection)"
 echo
