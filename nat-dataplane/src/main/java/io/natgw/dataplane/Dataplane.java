@@ -26,13 +26,16 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The Netty dataplane: one listener per (protocol, external port) on the external address, relaying to the internal
- * host of each enabled mapping; traffic counters; the trigger engine; and, in linux-gateway mode, the transparent
- * divert of outbound flows to trigger ports. It only reacts to the table: {@link #prepare} binds before a change is
+ * The dataplane. In linux-gateway mode with {@code dataplane.forwarding: kernel} (the default there) every mapping is
+ * forwarded by the kernel ({@link KernelForwarder}: natgw's nftables table) and trigger flows are learnt from
+ * conntrack events ({@link ConntrackTriggers}); no relay runs. Otherwise it is the Netty relay: one listener per
+ * (protocol, external port) on the external address, relaying to the internal host of each enabled mapping; traffic
+ * counters; the trigger engine; and, in linux-gateway mode with {@code forwarding: relay}, the transparent divert of
+ * outbound flows to trigger ports. It only reacts to the table: {@link #prepare} binds before a change is
  * made durable (a port held by another process refuses the change), {@link #committed} stops what was removed.
  *
  * <p>Wiring: {@code dp = new Dataplane(cfg, clock); dp.start(); table = new MappingTable(cfg, store, dp, clock);
- * dp.attach(table); table.addListener(dp); table.start();}
+ * dp.attach(table); table.addListener(dp); table.start(); dp.tableStarted();}
  */
 public final class Dataplane implements Forwarder, TableListener, TrafficStats, AutoCloseable {
 
