@@ -334,6 +334,22 @@ class KernelForwardingE2eTest {
     }
 
     @Test
+    void aHostOutsideTheLanClientsTriggersNothing() {
+        net.server(net.wan, "game-server", "peer", WAN_HOST, "5000");
+        daemon = start(List.of(Map.of("name", "Game", "triggerProtocol", "udp", "triggerPorts", "5000",
+                "incomingProtocol", "udp", "incomingPorts", "5001", "timeout", 60, "enabled", true)),
+                Map.of("network.lan.clients", List.of(LAN_A + "/32")));
+
+        // B first, then A: the events are handled in order, so once A's opening is logged, B's would have been
+        assertTrue(net.peer(net.lan, "udp-from", LAN_B, WAN_HOST, "5000", "b").endsWith(" from " + WAN_HOST + ":5000"));
+        assertTrue(net.peer(net.lan, "udp-from", LAN_A, WAN_HOST, "5000", "a").endsWith(" from " + WAN_HOST + ":5000"));
+        await("A's trigger").atMost(CEILING).pollInterval(Duration.ofMillis(50))
+                .until(() -> daemon.log().contains("trigger 'Game' opened udp 5001 to " + LAN_A));
+        assertFalse(daemon.log().contains("to " + LAN_B), "a host outside network.lan.clients opened nothing");
+        assertTrue(nft("list", "map", "inet", "natgw", "dnat4").contains("udp . 5001 : " + LAN_A + " . 5001"));
+    }
+
+    @Test
     void trafficOnATriggeredPortKeepsItOpenPastTheRulesTimeout() {
         net.server(net.wan, "game-server", "peer", WAN_HOST, "5000");
         net.server(net.lan, "game-client", "echo", LAN_A, "5001");

@@ -34,6 +34,7 @@ import java.util.Random;
  *   <li>{@code line-from BIND HOST PORT} — one line to a {@code peer} from BIND, prints the answer or the failure.</li>
  *   <li>{@code line-port BIND HOST PORT LOCALPORT} — as {@code line}, from BIND:LOCALPORT.</li>
  *   <li>{@code sink ADDR PORT} / {@code send HOST PORT BYTES} — BYTES over TCP, answered {@code got BYTES}.</li>
+ *   <li>{@code udp-from BIND HOST PORT TEXT} — as {@code udp}, from the address BIND.</li>
  *   <li>{@code udp-repeat HOST PORT COUNT INTERVAL_MS} — COUNT datagrams to an echo, paced: {@code replies N}.</li>
  *   <li>{@code echo ADDR PORT} — TCP and UDP echo on ADDR:PORT.</li>
  *   <li>{@code line BIND HOST PORT} — connects from BIND, prints the first line the server sends.</li>
@@ -61,6 +62,18 @@ public final class Peers {
             case "ident" -> ident(args[1], args[2], args.length > 3 && args[3].equals("strict"));
             case "peer" -> peer(args[1], Integer.parseInt(args[2]));
             case "sink" -> sink(args[1], Integer.parseInt(args[2]));
+            case "udp-from" -> {
+                // From BIND: one datagram, prints the reply and where it came from.
+                try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(args[1], 0))) {
+                    s.setSoTimeout(TIMEOUT_MS);
+                    byte[] b = args[4].getBytes(StandardCharsets.US_ASCII);
+                    s.send(new DatagramPacket(b, b.length, new InetSocketAddress(args[2], Integer.parseInt(args[3]))));
+                    DatagramPacket p = new DatagramPacket(new byte[1500], 1500);
+                    s.receive(p);
+                    out.println(new String(p.getData(), 0, p.getLength(), StandardCharsets.US_ASCII) + " from "
+                            + p.getAddress().getHostAddress() + ":" + p.getPort());
+                }
+            }
             case "udp-repeat" -> {
                 // COUNT datagrams to HOST:PORT, one every INTERVAL ms (pacing, bounded), each waiting for its echo
                 int replies = 0;
