@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# natgw relay benchmark: kernel DNAT (nftables) vs socat vs natgw's Netty relay (copy and splice on its default epoll
-# transport, and copy on io_uring for comparison), in a
-# three-namespace topology built here and removed on exit:
+# natgw forwarding benchmark: bare kernel DNAT (nftables) vs natgw's kernel forwarding (the daemon in linux-gateway
+# mode), and socat and HAProxy (tcp mode) vs natgw's Netty relay (copy and splice on its default epoll transport, and
+# copy on io_uring for comparison); then the daemon's control plane with kernel forwarding (NAT-PMP new mappings/s
+# and p99 with 0, 10 000 and 100 000 mappings installed) and the restore of those leases to forwarding after
+# kill -9. In a three-namespace topology built here and removed on exit:
 #   lan  192.168.77.10            (iperf3 server, connection servers)
 #   gw   192.168.77.1 | 203.0.113.1 (the NAT: DNAT rules, socat, natgw)
 #   wan  203.0.113.2              (iperf3 client, connection clients)
@@ -11,25 +13,28 @@
 # went: how busy the machine was, the forwarding process's own share, and CPU-seconds per GB moved.
 #
 # usage: sudo bench/relay-bench.sh [SECONDS_PER_TEST (default 5)] [IDLE_CONNECTIONS (default 10000)] [ROUNDS (default 3)]
+#                                  [MAPPINGS (default 100000: the largest table of the control-plane figures)]
 # Each TCP figure is the median of ROUNDS iperf3 runs (single runs here vary by up to 25 %).
-# Needs root, ip, nft, iperf3, socat, java 17, mvn (offline build of nat-dataplane done before).
+# Needs root, ip, nft, conntrack, iperf3, socat, haproxy, jq, java 17 and gateway/target/natgw.jar (built by
+# ./natgw run or mvn -B verify; nothing is installed into the local Maven repository).
 set -euo pipefail
 
 SECS=${1:-5}
 IDLE=${2:-10000}
 ROUNDS=${3:-3}
+MAPPINGS=${4:-100000}
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 RUN="nb$$"
 LAN="$RUN-lan"; GW="$RUN-gw"; WAN="$RUN-wan"
-WORK=$(mktemp -d /tmp/natgw-bench.XXXXXX)
 PIDS=()
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
 [ "$(id -u)" = 0 ] || { echo "relay-bench: needs root (network namespaces, nftables)" >&2; exit 2; }
-for t in ip nft iperf3 socat java javac mvn jq; do
+for t in ip nft conntrack iperf3 socat haproxy java javac jq; do
     command -v "$t" >/dev/null || { echo "relay-bench: '$t' is not installed" >&2; exit 2; }
 done
 
+WORK=$(mktemp -d /tmp/natgw-bench.XXXXXX)
 cleanup() {
     set +e
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
@@ -78,9 +83,10 @@ NFT
 
 # ---- programs ----
 echo "building the benchmark programs ..." >&2
-(cd "$REPO" && mvn -B -q -o -pl nat-dataplane dependency:build-classpath -Dmdep.outputFile="$WORK/cp.txt" \
-    -Dmdep.includeScope=runtime >/dev/null)
-CP="$REPO/nat-dataplane/target/classes:$(cat "$WORK/cp.txt")"
+JAR="$REPO/gateway/target/natgw.jar"
+[ -f "$JAR" ] || { echo "relay-bench: $JAR is missing: run ./natgw --help (builds it) or mvn -B verify first" >&2; exit 2; }
+# The daemon's jar holds every class the programs use (dataplane, table, config, logging): no Maven here.
+CP="$JAR"
 javac -nowarn -d "$WORK/classes" -cp "$CP" "$REPO"/it/src/main/java/io/natgw/it/bench/Relay*.java
 CP="$WORK/classes:$CP"
 # INFO, not logback's default DEBUG: a log line per relayed connection would be what gets measured.
@@ -117,6 +123,26 @@ start "$GW" socat-udp socat -T 15 UDP4-LISTEN:25201,bind=203.0.113.1,fork,reusea
 SOCAT_UDP=$LAST_PID
 start "$GW" socat-conn socat TCP4-LISTEN:27000,bind=203.0.113.1,fork,reuseaddr,backlog=4096 TCP4:192.168.77.10:7000
 SOCAT_CONN=$LAST_PID
+
+cat >"$WORK/haproxy.cfg" <<'CFG'
+global
+  maxconn 8000
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+frontend iperf
+  bind 203.0.113.1:26201
+  default_backend iperf
+backend iperf
+  server lan 192.168.77.10:5201
+frontend conn
+  bind 203.0.113.1:27001 backlog 4096
+  default_backend conn
+backend conn
+  server lan 192.168.77.10:7000
+CFG
 
 natgw_config() { # RELAY
     cat <<YAML
@@ -175,6 +201,41 @@ conn_rate() { # PORT : a 2 s warm-up run (JIT, caches, conntrack) first, the sam
 }
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 
+# The daemon in linux-gateway mode with kernel forwarding: its static mappings are nftables elements.
+kernel_config() {
+    cat <<YAML
+dataDir: $WORK/natgw-kernel-data
+network:
+  lan: { addresses: [192.168.77.1], clients: [192.168.77.0/24], interfaces: [gwlan] }
+  wan: { address: 203.0.113.1, interface: gwwan }
+upnp: { enabled: false }
+admin: { enabled: false }
+pcp: { announce: false, maxLifetime: 86400, rateLimitPerSecond: 1000000 }
+limits: { perClientQuota: 250000, maxMappings: 250000 }
+permissions: []
+triggers: []
+staticMappings:
+  - { protocol: tcp, externalPort: 45201, internalAddress: 192.168.77.10, internalPort: 5201 }
+  - { protocol: udp, externalPort: 45201, internalAddress: 192.168.77.10, internalPort: 5201 }
+  - { protocol: tcp, externalPort: 47000, internalAddress: 192.168.77.10, internalPort: 7000 }
+dataplane: { mode: linux-gateway, forwarding: kernel }
+YAML
+}
+start_kernel() { # NAME : the daemon; its PID is in NATGW, the seconds from launch to "natgw started" in STARTED_S
+    local t0
+    t0=$(date +%s.%N)
+    start "$GW" "natgw-$1" java -XX:+UseSerialGC -Xms64m -Xmx1g -Dlogback.configurationFile="$WORK/logback.xml" \
+        -jar "$JAR" run -c "$WORK/natgw-kernel.yaml"
+    NATGW=$LAST_PID
+    for _ in $(seq 1 1200); do grep -q "natgw started" "$WORK/natgw-$1.log" 2>/dev/null && break; sleep 0.05; done
+    grep -q "natgw started" "$WORK/natgw-$1.log" || { echo "relay-bench: natgw did not start:" >&2; cat "$WORK/natgw-$1.log" >&2; exit 1; }
+    STARTED_S=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+}
+natpmp_rate() { # PROTO FIRST_PORT COUNT -> "rate p99us failed"
+    ip netns exec "$LAN" java -XX:+UseSerialGC -cp "$CP" io.natgw.it.bench.RelayNatPmpRate 192.168.77.1 "$1" "$2" "$3" \
+        | awk '{print $6 " " $10 " " $12}'
+}
+
 declare -A R
 echo "measuring: kernel DNAT ..." >&2
 R[dnat,tcp1]=$(tcp_gbps 15201 1); tcp_cpu dnat 15201 4
@@ -186,6 +247,52 @@ R[socat,tcp1]=$(tcp_gbps 25201 1); tcp_cpu socat 25201 4 "$SOCAT_TCP"
 R[socat,udp100]=$(udp_loss 25201 100); R[socat,udp500]=$(udp_loss 25201 500)
 R[socat,conn]=$(conn_rate 27000)
 stop "$SOCAT_TCP"; stop "$SOCAT_UDP"; stop "$SOCAT_CONN"
+
+echo "measuring: HAProxy (tcp mode) ..." >&2
+start "$GW" haproxy haproxy -db -f "$WORK/haproxy.cfg"
+HAPROXY=$LAST_PID
+sleep 1
+R[haproxy,tcp1]=$(tcp_gbps 26201 1); tcp_cpu haproxy 26201 4 "$HAPROXY"
+R[haproxy,conn]=$(conn_rate 27001)
+stop "$HAPROXY"
+
+echo "measuring: natgw kernel forwarding (the daemon, linux-gateway mode) ..." >&2
+kernel_config >"$WORK/natgw-kernel.yaml"
+start_kernel kernel
+grep -q "kernel forwarding (nftables)" "$WORK/natgw-kernel.log" || { echo "relay-bench: the daemon did not forward in the kernel" >&2; exit 1; }
+R[kernel,tcp1]=$(tcp_gbps 45201 1); tcp_cpu kernel 45201 4
+R[kernel,udp100]=$(udp_loss 45201 100); R[kernel,udp500]=$(udp_loss 45201 500)
+R[kernel,conn]=$(conn_rate 47000)
+
+echo "measuring: control plane with kernel forwarding (NAT-PMP, sequential) ..." >&2
+# Fresh ports for each measurement; the table is filled to MAPPINGS/10 (10 000 by default) and then MAPPINGS with
+# other ports of the same client.
+CP_OPS=$(( MAPPINGS < 20000 ? MAPPINGS / 10 : 2000 ))
+MID=$(( MAPPINGS / 10 ))
+R[cp,0]=$(natpmp_rate udp 40000 "$CP_OPS")
+natpmp_rate tcp 1024 "$MID" >/dev/null
+R[cp,10k]=$(natpmp_rate udp 42000 "$CP_OPS")
+FILL=$(( MAPPINGS - MID - 2 * CP_OPS ))
+if [ "$FILL" -gt 0 ]; then
+    T=$(( FILL < 65535 - 1024 - MID ? FILL : 65535 - 1024 - MID ))
+    natpmp_rate tcp $(( 1024 + MID )) "$T" >/dev/null
+    [ $(( FILL - T )) -gt 0 ] && natpmp_rate udp 1024 $(( FILL - T )) >/dev/null
+fi
+R[cp,full]=$(natpmp_rate udp 44000 "$CP_OPS")
+INSTALLED_FULL=$(ip netns exec "$GW" nft list map inet natgw dnat4 | grep -o ' : 192\.168\.77\.10 \. ' | wc -l)
+
+echo "measuring: restore of $INSTALLED_FULL leases to forwarding after kill -9 ..." >&2
+kill -9 "$NATGW"; wait "$NATGW" 2>/dev/null || true
+start_kernel restore
+RESTORE_NFT_MS=$(grep -oE "(installed with [0-9]+ mappings|reconciled with the [0-9]+ restored mappings) in [0-9]+ ms.*" \
+    "$WORK/natgw-restore.log" | tail -1 || true)
+RESTORE_S=$STARTED_S
+stop "$NATGW" # a clean stop removes the table: the next start builds it whole from the journal
+ip netns exec "$GW" nft list table inet natgw >/dev/null 2>&1 && { echo "relay-bench: a clean stop left the table" >&2; exit 1; }
+start_kernel rebuild
+REBUILD_NFT_MS=$(grep -oE "installed with [0-9]+ mappings in [0-9]+ ms" "$WORK/natgw-rebuild.log" | tail -1 || true)
+REBUILD_S=$STARTED_S
+stop "$NATGW"
 
 echo "measuring: natgw (copy relay, default transport) ..." >&2
 start_natgw copy
@@ -223,21 +330,44 @@ num() { echo "$1" | awk '{print $1}'; }
 verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r != "n/a" && r + 0 >= t) ? "ok" : "MISSED" }'; }
 
 echo
-echo "natgw relay benchmark: ${SECS}s per test (TCP: median of $ROUNDS), $(nproc) cores, $(uname -r), load average before the run $LOAD_BEFORE"
-printf '%-26s %14s %14s %14s %14s %14s\n' "" "kernel DNAT" "socat" "natgw copy" "natgw splice" "natgw io_uring"
-printf '%-26s %14s %14s %14s %14s %14s\n' "TCP 1 stream (Gbit/s)" "${R[dnat,tcp1]}" "${R[socat,tcp1]}" "${R[copy,tcp1]}" "${R[splice,tcp1]}" "${R[uring,tcp1]}"
-printf '%-26s %14s %14s %14s %14s %14s\n' "TCP 4 streams (Gbit/s)" "${R[dnat,tcp4]}" "${R[socat,tcp4]}" "${R[copy,tcp4]}" "${R[splice,tcp4]}" "${R[uring,tcp4]}"
+echo "natgw forwarding benchmark: ${SECS}s per test (TCP: median of $ROUNDS), $(nproc) cores, $(uname -r), load average before the run $LOAD_BEFORE"
+COLS=(dnat kernel socat haproxy copy splice uring)
+row() { printf '%-26s' "$1"; shift; for v in "$@"; do printf ' %13s' "$v"; done; echo; }
+row "" "kernel DNAT" "natgw kernel" "socat" "HAProxy" "natgw copy" "natgw splice" "natgw io_uring"
+row "TCP 1 stream (Gbit/s)" $(for k in "${COLS[@]}"; do echo "${R[$k,tcp1]:--}"; done)
+row "TCP 4 streams (Gbit/s)" $(for k in "${COLS[@]}"; do echo "${R[$k,tcp4]:--}"; done)
 for i in 1 2 3; do
     label=$(echo "4 streams: machine busy|  forwarder (cores)|  CPU-s per GB moved" | cut -d'|' -f$i)
-    printf '%-26s %14s %14s %14s %14s %14s\n' "$label" $(for k in dnat socat copy splice uring; do echo "${R[$k,cpu]}" | awk -v i=$i '{print $i}'; done)
+    row "$label" $(for k in "${COLS[@]}"; do echo "${R[$k,cpu]:--}" | awk -v i=$i '{print ($i == "" ? "-" : $i)}'; done)
 done
-printf '%-26s %14s %14s %14s %14s %14s\n' "UDP 100M (loss, Mbit/s)" "${R[dnat,udp100]}" "${R[socat,udp100]}" "${R[copy,udp100]}" "-" "-"
-printf '%-26s %14s %14s %14s %14s %14s\n' "UDP 500M (loss, Mbit/s)" "${R[dnat,udp500]}" "${R[socat,udp500]}" "${R[copy,udp500]}" "-" "-"
-printf '%-26s %14s %14s %14s %14s %14s\n' "new TCP conn/s" "$(num "${R[dnat,conn]}")" "$(num "${R[socat,conn]}")" "$(num "${R[copy,conn]}")" "-" "-"
+row "UDP 100M (loss)" $(for k in "${COLS[@]}"; do echo "${R[$k,udp100]:--}" | awk '{print $1}'; done)
+row "UDP 500M (loss)" $(for k in "${COLS[@]}"; do echo "${R[$k,udp500]:--}" | awk '{print $1}'; done)
+row "new TCP conn/s" $(for k in "${COLS[@]}"; do num "${R[$k,conn]:--}"; done)
+echo
+echo "control plane with kernel forwarding (the daemon, journal fsync per batch; NAT-PMP new mappings, sequential, $CP_OPS each):"
+printf '  %-28s %10s %10s %8s\n' "mappings installed" "maps/s" "p99 (ms)" "failed"
+for k in 0 10k full; do
+    label=$k; [ "$k" = full ] && label="$INSTALLED_FULL (target $MAPPINGS)"; [ "$k" = 10k ] && label=$MID
+    read -r rate p99 failed <<<"${R[cp,$k]}"
+    printf '  %-28s %10s %10s %8s\n' "$label" "$rate" "$(awk -v u="$p99" 'BEGIN { printf "%.2f", u / 1000 }')" "$failed"
+done
+echo "restore after kill -9: table ${RESTORE_NFT_MS:-not logged} (one nftables transaction, after reading the stale table);" \
+     "launch to \"natgw started\" ${RESTORE_S} s"
+echo "restore after a clean stop: table ${REBUILD_NFT_MS:-not logged} (one nftables transaction);" \
+     "launch to \"natgw started\" ${REBUILD_S} s"
 echo "natgw RSS: ${RSS0} KiB idle -> ${RSS1} KiB with ${IDLE_OPEN} idle relayed connections" \
      "($(awk -v a="$RSS0" -v b="$RSS1" -v n="$IDLE" 'BEGIN { printf "%.1f", (b - a) / n }') KiB/connection)"
 echo
 echo "ratios vs targets:"
+for s in tcp1 tcp4 conn; do
+    a=$(num "${R[kernel,$s]}"); b=$(num "${R[dnat,$s]}")
+    r=$(ratio "$a" "$b")
+    printf '  natgw kernel %-5s: %5s x DNAT (target 0.95: %s)\n' "$s" "$r" "$(verdict "$r" 0.95)"
+done
+for s in tcp1 tcp4 conn; do
+    r=$(ratio "$(num "${R[copy,$s]}")" "$(num "${R[haproxy,$s]}")")
+    printf '  natgw copy   %-5s: %5s x HAProxy (target 1.0: %s)\n' "$s" "$r" "$(verdict "$r" 1.0)"
+done
 for mode in copy splice uring; do
     for s in tcp1 tcp4; do
         r1=$(ratio "${R[$mode,$s]}" "${R[dnat,$s]}"); r2=$(ratio "${R[$mode,$s]}" "${R[socat,$s]}")

@@ -275,6 +275,10 @@ final class ConfigReader {
                 s.integer("tcpConnectionsPerMapping", d.tcpConnectionsPerMapping(), 1, 1_000_000),
                 s.integer("tcpConnectionsPerPeer", d.tcpConnectionsPerPeer(), 1, 1_000_000),
                 s.integer("udpSessions", d.udpSessions(), 1, 1_000_000));
-        return new NatgwConfig.Dataplane(enabled, mode, relay, connect, udpIdle, sessions, cut, budgets);
+        Map<String, NatgwConfig.Forwarding> forwardings = new LinkedHashMap<>();
+        forwardings.put("kernel", NatgwConfig.Forwarding.KERNEL);
+        forwardings.put("relay", NatgwConfig.Forwarding.RELAY);
+        NatgwConfig.Forwarding forwarding = s.choice("forwarding", NatgwConfig.Forwarding.KERNEL, forwardings);
+        return new NatgwConfig.Dataplane(enabled, mode, relay, connect, udpIdle, sessions, cut, budgets, forwarding);
     }
 }

@@ -134,6 +134,9 @@ public record NatgwConfig(Path source, Network network, Path dataDir, Pcp pcp, U
 
     public enum RelayMode { COPY, SPLICE }
 
+    /** linux-gateway mode: mappings forwarded by the kernel (nftables DNAT) or relayed in user space. */
+    public enum Forwarding { KERNEL, RELAY }
+
     /**
      * @param enabled           whether mappings are relayed at all (off: the table only, as for tests of front-ends)
      * @param relay             TCP relay: copy through user space, or epoll splice
@@ -142,16 +145,36 @@ public record NatgwConfig(Path source, Network network, Path dataDir, Pcp pcp, U
      * @param udpSessionsPerMapping remote peers one UDP mapping serves at once
      * @param cutOnDelete       close established connections when their mapping goes away
      * @param budgets           how many relayed connections and UDP sessions outsiders can make the relay hold
+     * @param forwarding        linux-gateway mode: kernel (nftables DNAT, the default) or relay (user space)
      */
     public record Dataplane(boolean enabled, DataplaneMode mode, RelayMode relay, Duration connectTimeout,
                             Duration udpIdleTimeout, int udpSessionsPerMapping, boolean cutOnDelete,
-                            RelayBudgets budgets) {
+                            RelayBudgets budgets, Forwarding forwarding) {
 
-        /** With the default {@link RelayBudgets}. */
+        /** With the default {@link RelayBudgets} and kernel forwarding. */
         public Dataplane(boolean enabled, DataplaneMode mode, RelayMode relay, Duration connectTimeout,
                          Duration udpIdleTimeout, int udpSessionsPerMapping, boolean cutOnDelete) {
             this(enabled, mode, relay, connectTimeout, udpIdleTimeout, udpSessionsPerMapping, cutOnDelete,
-                    RelayBudgets.DEFAULTS);
+                    RelayBudgets.DEFAULTS, Forwarding.KERNEL);
+        }
+
+        /** With kernel forwarding. */
+        public Dataplane(boolean enabled, DataplaneMode mode, RelayMode relay, Duration connectTimeout,
+                         Duration udpIdleTimeout, int udpSessionsPerMapping, boolean cutOnDelete, RelayBudgets budgets) {
+            this(enabled, mode, relay, connectTimeout, udpIdleTimeout, udpSessionsPerMapping, cutOnDelete, budgets,
+                    Forwarding.KERNEL);
+        }
+
+        /** With the default {@link RelayBudgets}. */
+        public Dataplane(boolean enabled, DataplaneMode mode, RelayMode relay, Duration connectTimeout,
+                         Duration udpIdleTimeout, int udpSessionsPerMapping, boolean cutOnDelete, Forwarding forwarding) {
+            this(enabled, mode, relay, connectTimeout, udpIdleTimeout, udpSessionsPerMapping, cutOnDelete,
+                    RelayBudgets.DEFAULTS, forwarding);
+        }
+
+        /** Whether mappings are forwarded by the kernel: linux-gateway mode with {@code forwarding: kernel}. */
+        public boolean kernelForwarding() {
+            return mode == DataplaneMode.LINUX_GATEWAY && forwarding == Forwarding.KERNEL;
         }
     }
 

@@ -151,6 +151,9 @@ public final class Gateway implements AutoCloseable {
         if (admin != null) {
             open.push(admin);
         }
+        if (dataplane != null) {
+            dataplane.tableStarted(); // kernel forwarding: its nftables table from the restored leases, if no change built it
+        }
 
         if (config.pcp().enabled()) {
             PcpServer pcp = new PcpServer(config, table);

@@ -10,6 +10,9 @@ import io.natgw.core.MappingKey;
 import io.natgw.core.MappingTable;
 import io.natgw.core.TableListener;
 import io.natgw.core.TrafficStats;
+import io.natgw.dataplane.kernel.KernelForwarder;
+import io.natgw.dataplane.kernel.KernelRuleset;
+import io.natgw.dataplane.trigger.ConntrackTriggers;
 import io.netty.channel.EventLoopGroup;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,13 +26,16 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The Netty dataplane: one listener per (protocol, external port) on the external address, relaying to the internal
- * host of each enabled mapping; traffic counters; the trigger engine; and, in linux-gateway mode, the transparent
- * divert of outbound flows to trigger ports. It only reacts to the table: {@link #prepare} binds before a change is
+ * The dataplane. In linux-gateway mode with {@code dataplane.forwarding: kernel} (the default there) every mapping is
+ * forwarded by the kernel ({@link KernelForwarder}: natgw's nftables table) and trigger flows are learnt from
+ * conntrack events ({@link ConntrackTriggers}); no relay runs. Otherwise it is the Netty relay: one listener per
+ * (protocol, external port) on the external address, relaying to the internal host of each enabled mapping; traffic
+ * counters; the trigger engine; and, in linux-gateway mode with {@code forwarding: relay}, the transparent divert of
+ * outbound flows to trigger ports. It only reacts to the table: {@link #prepare} binds before a change is
  * made durable (a port held by another process refuses the change), {@link #committed} stops what was removed.
  *
  * <p>Wiring: {@code dp = new Dataplane(cfg, clock); dp.start(); table = new MappingTable(cfg, store, dp, clock);
- * dp.attach(table); table.addListener(dp); table.start();}
+ * dp.attach(table); table.addListener(dp); table.start(); dp.tableStarted();}
  */
 public final class Dataplane implements Forwarder, TableListener, TrafficStats, AutoCloseable {
 
@@ -53,6 +59,9 @@ public final class Dataplane implements Forwarder, TableListener, TrafficStats, 
     private MappingTable table;
     private volatile InetAddress externalAddress;
     private TransparentDivert divert;
+    /** linux-gateway mode with {@code forwarding: kernel}: nftables forwards every mapping; no relays, no divert. */
+    private KernelForwarder kernel;
+    private ConntrackTriggers kernelTriggers;
 
     record PortKey(Protocol protocol, int port) {
     }
@@ -78,7 +87,11 @@ public final class Dataplane implements Forwarder, TableListener, TrafficStats, 
 
     /** Starts the event loops and, in linux-gateway mode, the divert (which refuses to start if it cannot prove it works). */
     public synchronized void start() {
-        if (group != null) {
+        if (group != null || kernel != null) {
+            return;
+        }
+        if (config.dataplane().enabled() && config.dataplane().kernelForwarding()) {
+            startKernel();
             return;
         }
         group = transport.newGroup(tuning.threads());
@@ -112,6 +125,44 @@ public final class Dataplane implements Forwarder, TableListener, TrafficStats, 
         }
     }
 
+    private void startKernel() {
+        kernel = new KernelForwarder(config, externalAddress, triggers::rules, triggers::incomingTraffic);
+        try {
+            kernel.start();
+        } catch (RuntimeException e) {
+            kernel = null;
+            throw e;
+        }
+        triggers.onRulesChanged(kernel::rulesChanged);
+        kernelTriggers = new ConntrackTriggers(triggers, a -> config.network().isLanClient(a), KernelRuleset.TRIGGER);
+        try {
+            kernelTriggers.start();
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+        log.info("dataplane started: mode linux-gateway, kernel forwarding (nftables), external address {}",
+                externalAddress.getHostAddress());
+    }
+
+    /** Whether mappings are forwarded by the kernel (linux-gateway mode, {@code dataplane.forwarding: kernel}). */
+    public boolean kernelForwarding() {
+        return kernel != null;
+    }
+
+    /**
+     * The table has started (restored its leases): kernel forwarding installs its table now if no change did
+     * (a restart whose every lease expired meanwhile). Call after {@code table.start()}; nothing in userspace mode.
+     *
+     * @throws IllegalStateException when the table cannot be installed
+     */
+    public void tableStarted() {
+        KernelForwarder k = kernel;
+        if (k != null) {
+            k.tableStarted();
+        }
+    }
+
     /** The table the trigger engine submits to; call before {@code table.start()}. */
     public void attach(MappingTable table) {
         this.table = table;
@@ -131,6 +182,10 @@ public final class Dataplane implements Forwarder, TableListener, TrafficStats, 
 
     @Override
     public synchronized void prepare(Change change) throws ForwardingException {
+        if (kernel != null) {
+            kernel.prepare(change);
+            return;
+        }
         if (!relaying()) {
             return;
         }
@@ -158,7 +213,18 @@ public final class Dataplane implements Forwarder, TableListener, TrafficStats, 
     }
 
     @Override
+    public synchronized void flush() throws ForwardingException {
+        if (kernel != null) {
+            kernel.flush();
+        }
+    }
+
+    @Override
     public synchronized void abort(Change change) {
+        if (kernel != null) {
+            kernel.abort(change);
+            return;
+        }
         if (!relaying() || change.after() == null) {
             return;
         }
@@ -185,6 +251,10 @@ public final class Dataplane implements Forwarder, TableListener, TrafficStats, 
 
     @Override
     public synchronized void committed(List<Change> changes) {
+        if (kernel != null) {
+            kernel.committed(changes);
+            return;
+        }
         if (!relaying()) {
             return;
         }
@@ -215,6 +285,10 @@ public final class Dataplane implements Forwarder, TableListener, TrafficStats, 
     @Override
     public synchronized void externalAddressChanged(InetAddress previous, InetAddress current) {
         externalAddress = current;
+        if (kernel != null) {
+            kernel.externalAddressChanged(current);
+            return;
+        }
         if (!relaying()) {
             return;
         }
@@ -321,11 +395,16 @@ public final class Dataplane implements Forwarder, TableListener, TrafficStats, 
 
     @Override
     public Counters totals() {
-        return totals.snapshot();
+        KernelForwarder k = kernel;
+        return k != null ? k.totals() : totals.snapshot();
     }
 
     @Override
     public Counters of(MappingKey key) {
+        KernelForwarder k = kernel;
+        if (k != null) {
+            return k.of(key);
+        }
         Meter m = meters.get(key);
         return m == null ? Counters.ZERO : m.snapshot();
     }
@@ -351,6 +430,14 @@ public final class Dataplane implements Forwarder, TableListener, TrafficStats, 
     /** Stops every listener, the divert and the event loops. Established relays are cut. */
     @Override
     public synchronized void close() {
+        if (kernelTriggers != null) {
+            kernelTriggers.close();
+            kernelTriggers = null;
+        }
+        if (kernel != null) {
+            kernel.close(); // removes natgw's table: a clean stop leaves nothing behind
+            kernel = null;
+        }
         if (divert != null) {
             divert.stop();
             divert = null;

@@ -180,6 +180,7 @@ final class TransparentDivert {
         sb.append("table inet ").append(TABLE).append(" {}\n");
         sb.append("delete table inet ").append(TABLE).append('\n');
         sb.append("table inet ").append(TABLE).append(" {\n");
+        sb.append("  comment \"natgw tproxy divert\"\n");
         sb.append("  chain divert {\n");
         sb.append("    type filter hook prerouting priority mangle; policy accept;\n");
         for (Protocol p : Protocol.values()) {

@@ -28,6 +28,7 @@ class DivertRulesetTest {
                 table inet natgw {}
                 delete table inet natgw
                 table inet natgw {
+                  comment "natgw tproxy divert"
                   chain divert {
                     type filter hook prerouting priority mangle; policy accept;
                     meta nfproto ipv4 iifname { "veth-lan", "wlan0" } fib daddr type != local tcp dport { 6660-7000, 6112 } tproxy ip to :40000 meta mark set 1 accept

@@ -20,9 +20,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The daemon on a router between two network namespaces, in linux-gateway mode: NAT-PMP mappings relayed from the
- * WAN, port triggering seen through the nftables TPROXY divert (the IRC IDENT case), one host at a time, and
- * mappings restored after {@code kill -9}.
+ * The daemon on a router between two network namespaces, in linux-gateway mode with {@code dataplane.forwarding:
+ * relay}: NAT-PMP mappings relayed from the WAN, port triggering seen through the nftables TPROXY divert (the IRC
+ * IDENT case), one host at a time, and mappings restored after {@code kill -9}. Kernel forwarding (the default) is
+ * {@link KernelForwardingE2eTest}'s.
  */
 class LinuxGatewayE2eTest {
 
@@ -63,6 +64,7 @@ class LinuxGatewayE2eTest {
                 .set("admin.enabled", false)
                 .set("pcp.announce", false)
                 .set("dataplane.mode", "linux-gateway")
+                .set("dataplane.forwarding", "relay")
                 .set("triggers", triggers)
                 .start();
     }
@@ -93,9 +95,11 @@ class LinuxGatewayE2eTest {
     @Test
     void aNatPmpMappingCarriesWanTcpAndUdpToTheLanHost() {
         daemon = start(List.of(IDENT_RULE));
+        assertTrue(daemon.log().contains("linux-gateway divert active"), "relay mode with its divert ran");
         net.server(net.lan, "echo", "echo", LAN_A, "8080");
 
-        assertTrue(natpmp("-a", "8080", "8080", "tcp", "600").contains("Mapped public port 8080 protocol TCP to local port 8080"));
+        String mapped = natpmp("-a", "8080", "8080", "tcp", "600");
+        assertTrue(mapped.contains("Mapped public port 8080 protocol TCP to local port 8080"), mapped + "\n" + daemon.logTail());
         natpmp("-a", "8080", "8080", "udp", "600");
 
         assertForwards(8080);
@@ -164,7 +168,7 @@ class LinuxGatewayE2eTest {
     }
 
     @Test
-    void afterKill9EveryRestoredMappingForwardsAgainWithinTwoSeconds() throws Exception {
+    void afterKill9EveryRestoredMappingForwardsAgain() throws Exception {
         daemon = start(List.of(IDENT_RULE));
         net.server(net.lan, "echo", "echo", LAN_A, "8080");
         net.server(net.lan, "echo2", "echo", LAN_A, "9090");
@@ -179,10 +183,9 @@ class LinuxGatewayE2eTest {
         // restart must replace them
         daemon.kill9();
         daemon.restart();
-        long ready = System.nanoTime();
-        assertForwards(8080, 9090); // one client JVM for all four: its start-up counts against the 2 s
-        Duration took = Duration.ofNanos(System.nanoTime() - ready);
-        assertTrue(took.compareTo(Duration.ofSeconds(2)) < 0, "restored mappings forwarded after " + took);
+        // Forwarding again as soon as the daemon says it started; each exchange is bounded by the client's 3 s
+        // timeouts (a hang ceiling: how fast it is, is bench/relay-bench.sh's business).
+        assertForwards(8080, 9090);
         await().atMost(Duration.ofSeconds(10)).until(() -> Files.readString(stream).contains("stream ended"));
         assertEquals(1, Topology.run(null, "ip", "netns", "exec", net.gw, "ip", "rule", "show").output().lines()
                 .filter(l -> l.contains("fwmark 0x1 lookup 100")).count(), "one policy routing rule, not a stale copy");

@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Random;
 
 /**
@@ -23,7 +24,18 @@ import java.util.Random;
  * <ul>
  *   <li>{@code irc ADDR PORT} — an IRC-like server: on each connection it connects back to the client's address on
  *       113, sends an IDENT query (RFC 1413) and tells the client {@code IDENT OK <reply>} or {@code IDENT FAIL <why>}.</li>
- *   <li>{@code ident ADDR USER} — an ident responder on ADDR:113 answering {@code ... : USERID : UNIX : USER}.</li>
+ *   <li>{@code ident ADDR USER [strict]} — an ident responder on ADDR:113 answering {@code ... : USERID : UNIX : USER};
+ *       {@code strict}: only for a port pair that is one of ADDR's live TCP connections (from {@code /proc/net/tcp}),
+ *       else {@code ... : ERROR : NO-USER}, as a real identd.</li>
+ *   <li>{@code peer ADDR PORT} — TCP and UDP on ADDR:PORT answering each line/datagram with the sender's ADDR:PORT
+ *       as this host sees it.</li>
+ *   <li>{@code ask HOST PORT LOCALPORT} — a TCP and a UDP exchange with a {@code peer} from LOCALPORT:
+ *       {@code tcp=ADDR:PORT udp=ADDR:PORT}; {@code ask-from BIND HOST PORT LOCALPORT} from the address BIND.</li>
+ *   <li>{@code line-from BIND HOST PORT} — one line to a {@code peer} from BIND, prints the answer or the failure.</li>
+ *   <li>{@code line-port BIND HOST PORT LOCALPORT} — as {@code line}, from BIND:LOCALPORT.</li>
+ *   <li>{@code sink ADDR PORT} / {@code send HOST PORT BYTES} — BYTES over TCP, answered {@code got BYTES}.</li>
+ *   <li>{@code udp-from BIND HOST PORT TEXT} — as {@code udp}, from the address BIND.</li>
+ *   <li>{@code udp-repeat HOST PORT COUNT INTERVAL_MS} — COUNT datagrams to an echo, paced: {@code replies N}.</li>
  *   <li>{@code echo ADDR PORT} — TCP and UDP echo on ADDR:PORT.</li>
  *   <li>{@code line BIND HOST PORT} — connects from BIND, prints the first line the server sends.</li>
  *   <li>{@code stream HOST PORT} — keeps 64 KiB blocks going through an echo until the connection breaks.</li>
@@ -47,7 +59,76 @@ public final class Peers {
         PrintStream out = System.out;
         switch (args[0]) {
             case "irc" -> irc(args[1], Integer.parseInt(args[2]));
-            case "ident" -> ident(args[1], args[2]);
+            case "ident" -> ident(args[1], args[2], args.length > 3 && args[3].equals("strict"));
+            case "peer" -> peer(args[1], Integer.parseInt(args[2]));
+            case "sink" -> sink(args[1], Integer.parseInt(args[2]));
+            case "udp-from" -> {
+                // From BIND: one datagram, prints the reply and where it came from.
+                try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(args[1], 0))) {
+                    s.setSoTimeout(TIMEOUT_MS);
+                    byte[] b = args[4].getBytes(StandardCharsets.US_ASCII);
+                    s.send(new DatagramPacket(b, b.length, new InetSocketAddress(args[2], Integer.parseInt(args[3]))));
+                    DatagramPacket p = new DatagramPacket(new byte[1500], 1500);
+                    s.receive(p);
+                    out.println(new String(p.getData(), 0, p.getLength(), StandardCharsets.US_ASCII) + " from "
+                            + p.getAddress().getHostAddress() + ":" + p.getPort());
+                }
+            }
+            case "udp-repeat" -> {
+                // COUNT datagrams to HOST:PORT, one every INTERVAL ms (pacing, bounded), each waiting for its echo
+                int replies = 0;
+                try (DatagramSocket s = new DatagramSocket()) {
+                    s.setSoTimeout(TIMEOUT_MS);
+                    for (int i = 0; i < Integer.parseInt(args[3]); i++) {
+                        byte[] b = ("n" + i).getBytes(StandardCharsets.US_ASCII);
+                        s.send(new DatagramPacket(b, b.length, new InetSocketAddress(args[1], Integer.parseInt(args[2]))));
+                        try {
+                            s.receive(new DatagramPacket(new byte[1500], 1500));
+                            replies++;
+                        } catch (java.net.SocketTimeoutException e) {
+                            // counted as missing
+                        }
+                        Thread.sleep(Long.parseLong(args[4]));
+                    }
+                }
+                out.println("replies " + replies);
+            }
+            case "ask" -> out.println(ask(null, args[1], Integer.parseInt(args[2]), Integer.parseInt(args[3])));
+            case "ask-from" -> out.println(ask(args[1], args[2], Integer.parseInt(args[3]), Integer.parseInt(args[4])));
+            case "line-from" -> {
+                // From BIND: sends a line to a peer server, prints its answer (or the failure).
+                try (Socket s = new Socket()) {
+                    s.bind(new InetSocketAddress(args[1], 0));
+                    s.connect(new InetSocketAddress(args[2], Integer.parseInt(args[3])), TIMEOUT_MS);
+                    s.setSoTimeout(TIMEOUT_MS);
+                    s.getOutputStream().write("who\n".getBytes(StandardCharsets.US_ASCII));
+                    out.println(reader(s).readLine());
+                } catch (IOException e) {
+                    out.println(e);
+                }
+            }
+            case "line-port" -> {
+                // From BIND:LOCALPORT, prints the first line the server sends.
+                try (Socket s = new Socket()) {
+                    s.setReuseAddress(true);
+                    s.bind(new InetSocketAddress(args[1], Integer.parseInt(args[4])));
+                    s.connect(new InetSocketAddress(args[2], Integer.parseInt(args[3])), TIMEOUT_MS);
+                    s.setSoTimeout(TIMEOUT_MS * 2);
+                    out.println(reader(s).readLine());
+                }
+            }
+            case "send" -> {
+                try (Socket s = new Socket()) {
+                    s.connect(new InetSocketAddress(args[1], Integer.parseInt(args[2])), TIMEOUT_MS);
+                    s.setSoTimeout(TIMEOUT_MS * 3);
+                    byte[] chunk = new byte[64 * 1024];
+                    for (long left = Long.parseLong(args[3]); left > 0; left -= chunk.length) {
+                        s.getOutputStream().write(chunk, 0, (int) Math.min(left, chunk.length));
+                    }
+                    s.shutdownOutput();
+                    out.println(reader(s).readLine());
+                }
+            }
             case "echo" -> echo(args[1], Integer.parseInt(args[2]));
             case "line" -> {
                 try (Socket s = new Socket()) {
@@ -87,6 +168,8 @@ public final class Peers {
                         s.getInputStream().readNBytes(chunk.length);
                         if (round == 0) {
                             out.println("ready");
+                        } else if (round % 16 == 0) {
+                            out.println("round " + round);
                         }
                     }
                 } catch (IOException e) {
@@ -178,18 +261,133 @@ public final class Peers {
         }
     }
 
-    private static void ident(String addr, String user) throws IOException {
-        try (ServerSocket server = new ServerSocket(113, 50, InetAddress.getByName(addr))) {
+    private static void ident(String addr, String user, boolean strict) throws IOException {
+        InetAddress self = InetAddress.getByName(addr);
+        try (ServerSocket server = new ServerSocket(113, 50, self)) {
             System.out.println("ready");
             while (true) {
                 try (Socket s = server.accept()) {
                     s.setSoTimeout(TIMEOUT_MS);
-                    String query = reader(s).readLine();
+                    String query = String.valueOf(reader(s).readLine()).trim();
                     OutputStream o = s.getOutputStream();
-                    o.write((String.valueOf(query).trim() + " : USERID : UNIX : " + user + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                    String answer = !strict || live(self, query) ? " : USERID : UNIX : " + user : " : ERROR : NO-USER";
+                    System.out.println("ident " + query + answer);
+                    o.write((query + answer + "\r\n").getBytes(StandardCharsets.US_ASCII));
                 } catch (IOException e) {
                     System.out.println("ident: " + e);
                 }
+            }
+        }
+    }
+
+    /** RFC 1413 {@code LOCALPORT , REMOTEPORT}: whether {@code self} has that established TCP connection now. */
+    private static boolean live(InetAddress self, String query) {
+        String[] ports = query.split(",");
+        if (ports.length != 2) {
+            return false;
+        }
+        try {
+            int local = Integer.parseInt(ports[0].trim());
+            int remote = Integer.parseInt(ports[1].trim());
+            byte[] a = self.getAddress();
+            String hexAddr = String.format("%02X%02X%02X%02X", a[3], a[2], a[1], a[0]); // /proc/net/tcp: little-endian
+            // Java's sockets are dual-stack: IPv4 connections show in tcp6 as ::ffff:a.b.c.d
+            List<String> lines = new java.util.ArrayList<>(java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/net/tcp")));
+            lines.addAll(java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/net/tcp6")));
+            for (String line : lines) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length < 4 || !f[1].contains(":")) {
+                    continue;
+                }
+                String[] l = f[1].split(":");
+                String[] r = f[2].split(":");
+                boolean mine = l[0].equals(hexAddr) || l[0].equals("0000000000000000FFFF0000" + hexAddr);
+                if (mine && Integer.parseInt(l[1], 16) == local && Integer.parseInt(r[1], 16) == remote
+                        && f[3].equals("01")) {
+                    return true;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+        return false;
+    }
+
+    private static void peer(String addr, int port) throws IOException {
+        InetAddress a = InetAddress.getByName(addr);
+        DatagramSocket udp = new DatagramSocket(new InetSocketAddress(a, port));
+        spawn(() -> {
+            byte[] buf = new byte[1500];
+            while (true) {
+                try {
+                    DatagramPacket p = new DatagramPacket(buf, buf.length);
+                    udp.receive(p);
+                    byte[] b = (p.getAddress().getHostAddress() + ":" + p.getPort()).getBytes(StandardCharsets.US_ASCII);
+                    udp.send(new DatagramPacket(b, b.length, p.getSocketAddress()));
+                } catch (IOException e) {
+                    return;
+                }
+            }
+        });
+        try (ServerSocket server = new ServerSocket(port, 50, a)) {
+            System.out.println("ready");
+            while (true) {
+                Socket s = server.accept();
+                spawn(() -> {
+                    try (s) {
+                        s.setSoTimeout(TIMEOUT_MS);
+                        reader(s).readLine();
+                        s.getOutputStream().write((s.getInetAddress().getHostAddress() + ":" + s.getPort() + "\n")
+                                .getBytes(StandardCharsets.US_ASCII));
+                    } catch (IOException e) {
+                        // peer went away
+                    }
+                });
+            }
+        }
+    }
+
+    private static String ask(String bind, String host, int port, int localPort) throws IOException {
+        InetAddress from = bind == null ? null : InetAddress.getByName(bind);
+        String tcp;
+        try (Socket s = new Socket()) {
+            s.setReuseAddress(true);
+            s.bind(new InetSocketAddress(from, localPort));
+            s.connect(new InetSocketAddress(host, port), TIMEOUT_MS);
+            s.setSoTimeout(TIMEOUT_MS);
+            s.getOutputStream().write("who\n".getBytes(StandardCharsets.US_ASCII));
+            tcp = reader(s).readLine();
+        } catch (IOException e) {
+            tcp = e.toString();
+        }
+        String udp;
+        try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(from, localPort))) {
+            s.setSoTimeout(TIMEOUT_MS);
+            byte[] b = "who".getBytes(StandardCharsets.US_ASCII);
+            s.send(new DatagramPacket(b, b.length, new InetSocketAddress(host, port)));
+            DatagramPacket p = new DatagramPacket(new byte[1500], 1500);
+            s.receive(p);
+            udp = new String(p.getData(), 0, p.getLength(), StandardCharsets.US_ASCII);
+        } catch (IOException e) {
+            udp = e.toString();
+        }
+        return "tcp=" + tcp + " udp=" + udp;
+    }
+
+    private static void sink(String addr, int port) throws IOException {
+        try (ServerSocket server = new ServerSocket(port, 50, InetAddress.getByName(addr))) {
+            System.out.println("ready");
+            while (true) {
+                Socket s = server.accept();
+                spawn(() -> {
+                    try (s) {
+                        s.setSoTimeout(TIMEOUT_MS * 3);
+                        long n = s.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+                        s.getOutputStream().write(("got " + n + "\n").getBytes(StandardCharsets.US_ASCII));
+                    } catch (IOException e) {
+                        // peer went away
+                    }
+                });
             }
         }
     }

@@ -1,0 +1,621 @@
+package io.natgw.dataplane.kernel;
+
+import io.natgw.conf.NatgwConfig;
+import io.natgw.conf.TriggerRule;
+import io.natgw.core.Change;
+import io.natgw.core.Forwarder.ForwardingException;
+import io.natgw.core.Mapping;
+import io.natgw.core.MappingKey;
+import io.natgw.core.TrafficStats;
+import io.natgw.dataplane.kernel.KernelRuleset.Element;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Kernel forwarding (linux-gateway mode, {@code dataplane.forwarding: kernel}): each enabled mapping is an element of
+ * natgw's own nftables table ({@link KernelRuleset}). {@link #prepare} queues a change in the desired state,
+ * {@link #flush} applies every queued change of the table's writer batch in one nftables transaction (before the
+ * journal commit, so an acknowledged mapping forwards); removals and disabling are applied as soon as they are
+ * committed. The first apply after start replaces the table (a stale one left by {@code kill -9} included) with the
+ * restored leases in one atomic transaction, so established and new flows see no gap; {@link #close} removes it.
+ *
+ * <p>Called on the table's writer thread (and start/close); counters are read from any thread.
+ */
+public final class KernelForwarder implements TrafficStats, AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(KernelForwarder.class);
+    private static final long COUNTER_CACHE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+    private static final Pattern ELEM_COUNTER = Pattern.compile(
+            "\"val\":\\s*(\\d+),\\s*\"counter\":\\s*\\{\\s*\"packets\":\\s*(\\d+),\\s*\"bytes\":\\s*(\\d+)");
+    private static final Pattern COUNTER = Pattern.compile("\"packets\":\\s*(\\d+),\\s*\"bytes\":\\s*(\\d+)");
+
+    private record Entry(Mapping mapping, Element element) {
+    }
+
+    private record Undo(Change change, Map<MappingKey, Entry> previous) {
+    }
+
+    private final NatgwConfig config;
+    private final Supplier<List<TriggerRule>> rules;
+    private final boolean cutOnDelete;
+    private Nft nft;
+    private volatile InetAddress wan;
+    /** What the kernel has (as far as the last successful transaction says). Read by the counters. */
+    private final Map<MappingKey, Entry> installed = new ConcurrentHashMap<>();
+    /** What the table wants. */
+    private final Map<MappingKey, Entry> desired = new HashMap<>();
+    private final Set<MappingKey> dirty = new LinkedHashSet<>();
+    private final List<Undo> undo = new ArrayList<>();
+    /** Marks of a stale table (a crashed run) by element key, reused so its flows keep their mapping. */
+    private final Map<String, Long> staleMarks = new HashMap<>();
+    private final Map<String, Long> staleMarksAll = new HashMap<>();
+    /** A compatible stale table's DNAT elements (key to value text). */
+    private final Map<String, String> staleDnat = new HashMap<>();
+    private boolean staleCompatible;
+    private long nextId = 1;
+    private volatile boolean built;
+    private final ExecutorService cutter = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "natgw-conntrack-cut");
+        t.setDaemon(true);
+        return t;
+    });
+
+    /** Counters are read through a context of their own, so a large listing never holds up the writer. */
+    private volatile Nft counterNft;
+    private final Object counterLock = new Object();
+    private volatile CounterSnapshot elementCounters = new CounterSnapshot(0, Map.of(), Map.of());
+    private volatile long totalsAt;
+    private volatile Counters totals = Counters.ZERO;
+
+    private record CounterSnapshot(long at, Map<Long, long[]> rx, Map<Long, long[]> tx) {
+    }
+
+    /** Packets seen by mark in the triggered mappings' counters ({@code trx}), by the poller only. */
+    private final Map<Long, Long> trxSeen = new HashMap<>();
+    private final java.util.function.Consumer<Mapping> incomingTraffic;
+    private java.util.concurrent.ScheduledExecutorService poller;
+
+    /**
+     * @param incomingTraffic told (at most once a second per mapping) when a triggered mapping carried WAN traffic,
+     *                        so its lease is renewed ({@code TriggerEngine.incomingTraffic})
+     */
+    public KernelForwarder(NatgwConfig config, InetAddress wan, Supplier<List<TriggerRule>> rules,
+                           java.util.function.Consumer<Mapping> incomingTraffic) {
+        this.config = config;
+        this.wan = wan;
+        this.rules = rules;
+        this.incomingTraffic = incomingTraffic;
+        this.cutOnDelete = config.dataplane().cutOnDelete();
+    }
+
+    /**
+     * Checks that kernel forwarding can work here and leaves the kernel as it is (a stale table keeps forwarding
+     * until {@link #build}).
+     *
+     * @throws IllegalStateException naming everything that is missing
+     */
+    public synchronized void start() {
+        List<String> problems = SelfCheck.problems(config, wan);
+        if (problems.isEmpty()) {
+            try {
+                nft = Nft.open();
+            } catch (IllegalStateException e) {
+                problems.add(e.getMessage());
+            }
+        }
+        if (problems.isEmpty()) {
+            problems.addAll(SelfCheck.tables(nft));
+        }
+        if (problems.isEmpty()) {
+            try {
+                nft.check(script(List.of()));
+            } catch (Nft.NftException e) {
+                problems.add("nftables refuses natgw's table: " + e.getMessage());
+            }
+        }
+        if (!problems.isEmpty()) {
+            close();
+            throw new IllegalStateException("linux-gateway mode (dataplane.forwarding: kernel) refuses to start: "
+                    + String.join("; ", problems));
+        }
+        readStale();
+        counterNft = Nft.open();
+        poller = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "natgw-trigger-traffic");
+            t.setDaemon(true);
+            return t;
+        });
+        poller.scheduleWithFixedDelay(this::pollTriggered, 1, 1, TimeUnit.SECONDS);
+        log.info("kernel forwarding ready: nftables table inet {} for {} (wan {}, lan {}){}", KernelRuleset.TABLE,
+                wan.getHostAddress(), config.network().wanInterface(), config.network().lanInterfaces(),
+                staleMarks.isEmpty() ? "" : ", a previous run's table with " + staleMarks.size()
+                        + " elements forwards until the leases are restored");
+    }
+
+    /**
+     * A previous run's table (left by kill -9) keeps forwarding until the first apply. Its marks are reused for the
+     * same mappings; if its structure is this configuration's (the comment's digest), its elements are kept too, and
+     * the first apply only removes and adds what differs.
+     */
+    private void readStale() {
+        String t;
+        try {
+            t = nft.terse("list table inet " + KernelRuleset.TABLE);
+        } catch (Nft.NftException e) {
+            return; // no stale table
+        }
+        staleCompatible = t.contains("comment \"" + KernelRuleset.comment(wan, config.network().wanInterface(),
+                config.network().lanInterfaces()) + "\"");
+        try {
+            for (String map : List.of("mark4", "fmark4")) {
+                KernelRuleset.parseElements(nft.run("list map inet " + KernelRuleset.TABLE + " " + map)).forEach((k, v) -> {
+                    long mark = Long.decode(v);
+                    staleMarks.put(k, mark);
+                    nextId = Math.max(nextId, (mark & ~KernelRuleset.MAPPED) + 1);
+                });
+            }
+            if (staleCompatible) {
+                for (String map : List.of("dnat4", "fdnat4")) {
+                    staleDnat.putAll(KernelRuleset.parseElements(nft.run("list map inet " + KernelRuleset.TABLE + " " + map)));
+                }
+            }
+        } catch (Nft.NftException | RuntimeException e) {
+            log.warn("the previous run's nftables table cannot be read ({}): it is replaced whole", e.getMessage());
+            staleCompatible = false;
+            staleDnat.clear();
+        }
+        staleMarksAll.putAll(staleMarks);
+    }
+
+    /** The first apply over a compatible stale table: one transaction removing and adding only what differs. */
+    private void reconcile() throws Nft.NftException {
+        List<String> delKeys = new ArrayList<>();
+        List<Long> delMarks = new ArrayList<>();
+        List<Element> add = new ArrayList<>();
+        java.util.Set<String> wanted = new java.util.HashSet<>();
+        int kept = 0;
+        for (Entry e : desired.values()) {
+            Element el = e.element();
+            String key = el.key();
+            wanted.add(key);
+            String dnat = staleDnat.get(key);
+            Long mark = staleMarksAll.get(key);
+            if (dnat != null && dnat.equals(el.dnatValue()) && mark != null && mark == el.mark()) {
+                kept++;
+                continue;
+            }
+            if (dnat != null && mark != null) {
+                delKeys.add(key);
+                delMarks.add(mark);
+            }
+            add.add(el);
+        }
+        for (Map.Entry<String, String> stale : staleDnat.entrySet()) {
+            Long mark = staleMarksAll.get(stale.getKey());
+            if (!wanted.contains(stale.getKey()) && mark != null) {
+                delKeys.add(stale.getKey());
+                delMarks.add(mark);
+            }
+        }
+        long t0 = System.nanoTime();
+        // trx (triggered mappings' counters) is a set: adding an element it has is no error
+        List<Element> triggered = desired.values().stream().map(Entry::element).filter(Element::triggered).toList();
+        StringBuilder trx = new StringBuilder();
+        if (!triggered.isEmpty()) {
+            trx.append("add element inet ").append(KernelRuleset.TABLE).append(" trx { ");
+            trx.append(String.join(", ", triggered.stream().map(e -> KernelRuleset.hex(e.mark())).toList())).append(" }\n");
+        }
+        nft.run(KernelRuleset.deleteByKey(delKeys, delMarks) + KernelRuleset.changes(List.of(), add) + trx
+                + KernelRuleset.triggerPorts(rules.get()));
+        log.info("nftables table inet {} reconciled with the {} restored mappings in {} ms: {} kept, {} deleted, {} added",
+                KernelRuleset.TABLE, desired.size(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), kept,
+                delKeys.size(), add.size());
+    }
+
+    // ---- the table's writer thread ----
+
+    public synchronized void prepare(Change change) throws ForwardingException {
+        Mapping after = change.after();
+        if (after == null || !after.enabled()
+                || (change.type() == Change.Type.UPDATED && !change.affectsForwarding())) {
+            return;
+        }
+        if (!KernelRuleset.carries(after)) {
+            throw new ForwardingException("kernel forwarding carries IPv4 only: " + after, null);
+        }
+        Map<MappingKey, Entry> previous = new HashMap<>();
+        previous.put(after.key(), desired.get(after.key()));
+        if (change.before() != null && !change.before().key().equals(after.key())) {
+            previous.put(change.before().key(), desired.get(change.before().key()));
+            remove(change.before());
+        }
+        put(after);
+        undo.add(new Undo(change, previous));
+    }
+
+    /** Applies what {@link #prepare} queued, in one transaction. */
+    public synchronized void flush() throws ForwardingException {
+        try {
+            apply();
+        } catch (Nft.NftException e) {
+            throw new ForwardingException("nftables: " + e.getMessage(), e);
+        }
+    }
+
+    public synchronized void abort(Change change) {
+        for (int i = undo.size() - 1; i >= 0; i--) {
+            Undo u = undo.get(i);
+            if (u.change() == change || u.change().equals(change)) {
+                undo.remove(i);
+                u.previous().forEach((k, e) -> {
+                    if (e == null) {
+                        desired.remove(k);
+                    } else {
+                        desired.put(k, e);
+                    }
+                    dirty.add(k);
+                });
+                break;
+            }
+        }
+        try {
+            apply();
+        } catch (Nft.NftException e) {
+            log.error("cannot undo {} in nftables: {}", change.mapping(), e.getMessage());
+        }
+    }
+
+    public synchronized void committed(List<Change> changes) {
+        undo.clear();
+        for (Change c : changes) {
+            switch (c.type()) {
+                case ADDED -> ensure(c.after());
+                case UPDATED -> {
+                    if (c.after().enabled()) {
+                        ensure(c.after());
+                    } else {
+                        removeSameRow(c.before());
+                        removeSameRow(c.after());
+                    }
+                }
+                case REMOVED -> removeSameRow(c.before());
+            }
+        }
+        try {
+            apply();
+        } catch (Nft.NftException e) {
+            log.error("nftables did not take {} committed changes (retried with the next change): {}", dirty.size(),
+                    e.getMessage());
+        }
+    }
+
+    /** The table has started (its leases restored): builds the table now if no change did yet. */
+    public synchronized void tableStarted() {
+        try {
+            apply();
+        } catch (Nft.NftException e) {
+            throw new IllegalStateException("linux-gateway mode cannot install its nftables table: " + e.getMessage(), e);
+        }
+    }
+
+    public synchronized void externalAddressChanged(InetAddress current) {
+        if (!(current instanceof Inet4Address)) {
+            log.warn("kernel forwarding needs an IPv4 external address; {} ignored", current.getHostAddress());
+            return;
+        }
+        wan = current;
+        built = false;
+        staleCompatible = false;
+        try {
+            apply();
+        } catch (Nft.NftException e) {
+            log.error("nftables table not rebuilt for the external address {}: {}", current.getHostAddress(), e.getMessage());
+        }
+    }
+
+    /** The trigger rules changed: the trigger and hold port sets follow, in one transaction. */
+    public synchronized void rulesChanged(List<TriggerRule> next) {
+        if (!built) {
+            return;
+        }
+        try {
+            nft.run(KernelRuleset.triggerPorts(next));
+        } catch (Nft.NftException e) {
+            log.error("nftables trigger ports not updated: {}", e.getMessage());
+        }
+    }
+
+    private void ensure(Mapping m) {
+        if (!m.enabled() || !KernelRuleset.carries(m)) {
+            return;
+        }
+        Entry e = desired.get(m.key());
+        if (e != null && e.mapping().internal().equals(m.internal())) {
+            if (!e.mapping().equals(m)) {
+                Entry refreshed = new Entry(m, e.element());
+                desired.put(m.key(), refreshed); // a lease refresh: the same element
+                installed.computeIfPresent(m.key(), (k, old) -> old.element().equals(e.element()) ? refreshed : old);
+            }
+            return;
+        }
+        put(m);
+    }
+
+    private void removeSameRow(Mapping m) {
+        Entry e = desired.get(m.key());
+        if (e != null && e.mapping().owner().equals(m.owner()) && e.mapping().createdAt().equals(m.createdAt())) {
+            desired.remove(m.key());
+            dirty.add(m.key());
+        }
+    }
+
+    private void put(Mapping m) {
+        Entry old = desired.get(m.key());
+        long mark;
+        if (old != null && old.mapping().internal().equals(m.internal())) {
+            mark = old.element().mark();
+        } else {
+            Element probe = Element.of(m, 0);
+            Long stale = staleMarks.remove(probe.key());
+            mark = stale != null ? stale : KernelRuleset.MAPPED | nextId++;
+            if (nextId > 0x7fffffffL) {
+                nextId = 1;
+            }
+        }
+        desired.put(m.key(), new Entry(m, Element.of(m, mark)));
+        dirty.add(m.key());
+    }
+
+    private void remove(Mapping m) {
+        if (desired.remove(m.key()) != null) {
+            dirty.add(m.key());
+        }
+    }
+
+    /** Brings the kernel to the desired state: the whole table the first time, else the dirty keys' elements. */
+    private void apply() throws Nft.NftException {
+        if (nft == null) {
+            throw new Nft.NftException("kernel forwarding is not running");
+        }
+        if (!built) {
+            List<Element> all = desired.values().stream().map(Entry::element).toList();
+            long t0 = System.nanoTime();
+            boolean reconciled = false;
+            if (staleCompatible) {
+                try {
+                    reconcile();
+                    reconciled = true;
+                } catch (Nft.NftException e) {
+                    log.warn("the previous run's nftables table does not reconcile ({}): it is replaced whole", e.getMessage());
+                }
+            }
+            if (!reconciled) {
+                nft.run(script(all));
+                log.info("nftables table inet {} installed with {} mappings in {} ms", KernelRuleset.TABLE, all.size(),
+                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+            }
+            installed.clear();
+            installed.putAll(desired);
+            dirty.clear();
+            built = true;
+            staleCompatible = false;
+            staleMarks.clear();
+            staleMarksAll.clear();
+            staleDnat.clear();
+            return;
+        }
+        if (dirty.isEmpty()) {
+            return;
+        }
+        List<Element> removed = new ArrayList<>();
+        List<Element> added = new ArrayList<>();
+        List<Long> cut = new ArrayList<>();
+        for (MappingKey k : dirty) {
+            Entry was = installed.get(k);
+            Entry now = desired.get(k);
+            if (was != null && now != null && was.element().equals(now.element())) {
+                continue;
+            }
+            if (was != null) {
+                removed.add(was.element());
+                if (now == null || now.element().mark() != was.element().mark()) {
+                    cut.add(was.element().mark());
+                }
+            }
+            if (now != null) {
+                added.add(now.element());
+            }
+        }
+        if (!removed.isEmpty() || !added.isEmpty()) {
+            nft.run(KernelRuleset.changes(removed, added));
+        }
+        for (MappingKey k : dirty) {
+            Entry now = desired.get(k);
+            if (now == null) {
+                installed.remove(k);
+            } else {
+                installed.put(k, now);
+            }
+        }
+        dirty.clear();
+        if (cutOnDelete && !cut.isEmpty()) {
+            cutter.execute(() -> cut.forEach(KernelForwarder::cut));
+        }
+    }
+
+    /** Deletes the conntrack entries of one mapping's connections, so they stop (cutOnDelete). */
+    private static void cut(long mark) {
+        try {
+            Process p = new ProcessBuilder("conntrack", "-D", "--mark", Long.toString(mark)).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes()).trim();
+            if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+            }
+            log.debug("conntrack -D --mark {}: {}", KernelRuleset.hex(mark), out);
+        } catch (IOException e) {
+            log.warn("cannot cut the connections of mark {}: {}", KernelRuleset.hex(mark), e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private String script(List<Element> elements) {
+        return KernelRuleset.table(wan, config.network().wanInterface(), config.network().lanInterfaces(), rules.get(),
+                elements);
+    }
+
+    // ---- counters: any thread ----
+
+    @Override
+    public Counters totals() {
+        if (System.nanoTime() - totalsAt < COUNTER_CACHE_NANOS && totalsAt != 0) {
+            return totals;
+        }
+        synchronized (counterLock) {
+            Nft n = counterNft;
+            if (n == null || !built || (System.nanoTime() - totalsAt < COUNTER_CACHE_NANOS && totalsAt != 0)) {
+                return totals;
+            }
+            try {
+                long[] rx = counter(n, "rxall");
+                long[] tx = counter(n, "txall");
+                totals = new Counters(rx[1], tx[1], rx[0], tx[0], 0);
+                totalsAt = System.nanoTime();
+            } catch (Nft.NftException e) {
+                log.debug("cannot read the nftables totals: {}", e.getMessage());
+            }
+            return totals;
+        }
+    }
+
+    @Override
+    public Counters of(MappingKey key) {
+        Entry e = installed.get(key);
+        if (e == null) {
+            return Counters.ZERO;
+        }
+        CounterSnapshot s = snapshot();
+        long[] rx = s.rx().getOrDefault(e.element().mark(), new long[2]);
+        long[] tx = s.tx().getOrDefault(e.element().mark(), new long[2]);
+        return new Counters(rx[1], tx[1], rx[0], tx[0], 0);
+    }
+
+    private CounterSnapshot snapshot() {
+        CounterSnapshot s = elementCounters;
+        if (s.at() != 0 && System.nanoTime() - s.at() < COUNTER_CACHE_NANOS) {
+            return s;
+        }
+        synchronized (counterLock) {
+            s = elementCounters;
+            Nft n = counterNft;
+            if (n == null || !built || (s.at() != 0 && System.nanoTime() - s.at() < COUNTER_CACHE_NANOS)) {
+                return s;
+            }
+            try {
+                s = new CounterSnapshot(System.nanoTime(), elementCounters(n, "rx"), elementCounters(n, "tx"));
+                elementCounters = s;
+            } catch (Nft.NftException e) {
+                log.debug("cannot read the nftables counters: {}", e.getMessage());
+            }
+            return s;
+        }
+    }
+
+    private static Map<Long, long[]> elementCounters(Nft nft, String set) throws Nft.NftException {
+        Map<Long, long[]> out = new HashMap<>();
+        Matcher m = ELEM_COUNTER.matcher(nft.json("list set inet " + KernelRuleset.TABLE + " " + set));
+        while (m.find()) {
+            out.put(Long.parseLong(m.group(1)), new long[] {Long.parseLong(m.group(2)), Long.parseLong(m.group(3))});
+        }
+        return out;
+    }
+
+    private static long[] counter(Nft nft, String name) throws Nft.NftException {
+        Matcher m = COUNTER.matcher(nft.json("list counter inet " + KernelRuleset.TABLE + " " + name));
+        return m.find() ? new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2))} : new long[2];
+    }
+
+    /** Triggered mappings whose counters moved since the last poll carried incoming traffic: their leases renew. */
+    private void pollTriggered() {
+        try {
+            List<Entry> triggered = installed.values().stream().filter(e -> e.element().triggered()).toList();
+            if (triggered.isEmpty()) {
+                trxSeen.clear();
+                return;
+            }
+            Map<Long, long[]> now;
+            synchronized (counterLock) {
+                Nft n = counterNft;
+                if (n == null || !built) {
+                    return;
+                }
+                now = elementCounters(n, "trx");
+            }
+            Map<Long, Long> next = new HashMap<>();
+            for (Entry e : triggered) {
+                long mark = e.element().mark();
+                long[] c = now.get(mark);
+                if (c == null) {
+                    continue;
+                }
+                next.put(mark, c[0]);
+                Long last = trxSeen.get(mark);
+                if (c[0] > (last == null ? 0 : last)) {
+                    incomingTraffic.accept(e.mapping());
+                }
+            }
+            trxSeen.clear();
+            trxSeen.putAll(next);
+        } catch (Nft.NftException | RuntimeException e) {
+            log.debug("triggered mappings' counters not read: {}", e.toString());
+        }
+    }
+
+    /** Removes natgw's table (a clean stop: nothing of natgw stays in the kernel). */
+    @Override
+    public synchronized void close() {
+        cutter.shutdown();
+        if (poller != null) {
+            poller.shutdownNow();
+        }
+        if (nft == null) {
+            return;
+        }
+        if (built) {
+            try {
+                nft.run("delete table inet " + KernelRuleset.TABLE);
+                log.info("nftables table inet {} removed", KernelRuleset.TABLE);
+            } catch (Nft.NftException e) {
+                log.warn("cannot remove nftables table inet {}: {}", KernelRuleset.TABLE, e.getMessage());
+            }
+        }
+        nft.close();
+        nft = null;
+        synchronized (counterLock) {
+            if (counterNft != null) {
+                counterNft.close();
+                counterNft = null;
+            }
+        }
+        installed.clear();
+        built = false;
+    }
+
+}

@@ -1,0 +1,343 @@
+package io.natgw.dataplane.kernel;
+
+import io.natgw.conf.PortRange;
+import io.natgw.conf.Protocol;
+import io.natgw.conf.TriggerRule;
+import io.natgw.core.Mapping;
+import io.natgw.core.RemoteFilter;
+
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.StringJoiner;
+
+/**
+ * The text of natgw's nftables table in kernel-forwarding mode, and of its element changes. Pure: no I/O.
+ *
+ * <pre>
+ * table inet natgw                      comment "natgw kernel forwarding"
+ *   map dnat4  (proto . port)                         : internal addr . port   mappings without a remote filter
+ *   map mark4  (proto . port)                         : ct mark                (their connections' mark)
+ *   map fdnat4 (remote addr/prefix . remote ports . proto . port) : ...        mappings with a remote filter
+ *   map fmark4 (same key)                             : ct mark
+ *   set rx, tx (ct mark, per-element counters)        bytes/packets per mapping, WAN to LAN and LAN to WAN
+ *   counter rxall, txall                              totals
+ *   set trig_tcp, trig_udp (trigger ports), hold_tcp, hold_udp (their incoming ports)
+ *   chain prerouting  nat dstnat-5:   ct mark set ..., dnat to ... (filtered maps first)
+ *   chain forward     filter -5:      count by ct mark and direction, accept natgw's flows
+ *   chain input       filter -5:      drop (not refuse) new WAN flows to trigger incoming ports not mapped yet
+ *   chain postrouting nat srcnat-5:   hairpin masquerade (LAN to LAN through a mapping);
+ *                                     trigger flows: ct mark TRIGGER, snat to the WAN address (port kept when free)
+ * </pre>
+ */
+public final class KernelRuleset {
+
+    public static final String TABLE = "natgw";
+    public static final String COMMENT = "natgw kernel forwarding";
+    /** Marks of mapped connections have this bit; the id of the mapping is in the rest. */
+    public static final long MAPPED = 0x80000000L;
+    /** The mark of a LAN host's flow to a trigger port. */
+    public static final long TRIGGER = 0x40000000L;
+
+    private KernelRuleset() {
+    }
+
+    /** The forwarding of one mapping: its elements' keys and values. */
+    public record Element(Protocol protocol, int port, RemoteFilter remote, InetAddress internal, int internalPort, long mark,
+                          boolean triggered) {
+
+        public Element(Protocol protocol, int port, RemoteFilter remote, InetAddress internal, int internalPort, long mark) {
+            this(protocol, port, remote, internal, internalPort, mark, false);
+        }
+
+        static Element of(Mapping m, long mark) {
+            return new Element(m.protocol(), m.externalPort(), m.remote(), m.internal().address(), m.internal().port(), mark,
+                    m.kind() == io.natgw.core.Kind.TRIGGERED);
+        }
+
+        boolean filtered() {
+            return !remote.isAny();
+        }
+
+        String key() {
+            String k = protocol.label() + " . " + port;
+            if (!filtered()) {
+                return k;
+            }
+            String addr;
+            if (remote.address() == null) {
+                addr = "0.0.0.0/0";
+            } else if (remote.prefixLength() == 32) {
+                addr = remote.address().getHostAddress();
+            } else {
+                addr = masked(remote.address(), remote.prefixLength()) + "/" + remote.prefixLength();
+            }
+            String rport = remote.port() == 0 ? "0-65535" : Integer.toString(remote.port());
+            return addr + " . " + rport + " . " + k;
+        }
+
+        String dnat() {
+            return key() + " : " + dnatValue();
+        }
+
+        String dnatValue() {
+            return internal.getHostAddress() + " . " + internalPort;
+        }
+
+        String markValue() {
+            return key() + " : " + hex(mark);
+        }
+
+        String dnatMap() {
+            return filtered() ? "fdnat4" : "dnat4";
+        }
+
+        String markMap() {
+            return filtered() ? "fmark4" : "mark4";
+        }
+    }
+
+    /** Whether the kernel path can carry the mapping (IPv4 internal host and remote filter). */
+    static boolean carries(Mapping m) {
+        return m.internal().address() instanceof Inet4Address
+                && (m.remote().address() == null || m.remote().address() instanceof Inet4Address);
+    }
+
+    static String hex(long mark) {
+        return "0x" + Long.toHexString(mark);
+    }
+
+    private static String masked(InetAddress a, int prefix) {
+        byte[] b = a.getAddress();
+        for (int i = 0; i < b.length; i++) {
+            int bits = Math.max(0, Math.min(8, prefix - 8 * i));
+            b[i] &= (byte) (bits == 0 ? 0 : 0xff << (8 - bits));
+        }
+        try {
+            return InetAddress.getByAddress(b).getHostAddress();
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * The whole table with its elements, replacing natgw's old one (a stale one left by a crash included) in one
+     * transaction: an empty table is declared (so the delete never fails), deleted, and written again.
+     */
+    public static String table(InetAddress wan, String wanInterface, List<String> lanInterfaces,
+                               List<TriggerRule> rules, Collection<Element> elements) {
+        String body = body(wan, wanInterface, lanInterfaces);
+        StringBuilder sb = new StringBuilder();
+        sb.append("table inet ").append(TABLE).append(" {}\n");
+        sb.append("delete table inet ").append(TABLE).append('\n');
+        sb.append("table inet ").append(TABLE).append(" {\n");
+        sb.append("  comment \"").append(comment(body)).append("\"\n");
+        sb.append(body);
+        sb.append("}\n");
+        sb.append(triggerPorts(rules));
+        List<Element> plain = new ArrayList<>();
+        List<Element> filtered = new ArrayList<>();
+        for (Element e : elements) {
+            (e.filtered() ? filtered : plain).add(e);
+        }
+        appendElements(sb, "add", plain, filtered);
+        return sb.toString();
+    }
+
+    /**
+     * The table's comment: natgw's name and a digest of its sets and chains. A stale table (a crashed run's) with the
+     * same comment has the same structure, so its elements can be reconciled in place instead of replaced.
+     */
+    static String comment(String body) {
+        try {
+            byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return COMMENT + " " + java.util.HexFormat.of().formatHex(d, 0, 8);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The structure's comment for this configuration. */
+    public static String comment(InetAddress wan, String wanInterface, List<String> lanInterfaces) {
+        return comment(body(wan, wanInterface, lanInterfaces));
+    }
+
+    private static String body(InetAddress wan, String wanInterface, List<String> lanInterfaces) {
+        String w = wan.getHostAddress();
+        StringJoiner lans = new StringJoiner(", ", "{ ", " }");
+        lanInterfaces.forEach(i -> lans.add("\"" + i + "\""));
+        String mapped = "ct mark and " + hex(MAPPED) + " == " + hex(MAPPED);
+        String l4 = "meta l4proto { tcp, udp } ip daddr " + w;
+        StringBuilder sb = new StringBuilder();
+        sb.append("  map dnat4 { type inet_proto . inet_service : ipv4_addr . inet_service; }\n");
+        sb.append("  map mark4 { type inet_proto . inet_service : mark; }\n");
+        sb.append("  map fdnat4 { type ipv4_addr . inet_service . inet_proto . inet_service : ipv4_addr . inet_service; flags interval; }\n");
+        sb.append("  map fmark4 { type ipv4_addr . inet_service . inet_proto . inet_service : mark; flags interval; }\n");
+        sb.append("  set rx { type mark; counter; }\n");
+        sb.append("  set tx { type mark; counter; }\n");
+        sb.append("  set trx { type mark; counter; }\n");
+        sb.append("  counter rxall {}\n  counter txall {}\n");
+        for (String s : List.of("trig_tcp", "trig_udp", "hold_tcp", "hold_udp")) {
+            sb.append("  set ").append(s).append(" { type inet_service; flags interval; }\n");
+        }
+        sb.append("  chain prerouting {\n    type nat hook prerouting priority dstnat - 5; policy accept;\n");
+        sb.append("    ").append(l4).append(" ct mark set ip saddr . th sport . meta l4proto . th dport map @fmark4\n");
+        sb.append("    ").append(l4).append(" dnat ip to ip saddr . th sport . meta l4proto . th dport map @fdnat4\n");
+        sb.append("    ").append(l4).append(" ct mark set meta l4proto . th dport map @mark4\n");
+        sb.append("    ").append(l4).append(" dnat ip to meta l4proto . th dport map @dnat4\n");
+        sb.append("  }\n");
+        sb.append("  chain forward {\n    type filter hook forward priority filter - 5; policy accept;\n");
+        sb.append("    ct direction original ct mark @rx\n");
+        sb.append("    ct direction reply ct mark @tx\n");
+        sb.append("    ct direction original ct mark @trx\n");
+        sb.append("    ").append(mapped).append(" ct status dnat ct direction original counter name rxall accept\n");
+        sb.append("    ").append(mapped).append(" ct status dnat ct direction reply counter name txall accept\n");
+        sb.append("  }\n");
+        sb.append("  chain input {\n    type filter hook input priority filter - 5; policy accept;\n");
+        sb.append("    iifname \"").append(wanInterface).append("\" ip daddr ").append(w).append(" ct state new tcp dport @hold_tcp drop\n");
+        sb.append("    iifname \"").append(wanInterface).append("\" ip daddr ").append(w).append(" ct state new udp dport @hold_udp drop\n");
+        sb.append("  }\n");
+        sb.append("  chain postrouting {\n    type nat hook postrouting priority srcnat - 5; policy accept;\n");
+        sb.append("    ").append(mapped).append(" ct status dnat iifname ").append(lans).append(" oifname ").append(lans)
+                .append(" masquerade\n");
+        for (Protocol p : Protocol.values()) {
+            sb.append("    iifname ").append(lans).append(" oifname \"").append(wanInterface).append("\" ct state new ")
+                    .append(p.label()).append(" dport @trig_").append(p.label()).append(" ct mark set ").append(hex(TRIGGER))
+                    .append(" snat ip to ").append(w).append('\n');
+        }
+        sb.append("  }\n");
+        return sb.toString();
+    }
+
+    /** The trigger and hold sets for these rules (flushed and filled again: one transaction with the caller's). */
+    public static String triggerPorts(List<TriggerRule> rules) {
+        StringBuilder sb = new StringBuilder();
+        for (Protocol p : Protocol.values()) {
+            List<String> trig = new ArrayList<>();
+            List<String> hold = new ArrayList<>();
+            for (TriggerRule r : rules) {
+                if (!r.enabled()) {
+                    continue;
+                }
+                if (r.triggerProtocols().contains(p)) {
+                    ranges(r.triggerPorts().ranges(), trig);
+                }
+                if (r.incomingProtocols().contains(p)) {
+                    ranges(r.incomingPorts().ranges(), hold);
+                }
+            }
+            sb.append("flush set inet ").append(TABLE).append(" trig_").append(p.label()).append('\n');
+            sb.append("flush set inet ").append(TABLE).append(" hold_").append(p.label()).append('\n');
+            if (!trig.isEmpty()) {
+                sb.append("add element inet ").append(TABLE).append(" trig_").append(p.label()).append(" { ")
+                        .append(String.join(", ", trig)).append(" }\n");
+            }
+            if (!hold.isEmpty()) {
+                sb.append("add element inet ").append(TABLE).append(" hold_").append(p.label()).append(" { ")
+                        .append(String.join(", ", hold)).append(" }\n");
+            }
+        }
+        return sb.toString();
+    }
+
+    private static void ranges(List<PortRange> ranges, List<String> out) {
+        for (PortRange range : ranges) {
+            if (range.last() >= 1) {
+                int first = Math.max(1, range.first());
+                out.add(first == range.last() ? Integer.toString(first) : first + "-" + range.last());
+            }
+        }
+    }
+
+    /**
+     * The elements of an {@code nft list map} listing: key text to value text, in nft's own notation (which is the
+     * notation {@link Element} writes).
+     */
+    static Map<String, String> parseElements(String listing) {
+        Map<String, String> out = new HashMap<>();
+        int start = listing.indexOf("elements = {");
+        if (start < 0) {
+            return out;
+        }
+        int end = listing.indexOf('}', start);
+        String body = listing.substring(start + "elements = {".length(), end < 0 ? listing.length() : end);
+        for (String item : body.split(",")) {
+            String e = item.replaceAll("\\s+", " ").trim();
+            int colon = e.indexOf(" : ");
+            if (colon > 0) {
+                out.put(e.substring(0, colon), e.substring(colon + 3));
+            }
+        }
+        return out;
+    }
+
+    /** Deletes the elements of a stale table by their key text and mark (as {@link #parseElements} read them). */
+    static String deleteByKey(List<String> keys, List<Long> marks) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < keys.size(); i++) {
+            String k = keys.get(i);
+            boolean filtered = k.split(" \\. ").length > 2;
+            sb.append("delete element inet ").append(TABLE).append(filtered ? " fdnat4 { " : " dnat4 { ").append(k).append(" }\n");
+            sb.append("delete element inet ").append(TABLE).append(filtered ? " fmark4 { " : " mark4 { ").append(k).append(" }\n");
+            sb.append("delete element inet ").append(TABLE).append(" rx { ").append(hex(marks.get(i))).append(" }\n");
+            sb.append("delete element inet ").append(TABLE).append(" tx { ").append(hex(marks.get(i))).append(" }\n");
+        }
+        return sb.toString();
+    }
+
+    /** Commands that delete the elements of {@code removed} and add those of {@code added}, in this order. */
+    public static String changes(Collection<Element> removed, Collection<Element> added) {
+        StringBuilder sb = new StringBuilder();
+        List<Element> plain = new ArrayList<>();
+        List<Element> filtered = new ArrayList<>();
+        for (Element e : removed) {
+            (e.filtered() ? filtered : plain).add(e);
+        }
+        appendElements(sb, "delete", plain, filtered);
+        plain.clear();
+        filtered.clear();
+        for (Element e : added) {
+            (e.filtered() ? filtered : plain).add(e);
+        }
+        appendElements(sb, "add", plain, filtered);
+        return sb.toString();
+    }
+
+    private static void appendElements(StringBuilder sb, String verb, List<Element> plain, List<Element> filtered) {
+        boolean delete = verb.equals("delete");
+        for (List<Element> list : List.of(plain, filtered)) {
+            if (list.isEmpty()) {
+                continue;
+            }
+            Element first = list.get(0);
+            elements(sb, verb, first.dnatMap(), list, e -> delete ? e.key() : e.dnat());
+            elements(sb, verb, first.markMap(), list, e -> delete ? e.key() : e.markValue());
+        }
+        List<Element> all = new ArrayList<>(plain);
+        all.addAll(filtered);
+        if (!all.isEmpty()) {
+            elements(sb, verb, "rx", all, e -> hex(e.mark()));
+            elements(sb, verb, "tx", all, e -> hex(e.mark()));
+        }
+        List<Element> triggered = all.stream().filter(Element::triggered).toList();
+        if (!triggered.isEmpty()) {
+            elements(sb, verb, "trx", triggered, e -> hex(e.mark())); // incoming traffic renews triggered leases
+        }
+    }
+
+    private static void elements(StringBuilder sb, String verb, String set, List<Element> list,
+                                 java.util.function.Function<Element, String> text) {
+        sb.append(verb).append(" element inet ").append(TABLE).append(' ').append(set).append(" { ");
+        for (int i = 0; i < list.size(); i++) {
+            if (i > 0) {
+                sb.append(", ");
+            }
+            sb.append(text.apply(list.get(i)));
+        }
+        sb.append(" }\n");
+    }
+}

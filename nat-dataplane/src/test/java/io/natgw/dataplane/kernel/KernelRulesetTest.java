@@ -1,0 +1,96 @@
+package io.natgw.dataplane.kernel;
+
+import io.natgw.conf.PortRanges;
+import io.natgw.conf.Protocol;
+import io.natgw.conf.TriggerRule;
+import io.natgw.core.RemoteFilter;
+import io.natgw.dataplane.kernel.KernelRuleset.Element;
+import org.junit.jupiter.api.Test;
+
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The text natgw hands to nftables (the namespace tests show the kernel acting on it). */
+class KernelRulesetTest {
+
+    static InetAddress ip(String s) throws Exception {
+        return InetAddress.getByName(s);
+    }
+
+    @Test
+    void anElementChangeDeletesByKeyThenAddsDnatMarkAndCounters() throws Exception {
+        Element old = new Element(Protocol.TCP, 8080, RemoteFilter.ANY, ip("192.168.77.10"), 80, 0x80000001L);
+        Element filtered = new Element(Protocol.UDP, 9000, new RemoteFilter(ip("203.0.113.0"), 24, 0),
+                ip("192.168.77.11"), 9000, 0x80000002L);
+        Element peer = new Element(Protocol.TCP, 9001, new RemoteFilter(ip("203.0.113.2"), 32, 5000),
+                ip("192.168.77.11"), 9001, 0x80000003L);
+
+        assertEquals("""
+                delete element inet natgw dnat4 { tcp . 8080 }
+                delete element inet natgw mark4 { tcp . 8080 }
+                delete element inet natgw rx { 0x80000001 }
+                delete element inet natgw tx { 0x80000001 }
+                add element inet natgw fdnat4 { 203.0.113.0/24 . 0-65535 . udp . 9000 : 192.168.77.11 . 9000, \
+                203.0.113.2 . 5000 . tcp . 9001 : 192.168.77.11 . 9001 }
+                add element inet natgw fmark4 { 203.0.113.0/24 . 0-65535 . udp . 9000 : 0x80000002, \
+                203.0.113.2 . 5000 . tcp . 9001 : 0x80000003 }
+                add element inet natgw rx { 0x80000002, 0x80000003 }
+                add element inet natgw tx { 0x80000002, 0x80000003 }
+                """, KernelRuleset.changes(List.of(old), List.of(filtered, peer)));
+    }
+
+    @Test
+    void readsTheElementsOfAListingInTheNotationItWrites() throws Exception {
+        String listing = """
+                table inet natgw {
+                \tmap fdnat4 {
+                \t\ttype ipv4_addr . inet_service . inet_proto . inet_service : ipv4_addr . inet_service
+                \t\tflags interval
+                \t\telements = { 203.0.113.0/24 . 0-65535 . udp . 9000 : 192.168.77.11 . 9000,
+                \t\t\t     203.0.113.2 . 5000 . tcp . 9001 : 192.168.77.11 . 9001 }
+                \t}
+                }
+                """;
+        var elements = KernelRuleset.parseElements(listing);
+        Element filtered = new Element(Protocol.UDP, 9000, new RemoteFilter(ip("203.0.113.0"), 24, 0),
+                ip("192.168.77.11"), 9000, 1);
+        assertEquals(filtered.dnatValue(), elements.get(filtered.key()));
+        assertEquals("192.168.77.11 . 9001", elements.get("203.0.113.2 . 5000 . tcp . 9001"));
+        assertEquals(2, elements.size());
+        assertEquals(0, KernelRuleset.parseElements("table inet natgw {\n\tmap dnat4 {\n\t}\n}\n").size());
+    }
+
+    @Test
+    void theTableReplacesAStaleOneInOneScriptWithHairpinAndTriggerPorts() throws Exception {
+        TriggerRule irc = new TriggerRule("IRC IDENT", EnumSet.of(Protocol.TCP), PortRanges.parse("6660-7000"),
+                EnumSet.of(Protocol.TCP), PortRanges.parse("113"), Duration.ofSeconds(300), true);
+        TriggerRule off = new TriggerRule("Off", EnumSet.of(Protocol.UDP), PortRanges.parse("9000"),
+                EnumSet.of(Protocol.UDP), PortRanges.parse("9001"), Duration.ofSeconds(300), false);
+        String script = KernelRuleset.table(ip("203.0.113.1"), "eth0", List.of("eth1", "wlan0"), List.of(irc, off),
+                List.of(new Element(Protocol.TCP, 8080, RemoteFilter.ANY, ip("192.168.77.10"), 80, 0x80000001L)));
+
+        String comment = KernelRuleset.comment(ip("203.0.113.1"), "eth0", List.of("eth1", "wlan0"));
+        assertTrue(comment.matches("natgw kernel forwarding [0-9a-f]{16}"), comment);
+        assertTrue(script.startsWith("table inet natgw {}\ndelete table inet natgw\ntable inet natgw {\n"
+                + "  comment \"" + comment + "\"\n"), script);
+        assertTrue(!comment.equals(KernelRuleset.comment(ip("203.0.113.9"), "eth0", List.of("eth1", "wlan0"))),
+                "another structure, another digest");
+        assertTrue(script.contains("meta l4proto { tcp, udp } ip daddr 203.0.113.1 dnat ip to meta l4proto . th dport map @dnat4\n"), script);
+        assertTrue(script.contains("ct mark and 0x80000000 == 0x80000000 ct status dnat iifname { \"eth1\", \"wlan0\" } "
+                + "oifname { \"eth1\", \"wlan0\" } masquerade\n"), "hairpin: LAN to LAN only");
+        assertTrue(script.contains("iifname { \"eth1\", \"wlan0\" } oifname \"eth0\" ct state new tcp dport @trig_tcp "
+                + "ct mark set 0x40000000 snat ip to 203.0.113.1\n"), script);
+        assertTrue(script.contains("add element inet natgw trig_tcp { 6660-7000 }\n"), script);
+        assertTrue(script.contains("add element inet natgw hold_tcp { 113 }\n"), script);
+        assertTrue(!script.contains("9001") && !script.contains("{ 9000 }"), "a disabled rule has no ports");
+        assertTrue(script.endsWith("add element inet natgw dnat4 { tcp . 8080 : 192.168.77.10 . 80 }\n"
+                + "add element inet natgw mark4 { tcp . 8080 : 0x80000001 }\n"
+                + "add element inet natgw rx { 0x80000001 }\n"
+                + "add element inet natgw tx { 0x80000001 }\n"), script);
+    }
+}
