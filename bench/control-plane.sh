@@ -14,23 +14,29 @@
 # Clients: NAT-PMP, PCP and UPnP (SSDP discovery, then a new HTTP connection per SOAP call, as upnpc does).
 #   cold: for each protocol a fresh start: time from process start to the first answer, then the first 300 adds;
 #   warm: one more start: a warm-up pass of WARMUP adds+deletes per protocol, then OPS sequential adds and deletes
-#         with one client, then 16 clients at once (PER_CLIENT each);
+#         with one client, then 16 clients at once (PER_CLIENT each); NAT-PMP/PCP requests are retransmitted on
+#         RFC 6886's schedule (counted); a pass with a request unanswered for 30 s is reported as failed, and the run goes on;
 #   memory (natgw userspace): RSS after start, then a churn of CHURN NAT-PMP add+delete pairs from 8 clients,
 #         bounded by CHURN_SECONDS, RSS sampled every tenth.
 # Prints one table: req/s, p50, p99 per gateway and mode, and natgw's ratios to miniupnpd.
 #
-# usage: sudo bench/control-plane.sh
-# environment (all optional): OPS (1000) WARMUP (300) COLD (300) CLIENTS (16) PER_CLIENT (200) CHURN (100000)
+# usage: sudo bench/control-plane.sh [memory]
+#   memory: natgw userspace only, no cold or warm passes: RSS after start and through the churn (to choose JVM options)
+# environment (all optional): OPS (1000) WARMUP (300) COLD (300) CLIENTS (16) PER_CLIENT (100) CHURN (100000)
 #   CHURN_SECONDS (600) GATEWAYS ("miniupnpd userspace linux-gateway": a subset runs only those)
 #   NATGW_JAVA_OPTS: passed to the launcher like any user's (printed in the header; unset for the default figures)
+#   MINIUPNPD_DEBUG=FILE: run miniupnpd in the foreground with debug logging into FILE (diagnosis only: halves its rate)
 # Needs root, ip, nft, unshare, java 17 (javac), Debian miniupnpd-nftables, and mvn when natgw.jar is not built yet.
 set -euo pipefail
 
+WHAT=${1:-all}
+case "$WHAT" in all|memory) ;; *) echo "usage: sudo bench/control-plane.sh [memory]" >&2; exit 2;; esac
+[ "$WHAT" = memory ] && GATEWAYS=userspace
 OPS=${OPS:-1000}
 WARMUP=${WARMUP:-300}
 COLD=${COLD:-300}
 CLIENTS=${CLIENTS:-16}
-PER_CLIENT=${PER_CLIENT:-200}
+PER_CLIENT=${PER_CLIENT:-100}
 CHURN=${CHURN:-100000}
 CHURN_SECONDS=${CHURN_SECONDS:-600}
 GATEWAYS=${GATEWAYS:-miniupnpd userspace linux-gateway}
@@ -87,6 +93,7 @@ ip netns exec "$WAN" java -XX:+UseSerialGC -Xmx32m -cp "$WORK/classes" io.natgw.
 PIDS+=($!)
 
 lan() { ip netns exec "$LAN" "${CLIENT[@]}" "$@"; }
+alive() { [ -n "$1" ] && [ -r "/proc/$1/status" ] && ! grep -q '^State:.*Z' "/proc/$1/status"; } # PID: running, not a zombie
 
 # ---- miniupnpd ----
 cat >"$WORK/miniupnpd.conf" <<EOF
@@ -127,16 +134,21 @@ start_miniupnpd() { # START_MS is set to the launch time
     miniupnpd_nft_init
     # No /dev/log here: miniupnpd's syslog would go to the console and slow it down; mask the console in a private
     # mount namespace. Without -d it daemonizes, as its init scripts start it.
-    ip netns exec "$GW" unshare -m --propagation private sh -c \
-        'mount --bind /dev/null /dev/console && exec miniupnpd -f "$1" -P "$2"' sh "$WORK/miniupnpd.conf" "$WORK/miniupnpd.pid" \
-        >"$WORK/miniupnpd.out" 2>&1
+    if [ -n "${MINIUPNPD_DEBUG:-}" ]; then # diagnosis only: in the foreground with debug logging (halves its rate)
+        ip netns exec "$GW" miniupnpd -d -f "$WORK/miniupnpd.conf" -P "$WORK/miniupnpd.pid" >>"$MINIUPNPD_DEBUG" 2>&1 &
+    else
+        ip netns exec "$GW" unshare -m --propagation private sh -c \
+            'mount --bind /dev/null /dev/console && exec miniupnpd -f "$1" -P "$2"' sh "$WORK/miniupnpd.conf" "$WORK/miniupnpd.pid" \
+            >"$WORK/miniupnpd.out" 2>&1
+    fi
     for _ in $(seq 100); do [ -s "$WORK/miniupnpd.pid" ] && break; sleep 0.1; done
     [ -s "$WORK/miniupnpd.pid" ] || { say "miniupnpd did not start: $(cat "$WORK/miniupnpd.out")"; exit 1; }
     MINI_PID=$(cat "$WORK/miniupnpd.pid")
 }
 stop_miniupnpd() {
     kill "$MINI_PID" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$MINI_PID" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 300); do alive "$MINI_PID" || break; sleep 0.1; done
+    if alive "$MINI_PID"; then say "miniupnpd $MINI_PID did not stop within 30 s of SIGTERM"; exit 1; fi
     rm -f "$WORK/miniupnpd.pid"
     ip netns exec "$GW" nft delete table inet filter
 }
@@ -193,23 +205,33 @@ start_gateway() { # GATEWAY
 stop_gateway() { if [ "$1" = miniupnpd ]; then stop_miniupnpd; else stop_natgw; fi; }
 gateway_pid() { if [ "$1" = miniupnpd ]; then echo "$MINI_PID"; else echo "$NATGW_PID"; fi; }
 
+# The launcher's first `run` after a build writes its class-data archive when it exits: a router restarts with it in
+# place, so it is written once here, before anything is measured.
+JAR="$REPO/gateway/target/natgw.jar"
+if [ "$GATEWAYS" != miniupnpd ] && ! [ "${JAR%.jar}.jsa" -nt "$JAR" ]; then
+    say "natgw: first run after the build (writes the launcher's class-data archive) ..."
+    start_natgw userspace; lan ready "$RESULTS" 192.168.77.1; stop_natgw
+fi
+
 for g in $GATEWAYS; do
     col=$(gateway_column "$g")
     say "$col: cold starts (one per protocol) ..."
     for proto in natpmp pcp upnp; do
+        [ "$WHAT" = memory ] && break
         start_gateway "$g"
         if ! lan cold "$RESULTS" "$col" 192.168.77.1 "$proto" "$START_MS" "$COLD"; then
+            lan note "$RESULTS" "$col: the cold $proto run failed$(alive "$(gateway_pid "$g")" || echo " (the process had exited)")"
             say "$col: the cold run failed; its log:"; tail -20 "$WORK"/natgw-*.log "$WORK/miniupnpd.out" >&2 2>/dev/null || true
-            exit 1
         fi
         stop_gateway "$g"
     done
     say "$col: warm ..."
     start_gateway "$g"
-    lan ready "$RESULTS" 192.168.77.1
+    if ! lan ready "$RESULTS" 192.168.77.1; then lan note "$RESULTS" "$col: did not answer after start"; stop_gateway "$g"; continue; fi
     if [ "$g" != miniupnpd ]; then sleep 2; lan rss "$RESULTS" "$col" "RSS after start (MiB)" "$(gateway_pid "$g")"; fi
-    lan warm "$RESULTS" "$col" 192.168.77.1 "$WARMUP" "$OPS" "$CLIENTS" "$PER_CLIENT"
-    if [ "$g" = userspace ]; then
+    [ "$WHAT" = memory ] || lan warm "$RESULTS" "$col" 192.168.77.1 "$WARMUP" "$OPS" "$CLIENTS" "$PER_CLIENT"
+    if ! alive "$(gateway_pid "$g")"; then lan note "$RESULTS" "$col: its process exited during the warm pass"; fi
+    if [ "$g" = userspace ] && alive "$NATGW_PID"; then
         say "$col: churn of $CHURN NAT-PMP add+delete pairs (at most $CHURN_SECONDS s) ..."
         lan churn "$RESULTS" "$col" 192.168.77.1 "$NATGW_PID" "$CHURN" 8 "$CHURN_SECONDS"
     fi

@@ -35,17 +35,19 @@ import java.util.regex.Pattern;
 /**
  * The client side of {@code bench/control-plane.sh}: NAT-PMP, PCP and UPnP IGD requests from the lan namespace to a
  * gateway (natgw or miniupnpd) as real clients send them: one UDP request awaited at a time per client; UPnP over a
- * new TCP connection per SOAP call with {@code Connection: close}, as upnpc does, after SSDP discovery. Every
- * request must succeed (any refusal or a reply missing for {@value #REPLY_TIMEOUT_MS} ms ends the run with the
- * reason). JDK only, so the script compiles it with {@code javac}. Commands (results are appended to FILE as
+ * new TCP connection per SOAP call with {@code Connection: close}, as upnpc does, after SSDP discovery. UDP requests
+ * are retransmitted on RFC 6886's schedule (250 ms, doubling), counted and reported. Every request must succeed (any
+ * refusal or no reply within {@value #REPLY_TIMEOUT_MS} ms fails the pass, reported with its reason). JDK only, so the script compiles it with {@code javac}. Commands (results are appended to FILE as
  * tab-separated lines {@code column row req/s p50 p99 ops}, which {@code report} turns into the table):
  * <pre>
  *   cold   FILE COLUMN GW PROTO START_EPOCH_MS OPS   time from process start to the first answer, then the first OPS adds
  *   warm   FILE COLUMN GW WARMUP OPS CLIENTS PER_CLIENT   for each protocol: a warm-up pass of adds and deletes, then
  *                                                          OPS sequential adds and deletes, then CLIENTS at once
  *   churn  FILE COLUMN GW PID TOTAL CLIENTS MAX_SECONDS   NAT-PMP add+delete TOTAL times, sampling PID's RSS
+ *   fill   FILE GW PER_CLIENT                           16 clients add PER_CLIENT NAT-PMP mappings each (kept)
  *   ready  FILE GW                                      waits (at most 60 s) until GW answers a NAT-PMP add
  *   rss    FILE COLUMN ROW PID                          one RSS sample
+ *   note   FILE TEXT                                    a line printed under the table
  *   report FILE BASE_COLUMN                              the table, with every other column's ratio to BASE_COLUMN
  * </pre>
  * Client addresses: the sequential client is 192.168.77.10; concurrent client c is 192.168.77.(100 + c) (the script
@@ -53,9 +55,15 @@ import java.util.regex.Pattern;
  */
 public final class ControlPlaneBench {
 
-    static final int REPLY_TIMEOUT_MS = 3_000;
+    /**
+     * How long a request may go unanswered before the pass fails: generous, as real clients are (libnatpmp retries for
+     * over a minute); a gateway that falls behind shows in the latency and the retransmission count instead.
+     */
+    static final int REPLY_TIMEOUT_MS = 30_000;
     static final int LIFETIME = 3600;
     static final String SEQUENTIAL_CLIENT = "192.168.77.10";
+    /** NAT-PMP/PCP requests sent again because no answer came in time (RFC 6886 §3.1 schedule); printed per phase. */
+    static final AtomicLong RETRANSMITS = new AtomicLong();
 
     private ControlPlaneBench() {
     }
@@ -71,9 +79,12 @@ public final class ControlPlaneBench {
                     Integer.parseInt(args[6]), Integer.parseInt(args[7]));
             case "churn" -> churn(file, args[2], InetAddress.getByName(args[3]), Long.parseLong(args[4]), Integer.parseInt(args[5]),
                     Integer.parseInt(args[6]), Integer.parseInt(args[7]));
+            case "fill" -> System.err.printf("  %d mappings added: %.0f/s%n", Integer.parseInt(args[3]) * 16,
+                    concurrent(Proto.NATPMP, InetAddress.getByName(args[2]), 16, true, 2000, Integer.parseInt(args[3])).perSecond());
             case "ready" -> ready(InetAddress.getByName(args[2]));
             case "rss" -> record(file, args[2], args[3], rssMiB(Long.parseLong(args[4])), Double.NaN, Double.NaN, 0);
             case "report" -> report(file, args[2]);
+            case "note" -> note(file, args[2]);
             default -> throw new IllegalArgumentException("unknown command " + args[0]);
         }
     }
@@ -90,13 +101,16 @@ public final class ControlPlaneBench {
                 break;
             }
             if (System.currentTimeMillis() > deadline) {
-                throw new IllegalStateException(column + ": no " + proto + " answer within 60 s of start");
+                throw new IllegalStateException(column + ": no " + proto + " answer within 60 s of start"
+                        + (c instanceof UpnpClient u ? " (last: " + u.lastFailure + ")" : ""));
             }
         }
         long firstMs = System.currentTimeMillis() - startEpochMs;
         record(file, column, proto + " first answer after start (ms)", firstMs, Double.NaN, Double.NaN, 1);
+        RETRANSMITS.set(0);
         Timed t = sequential(c, true, port + 1, ops);
         record(file, column, proto + " add, first " + ops + " (cold)", t);
+        recordRetransmits(file, column, proto + " first " + ops);
         System.err.printf("  %s %s: first answer %d ms after start; first %d adds %.0f/s%n", column, proto, firstMs, ops, t.perSecond());
     }
 
@@ -111,26 +125,60 @@ public final class ControlPlaneBench {
         }
     }
 
-    /** Per protocol: a warm-up pass of adds and deletes, then the measured sequential and concurrent passes. */
+    /**
+     * Per protocol: a warm-up pass of adds and deletes, then the measured sequential and concurrent passes. A pass that
+     * fails (a refusal, no answer: e.g. the gateway died) is recorded as failed with its reason, and the next runs.
+     */
     static void warm(Path file, String column, InetAddress gw, int warmup, int ops, int clients, int perClient) throws Exception {
         int base = 12_000;
         for (Proto proto : Proto.values()) {
             Client c = client(proto, gw, InetAddress.getByName(SEQUENTIAL_CLIENT));
-            sequential(c, true, base, warmup);
-            sequential(c, false, base, warmup);
-            Timed add = sequential(c, true, base + warmup, ops);
-            Timed del = sequential(c, false, base + warmup, ops);
-            record(file, column, proto + " add, 1 client", add);
-            record(file, column, proto + " delete, 1 client", del);
+            int first = base;
             int cbase = base + warmup + ops;
-            Timed cadd = concurrent(proto, gw, clients, true, cbase, perClient);
-            Timed cdel = concurrent(proto, gw, clients, false, cbase, perClient);
-            record(file, column, proto + " add, " + clients + " clients", cadd);
-            record(file, column, proto + " delete, " + clients + " clients", cdel);
-            System.err.printf("  %s %s: add %.0f/s, delete %.0f/s, %d clients add %.0f/s, delete %.0f/s%n", column, proto,
-                    add.perSecond(), del.perSecond(), clients, cadd.perSecond(), cdel.perSecond());
             base = cbase + perClient * clients;
+            if (!pass(file, column, proto + " warm-up", () -> {
+                sequential(c, true, first, warmup);
+                return sequential(c, false, first, warmup);
+            }, false)) {
+                continue;
+            }
+            RETRANSMITS.set(0);
+            pass(file, column, proto + " add, 1 client", () -> sequential(c, true, first + warmup, ops), true);
+            pass(file, column, proto + " delete, 1 client", () -> sequential(c, false, first + warmup, ops), true);
+            pass(file, column, proto + " add, " + clients + " clients", () -> concurrent(proto, gw, clients, true, cbase, perClient), true);
+            pass(file, column, proto + " delete, " + clients + " clients", () -> concurrent(proto, gw, clients, false, cbase, perClient),
+                    true);
+            recordRetransmits(file, column, proto + " warm");
         }
+    }
+
+    interface Pass {
+        Timed run() throws Exception;
+    }
+
+    /** Runs one pass; records it (when {@code report}) or its failure (always); false when it failed. */
+    static boolean pass(Path file, String column, String row, Pass pass, boolean report) throws IOException {
+        try {
+            Timed t = pass.run();
+            if (report) {
+                record(file, column, row, t);
+                System.err.printf("  %s %s: %.0f/s, p50 %.2f ms, p99 %.2f ms%n", column, row, t.perSecond(),
+                        BenchSupport.millisAt(t.sortedNanos(), 0.50), BenchSupport.millisAt(t.sortedNanos(), 0.99));
+            }
+            return true;
+        } catch (Exception e) {
+            Throwable cause = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e;
+            record(file, column, row, Double.NaN, Double.NaN, Double.NaN, 0);
+            note(file, column + ": " + row + " failed: " + cause.getMessage());
+            System.err.printf("  %s %s: FAILED: %s%n", column, row, cause.getMessage());
+            return false;
+        }
+    }
+
+    /** A line printed under the table. */
+    static synchronized void note(Path file, String text) throws IOException {
+        Files.writeString(file.resolveSibling(file.getFileName() + ".notes"), text + "\n", StandardOpenOption.CREATE,
+                StandardOpenOption.APPEND);
     }
 
     /**
@@ -140,6 +188,7 @@ public final class ControlPlaneBench {
     static void churn(Path file, String column, InetAddress gw, long pid, int total, int clients, int maxSeconds) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(maxSeconds);
         AtomicLong done = new AtomicLong();
+        RETRANSMITS.set(0);
         ExecutorService pool = Executors.newFixedThreadPool(clients);
         long t0 = System.nanoTime();
         List<Future<?>> jobs = new ArrayList<>();
@@ -178,6 +227,7 @@ public final class ControlPlaneBench {
         double end = samples.get(samples.size() - 1)[1];
         record(file, column, "churn: add+delete pairs done (of " + total + ")", done.get(), Double.NaN, Double.NaN, (int) done.get());
         record(file, column, "churn: pairs/s", done.get() / seconds, Double.NaN, Double.NaN, (int) done.get());
+        recordRetransmits(file, column, "churn");
         record(file, column, "churn: RSS after warm-up (MiB)", afterWarmup, Double.NaN, Double.NaN, 0);
         record(file, column, "churn: RSS max (MiB)", max, Double.NaN, Double.NaN, 0);
         record(file, column, "churn: RSS at end (MiB)", end, Double.NaN, Double.NaN, 0);
@@ -286,33 +336,50 @@ public final class ControlPlaneBench {
             return exchange(true, port, timeoutMs) == null;
         }
 
-        /** Null on success, else why not. */
+        /**
+         * Null on success, else why not. Retransmits as RFC 6886 §3.1 clients do (after 250 ms, then doubling) until
+         * {@code timeoutMs} has passed; each retransmission is counted in {@link #RETRANSMITS}.
+         */
         private String exchange(boolean add, int port, int timeoutMs) throws IOException {
             byte[] req = proto == Proto.NATPMP ? natpmp(add, port) : pcp(add, port);
-            socket.setSoTimeout(timeoutMs);
-            socket.send(new DatagramPacket(req, req.length, server));
             long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-            while (true) {
-                DatagramPacket p = new DatagramPacket(buf, buf.length);
-                try {
-                    socket.receive(p);
-                } catch (SocketTimeoutException e) {
+            long wait = Math.min(250, timeoutMs);
+            for (boolean first = true; ; first = false) {
+                long now = System.nanoTime();
+                if (now >= end) {
                     return "no reply within " + timeoutMs + " ms";
-                } catch (java.net.PortUnreachableException e) {
-                    return "port unreachable";
                 }
-                ByteBuffer r = ByteBuffer.wrap(buf, 0, p.getLength());
-                if (proto == Proto.NATPMP && p.getLength() >= 16 && r.get(1) == (byte) (128 + 2) && (r.getShort(8) & 0xffff) == port) {
-                    int result = r.getShort(2) & 0xffff;
-                    return result == 0 ? null : "NAT-PMP result code " + result;
+                if (!first) {
+                    RETRANSMITS.incrementAndGet();
                 }
-                if (proto == Proto.PCP && p.getLength() >= 60 && r.get(0) == 2 && (r.get(1) & 0xff) == 0x81
-                        && (r.getShort(24 + 16) & 0xffff) == port) {
-                    int result = r.get(3) & 0xff;
-                    return result == 0 ? null : "PCP result code " + result;
-                }
-                if (System.nanoTime() > end) { // a stray or stale datagram: keep waiting for ours until the deadline
-                    return "no matching reply within " + timeoutMs + " ms";
+                socket.send(new DatagramPacket(req, req.length, server));
+                long resendAt = Math.min(end, now + TimeUnit.MILLISECONDS.toNanos(wait));
+                wait *= 2;
+                while (true) {
+                    long left = TimeUnit.NANOSECONDS.toMillis(resendAt - System.nanoTime());
+                    if (left <= 0) {
+                        break;
+                    }
+                    socket.setSoTimeout((int) left);
+                    DatagramPacket p = new DatagramPacket(buf, buf.length);
+                    try {
+                        socket.receive(p);
+                    } catch (SocketTimeoutException e) {
+                        break;
+                    } catch (java.net.PortUnreachableException e) {
+                        return "port unreachable";
+                    }
+                    ByteBuffer r = ByteBuffer.wrap(buf, 0, p.getLength());
+                    if (proto == Proto.NATPMP && p.getLength() >= 16 && r.get(1) == (byte) (128 + 2) && (r.getShort(8) & 0xffff) == port) {
+                        int result = r.getShort(2) & 0xffff;
+                        return result == 0 ? null : "NAT-PMP result code " + result;
+                    }
+                    if (proto == Proto.PCP && p.getLength() >= 60 && r.get(0) == 2 && (r.get(1) & 0xff) == 0x81
+                            && (r.getShort(24 + 16) & 0xffff) == port) {
+                        int result = r.get(3) & 0xff;
+                        return result == 0 ? null : "PCP result code " + result;
+                    }
+                    // a stray or stale datagram (the answer to an earlier retransmission): keep waiting for ours
                 }
             }
         }
@@ -350,6 +417,7 @@ public final class ControlPlaneBench {
         private final InetAddress me;
         private URI control;
         private String service;
+        String lastFailure = "no SSDP answer";
 
         UpnpClient(InetAddress gw, InetAddress me) {
             this.gw = gw;
@@ -378,6 +446,7 @@ public final class ControlPlaneBench {
                 request(true, port);
                 return true;
             } catch (IOException | IllegalStateException e) {
+                lastFailure = e.toString();
                 return false;
             }
         }
@@ -472,6 +541,14 @@ public final class ControlPlaneBench {
         }
     }
 
+    /** A row with the retransmissions of the phase just run, when there were any (UDP protocols only). */
+    static void recordRetransmits(Path file, String column, String phase) throws IOException {
+        long n = RETRANSMITS.getAndSet(0);
+        if (n > 0) {
+            record(file, column, phase + ": retransmitted requests", n, Double.NaN, Double.NaN, (int) n);
+        }
+    }
+
     static void record(Path file, String column, String row, Timed t) throws IOException {
         record(file, column, row, t.perSecond(), BenchSupport.millisAt(t.sortedNanos(), 0.50), BenchSupport.millisAt(t.sortedNanos(), 0.99),
                 t.ops());
@@ -500,6 +577,12 @@ public final class ControlPlaneBench {
         }
         columns.remove(base);
         columns.add(0, base);
+        List<Map.Entry<String, Map<String, String[]>>> ordered = new ArrayList<>(rows.entrySet());
+        ordered.sort(java.util.Comparator.comparingInt(ControlPlaneBench::rowRank)); // stable: cold, warm, memory; by protocol
+        rows = new LinkedHashMap<>();
+        for (Map.Entry<String, Map<String, String[]>> e : ordered) {
+            rows.put(e.getKey(), e.getValue());
+        }
         PrintWriter out = new PrintWriter(System.out, true);
         StringBuilder h = new StringBuilder(String.format("%-42s", ""));
         for (String c : columns) {
@@ -523,14 +606,16 @@ public final class ControlPlaneBench {
             StringBuilder s = new StringBuilder(String.format("%-42s", r.getKey()));
             for (String c : columns) {
                 String[] f = r.getValue().get(c);
-                s.append(f == null ? String.format(" | %10s %8s %8s", "–", "", "") : String.format(" | %10s %8s %8s",
-                        num(Double.parseDouble(f[2])), ms(f[3]), ms(f[4])));
+                s.append(f == null ? String.format(" | %10s %8s %8s", "–", "", "")
+                        : f[2].equals("NaN") ? String.format(" | %10s %8s %8s", "failed", "", "")
+                        : String.format(" | %10s %8s %8s", num(Double.parseDouble(f[2])), ms(f[3]), ms(f[4])));
             }
             String[] b = r.getValue().get(base);
             for (String c : columns.subList(1, columns.size())) {
                 String[] f = r.getValue().get(c);
                 String ratio = "";
-                if (b != null && f != null && !r.getKey().contains("RSS") && !r.getKey().contains("done")) {
+                if (b != null && f != null && !b[2].equals("NaN") && !f[2].equals("NaN") && !r.getKey().contains("RSS") && !r.getKey().contains("done")
+                        && !r.getKey().contains("retransmitted")) {
                     double bv = Double.parseDouble(b[2]);
                     double fv = Double.parseDouble(f[2]);
                     ratio = String.format(Locale.ROOT, "%.1f×", r.getKey().contains("(ms)") ? bv / fv : fv / bv);
@@ -539,6 +624,10 @@ public final class ControlPlaneBench {
             }
             out.println(s);
         }
+        Path notes = file.resolveSibling(file.getFileName() + ".notes");
+        if (Files.exists(notes)) {
+            Files.readAllLines(notes).forEach(out::println);
+        }
         Path churn = file.resolveSibling(file.getFileName() + ".churn");
         if (Files.exists(churn)) {
             for (String line : Files.readAllLines(churn)) {
@@ -546,6 +635,14 @@ public final class ControlPlaneBench {
                 out.println("RSS during the churn, " + f[0] + " (add+delete pairs done:MiB): " + f[1]);
             }
         }
+    }
+
+    /** Cold rows first, then warm, then memory; within each, NAT-PMP, PCP, UPnP. */
+    static int rowRank(Map.Entry<String, ?> row) {
+        String r = row.getKey();
+        int section = r.contains("RSS") || r.startsWith("churn") ? 2 : r.contains("first") ? 0 : 1;
+        int proto = r.startsWith("NATPMP") ? 0 : r.startsWith("PCP") ? 1 : r.startsWith("UPNP") ? 2 : 3;
+        return section * 10 + proto;
     }
 
     private static String num(double v) {
