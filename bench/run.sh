@@ -2,6 +2,8 @@
 # Runs one of the Java benchmarks in it/src/main/java/io/natgw/it/bench on a freshly built classpath:
 #   bench/run.sh TableBenchmark | PcpBenchmark | IgdBenchmark  [args...]
 # Each prints its figures (throughput, p50/p99 latency, memory) beside its target; none is a test.
+# PcpBenchmark and IgdBenchmark measure a front-end and the table in-process, without the dataplane (each prints what
+# it leaves out); the deployed daemon beside miniupnpd is measured by: sudo bench/control-plane.sh
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 name="${1:?usage: bench/run.sh TableBenchmark|PcpBenchmark|IgdBenchmark [args]}"; shift

@@ -225,9 +225,8 @@ final class Funnel {
 
     private Outcome deleteInternal(MappingRequest.DeleteInternal d, List<Change> batch) {
         List<Mapping> chosen = new ArrayList<>();
-        for (Mapping m : state.all()) {
-            if (m.owner().equals(d.requester())
-                    && (d.protocol() == null || m.protocol() == d.protocol())
+        for (Mapping m : state.ownedBy(d.requester())) { // the requester's rows only: no scan of the whole table
+            if ((d.protocol() == null || m.protocol() == d.protocol())
                     && (d.internalAddress() == null || m.internal().address().equals(d.internalAddress()))
                     && (d.internalPort() == 0 || m.internal().port() == d.internalPort())) {
                 chosen.add(m);

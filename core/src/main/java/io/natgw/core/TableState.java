@@ -33,6 +33,8 @@ final class TableState {
             .thenComparing(Mapping::key);
 
     private final TreeMap<MappingKey, Mapping> rows = new TreeMap<>();
+    /** owner → its rows in key order: a NAT-PMP/PCP delete looks at the requester's rows only, not the whole table. */
+    private final Map<Owner, TreeMap<MappingKey, Mapping>> byOwner = new HashMap<>();
     /** protocol and external port → rows on it (several when remote filters differ). */
     private final Map<Integer, List<Mapping>> byPort = new HashMap<>();
     private final Map<InternalKey, Mapping> byInternal = new HashMap<>();
@@ -81,6 +83,12 @@ final class TableState {
         return rows.values();
     }
 
+    /** The rows {@code owner} holds, in key order (a view: copy before changing the state). */
+    Iterable<Mapping> ownedBy(Owner owner) {
+        TreeMap<MappingKey, Mapping> owned = byOwner.get(owner);
+        return owned == null ? List.of() : owned.values();
+    }
+
     /** Rows whose lease has run out at {@code now}, soonest first. */
     List<Mapping> expiredAt(Instant now) {
         List<Mapping> out = new ArrayList<>();
@@ -105,6 +113,7 @@ final class TableState {
             remove(old);
         }
         rows.put(m.key(), m);
+        byOwner.computeIfAbsent(m.owner(), o -> new TreeMap<>()).put(m.key(), m);
         byPort.computeIfAbsent(portKey(m.protocol(), m.externalPort()), k -> new ArrayList<>(1)).add(m);
         occupied[m.protocol().ordinal()].set(m.externalPort());
         byInternal.put(InternalKey.of(m), m);
@@ -123,6 +132,11 @@ final class TableState {
             return;
         }
         rows.remove(current.key());
+        TreeMap<MappingKey, Mapping> owned = byOwner.get(current.owner());
+        owned.remove(current.key());
+        if (owned.isEmpty()) {
+            byOwner.remove(current.owner());
+        }
         int pk = portKey(current.protocol(), current.externalPort());
         List<Mapping> onPort = byPort.get(pk);
         onPort.remove(current);

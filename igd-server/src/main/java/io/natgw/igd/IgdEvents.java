@@ -5,18 +5,27 @@ import io.natgw.core.TableListener;
 import org.jupnp.model.meta.LocalService;
 
 import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * GENA from table changes: when the number of entries changes, or the external address, the WANIPConnection
  * services of both trees send their evented variables to subscribers. Runs on the table's writer thread, so
- * it only hands the work to an executor and returns.
+ * it only hands the work to an executor and returns. Notifications coalesce: while one waits for the executor, later
+ * changes add their variable names to it instead of queueing another (each reads the table as it is when it runs, so
+ * a burst of changes costs one read of the table, not one per change).
  */
 final class IgdEvents implements TableListener {
 
     private final List<LocalService<?>> wanIpServices;
     private final Executor executor;
+    private final Set<String> due = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean scheduled = new AtomicBoolean();
     private volatile boolean open = true;
 
     IgdEvents(List<LocalService<?>> wanIpServices, Executor executor) {
@@ -51,17 +60,32 @@ final class IgdEvents implements TableListener {
         if (!open) {
             return;
         }
-        executor.execute(() -> {
-            for (LocalService<?> s : wanIpServices) {
-                StringBuilder names = new StringBuilder();
-                for (String v : variables) {
-                    if (s.getStateVariable(v) != null) {
-                        names.append(names.length() == 0 ? "" : ",").append(v);
-                    }
+        due.addAll(List.of(variables));
+        if (scheduled.compareAndSet(false, true)) {
+            executor.execute(this::send);
+        }
+    }
+
+    /** Executor: sends every variable named since the last send (names added while it runs schedule another). */
+    private void send() {
+        scheduled.set(false);
+        List<String> variables = new ArrayList<>();
+        for (Iterator<String> it = due.iterator(); it.hasNext(); ) {
+            variables.add(it.next());
+            it.remove();
+        }
+        if (variables.isEmpty() || !open) {
+            return;
+        }
+        for (LocalService<?> s : wanIpServices) {
+            StringBuilder names = new StringBuilder();
+            for (String v : variables) {
+                if (s.getStateVariable(v) != null) {
+                    names.append(names.length() == 0 ? "" : ",").append(v);
                 }
-                // jupnp's manager reads the named variables and sends them to every subscriber of the service.
-                s.getManager().getPropertyChangeSupport().firePropertyChange(names.toString(), null, "changed");
             }
-        });
+            // jupnp's manager reads the named variables and sends them to every subscriber of the service.
+            s.getManager().getPropertyChangeSupport().firePropertyChange(names.toString(), null, "changed");
+        }
     }
 }

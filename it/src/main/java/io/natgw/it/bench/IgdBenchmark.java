@@ -34,12 +34,22 @@ import java.util.regex.Pattern;
  * AddPortMapping and DeletePortMapping per second and their latency through the real UPnP path: HTTP over
  * loopback (a new connection per request, as miniupnpc does) → Netty → jupnp SOAP → the table → the durable
  * journal (fsync) → SOAP answer. Sequential and with 16 concurrent clients. A program that prints figures,
- * not a test. The dataplane is off, so the figures are the control path's, not socket binding's.
+ * not a test. The dataplane is off ({@link Forwarder#NONE}), so the figures are the control path's, not socket
+ * binding's; it prints what it leaves out ({@link #LEAVES_OUT}). {@code bench/control-plane.sh} measures the deployed
+ * daemon.
  *
  * <p>Run: {@code java -cp "it/target/classes:$(cat it/target/cp.txt)" io.natgw.it.bench.IgdBenchmark}
  * ({@code -Dnatgw.bench.dir=DIR} picks the disk; default the temp directory).
  */
 public final class IgdBenchmark {
+
+    /** Printed first: what these figures do not include, so they are never quoted as the daemon's. */
+    static final String LEAVES_OUT = """
+            NOT the deployed daemon's figures. Left out: the dataplane (Forwarder.NONE: no relay listener is bound or
+            closed per mapping), SSDP discovery, the daemon's launcher, JVM options and console logging (WARN to a
+            file), the quotas (lifted), and a network between client and gateway (in-process server, loopback).
+            The deployed daemon beside miniupnpd: sudo bench/control-plane.sh
+            """;
 
     private static final int SEQUENTIAL_OPS = 2_000;
     private static final int CONCURRENT_OPS = 4_000;
@@ -69,6 +79,7 @@ public final class IgdBenchmark {
             try {
                 URI control = controlUrl(igd.descriptionUrl(1, LAN));
                 System.out.printf("natgw UPnP benchmark: SOAP over HTTP (new connection per request) -> jupnp -> table -> journal%n");
+                System.out.println(LEAVES_OUT);
                 System.out.printf("data: %s, %d cores, %s%n%n", root, Runtime.getRuntime().availableProcessors(),
                         System.getProperty("java.vm.name") + " " + Runtime.version());
                 run(control, "AddPortMapping", 1, 1_000, 20_000); // JIT warm-up, not reported

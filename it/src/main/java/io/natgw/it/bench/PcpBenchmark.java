@@ -41,8 +41,10 @@ import java.util.concurrent.Future;
  * NAT-PMP and PCP mapping requests per second and their round-trip latency against a running {@link PcpServer}
  * whose table is durable ({@link JournalLeaseStore}: the reply leaves only after the fsync). New mappings and
  * refreshes separately, with one sequential client and with 16 concurrent clients (each its own loopback
- * address, so its own owner). The dataplane is not part of it ({@link Forwarder#NONE}). A program that prints
- * figures, not a test: {@code -Dnatgw.bench.dir=DIR} puts the journal on another disk (default: the temp directory).
+ * address, so its own owner). It measures the front-end and the table alone and says so in its output
+ * ({@link #LEAVES_OUT}): the dataplane is not part of it ({@link Forwarder#NONE}: no relay is bound or closed per
+ * mapping), nor the daemon as deployed. {@code bench/control-plane.sh} measures the deployed daemon. A program that
+ * prints figures, not a test: {@code -Dnatgw.bench.dir=DIR} puts the journal on another disk (default: the temp directory).
  */
 public final class PcpBenchmark {
 
@@ -50,6 +52,14 @@ public final class PcpBenchmark {
     private static final int CONCURRENT_CLIENTS = 16;
     private static final int OPS_PER_CONCURRENT_CLIENT = 1_000;
     private static final Duration REPLY_TIMEOUT = Duration.ofSeconds(2);
+
+    /** Printed first: what these figures do not include, so they are never quoted as the daemon's. */
+    static final String LEAVES_OUT = """
+            NOT the deployed daemon's figures. Left out: the dataplane (Forwarder.NONE: no relay listener is bound or
+            closed per mapping), the daemon's launcher, JVM options and console logging (the log goes to a file), the
+            rate limit and quotas (lifted), and a network between client and gateway (in-process server, loopback).
+            The deployed daemon beside miniupnpd: sudo bench/control-plane.sh
+            """;
 
     enum Wire { NATPMP, PCP }
 
@@ -61,6 +71,7 @@ public final class PcpBenchmark {
         Path root = BenchSupport.workDir("natgw-pcp-bench-", "INFO");
         try {
             System.out.printf("natgw NAT-PMP/PCP benchmark: requests over loopback UDP to PcpServer, durable table (journal + fsync)%n");
+            System.out.println(LEAVES_OUT);
             BenchSupport.printEnvironment(root);
             runAll(root.resolve("warm-up"), 3_000, 300); // JIT warm-up, not reported
 

@@ -1,0 +1,257 @@
+#!/usr/bin/env bash
+# natgw control-plane benchmark: the deployed daemon side by side with Debian's miniupnpd, in one run.
+#
+# Builds a three-namespace topology (unique names, removed on exit, even on failure):
+#   lan  192.168.77.10 (+ .100-.115 for concurrent clients)   the clients (a Java program, ControlPlaneBench)
+#   gw   192.168.77.1 (gwlan) | 203.0.113.1 (gwwan)            the gateway under test
+#   wan  203.0.113.2                                            a STUN binding responder (StunResponder)
+# and runs, one after the other in the gw namespace:
+#   - miniupnpd   Debian miniupnpd-nftables, daemonized as its users run it (`miniupnpd -f CONF`), NAT-PMP/PCP and
+#                 UPnP on; its external address is learned by STUN from the wan namespace (it refuses to map with a
+#                 reserved external address such as 203.0.113.1 otherwise); its syslog-to-console output is masked.
+#   - natgw userspace      `./natgw run -c CONF` with the launcher's default JVM options, dataplane userspace (relays)
+#   - natgw linux-gateway  the same in dataplane mode linux-gateway, with kernel forwarding when this build has it
+# Clients: NAT-PMP, PCP and UPnP (SSDP discovery, then a new HTTP connection per SOAP call, as upnpc does).
+#   cold: for each protocol a fresh start: time from process start to the first answer, then the first 300 adds;
+#   warm: one more start: a warm-up pass of WARMUP adds+deletes per protocol, then OPS sequential adds and deletes
+#         with one client, then 16 clients at once (PER_CLIENT each); NAT-PMP/PCP requests are retransmitted on
+#         RFC 6886's schedule (counted); a pass with a request unanswered for 30 s is reported as failed, and the run goes on;
+#   memory (natgw userspace): RSS after start, then a churn of CHURN NAT-PMP add+delete pairs from 8 clients,
+#         bounded by CHURN_SECONDS, RSS sampled every tenth.
+# Prints one table: req/s, p50, p99 per gateway and mode, and natgw's ratios to miniupnpd.
+#
+# usage: sudo bench/control-plane.sh [memory]
+#   memory: natgw userspace only, no cold or warm passes: RSS after start and through the churn (to choose JVM options)
+# environment (all optional): OPS (1000) WARMUP (300) COLD (300) CLIENTS (16) PER_CLIENT (100) CHURN (100000)
+#   CHURN_SECONDS (600) GATEWAYS ("miniupnpd userspace linux-gateway": a subset runs only those)
+#   NATGW_JAVA_OPTS: passed to the launcher like any user's (printed in the header; unset for the default figures)
+#   MINIUPNPD_DEBUG=FILE: run miniupnpd in the foreground with debug logging into FILE (diagnosis only: halves its rate)
+# Needs root, ip, nft, unshare, java 17 (javac), Debian miniupnpd-nftables, and mvn when natgw.jar is not built yet.
+set -euo pipefail
+
+WHAT=${1:-all}
+case "$WHAT" in all|memory) ;; *) echo "usage: sudo bench/control-plane.sh [memory]" >&2; exit 2;; esac
+[ "$WHAT" = memory ] && GATEWAYS=userspace
+OPS=${OPS:-1000}
+WARMUP=${WARMUP:-300}
+COLD=${COLD:-300}
+CLIENTS=${CLIENTS:-16}
+PER_CLIENT=${PER_CLIENT:-100}
+CHURN=${CHURN:-100000}
+CHURN_SECONDS=${CHURN_SECONDS:-600}
+GATEWAYS=${GATEWAYS:-miniupnpd userspace linux-gateway}
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+RUN="cp$$"
+LAN="$RUN-lan"; GW="$RUN-gw"; WAN="$RUN-wan"
+PIDS=()
+T_BEGIN=$(date +%s)
+
+say() { echo "control-plane: $*" >&2; }
+[ "$(id -u)" = 0 ] || { say "needs root (network namespaces, nftables)"; exit 2; }
+missing=()
+for t in ip nft unshare mount java javac; do command -v "$t" >/dev/null || missing+=("$t"); done
+command -v miniupnpd >/dev/null || missing+=("miniupnpd (apt-get install miniupnpd-nftables)")
+[ -f "$REPO/gateway/target/natgw.jar" ] || command -v mvn >/dev/null || missing+=("mvn (natgw.jar is not built)")
+if [ ${#missing[@]} -gt 0 ]; then say "missing: ${missing[*]}"; exit 2; fi
+if miniupnpd --version 2>&1 | grep -q iptables; then say "miniupnpd is the iptables build: apt-get install miniupnpd-nftables"; exit 2; fi
+
+WORK=$(mktemp -d /tmp/natgw-cp-bench.XXXXXX)
+cleanup() {
+    set +e
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+    [ -f "$WORK/miniupnpd.pid" ] && kill "$(cat "$WORK/miniupnpd.pid")" 2>/dev/null
+    for ns in "$LAN" "$GW" "$WAN"; do ip netns del "$ns" 2>/dev/null; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+
+# ---- topology ----
+for ns in "$LAN" "$GW" "$WAN"; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
+ip -n "$LAN" link add lan0 type veth peer name gwlan netns "$GW"
+ip -n "$WAN" link add wan0 type veth peer name gwwan netns "$GW"
+ip -n "$LAN" addr add 192.168.77.10/24 dev lan0
+for i in $(seq 0 $((CLIENTS > 8 ? CLIENTS - 1 : 7))); do ip -n "$LAN" addr add "192.168.77.$((100 + i))/24" dev lan0; done
+ip -n "$LAN" link set lan0 up
+ip -n "$GW" addr add 192.168.77.1/24 dev gwlan; ip -n "$GW" link set gwlan up
+ip -n "$GW" addr add 203.0.113.1/24 dev gwwan; ip -n "$GW" link set gwwan up
+ip -n "$WAN" addr add 203.0.113.2/24 dev wan0; ip -n "$WAN" link set wan0 up
+ip -n "$LAN" route add default via 192.168.77.1
+ip -n "$GW" route add default via 203.0.113.2
+ip netns exec "$GW" sysctl -qw net.ipv4.ip_forward=1
+
+# ---- programs ----
+say "building natgw (if needed) and the client programs ..."
+env -u NATGW_JAVA_OPTS "$REPO/natgw" --help >/dev/null # the launcher builds natgw.jar on first use
+mkdir -p "$WORK/classes"
+javac -nowarn -d "$WORK/classes" "$REPO"/it/src/main/java/io/natgw/it/bench/{ControlPlaneBench,StunResponder,BenchSupport}.java
+CLIENT=(java -XX:+UseSerialGC -Xmx256m -cp "$WORK/classes" io.natgw.it.bench.ControlPlaneBench)
+RESULTS="$WORK/results.tsv"
+
+ip netns exec "$WAN" java -XX:+UseSerialGC -Xmx32m -cp "$WORK/classes" io.natgw.it.bench.StunResponder 203.0.113.2 3478 \
+    >"$WORK/stun.log" 2>&1 &
+PIDS+=($!)
+
+lan() { ip netns exec "$LAN" "${CLIENT[@]}" "$@"; }
+alive() { [ -n "$1" ] && [ -r "/proc/$1/status" ] && ! grep -q '^State:.*Z' "/proc/$1/status"; } # PID: running, not a zombie
+
+# ---- miniupnpd ----
+cat >"$WORK/miniupnpd.conf" <<EOF
+ext_ifname=gwwan
+listening_ip=gwlan
+port=5000
+enable_natpmp=yes
+enable_upnp=yes
+secure_mode=yes
+system_uptime=yes
+ext_perform_stun=yes
+ext_stun_host=203.0.113.2
+ext_stun_port=3478
+uuid=3b5c8d4e-1f6a-4b7c-9d2e-0a1b2c3d4e5f
+allow 1024-65535 192.168.77.0/24 1024-65535
+deny 0-65535 0.0.0.0/0 0-65535
+EOF
+MINI_PID=
+# What Debian's service does before and after miniupnpd (ExecStartPre/ExecStopPost: nft_init.sh, nft_removeall.sh).
+# Its nft_init.sh cannot run as packaged (2.3.1-1 ships the iptables miniupnpd_functions.sh beside it, which needs
+# iptables and leaves the table and chain names unset), so this is that script's nftables structure with miniupnpd's
+# default names (table inet filter; chains miniupnpd, prerouting_miniupnpd, postrouting_miniupnpd).
+miniupnpd_nft_init() {
+    ip netns exec "$GW" nft -f - <<NFT
+table inet filter {
+    chain forward { type filter hook forward priority 0; policy drop; jump miniupnpd; }
+    chain miniupnpd { }
+    chain prerouting { type nat hook prerouting priority -100; policy accept; jump prerouting_miniupnpd; }
+    chain postrouting { type nat hook postrouting priority 100; policy accept; jump postrouting_miniupnpd; }
+    chain prerouting_miniupnpd { }
+    chain postrouting_miniupnpd { }
+}
+NFT
+}
+start_miniupnpd() { # START_MS is set to the launch time
+    rm -f "$WORK/miniupnpd.pid"
+    START_MS=$(date +%s%3N)
+    miniupnpd_nft_init
+    # No /dev/log here: miniupnpd's syslog would go to the console and slow it down; mask the console in a private
+    # mount namespace. Without -d it daemonizes, as its init scripts start it.
+    if [ -n "${MINIUPNPD_DEBUG:-}" ]; then # diagnosis only: in the foreground with debug logging (halves its rate)
+        ip netns exec "$GW" miniupnpd -d -f "$WORK/miniupnpd.conf" -P "$WORK/miniupnpd.pid" >>"$MINIUPNPD_DEBUG" 2>&1 &
+    else
+        ip netns exec "$GW" unshare -m --propagation private sh -c \
+            'mount --bind /dev/null /dev/console && exec miniupnpd -f "$1" -P "$2"' sh "$WORK/miniupnpd.conf" "$WORK/miniupnpd.pid" \
+            >"$WORK/miniupnpd.out" 2>&1
+    fi
+    for _ in $(seq 100); do [ -s "$WORK/miniupnpd.pid" ] && break; sleep 0.1; done
+    [ -s "$WORK/miniupnpd.pid" ] || { say "miniupnpd did not start: $(cat "$WORK/miniupnpd.out")"; exit 1; }
+    MINI_PID=$(cat "$WORK/miniupnpd.pid")
+}
+stop_miniupnpd() {
+    kill "$MINI_PID" 2>/dev/null || true
+    for _ in $(seq 300); do alive "$MINI_PID" || break; sleep 0.1; done
+    if alive "$MINI_PID"; then say "miniupnpd $MINI_PID did not stop within 30 s of SIGTERM"; exit 1; fi
+    rm -f "$WORK/miniupnpd.pid"
+    ip netns exec "$GW" nft delete table inet filter
+}
+
+# ---- natgw ----
+natgw_config() { # MODE DATA_DIR [FORWARDING]
+    cat <<EOF
+network:
+  lan: { addresses: [192.168.77.1], clients: [192.168.77.0/24], interfaces: [gwlan] }
+  wan: { address: 203.0.113.1, interface: gwwan }
+dataDir: $2
+pcp: { rateLimitPerSecond: 1000000 }
+limits: { perClientQuota: 100000, maxMappings: 65536 }
+permissions: ["allow 1024-65535 192.168.77.0/24 1024-65535", "deny 0-65535 0.0.0.0/0 0-65535"]
+dataplane:
+  mode: $1
+EOF
+    [ -n "${3:-}" ] && echo "  forwarding: $3"
+    true
+}
+NATGW_PID=
+start_natgw() { # MODE [FORWARDING]
+    local data; data=$(mktemp -d "$WORK/data.XXXXXX")
+    natgw_config "$1" "$data" "${2:-}" >"$WORK/natgw.yaml"
+    START_MS=$(date +%s%3N)
+    (cd "$WORK" && exec ip netns exec "$GW" "$REPO/natgw" run -c "$WORK/natgw.yaml") >"$WORK/natgw-$1.log" 2>&1 &
+    NATGW_PID=$!
+    PIDS+=("$NATGW_PID")
+}
+stop_natgw() {
+    kill "$NATGW_PID" 2>/dev/null || true
+    wait "$NATGW_PID" 2>/dev/null || true
+}
+
+# linux-gateway mode: with kernel forwarding if this build has it, with its relays otherwise (said in the table).
+LG_FORWARDING=
+natgw_config linux-gateway "$WORK/check" kernel >"$WORK/check.yaml"
+if env -u NATGW_JAVA_OPTS "$REPO/natgw" check-config "$WORK/check.yaml" >/dev/null 2>&1; then LG_FORWARDING=kernel; fi
+
+gateway_column() { # GATEWAY -> column name
+    case "$1" in
+        miniupnpd) echo miniupnpd ;;
+        userspace) echo "natgw userspace" ;;
+        linux-gateway) if [ -n "$LG_FORWARDING" ]; then echo "natgw lg-kernel"; else echo "natgw lg-relays"; fi ;;
+    esac
+}
+start_gateway() { # GATEWAY
+    case "$1" in
+        miniupnpd) start_miniupnpd ;;
+        userspace) start_natgw userspace ;;
+        linux-gateway) start_natgw linux-gateway "$LG_FORWARDING" ;;
+    esac
+}
+stop_gateway() { if [ "$1" = miniupnpd ]; then stop_miniupnpd; else stop_natgw; fi; }
+gateway_pid() { if [ "$1" = miniupnpd ]; then echo "$MINI_PID"; else echo "$NATGW_PID"; fi; }
+
+# The launcher's first `run` after a build writes its class-data archive when it exits: a router restarts with it in
+# place, so it is written once here, before anything is measured.
+JAR="$REPO/gateway/target/natgw.jar"
+if [ "$GATEWAYS" != miniupnpd ] && ! [ "${JAR%.jar}.jsa" -nt "$JAR" ]; then
+    say "natgw: first run after the build (writes the launcher's class-data archive) ..."
+    start_natgw userspace; lan ready "$RESULTS" 192.168.77.1; stop_natgw
+fi
+
+for g in $GATEWAYS; do
+    col=$(gateway_column "$g")
+    say "$col: cold starts (one per protocol) ..."
+    for proto in natpmp pcp upnp; do
+        [ "$WHAT" = memory ] && break
+        start_gateway "$g"
+        if ! lan cold "$RESULTS" "$col" 192.168.77.1 "$proto" "$START_MS" "$COLD"; then
+            lan note "$RESULTS" "$col: the cold $proto run failed$(alive "$(gateway_pid "$g")" || echo " (the process had exited)")"
+            say "$col: the cold run failed; its log:"; tail -20 "$WORK"/natgw-*.log "$WORK/miniupnpd.out" >&2 2>/dev/null || true
+        fi
+        stop_gateway "$g"
+    done
+    say "$col: warm ..."
+    start_gateway "$g"
+    if ! lan ready "$RESULTS" 192.168.77.1; then lan note "$RESULTS" "$col: did not answer after start"; stop_gateway "$g"; continue; fi
+    if [ "$g" != miniupnpd ]; then sleep 2; lan rss "$RESULTS" "$col" "RSS after start (MiB)" "$(gateway_pid "$g")"; fi
+    [ "$WHAT" = memory ] || lan warm "$RESULTS" "$col" 192.168.77.1 "$WARMUP" "$OPS" "$CLIENTS" "$PER_CLIENT"
+    if ! alive "$(gateway_pid "$g")"; then lan note "$RESULTS" "$col: its process exited during the warm pass"; fi
+    if [ "$g" = userspace ] && alive "$NATGW_PID"; then
+        say "$col: churn of $CHURN NAT-PMP add+delete pairs (at most $CHURN_SECONDS s) ..."
+        lan churn "$RESULTS" "$col" 192.168.77.1 "$NATGW_PID" "$CHURN" 8 "$CHURN_SECONDS"
+    fi
+    stop_gateway "$g"
+done
+
+
+echo
+echo "natgw control plane vs miniupnpd $(miniupnpd --version 2>&1 | head -1 | cut -d' ' -f2), lan/gw/wan namespaces, $(nproc) cores," \
+     "load before $(cut -d' ' -f1-3 /proc/loadavg), $(java -version 2>&1 | head -1)"
+echo "lg = dataplane mode linux-gateway (lg-kernel: with kernel forwarding; lg-relays: with its userspace relays)"
+echo "natgw JVM options: the launcher's defaults${NATGW_JAVA_OPTS:+ plus NATGW_JAVA_OPTS=$NATGW_JAVA_OPTS}"
+echo "warm: after $WARMUP adds+deletes per protocol, $OPS sequential; $CLIENTS clients x $PER_CLIENT; cold: the first $COLD adds after the first answer"
+case " $GATEWAYS " in *" linux-gateway "*)
+    [ -n "$LG_FORWARDING" ] || echo "linux-gateway kernel forwarding: not available in this build (the column ran linux-gateway mode with its userspace relays)";;
+esac
+echo
+ip netns exec "$LAN" "${CLIENT[@]}" report "$RESULTS" miniupnpd
+echo
+echo "ratio: natgw / miniupnpd (for ms rows: miniupnpd / natgw, so > 1 is natgw faster). Targets: NAT-PMP and PCP adds >= 20x with"
+echo "p99 < 1 ms; UPnP Add/DeletePortMapping >= 5x; 16 clients >= 4x sequential; first answer < 2000 ms; first $COLD >= 5x;"
+echo "RSS <= 96 MiB after start and <= 128 MiB through the churn, no growth after warm-up."
+echo "run took $(( $(date +%s) - T_BEGIN )) s"
