@@ -31,9 +31,9 @@ import java.util.regex.Pattern;
 /**
  * Kernel forwarding (linux-gateway mode, {@code dataplane.forwarding: kernel}): each enabled mapping is an element of
  * natgw's own nftables table ({@link KernelRuleset}). {@link #prepare} queues a change in the desired state,
- * {@link #flush} applies every queued change of the table's writer batch in one nftables transaction (before the
- * journal commit, so an acknowledged mapping forwards); removals and disabling are applied as soon as they are
- * committed. The first apply after start replaces the table (a stale one left by {@code kill -9} included) with the
+ * {@link #flush} applies every queued change of the table's writer batch, removals and disabling included, in one
+ * nftables transaction (before the journal commit, so an acknowledged mapping forwards, and a failure reverts the
+ * whole batch). The first apply after start replaces the table (a stale one left by {@code kill -9} included) with the
  * restored leases in one atomic transaction, so established and new flows see no gap; {@link #close} removes it.
  *
  * <p>Called on the table's writer thread (and start/close); counters are read from any thread.
@@ -198,8 +198,19 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
 
     public synchronized void prepare(Change change) throws ForwardingException {
         Mapping after = change.after();
-        if (after == null || !after.enabled()
-                || (change.type() == Change.Type.UPDATED && !change.affectsForwarding())) {
+        if (change.type() == Change.Type.UPDATED && !change.affectsForwarding()) {
+            return;
+        }
+        if (after == null || !after.enabled()) {
+            // a removal or disabling: its element goes in the batch's transaction with the adds (never refused)
+            Map<MappingKey, Entry> previous = new HashMap<>();
+            for (Mapping m : after == null ? List.of(change.before()) : List.of(change.before(), after)) {
+                if (m != null) {
+                    previous.putIfAbsent(m.key(), desired.get(m.key()));
+                    removeSameRow(m);
+                }
+            }
+            undo.add(new Undo(change, previous));
             return;
         }
         if (!KernelRuleset.carries(after)) {
@@ -215,7 +226,7 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
         undo.add(new Undo(change, previous));
     }
 
-    /** Applies what {@link #prepare} queued, in one transaction. */
+    /** Applies what {@link #prepare} queued (adds, changes, removals), in one transaction. */
     public synchronized void flush() throws ForwardingException {
         try {
             apply();
@@ -247,6 +258,10 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
         }
     }
 
+    /**
+     * The batch is durable. Its changes were applied by {@link #flush} already (adds and removals); this only brings
+     * the desired state in line again if a flush did not take (a removal is applied now, whatever happened).
+     */
     public synchronized void committed(List<Change> changes) {
         undo.clear();
         for (Change c : changes) {
