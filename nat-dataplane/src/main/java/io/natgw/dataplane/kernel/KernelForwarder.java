@@ -81,12 +81,14 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
     /** Counters are read through a context of their own, so a large listing never holds up the writer. */
     private volatile Nft counterNft;
     private final Object counterLock = new Object();
-    private volatile CounterSnapshot elementCounters = new CounterSnapshot(0, Map.of(), Map.of());
+    private volatile CounterSnapshot elementCounters = new CounterSnapshot(0, Map.of(), Map.of(), Map.of());
     private volatile long totalsAt;
     private volatile Counters totals = Counters.ZERO;
 
-    private record CounterSnapshot(long at, Map<Long, long[]> rx, Map<Long, long[]> tx) {
+    private record CounterSnapshot(long at, Map<Long, long[]> rx, Map<Long, long[]> tx, Map<Long, Integer> sessions) {
     }
+
+    private static final Pattern CT_MARK = Pattern.compile("\\bmark=(\\d+)");
 
     /** Packets seen by mark in the triggered mappings' counters ({@code trx}), by the poller only. */
     private final Map<Long, Long> trxSeen = new HashMap<>();
@@ -483,7 +485,8 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
             try {
                 long[] rx = counter(n, "rxall");
                 long[] tx = counter(n, "txall");
-                totals = new Counters(rx[1], tx[1], rx[0], tx[0], 0);
+                long sessions = snapshot().sessions().values().stream().mapToLong(Integer::longValue).sum();
+                totals = new Counters(rx[1], tx[1], rx[0], tx[0], sessions);
                 totalsAt = System.nanoTime();
             } catch (Nft.NftException e) {
                 log.debug("cannot read the nftables totals: {}", e.getMessage());
@@ -501,7 +504,7 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
         CounterSnapshot s = snapshot();
         long[] rx = s.rx().getOrDefault(e.element().mark(), new long[2]);
         long[] tx = s.tx().getOrDefault(e.element().mark(), new long[2]);
-        return new Counters(rx[1], tx[1], rx[0], tx[0], 0);
+        return new Counters(rx[1], tx[1], rx[0], tx[0], s.sessions().getOrDefault(e.element().mark(), 0));
     }
 
     private CounterSnapshot snapshot() {
@@ -516,13 +519,44 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
                 return s;
             }
             try {
-                s = new CounterSnapshot(System.nanoTime(), elementCounters(n, "rx"), elementCounters(n, "tx"));
+                s = new CounterSnapshot(System.nanoTime(), elementCounters(n, "rx"), elementCounters(n, "tx"), sessions());
                 elementCounters = s;
             } catch (Nft.NftException e) {
                 log.debug("cannot read the nftables counters: {}", e.getMessage());
             }
             return s;
         }
+    }
+
+    /**
+     * The conntrack entries of natgw's mapped flows by mark (one {@code conntrack -L} for every mapping, filtered by
+     * the {@link KernelRuleset#MAPPED} bit): a mapping's sessions are its connections the kernel tracks now, closing
+     * ones (TIME_WAIT) included. Empty when conntrack cannot be read (then logged at DEBUG).
+     */
+    private static Map<Long, Integer> sessions() {
+        Map<Long, Integer> out = new HashMap<>();
+        try {
+            Process p = new ProcessBuilder("conntrack", "-L", "--mark", KernelRuleset.hex(KernelRuleset.MAPPED) + "/"
+                    + KernelRuleset.hex(KernelRuleset.MAPPED)).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
+                    java.nio.charset.StandardCharsets.US_ASCII))) {
+                String line;
+                while ((line = lines.readLine()) != null) {
+                    Matcher m = CT_MARK.matcher(line);
+                    if (m.find()) {
+                        out.merge(Long.parseLong(m.group(1)), 1, Integer::sum);
+                    }
+                }
+            }
+            if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+            }
+        } catch (IOException | RuntimeException e) {
+            log.debug("cannot read conntrack's sessions: {}", e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return out;
     }
 
     private static Map<Long, long[]> elementCounters(Nft nft, String set) throws Nft.NftException {
