@@ -87,7 +87,8 @@ JAR="$REPO/gateway/target/natgw.jar"
 [ -f "$JAR" ] || { echo "relay-bench: $JAR is missing: run ./natgw --help (builds it) or mvn -B verify first" >&2; exit 2; }
 # The daemon's jar holds every class the programs use (dataplane, table, config, logging): no Maven here.
 CP="$JAR"
-javac -nowarn -d "$WORK/classes" -cp "$CP" "$REPO"/it/src/main/java/io/natgw/it/bench/Relay*.java
+javac -nowarn -d "$WORK/classes" -cp "$CP" "$REPO"/it/src/main/java/io/natgw/it/bench/Relay*.java \
+    "$REPO"/it/src/main/java/io/natgw/it/bench/KernelRestoreBenchmark.java
 CP="$WORK/classes:$CP"
 # INFO, not logback's default DEBUG: a log line per relayed connection would be what gets measured.
 cat >"$WORK/logback.xml" <<'XML'
@@ -293,6 +294,8 @@ start_kernel rebuild
 REBUILD_NFT_MS=$(grep -oE "installed with [0-9]+ mappings in [0-9]+ ms" "$WORK/natgw-rebuild.log" | tail -1 || true)
 REBUILD_S=$STARTED_S
 stop "$NATGW"
+# The nftables side alone, for the 100 000-lease target (natgw is stopped: the table is the program's).
+RESTORE_NFT=$(ip netns exec "$GW" java -XX:+UseSerialGC -cp "$CP" io.natgw.it.bench.KernelRestoreBenchmark 100000 3)
 
 echo "measuring: natgw (copy relay, default transport) ..." >&2
 start_natgw copy
@@ -355,6 +358,7 @@ echo "restore after kill -9: table ${RESTORE_NFT_MS:-not logged} (one nftables t
      "launch to \"natgw started\" ${RESTORE_S} s"
 echo "restore after a clean stop: table ${REBUILD_NFT_MS:-not logged} (one nftables transaction);" \
      "launch to \"natgw started\" ${REBUILD_S} s"
+echo "$RESTORE_NFT"
 echo "natgw RSS: ${RSS0} KiB idle -> ${RSS1} KiB with ${IDLE_OPEN} idle relayed connections" \
      "($(awk -v a="$RSS0" -v b="$RSS1" -v n="$IDLE" 'BEGIN { printf "%.1f", (b - a) / n }') KiB/connection)"
 echo

@@ -7,7 +7,13 @@ package io.natgw.core;
  */
 public interface Forwarder {
 
-    /** Makes forwarding ready for the change (bind for ADDED, rebind for UPDATED that {@link Change#affectsForwarding()}). */
+    /**
+     * Makes forwarding ready for the change (bind for ADDED, rebind for UPDATED that {@link Change#affectsForwarding()}).
+     * Removals (REMOVED, and UPDATED that disables) are prepared too, in the same batch as the adds, so a forwarder that
+     * batches its work (the kernel's nftables table) applies adds and removals in one {@link #flush}; a removal is
+     * never refused, so a forwarder must not throw for one (the table logs and ignores it if it does). A forwarder that
+     * applies removals once committed (relays close on {@code TableListener.committed}) ignores them here.
+     */
     void prepare(Change change) throws ForwardingException;
 
     /** Undoes {@link #prepare} when the change could not be committed after all (also after {@link #flush}). */

@@ -180,6 +180,9 @@ final class Funnel {
         if (c.affectsForwarding() && after.enabled() && !prepare(c)) {
             return refuse(Reason.NO_RESOURCES, "port " + existing.externalPort() + " cannot be re-bound");
         }
+        if (c.affectsForwarding() && !after.enabled()) {
+            prepareRemoval(c); // disabling: in the batch's flush, like a delete
+        }
         state.put(after);
         batch.add(c);
         return new Outcome.Granted(after, true);
@@ -280,8 +283,23 @@ final class Funnel {
     }
 
     private void removeRow(Mapping m, Cause cause, List<Change> batch) {
+        Change c = Change.removed(m, cause);
+        prepareRemoval(c);
         state.remove(m);
-        batch.add(Change.removed(m, cause));
+        batch.add(c);
+    }
+
+    /**
+     * A removal (or disabling) goes to the dataplane in the batch, so its {@link Forwarder#flush} carries it with the
+     * adds. It is never refused: a dataplane that fails on it is logged, and the removal still reaches it through the
+     * committed changes.
+     */
+    private void prepareRemoval(Change c) {
+        try {
+            forwarder.prepare(c);
+        } catch (Forwarder.ForwardingException | RuntimeException e) {
+            MappingTable.LOG.warn("the dataplane did not take the removal of {} in its batch: {}", c.mapping(), e.toString());
+        }
     }
 
     private boolean prepare(Change c) {
@@ -305,7 +323,8 @@ final class Funnel {
 
     /** Undoes the dataplane's part of a change that will not be committed. */
     void abort(Change c) {
-        if (c.type() != Change.Type.REMOVED && c.affectsForwarding() && c.after().enabled()) {
+        if (c.type() == Change.Type.REMOVED
+                || c.affectsForwarding() && (c.after().enabled() || c.before() != null && c.before().enabled())) {
             forwarder.abort(c);
         }
     }

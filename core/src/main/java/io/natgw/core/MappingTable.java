@@ -405,6 +405,14 @@ public final class MappingTable implements AutoCloseable {
                 journalFailed(e, a.changes.size());
                 refuseAll(a, null);
                 Applied removals = apply(batch, now, true);
+                if (!removals.changes.isEmpty()) {
+                    try {
+                        forwarder.flush(); // the removals take effect at once, in the kernel too
+                    } catch (Forwarder.ForwardingException | RuntimeException f) {
+                        LOG.error("the dataplane did not take {} removals in one batch (they reach it as committed "
+                                + "changes): {}", removals.changes.size(), f.getMessage());
+                    }
+                }
                 a.changes.addAll(removals.changes);
                 System.arraycopy(removals.outcomes, 0, a.outcomes, 0, a.outcomes.length);
                 unjournaled.addAll(removals.changes);

@@ -418,6 +418,56 @@ class MappingTableTest {
     }
 
     @Test
+    void deletesAndDisablesReachTheForwarderInTheBatchFlushBeforeTheJournalAndAFailedFlushRevertsThem() throws IOException {
+        List<String> events = new CopyOnWriteArrayList<>();
+        boolean[] fail = {false};
+        Forwarder f = new Forwarder() {
+            @Override
+            public void prepare(Change c) {
+                events.add(c.type() + (c.after() != null && !c.after().enabled() ? " disabled " : " ") + c.mapping().externalPort());
+            }
+
+            @Override
+            public void abort(Change c) {
+                events.add("abort " + c.type() + " " + c.mapping().externalPort());
+            }
+
+            @Override
+            public void flush() throws ForwardingException {
+                if (fail[0]) {
+                    throw new ForwardingException("nftables refused", null);
+                }
+                events.add("flush");
+            }
+        };
+        LeaseStore journal = new ForwardingStore(store) {
+            @Override
+            public void commit(List<Change> changes) throws IOException {
+                events.add("journal " + changes.size());
+                super.commit(changes);
+            }
+        };
+        open(TestConfigs.base(), journal, f);
+        granted(table.apply(upnp(A_UPNP, 6820, 6820)));
+        granted(table.apply(upnp(A_UPNP, 6821, 6821)));
+        events.clear();
+
+        assertInstanceOf(Outcome.Deleted.class, table.apply(new MappingRequest.Delete(A_UPNP, MappingKey.of(Protocol.TCP, 6820))));
+        assertEquals(List.of("REMOVED 6820", "flush", "journal 1"), events, "the delete is in the batch's flush, before the journal");
+        events.clear();
+        granted(table.apply(upnp(A_UPNP, 6821, 6821).withEnabled(false)));
+        assertEquals(List.of("UPDATED disabled 6821", "flush", "journal 1"), events, "so is disabling");
+        events.clear();
+
+        granted(table.apply(upnp(A_UPNP, 6822, 6822)));
+        events.clear();
+        fail[0] = true;
+        assertEquals(Reason.UNAVAILABLE, refused(table.apply(new MappingRequest.Delete(A_UPNP, MappingKey.of(Protocol.TCP, 6822)))));
+        assertEquals(List.of("REMOVED 6822", "abort REMOVED 6822"), events, "a failed flush reverts the delete, unjournaled");
+        assertTrue(table.find(MappingKey.of(Protocol.TCP, 6822)).isPresent(), "the row stays");
+    }
+
+    @Test
     void aPortTheDataplaneCannotBindIsSkippedOrRefused() throws IOException {
         Forwarder busy = new Forwarder() {
             @Override

@@ -225,8 +225,8 @@ public final class Dataplane implements Forwarder, TableListener, TrafficStats, 
             kernel.abort(change);
             return;
         }
-        if (!relaying() || change.after() == null) {
-            return;
+        if (!relaying() || change.after() == null || !change.after().enabled()) {
+            return; // relays took no part in removals and disabling before they were committed
         }
         Mapping after = change.after();
         PortListener l = listeners.get(portOf(after));

@@ -66,16 +66,20 @@ final class AdminMetrics {
     }
 
     private static void bindTraffic(MeterRegistry r, TrafficStats traffic) {
-        counter(r, "natgw_relay_received_bytes", "bytes relayed from the WAN side towards LAN hosts", traffic, c -> c.bytesReceived());
-        counter(r, "natgw_relay_sent_bytes", "bytes relayed from LAN hosts towards the WAN side", traffic, c -> c.bytesSent());
-        // A relay cannot see IP packets: it counts UDP datagrams; TCP is a byte stream (see the bytes above).
-        counter(r, "natgw_relay_received_datagrams", "UDP datagrams relayed towards LAN hosts (TCP is counted in bytes only)",
-                traffic, c -> c.packetsReceived());
-        counter(r, "natgw_relay_sent_datagrams", "UDP datagrams relayed towards the WAN side (TCP is counted in bytes only)",
-                traffic, c -> c.packetsSent());
+        // Names true under both forwardings: relays (userspace mode, forwarding: relay) and the kernel (nftables).
+        counter(r, "natgw_forwarded_received_bytes", "bytes forwarded from the WAN side towards LAN hosts (kernel: IP "
+                + "packet lengths; relays: payload)", traffic, c -> c.bytesReceived());
+        counter(r, "natgw_forwarded_sent_bytes", "bytes forwarded from LAN hosts towards the WAN side (kernel: IP packet "
+                + "lengths; relays: payload)", traffic, c -> c.bytesSent());
+        // The kernel counts IP packets; a relay cannot see them: it counts UDP datagrams (TCP only in bytes).
+        counter(r, "natgw_forwarded_received_packets", "packets forwarded towards LAN hosts (kernel forwarding: IP "
+                + "packets; relays: UDP datagrams, TCP counted in bytes only)", traffic, c -> c.packetsReceived());
+        counter(r, "natgw_forwarded_sent_packets", "packets forwarded towards the WAN side (kernel forwarding: IP "
+                + "packets; relays: UDP datagrams, TCP counted in bytes only)", traffic, c -> c.packetsSent());
         // Open now, so it goes down: a gauge (a counter would break rate()).
         Gauge.builder("natgw_relay_sessions", traffic, t -> t.totals().sessions())
-                .description("relay sessions open now (TCP connections, UDP peers)").register(r);
+                .description("sessions open now: relays' TCP connections and UDP peers; under kernel forwarding, the "
+                        + "mapped flows' conntrack entries").register(r);
     }
 
     private static void counter(MeterRegistry r, String name, String help, TrafficStats traffic,

@@ -94,13 +94,21 @@ class EventsAndMetricsTest {
                     "natgw_refusals_total{origin=\"upnp\",reason=\"conflict\"} 1.0",
                     "# TYPE natgw_relay_sessions gauge", // open sessions go down: never a counter
                     "natgw_relay_sessions 0.0",
-                    "# TYPE natgw_relay_received_datagrams_total counter", // UDP datagrams; TCP only in bytes
-                    "# TYPE natgw_relay_sent_datagrams_total counter");
+                    "# TYPE natgw_forwarded_received_packets_total counter", // relays: UDP datagrams; kernel: IP packets
+                    "# TYPE natgw_forwarded_sent_packets_total counter",
+                    "# TYPE natgw_forwarded_received_bytes_total counter",
+                    "# TYPE natgw_forwarded_sent_bytes_total counter");
             List<String> lines = r.text().lines().toList();
             for (String w : wanted) {
                 assertTrue(lines.contains(w), w + " in\n" + r.text());
             }
-            assertTrue(lines.stream().noneMatch(l -> l.contains("_packets")), "no read() count is called packets:\n" + r.text());
+            // packets mean IP packets only under kernel forwarding: each packet counter's help says what it counts
+            List<String> packetHelp = lines.stream().filter(l -> l.startsWith("# HELP ") && l.contains("_packets")).toList();
+            assertEquals(2, packetHelp.size(), r.text());
+            assertTrue(packetHelp.stream().allMatch(l -> l.contains("kernel forwarding: IP packets; relays: UDP datagrams")),
+                    packetHelp.toString());
+            assertTrue(lines.stream().noneMatch(l -> l.contains("natgw_relay_") && !l.contains("natgw_relay_sessions")),
+                    "forwarded traffic is not named after relays:\n" + r.text());
         }
     }
 }

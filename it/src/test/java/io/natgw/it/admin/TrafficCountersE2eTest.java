@@ -183,10 +183,10 @@ class TrafficCountersE2eTest {
 
         // /metrics
         String metrics = get(d, adminPort, "/metrics");
-        assertEquals(toLan, metric(metrics, "natgw_relay_received_bytes_total"), metrics);
-        assertEquals(toWan, metric(metrics, "natgw_relay_sent_bytes_total"), metrics);
-        assertEquals(List.of(datagramsEachWay, datagramsEachWay), List.of(metric(metrics, "natgw_relay_received_datagrams_total"),
-                metric(metrics, "natgw_relay_sent_datagrams_total")), metrics);
+        assertEquals(toLan, metric(metrics, "natgw_forwarded_received_bytes_total"), metrics);
+        assertEquals(toWan, metric(metrics, "natgw_forwarded_sent_bytes_total"), metrics);
+        assertEquals(List.of(datagramsEachWay, datagramsEachWay), List.of(metric(metrics, "natgw_forwarded_received_packets_total"),
+                metric(metrics, "natgw_forwarded_sent_packets_total")), metrics);
     }
 
     /** Accepts one connection, reads {@code expect} bytes to its end, answers {@code reply} and closes. */

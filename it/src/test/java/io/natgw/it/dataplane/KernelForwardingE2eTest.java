@@ -238,8 +238,8 @@ class KernelForwardingE2eTest {
     }
 
     @Test
-    void kernelCountersOfATransferOfKnownSizeShowInTheApiAndMetrics() throws Exception {
-        daemon = start();
+    void kernelCountersOfATransferOfKnownSizeShowInTheApiTheIgdAndMetricsWithTheMappingsConntrackSessions() throws Exception {
+        daemon = start(List.of(), Map.of("upnp.enabled", true));
         net.server(net.lan, "sink", "sink", LAN_A, "8085");
         natpmp("-a", "8085", "8085", "tcp", "600");
         int bytes = 3_000_000;
@@ -253,14 +253,62 @@ class KernelForwardingE2eTest {
         assertTrue(rx >= bytes && rx < bytes * 1.1, "per mapping, WAN to LAN: " + traffic);
         assertTrue(traffic.path("packetsReceived").asLong() > 0 && traffic.path("packetsSent").asLong() > 0
                 && traffic.path("bytesSent").asLong() > 0, traffic.toString());
+        // the transfer's connection is still tracked by the kernel (closing, TIME_WAIT): a session measured, not a 0
+        assertTrue(traffic.path("sessions").asLong() >= 1, "the mapping's conntrack entries: " + traffic);
 
+        // the IGD's WANCommonInterfaceConfig and /metrics: the kernel's totals, IP packets and their bytes
+        long igdRx = igd("GetTotalBytesReceived", "NewTotalBytesReceived");
+        assertTrue(igdRx >= bytes && igdRx < bytes * 1.1, "IGD total WAN to LAN: " + igdRx);
+        assertTrue(igd("GetTotalBytesSent", "NewTotalBytesSent") > 0, "IGD total LAN to WAN");
+        long igdPackets = igd("GetTotalPacketsReceived", "NewTotalPacketsReceived");
+        assertTrue(igdPackets >= bytes / 65_536 && igdPackets < bytes, "IP packets (at most 64 KiB each): " + igdPackets);
+        assertTrue(igd("GetTotalPacketsSent", "NewTotalPacketsSent") > 0, "IGD packets LAN to WAN");
+
+        await("the totals to settle (the connection closed)").atMost(CEILING).pollInterval(Duration.ofMillis(600))
+                .untilAsserted(() -> {
+                    String metrics = metrics();
+                    assertEquals(igd("GetTotalPacketsReceived", "NewTotalPacketsReceived"),
+                            (long) metric(metrics, "natgw_forwarded_received_packets_total"), metrics);
+                    assertEquals(igd("GetTotalBytesReceived", "NewTotalBytesReceived"),
+                            (long) metric(metrics, "natgw_forwarded_received_bytes_total"), metrics);
+                    assertEquals(igd("GetTotalBytesSent", "NewTotalBytesSent"),
+                            (long) metric(metrics, "natgw_forwarded_sent_bytes_total"), metrics);
+                });
+        assertTrue(metric(metrics(), "natgw_relay_sessions") >= 1, "conntrack sessions in total");
+    }
+
+    String metrics() throws Exception {
         String token = Files.readString(daemon.dataDir().resolve("admin.token")).trim();
         Topology.Result metrics = net.exec(net.gw, "curl", "-sk", "-H", "Authorization: Bearer " + token,
                 "https://127.0.0.1:8443/metrics");
-        Matcher m = Pattern.compile("(?m)^natgw_relay_received_bytes_total (\\S+)").matcher(metrics.output());
-        assertTrue(m.find(), metrics.output());
-        double total = Double.parseDouble(m.group(1));
-        assertTrue(total >= bytes && total < bytes * 1.1, "total WAN to LAN: " + total);
+        assertEquals(0, metrics.exit(), metrics.output());
+        return metrics.output();
+    }
+
+    static double metric(String metrics, String name) {
+        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + " (\\S+)").matcher(metrics);
+        assertTrue(m.find(), name + " in:\n" + metrics);
+        return Double.parseDouble(m.group(1));
+    }
+
+    /** One WANCommonInterfaceConfig action, called from the LAN host as a UPnP client would: its numeric output. */
+    long igd(String action, String output) {
+        Matcher d = Pattern.compile("UPnP IGD:1 at (\\S+) and").matcher(daemon.log());
+        assertTrue(d.find(), "no UPnP line in the daemon's log:\n" + daemon.logTail());
+        java.net.URI description = java.net.URI.create(d.group(1));
+        String service = "urn:schemas-upnp-org:service:WANCommonInterfaceConfig:1";
+        Topology.Result desc = net.exec(net.lan, "curl", "-s", "--max-time", "10", description.toString());
+        assertEquals(0, desc.exit(), desc.output());
+        Matcher c = Pattern.compile("<serviceType>" + Pattern.quote(service) + "</serviceType>.*?<controlURL>([^<]+)</controlURL>",
+                Pattern.DOTALL).matcher(desc.output());
+        assertTrue(c.find(), desc.output());
+        Topology.Result r = net.exec(net.lan, "curl", "-s", "--max-time", "10", "-H", "Content-Type: text/xml; charset=\"utf-8\"",
+                "-H", "SOAPAction: \"" + service + "#" + action + "\"", "--data-binary", io.natgw.igd.Soap.envelope(service, action),
+                description.resolve(c.group(1)).toString());
+        assertEquals(0, r.exit(), r.output());
+        Matcher v = Pattern.compile("<" + output + ">(\\d+)</" + output + ">").matcher(r.output());
+        assertTrue(v.find(), action + ": " + r.output());
+        return Long.parseLong(v.group(1));
     }
 
     @Test
@@ -289,7 +337,7 @@ class KernelForwardingE2eTest {
         assertTrue(nft("list", "map", "inet", "natgw", "dnat4").contains("tcp . 8081 "));
 
         daemon.restart();
-        assertTrue(daemon.log().contains("reconciled with the 2 restored mappings") && daemon.log().contains("2 kept, 1 deleted, 0 added"),
+        assertTrue(daemon.log().contains("reconciled with the 2 restored mappings") && daemon.log().contains("maps refilled in one transaction"),
                 "the stale table reconciled in place:\n" + daemon.logTail());
         assertFalse(nft("list", "map", "inet", "natgw", "dnat4").contains("tcp . 8081 "), "expired meanwhile: removed");
         assertNotForwarded(8081, "the expired lease does not forward");

@@ -1,5 +1,7 @@
 package io.natgw.it.dataplane;
 
+import io.natgw.testsupport.Command;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
@@ -87,24 +89,37 @@ final class Topology implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs a command to completion (15 s at most; exit -1 and what it printed when it does not finish), its output
+     * read while it runs (test-support's {@link Command}), so a chatty command never blocks on a full pipe.
+     */
     static Result run(String stdin, String... cmd) {
+        List<String> command = List.of(cmd);
+        if (stdin != null) {
+            Path in;
+            try {
+                in = Files.createTempFile("natgw-stdin", ".txt");
+                Files.writeString(in, stdin);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            try {
+                List<String> withInput = new ArrayList<>(List.of("sh", "-c", "exec \"$@\" < \"$0\"", in.toString()));
+                withInput.addAll(command);
+                return run(withInput);
+            } finally {
+                in.toFile().delete();
+            }
+        }
+        return run(command);
+    }
+
+    private static Result run(List<String> command) {
         try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            try (var in = p.getOutputStream()) {
-                if (stdin != null) {
-                    in.write(stdin.getBytes(StandardCharsets.UTF_8));
-                }
-            }
-            if (!p.waitFor(15, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                return new Result(-1, String.join(" ", cmd) + " timed out");
-            }
-            return new Result(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
+            Command.Result r = Command.run(Duration.ofSeconds(15), null, true, command);
+            return new Result(r.exit(), r.output().trim());
+        } catch (AssertionError timedOut) {
+            return new Result(-1, String.join(" ", command) + " timed out: " + timedOut.getMessage());
         }
     }
 

@@ -4,11 +4,12 @@ import io.natgw.testsupport.Command;
 
 import java.net.InetAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** Debian's {@code natpmpc} (libnatpmp): the real NAT-PMP client, run as a process and its output read. */
-final class Natpmpc {
+public final class Natpmpc {
 
     private static final Pattern MAPPED =
             Pattern.compile("Mapped public port (\\d+) protocol (TCP|UDP) to local port (\\d+) liftime (\\d+)");
@@ -16,17 +17,24 @@ final class Natpmpc {
     private static final Pattern EPOCH = Pattern.compile("epoch = (\\d+)");
 
     /** What natpmpc printed for a mapping request. */
-    record Mapped(int publicPort, String protocol, int privatePort, long lifetime, String publicAddress, long epoch) {
+    public record Mapped(int publicPort, String protocol, int privatePort, long lifetime, String publicAddress, long epoch) {
     }
 
     private final InetAddress gateway;
+    private final List<String> prefix;
 
     Natpmpc(InetAddress gateway) {
+        this(List.of(), gateway);
+    }
+
+    /** natpmpc run behind a command prefix, e.g. {@code ip netns exec LAN} for a LAN host in a namespace. */
+    public Natpmpc(List<String> prefix, InetAddress gateway) {
+        this.prefix = List.copyOf(prefix);
         this.gateway = gateway;
     }
 
     /** {@code natpmpc -g GW -a PUBLIC PRIVATE tcp|udp LIFETIME}; fails the test unless it reports a mapping. */
-    Mapped map(int publicPort, int privatePort, String protocol, long lifetime) {
+    public Mapped map(int publicPort, int privatePort, String protocol, long lifetime) {
         String out = "";
         for (int attempt = 0; attempt < 3; attempt++) {
             out = run("-g", gateway.getHostAddress(), "-a", Integer.toString(publicPort), Integer.toString(privatePort),
@@ -54,10 +62,10 @@ final class Natpmpc {
 
     /** natpmpc's output; it must exit 0 (30 s ceiling that only catches a hang). */
     private String run(String... args) {
-        String[] cmd = new String[args.length + 1];
-        cmd[0] = "natpmpc";
-        System.arraycopy(args, 0, cmd, 1, args.length);
-        Command.Result r = Command.run(Duration.ofSeconds(30), cmd);
+        List<String> cmd = new java.util.ArrayList<>(prefix);
+        cmd.add("natpmpc");
+        cmd.addAll(List.of(args));
+        Command.Result r = Command.run(Duration.ofSeconds(30), null, true, cmd);
         if (r.exit() != 0) {
             throw new AssertionError("natpmpc " + String.join(" ", args) + " failed: " + r);
         }

@@ -31,9 +31,9 @@ import java.util.regex.Pattern;
 /**
  * Kernel forwarding (linux-gateway mode, {@code dataplane.forwarding: kernel}): each enabled mapping is an element of
  * natgw's own nftables table ({@link KernelRuleset}). {@link #prepare} queues a change in the desired state,
- * {@link #flush} applies every queued change of the table's writer batch in one nftables transaction (before the
- * journal commit, so an acknowledged mapping forwards); removals and disabling are applied as soon as they are
- * committed. The first apply after start replaces the table (a stale one left by {@code kill -9} included) with the
+ * {@link #flush} applies every queued change of the table's writer batch, removals and disabling included, in one
+ * nftables transaction (before the journal commit, so an acknowledged mapping forwards, and a failure reverts the
+ * whole batch). The first apply after start replaces the table (a stale one left by {@code kill -9} included) with the
  * restored leases in one atomic transaction, so established and new flows see no gap; {@link #close} removes it.
  *
  * <p>Called on the table's writer thread (and start/close); counters are read from any thread.
@@ -63,13 +63,14 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
     private final Map<MappingKey, Entry> desired = new HashMap<>();
     private final Set<MappingKey> dirty = new LinkedHashSet<>();
     private final List<Undo> undo = new ArrayList<>();
-    /** Marks of a stale table (a crashed run) by element key, reused so its flows keep their mapping. */
+    /**
+     * Marks of a stale table's (a crashed run's) filtered mappings by element key, reused so their flows keep their
+     * mapping. Mappings without a remote filter need none: their mark is a function of their key.
+     */
     private final Map<String, Long> staleMarks = new HashMap<>();
-    private final Map<String, Long> staleMarksAll = new HashMap<>();
-    /** A compatible stale table's DNAT elements (key to value text). */
-    private final Map<String, String> staleDnat = new HashMap<>();
     private boolean staleCompatible;
-    private long nextId = 1;
+    private boolean stale;
+    private long nextId = KernelRuleset.FILTERED_FIRST;
     private volatile boolean built;
     private final ExecutorService cutter = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "natgw-conntrack-cut");
@@ -80,12 +81,14 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
     /** Counters are read through a context of their own, so a large listing never holds up the writer. */
     private volatile Nft counterNft;
     private final Object counterLock = new Object();
-    private volatile CounterSnapshot elementCounters = new CounterSnapshot(0, Map.of(), Map.of());
+    private volatile CounterSnapshot elementCounters = new CounterSnapshot(0, Map.of(), Map.of(), Map.of());
     private volatile long totalsAt;
     private volatile Counters totals = Counters.ZERO;
 
-    private record CounterSnapshot(long at, Map<Long, long[]> rx, Map<Long, long[]> tx) {
+    private record CounterSnapshot(long at, Map<Long, long[]> rx, Map<Long, long[]> tx, Map<Long, Integer> sessions) {
     }
+
+    private static final Pattern CT_MARK = Pattern.compile("\\bmark=(\\d+)");
 
     /** Packets seen by mark in the triggered mappings' counters ({@code trx}), by the poller only. */
     private final Map<Long, Long> trxSeen = new HashMap<>();
@@ -145,14 +148,14 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
         poller.scheduleWithFixedDelay(this::pollTriggered, 1, 1, TimeUnit.SECONDS);
         log.info("kernel forwarding ready: nftables table inet {} for {} (wan {}, lan {}){}", KernelRuleset.TABLE,
                 wan.getHostAddress(), config.network().wanInterface(), config.network().lanInterfaces(),
-                staleMarks.isEmpty() ? "" : ", a previous run's table with " + staleMarks.size()
-                        + " elements forwards until the leases are restored");
+                stale ? ", a previous run's table forwards until the leases are restored" : "");
     }
 
     /**
-     * A previous run's table (left by kill -9) keeps forwarding until the first apply. Its marks are reused for the
-     * same mappings; if its structure is this configuration's (the comment's digest), its elements are kept too, and
-     * the first apply only removes and adds what differs.
+     * A previous run's table (left by kill -9) keeps forwarding until the first apply. If its structure is this
+     * configuration's (the comment's digest), the first apply refills its maps in one transaction
+     * ({@link KernelRuleset#refill}); else it replaces the table. Only the filtered mappings' marks are read (the
+     * others' are their keys), so a large stale table costs no listing.
      */
     private void readStale() {
         String t;
@@ -163,78 +166,53 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
         }
         staleCompatible = t.contains("comment \"" + KernelRuleset.comment(wan, config.network().wanInterface(),
                 config.network().lanInterfaces()) + "\"");
+        stale = true;
         try {
-            for (String map : List.of("mark4", "fmark4")) {
-                KernelRuleset.parseElements(nft.run("list map inet " + KernelRuleset.TABLE + " " + map)).forEach((k, v) -> {
-                    long mark = Long.decode(v);
+            KernelRuleset.parseElements(nft.run("list map inet " + KernelRuleset.TABLE + " fmark4")).forEach((k, v) -> {
+                long mark = Long.decode(v);
+                if ((mark & ~KernelRuleset.MAPPED) >= KernelRuleset.FILTERED_FIRST) {
                     staleMarks.put(k, mark);
                     nextId = Math.max(nextId, (mark & ~KernelRuleset.MAPPED) + 1);
-                });
-            }
-            if (staleCompatible) {
-                for (String map : List.of("dnat4", "fdnat4")) {
-                    staleDnat.putAll(KernelRuleset.parseElements(nft.run("list map inet " + KernelRuleset.TABLE + " " + map)));
                 }
-            }
+            });
         } catch (Nft.NftException | RuntimeException e) {
             log.warn("the previous run's nftables table cannot be read ({}): it is replaced whole", e.getMessage());
             staleCompatible = false;
-            staleDnat.clear();
+            staleMarks.clear();
         }
-        staleMarksAll.putAll(staleMarks);
     }
 
-    /** The first apply over a compatible stale table: one transaction removing and adding only what differs. */
-    private void reconcile() throws Nft.NftException {
-        List<String> delKeys = new ArrayList<>();
-        List<Long> delMarks = new ArrayList<>();
-        List<Element> add = new ArrayList<>();
-        java.util.Set<String> wanted = new java.util.HashSet<>();
-        int kept = 0;
-        for (Entry e : desired.values()) {
-            Element el = e.element();
-            String key = el.key();
-            wanted.add(key);
-            String dnat = staleDnat.get(key);
-            Long mark = staleMarksAll.get(key);
-            if (dnat != null && dnat.equals(el.dnatValue()) && mark != null && mark == el.mark()) {
-                kept++;
-                continue;
-            }
-            if (dnat != null && mark != null) {
-                delKeys.add(key);
-                delMarks.add(mark);
-            }
-            add.add(el);
-        }
-        for (Map.Entry<String, String> stale : staleDnat.entrySet()) {
-            Long mark = staleMarksAll.get(stale.getKey());
-            if (!wanted.contains(stale.getKey()) && mark != null) {
-                delKeys.add(stale.getKey());
-                delMarks.add(mark);
-            }
-        }
+    /**
+     * The first apply over a compatible stale table: its forwarding maps flushed and filled in one transaction (the
+     * flows it carries keep going: their NAT is in conntrack, their marks unchanged), then its counters.
+     */
+    private void reconcile(List<Element> all) throws Nft.NftException {
         long t0 = System.nanoTime();
-        // trx (triggered mappings' counters) is a set: adding an element it has is no error
-        List<Element> triggered = desired.values().stream().map(Entry::element).filter(Element::triggered).toList();
-        StringBuilder trx = new StringBuilder();
-        if (!triggered.isEmpty()) {
-            trx.append("add element inet ").append(KernelRuleset.TABLE).append(" trx { ");
-            trx.append(String.join(", ", triggered.stream().map(e -> KernelRuleset.hex(e.mark())).toList())).append(" }\n");
-        }
-        nft.run(KernelRuleset.deleteByKey(delKeys, delMarks) + KernelRuleset.changes(List.of(), add) + trx
-                + KernelRuleset.triggerPorts(rules.get()));
-        log.info("nftables table inet {} reconciled with the {} restored mappings in {} ms: {} kept, {} deleted, {} added",
-                KernelRuleset.TABLE, desired.size(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), kept,
-                delKeys.size(), add.size());
+        nft.run(KernelRuleset.refill(rules.get(), all));
+        long t1 = System.nanoTime();
+        nft.run(KernelRuleset.counters(all));
+        log.info("nftables table inet {} reconciled with the {} restored mappings in {} ms (maps refilled in one "
+                        + "transaction; counters in {} ms more)", KernelRuleset.TABLE, all.size(),
+                TimeUnit.NANOSECONDS.toMillis(t1 - t0), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t1));
     }
 
     // ---- the table's writer thread ----
 
     public synchronized void prepare(Change change) throws ForwardingException {
         Mapping after = change.after();
-        if (after == null || !after.enabled()
-                || (change.type() == Change.Type.UPDATED && !change.affectsForwarding())) {
+        if (change.type() == Change.Type.UPDATED && !change.affectsForwarding()) {
+            return;
+        }
+        if (after == null || !after.enabled()) {
+            // a removal or disabling: its element goes in the batch's transaction with the adds (never refused)
+            Map<MappingKey, Entry> previous = new HashMap<>();
+            for (Mapping m : after == null ? List.of(change.before()) : List.of(change.before(), after)) {
+                if (m != null) {
+                    previous.putIfAbsent(m.key(), desired.get(m.key()));
+                    removeSameRow(m);
+                }
+            }
+            undo.add(new Undo(change, previous));
             return;
         }
         if (!KernelRuleset.carries(after)) {
@@ -250,7 +228,7 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
         undo.add(new Undo(change, previous));
     }
 
-    /** Applies what {@link #prepare} queued, in one transaction. */
+    /** Applies what {@link #prepare} queued (adds, changes, removals), in one transaction. */
     public synchronized void flush() throws ForwardingException {
         try {
             apply();
@@ -282,6 +260,10 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
         }
     }
 
+    /**
+     * The batch is durable. Its changes were applied by {@link #flush} already (adds and removals); this only brings
+     * the desired state in line again if a flush did not take (a removal is applied now, whatever happened).
+     */
     public synchronized void committed(List<Change> changes) {
         undo.clear();
         for (Change c : changes) {
@@ -373,10 +355,14 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
             mark = old.element().mark();
         } else {
             Element probe = Element.of(m, 0);
-            Long stale = staleMarks.remove(probe.key());
-            mark = stale != null ? stale : KernelRuleset.MAPPED | nextId++;
-            if (nextId > 0x7fffffffL) {
-                nextId = 1;
+            if (!probe.filtered()) {
+                mark = KernelRuleset.mark(m.protocol(), m.externalPort());
+            } else {
+                Long staleMark = staleMarks.remove(probe.key());
+                mark = staleMark != null ? staleMark : KernelRuleset.MAPPED | nextId++;
+                if (nextId >= KernelRuleset.TRIGGER) {
+                    nextId = KernelRuleset.FILTERED_FIRST;
+                }
             }
         }
         desired.put(m.key(), new Entry(m, Element.of(m, mark)));
@@ -400,7 +386,7 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
             boolean reconciled = false;
             if (staleCompatible) {
                 try {
-                    reconcile();
+                    reconcile(all);
                     reconciled = true;
                 } catch (Nft.NftException e) {
                     log.warn("the previous run's nftables table does not reconcile ({}): it is replaced whole", e.getMessage());
@@ -408,17 +394,19 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
             }
             if (!reconciled) {
                 nft.run(script(all));
-                log.info("nftables table inet {} installed with {} mappings in {} ms", KernelRuleset.TABLE, all.size(),
-                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+                long t1 = System.nanoTime();
+                nft.run(KernelRuleset.counters(all));
+                log.info("nftables table inet {} installed with {} mappings in {} ms (one transaction; counters in {} ms "
+                                + "more)", KernelRuleset.TABLE, all.size(), TimeUnit.NANOSECONDS.toMillis(t1 - t0),
+                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t1));
             }
             installed.clear();
             installed.putAll(desired);
             dirty.clear();
             built = true;
             staleCompatible = false;
+            stale = false;
             staleMarks.clear();
-            staleMarksAll.clear();
-            staleDnat.clear();
             return;
         }
         if (dirty.isEmpty()) {
@@ -435,7 +423,8 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
             }
             if (was != null) {
                 removed.add(was.element());
-                if (now == null || now.element().mark() != was.element().mark()) {
+                if (now == null || now.element().mark() != was.element().mark()
+                        || !now.element().dnatValue().equals(was.element().dnatValue())) {
                     cut.add(was.element().mark());
                 }
             }
@@ -496,7 +485,8 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
             try {
                 long[] rx = counter(n, "rxall");
                 long[] tx = counter(n, "txall");
-                totals = new Counters(rx[1], tx[1], rx[0], tx[0], 0);
+                long sessions = snapshot().sessions().values().stream().mapToLong(Integer::longValue).sum();
+                totals = new Counters(rx[1], tx[1], rx[0], tx[0], sessions);
                 totalsAt = System.nanoTime();
             } catch (Nft.NftException e) {
                 log.debug("cannot read the nftables totals: {}", e.getMessage());
@@ -514,7 +504,7 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
         CounterSnapshot s = snapshot();
         long[] rx = s.rx().getOrDefault(e.element().mark(), new long[2]);
         long[] tx = s.tx().getOrDefault(e.element().mark(), new long[2]);
-        return new Counters(rx[1], tx[1], rx[0], tx[0], 0);
+        return new Counters(rx[1], tx[1], rx[0], tx[0], s.sessions().getOrDefault(e.element().mark(), 0));
     }
 
     private CounterSnapshot snapshot() {
@@ -529,13 +519,44 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
                 return s;
             }
             try {
-                s = new CounterSnapshot(System.nanoTime(), elementCounters(n, "rx"), elementCounters(n, "tx"));
+                s = new CounterSnapshot(System.nanoTime(), elementCounters(n, "rx"), elementCounters(n, "tx"), sessions());
                 elementCounters = s;
             } catch (Nft.NftException e) {
                 log.debug("cannot read the nftables counters: {}", e.getMessage());
             }
             return s;
         }
+    }
+
+    /**
+     * The conntrack entries of natgw's mapped flows by mark (one {@code conntrack -L} for every mapping, filtered by
+     * the {@link KernelRuleset#MAPPED} bit): a mapping's sessions are its connections the kernel tracks now, closing
+     * ones (TIME_WAIT) included. Empty when conntrack cannot be read (then logged at DEBUG).
+     */
+    private static Map<Long, Integer> sessions() {
+        Map<Long, Integer> out = new HashMap<>();
+        try {
+            Process p = new ProcessBuilder("conntrack", "-L", "--mark", KernelRuleset.hex(KernelRuleset.MAPPED) + "/"
+                    + KernelRuleset.hex(KernelRuleset.MAPPED)).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
+                    java.nio.charset.StandardCharsets.US_ASCII))) {
+                String line;
+                while ((line = lines.readLine()) != null) {
+                    Matcher m = CT_MARK.matcher(line);
+                    if (m.find()) {
+                        out.merge(Long.parseLong(m.group(1)), 1, Integer::sum);
+                    }
+                }
+            }
+            if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+            }
+        } catch (IOException | RuntimeException e) {
+            log.debug("cannot read conntrack's sessions: {}", e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return out;
     }
 
     private static Map<Long, long[]> elementCounters(Nft nft, String set) throws Nft.NftException {

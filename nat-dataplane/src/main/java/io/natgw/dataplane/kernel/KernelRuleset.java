@@ -42,6 +42,19 @@ public final class KernelRuleset {
     public static final long MAPPED = 0x80000000L;
     /** The mark of a LAN host's flow to a trigger port. */
     public static final long TRIGGER = 0x40000000L;
+    /**
+     * Marks of mappings with a remote filter start here (an id allocated by the forwarder); below it, the mark of a
+     * mapping without one is its key: {@link #mark(Protocol, int)}.
+     */
+    public static final long FILTERED_FIRST = 1L << 17;
+
+    /**
+     * The mark of a mapping without a remote filter: {@link #MAPPED}, bit 16 for UDP, the external port. A function of
+     * the key, so a restart knows every mark without reading the previous run's table.
+     */
+    public static long mark(Protocol protocol, int port) {
+        return MAPPED | (protocol == Protocol.UDP ? 1L << 16 : 0) | port;
+    }
 
     private KernelRuleset() {
     }
@@ -144,7 +157,40 @@ public final class KernelRuleset {
         for (Element e : elements) {
             (e.filtered() ? filtered : plain).add(e);
         }
-        appendElements(sb, "add", plain, filtered);
+        appendElements(sb, "add", plain, filtered, true, false);
+        return sb.toString();
+    }
+
+    /**
+     * The counter sets' elements of every mapping, flushed and filled again: the transaction that follows
+     * {@link #table} or {@link #refill}, so forwarding is in place before the (costlier) counters are.
+     */
+    public static String counters(Collection<Element> elements) {
+        StringBuilder sb = new StringBuilder();
+        for (String set : List.of("rx", "tx", "trx")) {
+            sb.append("flush set inet ").append(TABLE).append(' ').append(set).append('\n');
+        }
+        appendElements(sb, "add", new ArrayList<>(elements), List.of(), false, true);
+        return sb.toString();
+    }
+
+    /**
+     * A compatible stale table (a crashed run's, same structure) given these elements in one transaction: its
+     * forwarding maps flushed and filled again. Established flows keep going: their NAT is in conntrack, and their
+     * marks are the same (a mark is a function of the key, or reused from the stale {@code fmark4}).
+     */
+    public static String refill(List<TriggerRule> rules, Collection<Element> elements) {
+        StringBuilder sb = new StringBuilder();
+        for (String map : List.of("dnat4", "mark4", "fdnat4", "fmark4")) {
+            sb.append("flush map inet ").append(TABLE).append(' ').append(map).append('\n');
+        }
+        sb.append(triggerPorts(rules));
+        List<Element> plain = new ArrayList<>();
+        List<Element> filtered = new ArrayList<>();
+        for (Element e : elements) {
+            (e.filtered() ? filtered : plain).add(e);
+        }
+        appendElements(sb, "add", plain, filtered, true, false);
         return sb.toString();
     }
 
@@ -275,20 +321,6 @@ public final class KernelRuleset {
         return out;
     }
 
-    /** Deletes the elements of a stale table by their key text and mark (as {@link #parseElements} read them). */
-    static String deleteByKey(List<String> keys, List<Long> marks) {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < keys.size(); i++) {
-            String k = keys.get(i);
-            boolean filtered = k.split(" \\. ").length > 2;
-            sb.append("delete element inet ").append(TABLE).append(filtered ? " fdnat4 { " : " dnat4 { ").append(k).append(" }\n");
-            sb.append("delete element inet ").append(TABLE).append(filtered ? " fmark4 { " : " mark4 { ").append(k).append(" }\n");
-            sb.append("delete element inet ").append(TABLE).append(" rx { ").append(hex(marks.get(i))).append(" }\n");
-            sb.append("delete element inet ").append(TABLE).append(" tx { ").append(hex(marks.get(i))).append(" }\n");
-        }
-        return sb.toString();
-    }
-
     /** Commands that delete the elements of {@code removed} and add those of {@code added}, in this order. */
     public static String changes(Collection<Element> removed, Collection<Element> added) {
         StringBuilder sb = new StringBuilder();
@@ -308,14 +340,22 @@ public final class KernelRuleset {
     }
 
     private static void appendElements(StringBuilder sb, String verb, List<Element> plain, List<Element> filtered) {
+        appendElements(sb, verb, plain, filtered, true, true);
+    }
+
+    private static void appendElements(StringBuilder sb, String verb, List<Element> plain, List<Element> filtered,
+                                       boolean forwarding, boolean counters) {
         boolean delete = verb.equals("delete");
-        for (List<Element> list : List.of(plain, filtered)) {
+        for (List<Element> list : forwarding ? List.of(plain, filtered) : List.<List<Element>>of()) {
             if (list.isEmpty()) {
                 continue;
             }
             Element first = list.get(0);
             elements(sb, verb, first.dnatMap(), list, e -> delete ? e.key() : e.dnat());
             elements(sb, verb, first.markMap(), list, e -> delete ? e.key() : e.markValue());
+        }
+        if (!counters) {
+            return;
         }
         List<Element> all = new ArrayList<>(plain);
         all.addAll(filtered);

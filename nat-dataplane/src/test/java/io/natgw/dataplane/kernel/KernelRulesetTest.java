@@ -89,8 +89,38 @@ class KernelRulesetTest {
         assertTrue(script.contains("add element inet natgw hold_tcp { 113 }\n"), script);
         assertTrue(!script.contains("9001") && !script.contains("{ 9000 }"), "a disabled rule has no ports");
         assertTrue(script.endsWith("add element inet natgw dnat4 { tcp . 8080 : 192.168.77.10 . 80 }\n"
-                + "add element inet natgw mark4 { tcp . 8080 : 0x80000001 }\n"
-                + "add element inet natgw rx { 0x80000001 }\n"
-                + "add element inet natgw tx { 0x80000001 }\n"), script);
+                + "add element inet natgw mark4 { tcp . 8080 : 0x80000001 }\n"), "forwarding: two elements a mapping\n" + script);
+    }
+
+    @Test
+    void aRestoreWritesTwoForwardingElementsAMappingThenTheCountersInATransactionOfTheirOwn() throws Exception {
+        Element plain = new Element(Protocol.UDP, 5000, RemoteFilter.ANY, ip("192.168.77.10"), 5000,
+                KernelRuleset.mark(Protocol.UDP, 5000));
+        Element filtered = new Element(Protocol.TCP, 9001, new RemoteFilter(ip("203.0.113.2"), 32, 0),
+                ip("192.168.77.11"), 9001, KernelRuleset.MAPPED | KernelRuleset.FILTERED_FIRST);
+        assertEquals(0x80011388L, plain.mark(), "the mark of a mapping without a filter is its key");
+        assertEquals(0x80001388L, KernelRuleset.mark(Protocol.TCP, 5000));
+
+        String refill = KernelRuleset.refill(List.of(), List.of(plain, filtered));
+        assertTrue(refill.startsWith("""
+                flush map inet natgw dnat4
+                flush map inet natgw mark4
+                flush map inet natgw fdnat4
+                flush map inet natgw fmark4
+                """), refill);
+        assertTrue(refill.endsWith("""
+                add element inet natgw dnat4 { udp . 5000 : 192.168.77.10 . 5000 }
+                add element inet natgw mark4 { udp . 5000 : 0x80011388 }
+                add element inet natgw fdnat4 { 203.0.113.2 . 0-65535 . tcp . 9001 : 192.168.77.11 . 9001 }
+                add element inet natgw fmark4 { 203.0.113.2 . 0-65535 . tcp . 9001 : 0x80020000 }
+                """), refill);
+        assertTrue(!refill.contains(" rx ") && !refill.contains(" tx "), "no counters in the forwarding transaction");
+        assertEquals("""
+                flush set inet natgw rx
+                flush set inet natgw tx
+                flush set inet natgw trx
+                add element inet natgw rx { 0x80011388, 0x80020000 }
+                add element inet natgw tx { 0x80011388, 0x80020000 }
+                """, KernelRuleset.counters(List.of(plain, filtered)));
     }
 }
