@@ -171,7 +171,7 @@ public final class AdminCommands {
         static final class Selector {
             @Option(names = "--description", paramLabel = "TEXT", required = true, description = "exactly this description")
             String description;
-            @Option(names = "--owner", paramLabel = "IP", required = true, description = "mappings made by this client address")
+            @Option(names = "--owner", paramLabel = "IP", required = true, description = "mappings this client address made itself (UPnP, NAT-PMP, PCP); static, admin and triggered ones are kept")
             String owner;
         }
 
