@@ -191,6 +191,22 @@ class ConfigReloadDaemonTest {
         assertEquals(1, count(daemon.log(), "natgw started"), "no restart");
     }
 
+    @Test
+    void afterARestartTheFileWinsOverTheJournalForStaticMappingsAndRules() throws Exception {
+        mapNatPmp("127.0.0.71", 34001);
+        mapNatPmp("127.0.0.72", 35001);
+        Map<String, String> before = leases();
+        daemon.close();
+        rewriteTighter(); // edited while the daemon was down: no reload, only the next start sees it
+        daemon.restart();
+        Map<String, String> after = leases();
+        Map<String, String> expected = mapClientsAndExpect(before);
+        expected.put("tcp/33003", after.get("tcp/33003"));
+        assertEquals(expected, after, "33002 (no longer in the file) and 35001 (now denied) are gone; 34001 is as it was");
+        assertTrue(daemon.log().contains("no longer in " + daemon.configFile()), daemon.logTail());
+        assertTrue(daemon.log().contains("permission rules deny external port 35001"), daemon.logTail());
+    }
+
     private static int count(String text, String what) {
         int n = 0;
         for (int i = text.indexOf(what); i >= 0; i = text.indexOf(what, i + 1)) {
