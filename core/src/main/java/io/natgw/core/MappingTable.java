@@ -196,18 +196,18 @@ public final class MappingTable implements AutoCloseable {
     }
 
     /**
-     * Removes the configuration's static mappings that {@code cfg} no longer lists, applies the ones it lists, and
-     * removes the leases its rules refuse: each removal journaled and evented through the funnel, with one INFO line
+     * Applies the static mappings {@code cfg} lists, removes the configuration's static mappings it no longer lists
+     * as they are, and removes the leases its rules refuse: each removal journaled and evented through the funnel, with one INFO line
      * saying why (besides the table's "unmapped" line).
      */
     private Reconciled reconcile(NatgwConfig cfg) {
+        int[] applied = applyStaticMappings(cfg); // listed entries are refreshed in place: the port is never free between
         List<Mapping> stale = Reconciliation.staleStatic(cfg, view().mappings());
         for (Mapping m : stale) {
             LOG.info("removing static mapping {} {} -> {}: no longer in {}", m.protocol().label(), m.externalPort(),
                     m.internal(), cfg.source());
         }
         int removedStale = removeExactly(stale, "static mappings no longer in " + cfg.source());
-        int[] applied = applyStaticMappings(cfg);
         java.util.Map<Mapping, String> refused = Reconciliation.refused(policy, view().mappings());
         refused.forEach((m, why) -> LOG.info("removing {} {} -> {} of {}: the rules in force refuse it: {}",
                 m.protocol().label(), m.externalPort(), m.internal(), m.owner(), why));

@@ -24,7 +24,11 @@ final class Reconciliation {
     private Reconciliation() {
     }
 
-    /** The configuration's static mappings that {@code config} no longer lists (keyed by protocol and external port). */
+    /**
+     * The configuration's static mappings that {@code config} does not list as they are: gone from the file, or
+     * changed there in a way the table could not follow (the file's new entry was refused), so that the old row
+     * would go on forwarding somewhere the file no longer says. Run after the file's entries are applied.
+     */
     static List<Mapping> staleStatic(NatgwConfig config, List<Mapping> rows) {
         List<Mapping> out = new ArrayList<>();
         for (Mapping m : rows) {
@@ -40,7 +44,9 @@ final class Reconciliation {
             return false;
         }
         for (StaticMapping s : config.staticMappings()) {
-            if (s.protocol() == m.protocol() && s.externalPort() == m.externalPort()) {
+            if (s.protocol() == m.protocol() && s.externalPort() == m.externalPort()
+                    && s.internalAddress().equals(m.internal().address()) && s.internalPort() == m.internal().port()
+                    && s.enabled() == m.enabled()) {
                 return true;
             }
         }

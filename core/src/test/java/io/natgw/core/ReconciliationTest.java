@@ -86,6 +86,15 @@ class ReconciliationTest {
     }
 
     @Test
+    void aStaticMappingChangedInTheFileToATargetTheRulesRefuseForwardsNowhere() throws IOException {
+        open(config(true, 64, OPEN, List.of(web(8080))));
+        StaticMapping outside = new StaticMapping(Protocol.TCP, 8080, ip("10.1.2.3"), 80, "web", true); // not a LAN client
+        MappingTable.Reconciled r = table.reconfigure(config(true, 64, OPEN, List.of(outside)));
+        assertEquals(new MappingTable.Reconciled(1, 0, 1, 0), r);
+        assertEquals(List.of(), ports(), "the old row does not go on forwarding to 127.0.0.5");
+    }
+
+    @Test
     void restoredLeasesAreRecheckedAgainstTheRulesInForceAtStart() throws IOException {
         NatgwConfig open = TestConfigs.with(false, 64, 65536, OPEN, List.of(), List.of(Cidr.parse("127.0.0.9/32")));
         open(open);
