@@ -197,8 +197,9 @@ public final class MappingTable implements AutoCloseable {
 
     /**
      * Applies the static mappings {@code cfg} lists, removes the configuration's static mappings it no longer lists
-     * as they are, and removes the leases its rules refuse: each removal journaled and evented through the funnel, with one INFO line
-     * saying why (besides the table's "unmapped" line).
+     * as they are, and removes the leases its rules refuse: each removal journaled and evented through the funnel,
+     * with one INFO line saying why (besides the table's "unmapped" line). A lease a client refreshes between the
+     * snapshot and the removal is left alone (a narrow race on reload; the next reload or start checks it again).
      */
     private Reconciled reconcile(NatgwConfig cfg) {
         int[] applied = applyStaticMappings(cfg); // listed entries are refreshed in place: the port is never free between
