@@ -13,7 +13,8 @@
 #      namespace, eth0 203.0.113.1 to a WAN namespace), so the example runs in its linux-gateway mode;
 #      the process's uid, capability sets and seccomp mode are read back;
 #   4. natpmpc on the LAN host maps a port, `natgw leases` reads it back and a WAN connection reaches the
-#      LAN host through it; a static mapping below 1024 is accepted; log lines carry journal priorities;
+#      LAN host through it; a static mapping below 1024 is accepted; the unit's ExecReload (SIGHUP)
+#      re-reads the configuration and keeps both mappings; log lines carry journal priorities;
 #      SIGTERM stops it with status 0;
 #   5. `dpkg -r` keeps /etc/natgw and /var/lib/natgw; `dpkg --purge` removes both.
 # Everything it starts is stopped by PID, the namespaces deleted, the package purged (and the natgw user
@@ -260,6 +261,18 @@ token="$(cat /var/lib/natgw/admin.token)"
     || fail "admin.token is $(stat -c '%U %a' /var/lib/natgw/admin.token)"
 ui="$(in_gw natgw ui)" || fail "natgw ui exited $?"
 case "$ui" in https://127.0.0.1:8443/*"#token=$token") ;; *) fail "natgw ui printed '$ui'" ;; esac
+
+step "reload as the unit's ExecReload does: /etc/natgw/natgw.yaml re-read, the daemon and its leases stay"
+exec_reload="$(unit_value ExecReload)"
+[ -n "$exec_reload" ] || fail "the unit has no ExecReload"
+# shellcheck disable=SC2086 # ExecReload is a command line; systemd substitutes $MAINPID
+${exec_reload//\$MAINPID/$daemon_pid} || fail "ExecReload '$exec_reload' exited $?"
+for _ in $(seq 1 300); do grep -q "configuration reloaded from /etc/natgw/natgw.yaml" "$log" && break; sleep 0.1; done
+grep -q "^<6>INFO .*configuration reloaded from /etc/natgw/natgw.yaml" "$log" || fail "no 'configuration reloaded' line after ExecReload"
+kill -0 "$daemon_pid" 2>/dev/null || fail "the daemon exited on ExecReload (SIGHUP)"
+reloaded="$(in_gw natgw leases)" || fail "natgw leases exited $? after the reload"
+echo "$reloaded" | grep -Eq "^tcp +$WAN:40000 " || fail "the natpmpc lease is gone after the reload: $reloaded"
+echo "$reloaded" | grep -Eq "^tcp +$WAN:113 " || fail "the admin's static mapping is gone after the reload: $reloaded"
 
 step "log lines carry journal priorities and no timestamp"
 grep -q "^<6>INFO .*mapped tcp $WAN:40000" "$log" || fail "no '<6>INFO ... mapped tcp $WAN:40000' line"

@@ -52,12 +52,14 @@ public final class MappingTable implements AutoCloseable {
 
     private static final int MAX_BATCH = 1024;
 
-    private final NatgwConfig config;
+    /** Replaced by {@link #reconfigure} (a reload); the listeners and the dataplane keep what they were built with. */
+    private volatile NatgwConfig config;
     private final LeaseStore store;
     private final Forwarder forwarder;
     private final Clock clock;
     private final TableState state;
-    private final Budgets.MaxMappings maxMappings;
+    private volatile Budgets.MaxMappings maxMappings;
+    private final Policy policy;
     private final Funnel funnel;
     private final TableStats stats = new TableStats();
     private final List<TableListener> listeners = new CopyOnWriteArrayList<>();
@@ -110,7 +112,8 @@ public final class MappingTable implements AutoCloseable {
         this.clock = clock;
         this.state = new TableState(config.limits()::subnetOf);
         this.maxMappings = Budgets.maxMappings(config.limits(), config.dataplane().enabled(), Budgets.openFilesLimit());
-        this.funnel = new Funnel(state, new Policy(config, maxMappings.value(), this::externalAddress), forwarder);
+        this.policy = new Policy(config, maxMappings.value(), this::externalAddress);
+        this.funnel = new Funnel(state, policy, forwarder);
         this.externalAddress = config.network().wanAddress();
     }
 
@@ -168,21 +171,83 @@ public final class MappingTable implements AutoCloseable {
         });
         ticker.scheduleWithFixedDelay(this::expireIfDue, 1, 1, TimeUnit.SECONDS);
 
-        applyStaticMappings();
+        reconcile(config); // no drift: the file's static mappings and today's rules, not the journal's, are in force
         return new Startup(restored.size(), recovered.expiredDropped(), lost.size(), continued);
     }
 
-    private void applyStaticMappings() {
+    /** What a reconciliation with the configuration did (at start and on reload). */
+    public record Reconciled(int staleStaticRemoved, int staticApplied, int staticRefused, int leasesRefused) {
+    }
+
+    /**
+     * Makes the table follow {@code next} (a reload: its rules, limits, lifetimes and static mappings apply from now
+     * on), then reconciles the rows with it. Keys that live in the listeners or the table's layout (network, ports,
+     * dataDir, dataplane, subnet prefixes) are the caller's to keep as they were. Never from the writer thread.
+     */
+    public Reconciled reconfigure(NatgwConfig next) {
+        Budgets.MaxMappings max = Budgets.maxMappings(next.limits(), next.dataplane().enabled(), Budgets.openFilesLimit());
+        if (max.value() != maxMappings.value()) {
+            LOG.info(max.why());
+        }
+        maxMappings = max;
+        policy.reconfigure(next, max.value());
+        config = next;
+        return reconcile(next);
+    }
+
+    /**
+     * Applies the static mappings {@code cfg} lists, removes the configuration's static mappings it no longer lists
+     * as they are, and removes the leases its rules refuse: each removal journaled and evented through the funnel,
+     * with one INFO line saying why (besides the table's "unmapped" line). A lease a client refreshes between the
+     * snapshot and the removal is left alone (a narrow race on reload; the next reload or start checks it again).
+     */
+    private Reconciled reconcile(NatgwConfig cfg) {
+        int[] applied = applyStaticMappings(cfg); // listed entries are refreshed in place: the port is never free between
+        List<Mapping> stale = Reconciliation.staleStatic(cfg, view().mappings());
+        for (Mapping m : stale) {
+            LOG.info("removing static mapping {} {} -> {}: no longer in {}", m.protocol().label(), m.externalPort(),
+                    m.internal(), cfg.source());
+        }
+        int removedStale = removeExactly(stale, "static mappings no longer in " + cfg.source());
+        java.util.Map<Mapping, String> refused = Reconciliation.refused(policy, view().mappings());
+        refused.forEach((m, why) -> LOG.info("removing {} {} -> {} of {}: the rules in force refuse it: {}",
+                m.protocol().label(), m.externalPort(), m.internal(), m.owner(), why));
+        int removedLeases = removeExactly(List.copyOf(refused.keySet()), "leases the rules in force refuse");
+        return new Reconciled(removedStale, applied[0], applied[1], removedLeases);
+    }
+
+    /** Deletes these rows as they are (a row refreshed or replaced since the snapshot is left alone). */
+    private int removeExactly(List<Mapping> rows, String what) {
+        if (rows.isEmpty()) {
+            return 0;
+        }
+        java.util.Set<Mapping> chosen = java.util.Set.copyOf(rows);
+        Outcome o = apply(new MappingRequest.DeleteMatching(CONFIG_OWNER, what, chosen::contains));
+        if (o instanceof Outcome.Deleted d) {
+            return d.removed().size();
+        }
+        LOG.warn("could not remove {}: {}", what, o);
+        return 0;
+    }
+
+    /** Returns {applied, refused}. */
+    private int[] applyStaticMappings(NatgwConfig config) {
+        int ok = 0;
+        int failed = 0;
         for (StaticMapping s : config.staticMappings()) {
             MappingRequest.Map r = new MappingRequest.Map(CONFIG_OWNER, s.protocol(),
                     new Endpoint(s.internalAddress(), s.internalPort()), s.externalPort(), RemoteFilter.ANY,
                     Duration.ZERO, Kind.STATIC, s.description(), "", MappingRequest.OnConflict.FAIL, s.enabled(), false);
             Outcome o = apply(r);
             if (o instanceof Outcome.Refused refused) {
+                failed++;
                 LOG.warn("static mapping {} {} from {} not applied: {}", s.protocol().label(), s.externalPort(),
                         config.source(), refused.detail());
+            } else {
+                ok++;
             }
         }
+        return new int[] {ok, failed};
     }
 
     /** Queues a request; the future completes once its change is durable (or it was refused). Never blocks. */

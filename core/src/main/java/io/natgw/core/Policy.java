@@ -15,10 +15,11 @@ import java.util.function.Supplier;
  */
 final class Policy {
 
-    private final NatgwConfig config;
-    private final Set<Integer> servicePorts;
+    // Replaced together by a reload (reconfigure); each decision reads the fields once.
+    private volatile NatgwConfig config;
+    private volatile Set<Integer> servicePorts;
 
-    private final int maxMappings;
+    private volatile int maxMappings;
     /** The external address now (an admin or the WAN may change it after start). */
     private final Supplier<InetAddress> externalAddress;
 
@@ -29,6 +30,13 @@ final class Policy {
         this.servicePorts = Set.copyOf(config.servicePorts());
     }
 
+    /** A reload: the rules, limits and lifetimes of {@code next} apply to every request from now on. */
+    void reconfigure(NatgwConfig next, int nextMaxMappings) {
+        this.servicePorts = Set.copyOf(next.servicePorts());
+        this.maxMappings = nextMaxMappings;
+        this.config = next;
+    }
+
     /**
      * Secure mode (miniupnpd's secure_mode, RFC 6887 §13.1 THIRD_PARTY): a client maps only to its own address,
      * unless it is privileged or a configured third-party client. With secure mode off, any client may map to
@@ -36,6 +44,7 @@ final class Policy {
      * Returns null when allowed, else the reason.
      */
     String checkInternalAddress(MappingRequest.Map r) {
+        NatgwConfig config = this.config;
         Owner who = r.requester();
         InetAddress target = r.internal().address();
         if (target.isAnyLocalAddress() || target.isMulticastAddress()) {

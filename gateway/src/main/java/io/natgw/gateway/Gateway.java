@@ -1,5 +1,7 @@
 package io.natgw.gateway;
 
+import io.natgw.conf.ConfigException;
+import io.natgw.conf.ConfigLoader;
 import io.natgw.conf.NatgwConfig;
 import io.natgw.core.Forwarder;
 import io.natgw.core.MappingTable;
@@ -13,6 +15,7 @@ import io.natgw.gateway.admin.AdminHooks;
 import io.natgw.gateway.admin.AdminServer;
 import io.natgw.gateway.admin.GatewayMeters;
 import io.natgw.gateway.admin.Listener;
+import io.natgw.gateway.admin.ReloadReport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,10 +38,14 @@ public final class Gateway implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
 
-    private final NatgwConfig config;
+    /** The configuration in force: replaced by a {@link #reload()} (listener keys keep their running values). */
+    private volatile NatgwConfig config;
+    /** Where {@link #reload()} reads the configuration again. */
+    private final ConfigSource source;
     private final Deque<AutoCloseable> open = new ArrayDeque<>();
     private MappingTable table;
     private Dataplane dataplane;
+    private AdminServer admin;
     private JournalLeaseStore store;
     private volatile boolean closed;
 
@@ -54,12 +61,25 @@ public final class Gateway implements AutoCloseable {
         }
     }
 
-    private Gateway(NatgwConfig config) {
-        this.config = config;
+    /** Reads the configuration file again for a reload; throws with file:line:column errors when it is invalid. */
+    @FunctionalInterface
+    public interface ConfigSource {
+        NatgwConfig load() throws ConfigException;
     }
 
+    private Gateway(NatgwConfig config, ConfigSource source) {
+        this.config = config;
+        this.source = source;
+    }
+
+    /** Reloads re-read {@code config.source()} (or the default configuration when it is not a file). */
     public static Gateway start(NatgwConfig config, Clock clock) throws StartException {
-        Gateway g = new Gateway(config);
+        Path file = config.source();
+        return start(config, clock, () -> file != null && Files.isRegularFile(file) ? ConfigLoader.load(file) : DefaultConfig.load());
+    }
+
+    public static Gateway start(NatgwConfig config, Clock clock, ConfigSource source) throws StartException {
+        Gateway g = new Gateway(config, source);
         try {
             g.startAll(clock);
             return g;
@@ -120,10 +140,9 @@ public final class Gateway implements AutoCloseable {
         }
         // Front-ends that listen to the table (the admin event stream, the IGD's GENA) are built before it starts,
         // so that they see the restored rows.
-        AdminServer admin = null;
         if (config.admin().enabled()) {
             List<MeterBinder> meters = new ArrayList<>(List.of(GatewayMeters.journal(store)));
-            AdminHooks hooks = AdminHooks.none().withTraffic(traffic()).withListeners(this::listeners);
+            AdminHooks hooks = AdminHooks.none().withTraffic(traffic()).withListeners(this::listeners).withReload(this::reload);
             if (dataplane != null) {
                 meters.add(GatewayMeters.triggers(dataplane.triggers()));
                 hooks = hooks.withTriggers(dataplane.triggers()::setRules);
@@ -168,6 +187,51 @@ public final class Gateway implements AutoCloseable {
         }
         LOG.info("natgw started: external address {}, {} mappings, data in {}", table.externalAddress().getHostAddress(),
                 table.view().size(), dataDir.toAbsolutePath().normalize());
+    }
+
+    /**
+     * Re-reads the configuration file and validates it first: an invalid file changes nothing and is reported with
+     * file:line:column (logged, and returned). A valid one applies permission rules, static mappings, trigger rules,
+     * lifetimes and limits through the table (leases they now refuse are removed; every other lease keeps its port
+     * and expiry) without restarting any listener; keys that need a restart keep their running values and are named
+     * (see {@link ConfigReload}). SIGHUP, {@code natgw reload} and {@code POST /api/v1/reload} all come here.
+     */
+    public synchronized ReloadReport reload() {
+        NatgwConfig next;
+        try {
+            next = source.load();
+        } catch (ConfigException e) {
+            List<String> errors = e.errors().stream().map(Object::toString).toList();
+            String file = e.errors().get(0).file() != null ? e.errors().get(0).file().toString() : String.valueOf(config.source());
+            LOG.error("configuration not reloaded, nothing changed: {} error{} in {}:", errors.size(),
+                    errors.size() == 1 ? "" : "s", file);
+            errors.forEach(err -> LOG.error("  {}", err));
+            return new ReloadReport(false, file, errors, List.of(), List.of());
+        }
+        if (closed || table == null) {
+            return new ReloadReport(false, String.valueOf(next.source()), List.of("the gateway is not running"), List.of(), List.of());
+        }
+        ConfigReload.Adopted adopted = ConfigReload.adopt(config, next);
+        NatgwConfig cfg = adopted.config();
+        MappingTable.Reconciled r = table.reconfigure(cfg);
+        List<String> changes = new ArrayList<>();
+        changes.add("permission rules: " + cfg.permissions().size() + "; limits and lifetimes applied");
+        changes.add("static mappings: " + r.staticApplied() + " in force, " + r.staleStaticRemoved() + " removed (no longer in the file)"
+                + (r.staticRefused() > 0 ? ", " + r.staticRefused() + " refused (see the log)" : ""));
+        changes.add("leases removed because the rules in force refuse them: " + r.leasesRefused());
+        if (admin != null) {
+            changes.add(admin.reloadTriggers(cfg.triggers()));
+        } else if (dataplane != null) {
+            dataplane.triggers().setRules(cfg.triggers());
+            changes.add("trigger rules: " + cfg.triggers().size() + " from the configuration file applied");
+        }
+        config = cfg;
+        LOG.info("configuration reloaded from {}: {}", cfg.source(), String.join("; ", changes));
+        if (!adopted.restartNeeded().isEmpty()) {
+            LOG.warn("configuration reloaded, but these keys changed and take effect only after a restart: {}",
+                    String.join(", ", adopted.restartNeeded()));
+        }
+        return new ReloadReport(true, String.valueOf(cfg.source()), List.of(), adopted.restartNeeded(), changes);
     }
 
     /** What the status panel lists besides the admin listener itself (from the configuration). */

@@ -44,7 +44,8 @@ public final class Main {
     }
 
     @Command(name = "run", mixinStandardHelpOptions = true,
-            description = "Run the gateway: restore the leases, then listen. Stops cleanly on SIGTERM.")
+            description = {"Run the gateway: restore the leases, then listen. Stops cleanly on SIGTERM.",
+                    "SIGHUP re-reads the configuration file (as 'natgw reload'): an invalid file changes nothing."})
     static final class Run implements Callable<Integer> {
         @Option(names = {"-c", "--config"}, paramLabel = "FILE",
                 description = "configuration file (default: " + DefaultConfig.DESCRIPTION + ")")
@@ -64,7 +65,8 @@ public final class Main {
             }
             Gateway gateway;
             try {
-                gateway = Gateway.start(cfg, Clock.systemUTC());
+                Path file = config;
+                gateway = Gateway.start(cfg, Clock.systemUTC(), () -> loadConfig(file));
             } catch (Gateway.StartException e) {
                 spec.commandLine().getErr().println("natgw: cannot start: " + e.getMessage());
                 return 2;
@@ -75,6 +77,10 @@ public final class Main {
             for (String name : new String[] {"TERM", "INT"}) {
                 sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> stop.countDown());
             }
+            // SIGHUP reloads (the JVM's default would stop the daemon); the JVM runs each signal's handler on a thread
+            // of its own, and reloads are serialized by the gateway. The outcome is logged.
+            Gateway running = gateway;
+            sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> running.reload());
             Thread hook = new Thread(gateway::close, "natgw-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
             stop.await();

@@ -15,7 +15,8 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 
 /**
- * The versioned API's routes: {@code /api/v1/mappings}, {@code /api/v1/triggers}, {@code /api/v1/status}.
+ * The versioned API's routes: {@code /api/v1/mappings}, {@code /api/v1/triggers}, {@code /api/v1/status},
+ * {@code POST /api/v1/reload}.
  * Answers are futures: mapping changes complete when the table has made them durable, trigger changes run
  * one at a time on {@code triggerWorker} (they write a file), reads answer at once.
  */
@@ -28,11 +29,21 @@ final class AdminApi {
     private final StatusApi status;
     private final ExecutorService triggerWorker;
 
+    private java.util.function.Supplier<ReloadReport> reload;
+    private ExecutorService reloadWorker;
+
     AdminApi(MappingsApi mappings, AdminTriggers triggers, StatusApi status, ExecutorService triggerWorker) {
         this.mappings = mappings;
         this.triggers = triggers;
         this.status = status;
         this.triggerWorker = triggerWorker;
+    }
+
+    /** {@code POST /api/v1/reload} runs {@code r} on {@code worker} (it waits on the table); none: 404. */
+    AdminApi withReload(java.util.function.Supplier<ReloadReport> r, ExecutorService worker) {
+        this.reload = r;
+        this.reloadWorker = worker;
+        return this;
     }
 
     /**
@@ -81,6 +92,14 @@ final class AdminApi {
                 throw ApiException.notFound("no such endpoint " + r.path() + " (accepted: /api/v1/mappings/{tcp|udp}/{port})");
             case "triggers":
                 return triggers(r, seg, m);
+            case "reload":
+                only(seg, 1, m, HttpMethod.POST);
+                if (reload == null) {
+                    throw ApiException.notFound("this gateway cannot reload its configuration");
+                }
+                // 200 with what was applied; an invalid file changes nothing: 422 with file:line:column per error
+                return CompletableFuture.supplyAsync(reload, reloadWorker).thenApply(rep -> ApiResponse.json(
+                        rep.applied() ? HttpResponseStatus.OK : HttpResponseStatus.UNPROCESSABLE_ENTITY, rep));
             default:
                 throw ApiException.notFound("no such endpoint " + r.path());
         }
@@ -89,7 +108,7 @@ final class AdminApi {
     private CompletableFuture<ApiResponse> triggers(ApiRequest r, List<String> seg, HttpMethod m) throws ApiException {
         if (seg.size() == 1) {
             if (m.equals(HttpMethod.GET)) {
-                return done(ApiResponse.ok(Map.of("triggers", triggers.listing())));
+                return done(ApiResponse.ok(Map.of("triggers", triggers.listing(), "source", triggers.source())));
             } else if (m.equals(HttpMethod.POST)) {
                 var body = Json.object(r.body(), TriggerJson.FIELDS);
                 return onWorker(HttpResponseStatus.CREATED, () -> triggers.add(body));
@@ -97,6 +116,10 @@ final class AdminApi {
             throw notAllowed(m, "GET, POST");
         }
         String id = seg.get(1);
+        if (seg.size() == 2 && id.equals("reset") && m.equals(HttpMethod.POST)) {
+            // drop the saved set, back to the configuration file's rules (natgw triggers reset); POST on a rule is unused
+            return onWorker(HttpResponseStatus.OK, () -> Map.of("triggers", triggers.reset(), "source", triggers.source()));
+        }
         if (seg.size() == 2 && id.equals("predefined")) {
             only(seg, 2, m, HttpMethod.GET);
             List<TriggerJson> out = new ArrayList<>();
@@ -123,7 +146,8 @@ final class AdminApi {
             return onWorker(HttpResponseStatus.OK, () -> triggers.setEnabled(id, on));
         }
         throw ApiException.notFound("no such endpoint " + r.path()
-                + " (accepted: /api/v1/triggers[/{index|name}[/enable|/disable]], /api/v1/triggers/predefined)");
+                + " (accepted: /api/v1/triggers[/{index|name}[/enable|/disable]], /api/v1/triggers/predefined,"
+                + " POST /api/v1/triggers/reset)");
     }
 
     interface TriggerChange {

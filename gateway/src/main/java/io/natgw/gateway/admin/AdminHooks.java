@@ -16,9 +16,10 @@ import java.util.function.Supplier;
  *
  * @param applyTriggers called with the whole rule list at start and after every accepted change
  *                      (the dataplane's {@code TriggerEngine::setRules})
+ * @param reload        re-reads and applies the configuration file ({@code POST /api/v1/reload}); the gateway's
  */
 public record AdminHooks(TrafficStats traffic, Consumer<List<TriggerRule>> applyTriggers, Supplier<List<Listener>> listeners,
-                         List<MeterBinder> meters, SecureRandom random) {
+                         List<MeterBinder> meters, SecureRandom random, Supplier<ReloadReport> reload) {
 
     public AdminHooks {
         meters = List.copyOf(meters);
@@ -26,22 +27,26 @@ public record AdminHooks(TrafficStats traffic, Consumer<List<TriggerRule>> apply
 
     /** No dataplane, no other listeners, no extra meters: trigger rules are only stored. */
     public static AdminHooks none() {
-        return new AdminHooks(TrafficStats.NONE, rules -> { }, List::of, List.of(), new SecureRandom());
+        return new AdminHooks(TrafficStats.NONE, rules -> { }, List::of, List.of(), new SecureRandom(), null);
     }
 
     public AdminHooks withTraffic(TrafficStats t) {
-        return new AdminHooks(t, applyTriggers, listeners, meters, random);
+        return new AdminHooks(t, applyTriggers, listeners, meters, random, reload);
     }
 
     public AdminHooks withTriggers(Consumer<List<TriggerRule>> apply) {
-        return new AdminHooks(traffic, apply, listeners, meters, random);
+        return new AdminHooks(traffic, apply, listeners, meters, random, reload);
     }
 
     public AdminHooks withListeners(Supplier<List<Listener>> l) {
-        return new AdminHooks(traffic, applyTriggers, l, meters, random);
+        return new AdminHooks(traffic, applyTriggers, l, meters, random, reload);
+    }
+
+    public AdminHooks withReload(Supplier<ReloadReport> r) {
+        return new AdminHooks(traffic, applyTriggers, listeners, meters, random, r);
     }
 
     public AdminHooks withMeters(List<MeterBinder> m) {
-        return new AdminHooks(traffic, applyTriggers, listeners, m, random);
+        return new AdminHooks(traffic, applyTriggers, listeners, m, random, reload);
     }
 }

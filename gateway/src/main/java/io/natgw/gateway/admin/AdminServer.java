@@ -52,6 +52,7 @@ public final class AdminServer implements AutoCloseable {
     private final List<Channel> channels = new ArrayList<>();
     private EventLoopGroup group;
     private ExecutorService triggerWorker;
+    private ExecutorService reloadWorker;
     private AdminToken token;
     private AdminTriggers triggers;
     private AdminLimits limits = AdminLimits.DEFAULT;
@@ -69,8 +70,8 @@ public final class AdminServer implements AutoCloseable {
     }
 
     /**
-     * Creates the token and TLS identity on first start, loads persisted trigger rules (they override the
-     * configuration's) and applies them, then binds every admin address. Throws naming the address that failed.
+     * Creates the token and TLS identity on first start, loads the trigger rules saved through the API (they take
+     * precedence over the configuration's, see {@link AdminTriggers}) and applies the rules in force, then binds every admin address. Throws naming the address that failed.
      */
     public void start() throws IOException {
         token = AdminToken.loadOrCreate(files.token(), hooks.random());
@@ -86,8 +87,14 @@ public final class AdminServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        reloadWorker = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "natgw-admin-reload");
+            t.setDaemon(true);
+            return t;
+        });
         AdminApi api = new AdminApi(new MappingsApi(table, hooks.traffic()), triggers,
-                new StatusApi(table, hooks.traffic(), this::listeners, startedAt), triggerWorker);
+                new StatusApi(table, hooks.traffic(), this::listeners, startedAt), triggerWorker)
+                .withReload(hooks.reload(), reloadWorker);
         AdminHttpHandler handler = new AdminHttpHandler(token, api, events,
                 new AdminMetrics(table, hooks.traffic(), hooks.meters()), new WebAssets());
         group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
@@ -128,6 +135,19 @@ public final class AdminServer implements AutoCloseable {
         group.next().scheduleAtFixedRate(events::heartbeat, HEARTBEAT_SECONDS, HEARTBEAT_SECONDS, TimeUnit.SECONDS);
         LOG.info("admin {} listening on {} (web UI and API; token in {})", ssl != null ? "https" : "http",
                 boundAddresses(), files.token());
+    }
+
+    /**
+     * A reload: the configuration file's trigger rules are now {@code next}; applied unless the set saved through
+     * the API is in force (see {@link AdminTriggers}). Runs with the API's trigger changes, one at a time; returns
+     * one line saying what happened.
+     */
+    public String reloadTriggers(List<io.natgw.conf.TriggerRule> next) {
+        ExecutorService worker = triggerWorker;
+        if (worker == null) {
+            return "trigger rules: not applied (the admin server is not running)";
+        }
+        return java.util.concurrent.CompletableFuture.supplyAsync(() -> triggers.reload(next), worker).join();
     }
 
     /** Deadlines and connection caps (tests shorten them). Call before {@link #start()}. */
@@ -180,6 +200,10 @@ public final class AdminServer implements AutoCloseable {
         if (triggerWorker != null) {
             triggerWorker.shutdown();
             triggerWorker = null;
+        }
+        if (reloadWorker != null) {
+            reloadWorker.shutdown();
+            reloadWorker = null;
         }
     }
 }

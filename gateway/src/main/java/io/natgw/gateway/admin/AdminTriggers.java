@@ -24,8 +24,14 @@ import java.util.regex.Pattern;
  * The trigger rules as admins edit them: validated like the configuration file (conf's
  * {@link ConfigLoader#parseTriggerRule}, {@link ConfigLoader#validateTriggerRules}), persisted to
  * {@code triggers.json} (atomic write), then applied to the trigger engine. A change that fails a step is
- * not applied. Persisted rules override the configuration's at start. Callers serialize changes
- * (the API runs them on one thread), so read-validate-write never interleaves.
+ * not applied. Callers serialize changes (the API runs them on one thread), so read-validate-write never
+ * interleaves.
+ *
+ * <p>Precedence (documented in {@code conf/natgw.yaml} and the README): once an admin has changed the rules through
+ * the API, the saved set ({@code triggers.json}) is the one in force, at every start and after every reload, and the
+ * file's {@code triggers:} are not applied; the start-up log says so (WARN when the two differ), the listing marks
+ * each rule with its source ({@code config} when the file lists the same rule, {@code api} otherwise), and
+ * {@link #reset()} ({@code natgw triggers reset}) deletes the saved set and returns to the file's rules.
  */
 final class AdminTriggers {
 
@@ -35,11 +41,16 @@ final class AdminTriggers {
     private final AdminFiles files;
     private final Consumer<List<TriggerRule>> apply;
     private volatile List<TriggerRule> rules;
+    /** The configuration file's rules (replaced by a reload). */
+    private volatile List<TriggerRule> configured;
+    /** Whether the rules in force are the saved set of {@code triggers.json} rather than the file's. */
+    private volatile boolean saved;
 
     AdminTriggers(AdminFiles files, List<TriggerRule> configured, Consumer<List<TriggerRule>> apply) {
         this.files = files;
         this.apply = apply;
         this.rules = List.copyOf(configured);
+        this.configured = List.copyOf(configured);
     }
 
     /** Loads {@code triggers.json} when an admin has saved rules before, and applies the rules in force. */
@@ -59,7 +70,15 @@ final class AdminTriggers {
                 throw new IOException(files.triggers() + ": " + String.join("; ", problems));
             }
             rules = List.copyOf(loaded);
-            LOG.info("trigger rules: {} from {} (they override the configuration's)", rules.size(), files.triggers());
+            saved = true;
+            if (rules.equals(configured)) {
+                LOG.info("trigger rules: {} from {} (saved through the admin API; the same as the configuration's)",
+                        rules.size(), files.triggers());
+            } else {
+                LOG.warn("trigger rules: the {} saved through the admin API in {} are in force, not the {} of the"
+                        + " configuration file (the saved set takes precedence; 'natgw triggers reset' returns to the"
+                        + " file's)", rules.size(), files.triggers(), configured.size());
+            }
         }
         apply.accept(rules);
         return rules;
@@ -70,11 +89,55 @@ final class AdminTriggers {
     }
 
     List<TriggerJson> listing() {
+        List<TriggerRule> now = rules;
+        List<TriggerRule> file = configured;
+        boolean fromApi = saved;
         List<TriggerJson> out = new ArrayList<>();
-        for (int i = 0; i < rules.size(); i++) {
-            out.add(TriggerJson.of(i + 1, rules.get(i)));
+        for (int i = 0; i < now.size(); i++) {
+            out.add(TriggerJson.of(i + 1, now.get(i)).withSource(!fromApi || file.contains(now.get(i)) ? "config" : "api"));
         }
         return out;
+    }
+
+    /** Where the rules in force come from: {@code config} (the file) or {@code api} (the saved set). */
+    String source() {
+        return saved ? "api" : "config";
+    }
+
+    /** Deletes the saved set and applies the configuration file's rules again. */
+    List<TriggerJson> reset() throws ApiException, IOException {
+        List<TriggerRule> file = configured;
+        try {
+            apply.accept(file);
+        } catch (RuntimeException e) {
+            throw new ApiException(HttpResponseStatus.CONFLICT, "the trigger engine refused the file's rules: " + e.getMessage(), null, null);
+        }
+        Files.deleteIfExists(files.triggers());
+        rules = file;
+        saved = false;
+        LOG.info("trigger rules reset to the {} of the configuration file (deleted {})", file.size(), files.triggers());
+        return listing();
+    }
+
+    /**
+     * A reload: the file's rules are now {@code next}. They are applied unless the saved set is in force; returns
+     * one line saying which.
+     */
+    String reload(List<TriggerRule> next) {
+        List<TriggerRule> copy = List.copyOf(next);
+        if (saved) {
+            configured = copy;
+            return "trigger rules: the " + rules.size() + " saved through the admin API stay in force (they take"
+                    + " precedence over the file's " + copy.size() + "; 'natgw triggers reset' returns to the file's)";
+        }
+        if (copy.equals(rules)) {
+            configured = copy;
+            return "trigger rules: unchanged (" + copy.size() + ")";
+        }
+        apply.accept(copy);
+        configured = copy;
+        rules = copy;
+        return "trigger rules: " + copy.size() + " from the configuration file applied";
     }
 
     /** The rule named by a 1-based index or by its name, with its index, read from one snapshot of the rules. */
@@ -167,7 +230,9 @@ final class AdminTriggers {
             throw new ApiException(HttpResponseStatus.CONFLICT, "the trigger engine refused the rules: " + e.getMessage(), null, null);
         }
         rules = List.copyOf(next);
-        LOG.info("{} ({} rules now, saved to {})", what, next.size(), files.triggers());
+        saved = true;
+        LOG.info("{} ({} rules now, saved to {}; they take precedence over the configuration file's)", what, next.size(),
+                files.triggers());
     }
 
     private void save(List<TriggerRule> list) throws IOException {

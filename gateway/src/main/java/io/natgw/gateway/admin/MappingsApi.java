@@ -113,7 +113,8 @@ final class MappingsApi {
 
     /**
      * {@code DELETE /api/v1/mappings?description=TEXT} or {@code ?owner=IP} (uninstallers): every row whose
-     * description equals TEXT exactly, or whose owner has address IP, in one request.
+     * description equals TEXT exactly, or that the client IP made itself through UPnP, NAT-PMP or PCP, in one
+     * request. Static, admin and triggered mappings are never deleted by owner.
      */
     CompletableFuture<ApiResponse> deleteMatching(ApiRequest r) throws ApiException {
         String description = r.param("description");
@@ -138,11 +139,17 @@ final class MappingsApi {
             what = "description '" + description + "'";
         } else {
             InetAddress a = Routes.address(owner, "owner");
-            selector = m -> m.owner().address().equals(a);
+            // Only what the client made itself (UPnP, NAT-PMP, PCP): not static, admin or trigger rows whose
+            // owner or internal address happens to be the same host (an admin working from 127.0.0.1, the config).
+            selector = m -> m.owner().address().equals(a) && isClientOrigin(m.owner().origin());
             what = "owner " + a.getHostAddress();
         }
         return table.submit(new MappingRequest.DeleteMatching(Owner.of(r.client(), Origin.ADMIN), what, selector))
                 .thenApply(this::deleted);
+    }
+
+    private static boolean isClientOrigin(Origin o) {
+        return o == Origin.UPNP || o == Origin.NATPMP || o == Origin.PCP;
     }
 
     private ApiResponse deleted(Outcome outcome) {

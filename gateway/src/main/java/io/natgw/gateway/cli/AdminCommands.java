@@ -34,6 +34,7 @@ public final class AdminCommands {
         root.addSubcommand("unmap", new Unmap());
         root.addSubcommand("triggers", new Triggers());
         root.addSubcommand("status", new Status());
+        root.addSubcommand("reload", new Reload());
         root.addSubcommand("token", new Token());
         root.addSubcommand("ui", new Ui());
     }
@@ -171,7 +172,7 @@ public final class AdminCommands {
         static final class Selector {
             @Option(names = "--description", paramLabel = "TEXT", required = true, description = "exactly this description")
             String description;
-            @Option(names = "--owner", paramLabel = "IP", required = true, description = "mappings made by this client address")
+            @Option(names = "--owner", paramLabel = "IP", required = true, description = "mappings this client address made itself (UPnP, NAT-PMP, PCP); static, admin and triggered ones are kept")
             String owner;
         }
 
@@ -188,6 +189,25 @@ public final class AdminCommands {
             }
             int n = r.path("count").asInt();
             out().println("removed " + n + " mapping" + (n == 1 ? "" : "s"));
+        }
+    }
+
+    @Command(name = "reload", mixinStandardHelpOptions = true,
+            description = {"Make the running daemon re-read its configuration file (the same as SIGHUP).",
+                    "The file is validated first: an invalid one changes nothing and its errors are printed as"
+                            + " file:line:column (exit 1). Permissions, static mappings, trigger rules, lifetimes and limits"
+                            + " apply without dropping other leases; keys that need a restart are named."})
+    static final class Reload extends CliCommand {
+        @Override
+        void run() throws CliException {
+            JsonNode r = daemon.client().post("/api/v1/reload", null);
+            out().println("reloaded " + r.path("file").asText());
+            for (JsonNode c : r.path("changes")) {
+                out().println("  " + c.asText());
+            }
+            for (JsonNode k : r.path("restartNeeded")) {
+                out().println("  restart needed: " + k.asText() + " changed (the running value is kept until natgw restarts)");
+            }
         }
     }
 

@@ -12,9 +12,11 @@ import java.util.List;
 import java.util.Map;
 
 /** {@code natgw triggers list|add|delete|enable|disable}: port-triggering rules, as on a router's page. */
-@Command(name = "triggers", mixinStandardHelpOptions = true, description = "List and edit port-triggering rules.",
+@Command(name = "triggers", mixinStandardHelpOptions = true, description = {"List and edit port-triggering rules.",
+        "Once changed here, the saved set is in force instead of the configuration file's triggers (at start and on"
+                + " reload) until 'natgw triggers reset'; 'list' shows each rule's source."},
         subcommands = {Triggers.ListRules.class, Triggers.Add.class, Triggers.Delete.class, Triggers.Enable.class,
-                Triggers.Disable.class})
+                Triggers.Disable.class, Triggers.Reset.class})
 final class Triggers implements Runnable {
 
     @CommandLine.Spec
@@ -22,7 +24,7 @@ final class Triggers implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "name a subcommand: list, add, delete, enable or disable");
+        throw new CommandLine.ParameterException(spec.commandLine(), "name a subcommand: list, add, delete, enable, disable or reset");
     }
 
     static String describe(JsonNode t) {
@@ -45,13 +47,35 @@ final class Triggers implements Runnable {
                 out().println(r.toPrettyString());
                 return;
             }
-            List<List<String>> rows = new ArrayList<>();
-            for (JsonNode t : r.path(predefined ? "predefined" : "triggers")) {
-                rows.add(List.of(t.path("index").asText(), t.path("name").asText(), t.path("triggerProtocol").asText(),
-                        t.path("triggerPorts").asText(), t.path("incomingProtocol").asText(), t.path("incomingPorts").asText(),
-                        t.path("timeout").asText(), t.path("enabled").asBoolean() ? "enabled" : "disabled"));
-            }
-            Tables.print(out(), List.of("#", "NAME", "TRIGGER", "TRIGGER PORTS", "INCOMING", "INCOMING PORTS", "TIMEOUT", "STATUS"), rows);
+            printRules(this, r, predefined ? "predefined" : "triggers");
+        }
+    }
+
+    static void printRules(CliCommand c, JsonNode r, String field) {
+        List<List<String>> rows = new ArrayList<>();
+        for (JsonNode t : r.path(field)) {
+            rows.add(List.of(t.path("index").asText(), t.path("name").asText(), t.path("triggerProtocol").asText(),
+                    t.path("triggerPorts").asText(), t.path("incomingProtocol").asText(), t.path("incomingPorts").asText(),
+                    t.path("timeout").asText(), t.path("enabled").asBoolean() ? "enabled" : "disabled",
+                    t.path("source").asText("-")));
+        }
+        Tables.print(c.out(), List.of("#", "NAME", "TRIGGER", "TRIGGER PORTS", "INCOMING", "INCOMING PORTS", "TIMEOUT", "STATUS",
+                "SOURCE"), rows);
+        if (r.has("source")) {
+            c.out().println(r.path("source").asText().equals("api")
+                    ? "rules in force: the set saved through the admin API (the configuration file's triggers are not applied;"
+                            + " 'natgw triggers reset' returns to them)"
+                    : "rules in force: the configuration file's triggers");
+        }
+    }
+
+    @Command(name = "reset", mixinStandardHelpOptions = true,
+            description = "Drop the rules saved through the admin API and apply the configuration file's triggers again.")
+    static final class Reset extends CliCommand {
+        @Override
+        void run() throws CliException {
+            JsonNode r = daemon.client().post("/api/v1/triggers/reset", null);
+            printRules(this, r, "triggers");
         }
     }
 

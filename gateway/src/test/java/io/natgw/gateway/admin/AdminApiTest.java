@@ -9,6 +9,8 @@ import io.natgw.core.MappingRequest;
 import io.natgw.core.Origin;
 import io.natgw.core.Outcome;
 import io.natgw.core.Owner;
+import io.natgw.core.MappingTable;
+import io.natgw.core.RemoteFilter;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -179,6 +181,23 @@ class AdminApiTest {
         assertEquals("400 description", status(f.call("DELETE", "/api/v1/mappings?description=", null)));
         assertEquals("400 owner", status(f.call("DELETE", "/api/v1/mappings?owner=nobody.lan", null)));
         assertEquals("400 color", status(f.call("DELETE", "/api/v1/mappings?color=red", null)));
+    }
+
+    @Test
+    void unmapByOwnerDeletesOnlyWhatTheClientMadeItself() throws Exception {
+        InetAddress client = InetAddress.getByName("127.0.0.1"); // the admin's own address and the config's owner too
+        assertEquals(201, f.call("POST", "/api/v1/mappings", STATIC_WEB.replace("127.0.0.5", "127.0.0.1")).status());
+        f.table.apply(new MappingRequest.Map(MappingTable.CONFIG_OWNER, Protocol.UDP, new Endpoint(client, 53), 5353,
+                RemoteFilter.ANY, Duration.ZERO, Kind.STATIC, "dns", "", MappingRequest.OnConflict.FAIL, true, false));
+        f.table.apply(new MappingRequest.Map(Owner.of(client, Origin.ADMIN), Protocol.TCP, new Endpoint(client, 22), 2222,
+                RemoteFilter.ANY, Duration.ofSeconds(600), Kind.DYNAMIC, "ssh", "", MappingRequest.OnConflict.FAIL, true, false));
+        map(client, Origin.UPNP, 3001, "app");
+        map(client, Origin.NATPMP, 3002, "");
+        map(client, Origin.PCP, 3003, "");
+        AdminFixture.Reply r = f.call("DELETE", "/api/v1/mappings?owner=127.0.0.1", null);
+        assertEquals(200, r.status(), r.text());
+        assertEquals(List.of(3001, 3002, 3003), ports(r.json().path("mappings")));
+        assertEquals(List.of(2222, 5353, 8080), f.table.view().mappings().stream().map(m -> m.externalPort()).sorted().toList());
     }
 
     @Test

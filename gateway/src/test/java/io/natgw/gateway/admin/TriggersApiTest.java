@@ -56,6 +56,39 @@ class TriggersApiTest {
     }
 
     @Test
+    void theSavedSetTakesPrecedenceOverTheFileSaysSoAndResetReturnsToTheFile() throws Exception {
+        try (AdminFixture f = new AdminFixture(dataDir, false)) {
+            JsonNode before = f.call("GET", "/api/v1/triggers", null).json();
+            assertEquals("config config", before.path("source").asText() + " " + before.path("triggers").get(0).path("source").asText());
+            assertEquals(201, f.call("POST", "/api/v1/triggers", DCC).status());
+            JsonNode after = f.call("GET", "/api/v1/triggers", null).json();
+            assertEquals("api IRC IDENT=config DCC=api", after.path("source").asText() + " " + sources(after));
+
+            // a reload with other file rules: the saved set stays in force, and the file's rules are what it compares to
+            TriggerRule ftp = io.natgw.conf.ConfigLoader.parseTriggerRule(java.util.Map.of("name", "FTP", "triggerProtocol", "tcp",
+                    "triggerPorts", "21", "incomingProtocol", "tcp", "incomingPorts", "20", "timeout", 60));
+            assertTrue(f.server.reloadTriggers(List.of(ftp)).contains("stay in force"));
+            assertEquals(List.of("IRC IDENT", "DCC"), names(f.triggers.rules()));
+            assertEquals("api IRC IDENT=api DCC=api", f.call("GET", "/api/v1/triggers", null).json().path("source").asText()
+                    + " " + sources(f.call("GET", "/api/v1/triggers", null).json()));
+
+            AdminFixture.Reply reset = f.call("POST", "/api/v1/triggers/reset", null);
+            assertEquals(200, reset.status(), reset.text());
+            assertEquals("config FTP=config", reset.json().path("source").asText() + " " + sources(reset.json()));
+            assertEquals(List.of("FTP"), names(f.triggers.rules()), "the file's rules applied to the engine");
+            assertFalse(Files.exists(dataDir.resolve("triggers.json")), "the saved set is gone");
+            assertTrue(f.server.reloadTriggers(List.of()).contains("0 from the configuration file applied"));
+            assertEquals(List.of(), names(f.triggers.rules()), "with no saved set, a reload applies the file's rules");
+        }
+    }
+
+    private static String sources(JsonNode listing) {
+        List<String> out = new ArrayList<>();
+        listing.path("triggers").forEach(t -> out.add(t.path("name").asText() + "=" + t.path("source").asText()));
+        return String.join(" ", out);
+    }
+
+    @Test
     void badRulesAreRefusedLikeTheConfigFileAndNothingChanges() throws Exception {
         try (AdminFixture f = new AdminFixture(dataDir, false)) {
             record Case(String body, int status, String field) {

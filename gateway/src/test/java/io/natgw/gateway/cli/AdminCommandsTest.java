@@ -175,13 +175,14 @@ class AdminCommandsTest {
         assertEquals(1, badRange.exit());
         assertTrue(badRange.err().contains("field: triggerPorts"), badRange.err());
         assertEquals(0, natgw("triggers", "disable", "Game").exit());
-        assertTrue(natgw("triggers", "list").out().lines().anyMatch(l -> l.startsWith("2  Game") && l.endsWith("disabled")));
+        assertTrue(natgw("triggers", "list").out().lines().anyMatch(l -> l.startsWith("2  Game") && l.matches(".* disabled +api")));
         assertEquals(0, natgw("triggers", "enable", "2").exit());
         Run del = natgw("triggers", "delete", "IRC IDENT");
         assertEquals("0 deleted #1 'IRC IDENT' tcp 6660-7000 -> tcp 113 for 300 s", del.exit() + " " + del.out().trim());
         List<String> left = natgw("triggers", "list").out().lines().toList();
-        assertEquals(2, left.size(), left.toString());
+        assertEquals(3, left.size(), left.toString());
         assertTrue(left.get(1).startsWith("1  Game"), left.toString());
+        assertTrue(left.get(2).startsWith("rules in force: the set saved through the admin API"), left.toString());
     }
 
     @Test
