@@ -206,7 +206,7 @@ class AdminWebUiTest {
         NatgwCli.Result list = NatgwCli.process(daemon.configFile(), "triggers", "list");
         assertEquals(0, list.exit(), list.err());
         assertTrue(list.out().lines().anyMatch(l -> l.matches(
-                "2\\s+Game server\\s+udp\\s+27015-27016,27030\\s+both\\s+27000-27010\\s+120\\s+enabled")), list.out());
+                "2\\s+Game server\\s+udp\\s+27015-27016,27030\\s+both\\s+27000-27010\\s+120\\s+enabled\\s+api")), list.out());
 
         // predefined services fill the form
         new org.openqa.selenium.support.ui.Select(browser.findElement(By.id("predefined"))).selectByValue("IRC IDENT");
