@@ -141,7 +141,7 @@ class DescriptorExhaustionTest {
                             continue; // closes the client, gives the descriptors back and tries again
                         }
                     }
-                    client.setSoTimeout(10_000);
+                    client.setSoTimeout(30_000);
                     assertEquals("echo:", new String(client.getInputStream().readNBytes(5), java.nio.charset.StandardCharsets.US_ASCII),
                             "accepted and relayed once descriptors are back");
                 }
@@ -174,7 +174,7 @@ class DescriptorExhaustionTest {
             warmUp(f, echo, udpEcho);
             Mapping m = f.map(Protocol.TCP, echo.endpoint());
             assertEquals("echo:w:eof", TcpRelayTest.exchange(WAN, m.externalPort(), null, "w")); // the relay's classes
-            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5))
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
                     .until(() -> f.dataplane.of(m.key()).sessions() == 0);
             RelayBudget budget = f.dataplane.listener(Protocol.TCP, m.externalPort()).ctx.budget();
             boolean backendFailed = false;
@@ -206,7 +206,7 @@ class DescriptorExhaustionTest {
                 }
             }
             assertTrue(backendFailed, "the backend never met EMFILE in 5 attempts");
-            org.awaitility.Awaitility.await("the slot and the session to be given back").atMost(java.time.Duration.ofSeconds(5))
+            org.awaitility.Awaitility.await("the slot and the session to be given back").atMost(java.time.Duration.ofSeconds(30))
                     .until(() -> budget.tcpOpen() == 0 && f.dataplane.of(m.key()).sessions() == 0);
             assertEquals("echo:again:eof", TcpRelayTest.exchange(WAN, m.externalPort(), null, "again"));
             List<String> traces = List.copyOf(log.list).stream().filter(e -> e.getThrowableProxy() != null)

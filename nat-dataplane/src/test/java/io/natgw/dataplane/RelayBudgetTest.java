@@ -37,7 +37,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class RelayBudgetTest {
 
-    private static final Duration SOON = Duration.ofSeconds(5);
+    /** A ceiling that only catches a hang (a loaded 2-core CI machine can take seconds). */
+    private static final Duration CEILING = Duration.ofSeconds(30);
 
     /** Connects from {@code from} and reads the echo server's greeting: the connection is relayed. */
     static Socket relayed(int port, String from) throws IOException {
@@ -50,7 +51,7 @@ class RelayBudgetTest {
         Socket s = new Socket();
         s.bind(new InetSocketAddress(addr(from), 0));
         s.connect(new InetSocketAddress(WAN, port), 2000);
-        s.setSoTimeout((int) SOON.toMillis());
+        s.setSoTimeout((int) CEILING.toMillis());
         return s;
     }
 
@@ -94,7 +95,7 @@ class RelayBudgetTest {
                     assertEchoes(b, "other");
                 }
                 a1.close();
-                await().atMost(SOON).until(() -> tcp(f, m).ctx.budget().tcpOpen() == 1);
+                await().atMost(CEILING).until(() -> tcp(f, m).ctx.budget().tcpOpen() == 1);
                 try (Socket a3 = relayed(port, "127.0.0.2")) {
                     assertEchoes(a3, "room again");
                 }
@@ -116,7 +117,7 @@ class RelayBudgetTest {
             int port = m.externalPort();
             Socket a1 = relayed(port, "127.0.0.2");
             try (Socket a2 = relayed(port, "127.0.0.3")) {
-                await().atMost(SOON).until(() -> !tcp(f, m).accepting());
+                await().atMost(CEILING).until(() -> !tcp(f, m).accepting());
                 // Waits in the kernel's backlog: connected, but not accepted (and not accepted-and-closed).
                 try (Socket waiting = open(port, "127.0.0.4")) {
                     assertEquals(2, echo.peers.size());
@@ -128,9 +129,9 @@ class RelayBudgetTest {
                     assertEquals("echo:", new String(waiting.getInputStream().readNBytes(5), StandardCharsets.US_ASCII),
                             "accepted and relayed once a connection closed");
                     assertEchoes(waiting, "late");
-                    await().atMost(SOON).until(() -> !tcp(f, m).accepting()); // full again
+                    await().atMost(CEILING).until(() -> !tcp(f, m).accepting()); // full again
                 }
-                await().atMost(SOON).until(() -> tcp(f, m).accepting());
+                await().atMost(CEILING).until(() -> tcp(f, m).accepting());
             }
             List<String> warnings = warnings(log);
             assertEquals(1, warnings.size(), "pausing at the cap is warned about, once: " + warnings);
@@ -148,13 +149,13 @@ class RelayBudgetTest {
             Mapping m3 = f.map(Protocol.TCP, echo.endpoint());
             try (Socket a = relayed(m1.externalPort(), "127.0.0.2")) {
                 Socket b = relayed(m2.externalPort(), "127.0.0.3");
-                await().atMost(SOON).until(() -> !tcp(f, m2).accepting()); // it took the last slot
+                await().atMost(CEILING).until(() -> !tcp(f, m2).accepting()); // it took the last slot
                 // Another port's first newcomer past the total is refused, and that port stops accepting too.
                 assertRefused(m3.externalPort(), "127.0.0.4");
-                await().atMost(SOON).until(() -> !tcp(f, m3).accepting());
+                await().atMost(CEILING).until(() -> !tcp(f, m3).accepting());
                 assertEquals(2, tcp(f, m1).ctx.budget().tcpOpen());
                 b.close();
-                await().atMost(SOON).until(() -> tcp(f, m2).accepting() && tcp(f, m3).accepting());
+                await().atMost(CEILING).until(() -> tcp(f, m2).accepting() && tcp(f, m3).accepting());
                 try (Socket c = relayed(m3.externalPort(), "127.0.0.4")) {
                     assertEchoes(c, "resumed");
                     assertEchoes(a, "untouched");
@@ -166,8 +167,8 @@ class RelayBudgetTest {
     @Test
     void udpSessionsInTotalAreBoundedAcrossMappings() throws Exception {
         try (Fixture f = new Fixture("relay: copy\nudpSessions: 2"); UdpEcho echo = new UdpEcho("echo");
-             DatagramSocket a = UdpRelayTest.peer("127.0.0.2", 5000);
-             DatagramSocket b = UdpRelayTest.peer("127.0.0.3", 5000);
+             DatagramSocket a = UdpRelayTest.peer("127.0.0.2", 30_000);
+             DatagramSocket b = UdpRelayTest.peer("127.0.0.3", 30_000);
              DatagramSocket c = UdpRelayTest.peer("127.0.0.4", 300)) {
             Mapping m1 = f.map(Protocol.UDP, echo.endpoint());
             Mapping m2 = f.map(Protocol.UDP, echo.endpoint());
@@ -179,8 +180,8 @@ class RelayBudgetTest {
 
             f.clock.advance(Duration.ofSeconds(121));
             assertEquals(1, ((UdpListener) f.dataplane.listener(Protocol.UDP, m2.externalPort())).sweepIdle().get());
-            c.setSoTimeout(5000);
-            await().atMost(SOON).until(() -> f.dataplane.listener(Protocol.UDP, m2.externalPort()).ctx.budget().udpOpen() == 1);
+            c.setSoTimeout(30_000);
+            await().atMost(CEILING).until(() -> f.dataplane.listener(Protocol.UDP, m2.externalPort()).ctx.budget().udpOpen() == 1);
             assertEquals("echo:c", UdpRelayTest.ask(c, m2.externalPort(), "c")[0]);
         }
     }
