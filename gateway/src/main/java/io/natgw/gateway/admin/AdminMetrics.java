@@ -73,6 +73,8 @@ final class AdminMetrics {
                 traffic, c -> c.packetsReceived());
         counter(r, "natgw_relay_sent_datagrams", "UDP datagrams relayed towards the WAN side (TCP is counted in bytes only)",
                 traffic, c -> c.packetsSent());
+        Gauge.builder("natgw_relay_bytes_uncertainty", traffic, TrafficStats::totalsBytesUncertainty).description("bytes each byte"
+                + " counter may be short of the bytes moved: spliced TCP is counted in 64 KiB chunks (0: exact)").register(r);
         // Open now, so it goes down: a gauge (a counter would break rate()).
         Gauge.builder("natgw_relay_sessions", traffic, t -> t.totals().sessions())
                 .description("relay sessions open now (TCP connections, UDP peers)").register(r);
