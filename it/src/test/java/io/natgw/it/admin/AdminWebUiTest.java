@@ -1,6 +1,7 @@
 package io.natgw.it.admin;
 
 import io.natgw.it.support.Daemon;
+import io.natgw.it.support.NatPmpProbe;
 import io.natgw.it.support.Require;
 import io.natgw.testsupport.Command;
 import org.junit.jupiter.api.AfterAll;
