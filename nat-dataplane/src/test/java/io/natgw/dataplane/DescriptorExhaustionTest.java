@@ -4,6 +4,7 @@ import io.natgw.conf.Protocol;
 import io.natgw.core.Mapping;
 import io.natgw.core.Outcome;
 import io.natgw.core.RemoteFilter;
+import io.natgw.testsupport.LogCapture;
 import org.junit.jupiter.api.Test;
 
 import java.net.InetSocketAddress;
@@ -114,7 +115,7 @@ class DescriptorExhaustionTest {
     @Test
     void aConnectionArrivingOutOfDescriptorsWaitsWithoutAStackTraceAndIsRelayedOnceTheyAreBack() throws Exception {
         requirePrlimit();
-        try (RootLog log = new RootLog(); Fixture f = new Fixture("relay: copy");
+        try (LogCapture log = LogCapture.root(); Fixture f = new Fixture("relay: copy");
              EchoServer echo = new EchoServer("echo", LAN_HOST); UdpRelayTest.UdpEcho udpEcho = new UdpRelayTest.UdpEcho("u")) {
             warmUp(f, echo, udpEcho);
             Mapping m = f.map(Protocol.TCP, echo.endpoint());
@@ -129,7 +130,7 @@ class DescriptorExhaustionTest {
                         client.connect(new InetSocketAddress(WAN, m.externalPort()), 2000); // completes in the backlog
                         try {
                             org.awaitility.Awaitility.await("the accept to fail").atMost(java.time.Duration.ofSeconds(5))
-                                    .until(() -> log.failedAccepts() > 0);
+                                    .until(() -> failedAccepts(log) > 0);
                             acceptFailed = true;
                         } catch (org.awaitility.core.ConditionTimeoutException acceptedAnyway) {
                             continue; // closes the client, gives the descriptors back and tries again
@@ -141,7 +142,7 @@ class DescriptorExhaustionTest {
                 }
             }
             assertTrue(acceptFailed, "the accept never met EMFILE in 5 attempts");
-            log.assertNoStackTrace();
+            assertEquals(List.of(), log.stackTraces(), "no stack trace logged");
         }
     }
 
@@ -153,7 +154,7 @@ class DescriptorExhaustionTest {
     @Test
     void aConnectionWithNoDescriptorForItsBackendIsClosedAndGivesItsSlotBack() throws Exception {
         requirePrlimit();
-        try (RootLog log = new RootLog(); Fixture f = new Fixture("relay: copy");
+        try (LogCapture log = LogCapture.root(); Fixture f = new Fixture("relay: copy");
              EchoServer echo = new EchoServer("echo", LAN_HOST); UdpRelayTest.UdpEcho udpEcho = new UdpRelayTest.UdpEcho("u")) {
             warmUp(f, echo, udpEcho);
             Mapping m = f.map(Protocol.TCP, echo.endpoint());
@@ -163,7 +164,7 @@ class DescriptorExhaustionTest {
             RelayBudget budget = f.dataplane.listener(Protocol.TCP, m.externalPort()).ctx.budget();
             boolean backendFailed = false;
             for (int attempt = 0; attempt < 5 && !backendFailed; attempt++) {
-                long acceptsFailedBefore = log.failedAccepts();
+                long acceptsFailedBefore = failedAccepts(log);
                 java.net.Socket client = new java.net.Socket();
                 try (client) {
                     client.bind(new InetSocketAddress(LAN_HOST, 0));
@@ -180,7 +181,7 @@ class DescriptorExhaustionTest {
                         } catch (java.net.SocketException reset) {
                             first = -1;
                         }
-                        if (log.failedAccepts() > acceptsFailedBefore || first != -1) {
+                        if (failedAccepts(log) > acceptsFailedBefore || first != -1) {
                             // Another thread took the descriptor first (the accept failed) or freed one more (the
                             // backend got one and the connection was relayed): try again.
                             continue;
@@ -193,35 +194,11 @@ class DescriptorExhaustionTest {
             org.awaitility.Awaitility.await("the slot and the session to be given back").atMost(java.time.Duration.ofSeconds(30))
                     .until(() -> budget.tcpOpen() == 0 && f.dataplane.of(m.key()).sessions() == 0);
             assertEquals("echo:again:eof", TcpRelayTest.exchange(WAN, m.externalPort(), null, "again"));
-            log.assertNoStackTrace();
+            assertEquals(List.of(), log.stackTraces(), "no stack trace logged");
         }
     }
 
-    /** Everything logged while a test runs: the accepts that failed, and whether any line carried a stack trace. */
-    private static final class RootLog implements AutoCloseable {
-        private final ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
-                org.slf4j.Logger.ROOT_LOGGER_NAME);
-        private final ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
-                new ch.qos.logback.core.read.ListAppender<>();
-
-        RootLog() {
-            log.start();
-            root.addAppender(log);
-        }
-
-        long failedAccepts() {
-            return List.copyOf(log.list).stream().filter(e -> e.getFormattedMessage().contains("cannot accept")).count();
-        }
-
-        void assertNoStackTrace() {
-            List<String> traces = List.copyOf(log.list).stream().filter(e -> e.getThrowableProxy() != null)
-                    .map(e -> e.getLoggerName() + ": " + e.getFormattedMessage()).toList();
-            assertEquals(List.of(), traces, "no stack trace logged");
-        }
-
-        @Override
-        public void close() {
-            root.detachAppender(log);
-        }
+    private static long failedAccepts(LogCapture log) {
+        return log.events().stream().filter(e -> e.getFormattedMessage().contains("cannot accept")).count();
     }
 }

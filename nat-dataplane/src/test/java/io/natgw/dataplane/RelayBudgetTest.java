@@ -1,13 +1,10 @@
 package io.natgw.dataplane;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.natgw.conf.Protocol;
 import io.natgw.core.Mapping;
+import io.natgw.testsupport.LogCapture;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.DatagramSocket;
@@ -17,7 +14,6 @@ import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 
 import static io.natgw.dataplane.Fixture.LAN_HOST;
@@ -26,7 +22,6 @@ import static io.natgw.dataplane.Fixture.addr;
 import static io.natgw.dataplane.UdpRelayTest.UdpEcho;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -106,11 +101,7 @@ class RelayBudgetTest {
 
     @Test
     void aMappingAtItsCapStopsAcceptingAndResumesAsConnectionsClose() throws Exception {
-        Logger logger = (Logger) LoggerFactory.getLogger(RelayBudget.class);
-        ListAppender<ILoggingEvent> log = new ListAppender<>();
-        log.start();
-        logger.addAppender(log);
-        try (Fixture f = new Fixture("relay: copy\ntcpConnectionsPerMapping: 2");
+        try (LogCapture log = new LogCapture(RelayBudget.class); Fixture f = new Fixture("relay: copy\ntcpConnectionsPerMapping: 2");
              EchoServer echo = new EchoServer("echo", LAN_HOST)) {
             Mapping m = f.map(Protocol.TCP, echo.endpoint());
             Mapping other = f.map(Protocol.TCP, echo.endpoint());
@@ -133,11 +124,9 @@ class RelayBudgetTest {
                 }
                 await().atMost(CEILING).until(() -> tcp(f, m).accepting());
             }
-            List<String> warnings = warnings(log);
+            List<String> warnings = log.lines(Level.WARN);
             assertEquals(1, warnings.size(), "pausing at the cap is warned about, once: " + warnings);
             assertTrue(warnings.get(0).contains("dataplane.tcpConnectionsPerMapping: 2"), warnings.get(0));
-        } finally {
-            logger.detachAppender(log);
         }
     }
 
@@ -188,28 +177,22 @@ class RelayBudgetTest {
 
     @Test
     void aBudgetHitWarnsOncePerPeriodNotPerConnection() throws Exception {
-        Logger logger = (Logger) LoggerFactory.getLogger(RelayBudget.class);
-        ListAppender<ILoggingEvent> log = new ListAppender<>();
-        log.start();
-        logger.addAppender(log);
-        try (Fixture f = new Fixture("relay: copy\ntcpConnectionsPerPeer: 1"); EchoServer echo = new EchoServer("echo", LAN_HOST);
+        try (LogCapture log = new LogCapture(RelayBudget.class); Fixture f = new Fixture("relay: copy\ntcpConnectionsPerPeer: 1"); EchoServer echo = new EchoServer("echo", LAN_HOST);
              Socket held = relayed(f.map(Protocol.TCP, echo.endpoint()).externalPort(), "127.0.0.2")) {
             int port = held.getPort();
             for (int i = 0; i < 10; i++) {
                 assertRefused(port, "127.0.0.2");
             }
-            List<String> warnings = warnings(log);
+            List<String> warnings = log.lines(Level.WARN);
             assertEquals(1, warnings.size(), warnings.toString());
             assertTrue(warnings.get(0).contains("dataplane.tcpConnectionsPerPeer: 1"), warnings.get(0));
-            assertTrue(log.list.stream().allMatch(e -> e.getThrowableProxy() == null), "no stack trace");
+            assertEquals(List.of(), log.stackTraces(), "no stack trace");
 
             f.clock.advance(RelayBudget.WARN_PERIOD);
             assertRefused(port, "127.0.0.2");
-            warnings = warnings(log);
+            warnings = log.lines(Level.WARN);
             assertEquals(2, warnings.size(), warnings.toString());
             assertTrue(warnings.get(1).contains("10 newcomer(s) refused"), "the held-back refusals are counted: " + warnings.get(1));
-        } finally {
-            logger.detachAppender(log);
         }
     }
 
@@ -220,15 +203,5 @@ class RelayBudgetTest {
         String w = RelayBudget.descriptorWarning(new io.natgw.conf.NatgwConfig.RelayBudgets(10_000, 1000, 200, 2000), 20_000);
         assertTrue(w != null && w.contains("allow 22000 descriptors") && w.contains("open-files limit is 20000"), w);
         assertEquals(null, RelayBudget.descriptorWarning(io.natgw.conf.NatgwConfig.RelayBudgets.DEFAULTS, -1), "limit unknown");
-    }
-
-    private static List<String> warnings(ListAppender<ILoggingEvent> log) {
-        List<String> out = new ArrayList<>();
-        for (ILoggingEvent e : List.copyOf(log.list)) {
-            if (e.getLevel() == Level.WARN) {
-                out.add(e.getFormattedMessage());
-            }
-        }
-        return out;
     }
 }
