@@ -58,6 +58,7 @@ class TrafficCountersE2eTest {
     static final int UDP_DATAGRAMS = 20;
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final java.util.Map<java.nio.file.Path, HttpClient> CLIENTS = new java.util.concurrent.ConcurrentHashMap<>();
 
     @Test
     void copyRelayBytesAreCountedExactlyEverywhere() throws Exception {
@@ -264,11 +265,18 @@ class TrafficCountersE2eTest {
         return JSON.readTree(get(d, port, path));
     }
 
-    /** GET over HTTPS with the daemon's token, trusting exactly its certificate; anything but 200 fails. */
+    /**
+     * GET over HTTPS with the daemon's token, trusting exactly its certificate; anything but 200 fails. One client per
+     * daemon: a client keeps its connection, and a new one per poll would meet the admin's per-client connection cap.
+     */
     private static String get(Daemon d, int port, String path) throws Exception {
         AdminFiles files = new AdminFiles(d.dataDir());
-        HttpClient http = HttpClient.newBuilder().sslContext(TlsIdentity.trusting(files.tlsCertificate()))
-                .connectTimeout(Duration.ofSeconds(30)).build();
+        HttpClient http = CLIENTS.get(d.dataDir());
+        if (http == null) {
+            http = HttpClient.newBuilder().sslContext(TlsIdentity.trusting(files.tlsCertificate()))
+                    .connectTimeout(Duration.ofSeconds(30)).build();
+            CLIENTS.put(d.dataDir(), http);
+        }
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + path))
                 .timeout(Duration.ofSeconds(60))
                 .header("Authorization", "Bearer " + Files.readString(files.token()).trim()).GET().build(),
