@@ -12,6 +12,20 @@ public interface TrafficStats {
     /** The counters of one mapping (zero when it carries no traffic or is unknown). */
     Counters of(MappingKey key);
 
+    /**
+     * How far the byte figures of {@link #totals()} may be below the bytes actually moved, in each direction: 0 when
+     * they are exact. A relay that splices counts whole chunks only, so it cannot see the last partial one. The
+     * IGD's GetTotalBytes* can return only a number: they return the counted figure, a lower bound.
+     */
+    default long totalsBytesUncertainty() {
+        return 0;
+    }
+
+    /** As {@link #totalsBytesUncertainty()}, for the byte figures of {@link #of(MappingKey)}. */
+    default long bytesUncertainty(MappingKey key) {
+        return 0;
+    }
+
     record Counters(long bytesReceived, long bytesSent, long packetsReceived, long packetsSent, long sessions) {
         public static final Counters ZERO = new Counters(0, 0, 0, 0, 0);
     }

@@ -109,7 +109,7 @@ class OwnAddressSpoofTest {
                 "run", "-c", config.toString()));
         Awaitility.await("natgw started").atMost(Duration.ofSeconds(60)).until(() -> daemon.stdoutSoFar().contains("natgw started"));
 
-        assertEquals("no reply", client("natpmp", "192.168.77.1", "192.168.77.1", "7101"), "spoofed from the LAN address");
+        assertEquals("no reply", client("natpmp", "192.168.77.1", "192.168.77.1", "7101", "2000"), "spoofed from the LAN address");
         assertEquals("reply 0", client("natpmp", "192.168.77.1", "192.168.77.2", "7102"), "a LAN host");
         assertEquals("closed", client("http", "192.168.77.1:5000", "192.168.77.1"), "UPnP from the LAN address");
         assertEquals("status 404", client("http", "192.168.77.1:5000", "192.168.77.2"), "UPnP from a LAN host");

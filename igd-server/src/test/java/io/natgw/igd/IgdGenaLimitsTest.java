@@ -1,17 +1,14 @@
 package io.natgw.igd;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import com.sun.net.httpserver.HttpServer;
 import io.natgw.core.MappingRequest;
 import io.natgw.core.Origin;
 import io.natgw.core.Owner;
+import io.natgw.testsupport.LogCapture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -105,28 +102,18 @@ class IgdGenaLimitsTest {
 
     @Test
     void anUnreadableTimeoutIsNoErrorAndTheDefaultApplies() throws Exception {
-        Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-        ListAppender<ILoggingEvent> seen = new ListAppender<>();
-        seen.start();
-        root.addAppender(seen);
-        try {
+        try (LogCapture seen = LogCapture.root()) {
             InetAddress a = TestGateway.address("127.0.0.1");
             RawHttp.Response r = subscribe(a, sink(a), "Second-99999999999999999");
             assertEquals(200, r.status(), r.body());
-            assertTrue(seen.list.stream().noneMatch(e -> e.getLevel() == Level.ERROR), seen.list.toString());
-        } finally {
-            root.detachAppender(seen);
+            assertEquals(List.of(), seen.lines(Level.ERROR));
         }
     }
 
     @Test
     void eventsDroppedFromAFullQueueAreCountedAndLogged() throws Exception {
-        Logger log = (Logger) LoggerFactory.getLogger(DroppedEvents.class);
-        ListAppender<ILoggingEvent> seen = new ListAppender<>();
-        seen.start();
-        log.addAppender(seen);
         CountDownLatch release = new CountDownLatch(1);
-        try {
+        try (LogCapture seen = new LogCapture(DroppedEvents.class)) {
             gw.igd.onEventThread(() -> {
                 try {
                     release.await(60, TimeUnit.SECONDS); // holds the event thread: what follows queues up
@@ -142,11 +129,10 @@ class IgdGenaLimitsTest {
                 });
             }
             assertTrue(gw.igd.droppedEvents() >= 10, "dropped: " + gw.igd.droppedEvents());
-            assertTrue(seen.list.stream().anyMatch(e -> e.getLevel() == Level.WARN
-                    && e.getFormattedMessage().contains("dropped the oldest event")), seen.list.toString());
+            assertTrue(seen.lines(Level.WARN).stream().anyMatch(l -> l.contains("dropped the oldest event")),
+                    seen.events().toString());
         } finally {
             release.countDown();
-            log.detachAppender(seen);
         }
     }
 }

@@ -5,9 +5,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
@@ -66,19 +64,8 @@ class IgdPipeliningTest {
             s.getOutputStream().write(String.join("", requests).getBytes(StandardCharsets.UTF_8));
             s.getOutputStream().flush();
             s.shutdownOutput(); // half-close: the server answers what it read, then closes
-            InputStream in = s.getInputStream();
-            ByteArrayOutputStream all = new ByteArrayOutputStream();
-            byte[] buf = new byte[8192];
-            int n;
-            try {
-                while ((n = in.read(buf)) > 0) {
-                    all.write(buf, 0, n);
-                }
-            } catch (IOException e) {
-                // reset after the last answer: keep what arrived
-            }
             List<Integer> statuses = new ArrayList<>();
-            Matcher m = Pattern.compile("HTTP/1\\.1 (\\d{3}) ").matcher(all.toString(StandardCharsets.UTF_8));
+            Matcher m = Pattern.compile("HTTP/1\\.1 (\\d{3}) ").matcher(RawHttp.readUntilClosed(s.getInputStream()));
             while (m.find()) {
                 statuses.add(Integer.parseInt(m.group(1)));
             }

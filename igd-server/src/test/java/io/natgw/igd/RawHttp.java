@@ -79,7 +79,8 @@ public final class RawHttp {
         return exchange(target, null, request("GET", target, target.getHost() + ":" + target.getPort(), headers, null));
     }
 
-    private static Response read(InputStream in) throws IOException {
+    /** Everything the server sends until it closes (at most 4 MiB); a reset after a refusal keeps what arrived. */
+    static String readUntilClosed(InputStream in) {
         ByteArrayOutputStream all = new ByteArrayOutputStream();
         byte[] buf = new byte[8192];
         int n;
@@ -93,7 +94,11 @@ public final class RawHttp {
         } catch (IOException e) {
             // connection reset after a refusal: keep what arrived
         }
-        String text = all.toString(StandardCharsets.UTF_8);
+        return all.toString(StandardCharsets.UTF_8);
+    }
+
+    private static Response read(InputStream in) {
+        String text = readUntilClosed(in);
         int end = text.indexOf("\r\n\r\n");
         if (!text.startsWith("HTTP/") || end < 0) {
             return new Response(0, Map.of(), text);

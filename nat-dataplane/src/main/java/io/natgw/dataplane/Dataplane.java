@@ -409,6 +409,17 @@ public final class Dataplane implements Forwarder, TableListener, TrafficStats, 
         return m == null ? Counters.ZERO : m.snapshot();
     }
 
+    /** Spliced connections are counted in whole 64 KiB chunks: see {@link RelayCounters#bytesUncertainty()}. */
+    @Override
+    public long totalsBytesUncertainty() {
+        return kernel != null ? 0 : relayTotals().bytesUncertainty();
+    }
+
+    @Override
+    public long bytesUncertainty(MappingKey key) {
+        return kernel != null ? 0 : relayCounters(key).bytesUncertainty();
+    }
+
     /** Every figure the relay counts in total, each named for what it is (TCP reads, datagrams, spliced bytes). */
     public RelayCounters relayTotals() {
         return totals.counters();

@@ -4,6 +4,7 @@ import io.natgw.conf.Protocol;
 import io.natgw.core.Mapping;
 import io.natgw.core.Outcome;
 import io.natgw.core.RemoteFilter;
+import io.natgw.testsupport.LogCapture;
 import org.junit.jupiter.api.Test;
 
 import java.net.InetSocketAddress;
@@ -114,14 +115,8 @@ class DescriptorExhaustionTest {
     @Test
     void aConnectionArrivingOutOfDescriptorsWaitsWithoutAStackTraceAndIsRelayedOnceTheyAreBack() throws Exception {
         requirePrlimit();
-        ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
-                org.slf4j.Logger.ROOT_LOGGER_NAME);
-        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
-                new ch.qos.logback.core.read.ListAppender<>();
-        log.start();
-        root.addAppender(log);
-        try (Fixture f = new Fixture("relay: copy"); EchoServer echo = new EchoServer("echo", LAN_HOST);
-             UdpRelayTest.UdpEcho udpEcho = new UdpRelayTest.UdpEcho("u")) {
+        try (LogCapture log = LogCapture.root(); Fixture f = new Fixture("relay: copy");
+             EchoServer echo = new EchoServer("echo", LAN_HOST); UdpRelayTest.UdpEcho udpEcho = new UdpRelayTest.UdpEcho("u")) {
             warmUp(f, echo, udpEcho);
             Mapping m = f.map(Protocol.TCP, echo.endpoint());
             boolean acceptFailed = false;
@@ -141,17 +136,13 @@ class DescriptorExhaustionTest {
                             continue; // closes the client, gives the descriptors back and tries again
                         }
                     }
-                    client.setSoTimeout(10_000);
+                    client.setSoTimeout(30_000);
                     assertEquals("echo:", new String(client.getInputStream().readNBytes(5), java.nio.charset.StandardCharsets.US_ASCII),
                             "accepted and relayed once descriptors are back");
                 }
             }
             assertTrue(acceptFailed, "the accept never met EMFILE in 5 attempts");
-            List<String> traces = List.copyOf(log.list).stream().filter(e -> e.getThrowableProxy() != null)
-                    .map(e -> e.getLoggerName() + ": " + e.getFormattedMessage()).toList();
-            assertEquals(List.of(), traces, "no stack trace logged");
-        } finally {
-            root.detachAppender(log);
+            assertEquals(List.of(), log.stackTraces(), "no stack trace logged");
         }
     }
 
@@ -163,18 +154,12 @@ class DescriptorExhaustionTest {
     @Test
     void aConnectionWithNoDescriptorForItsBackendIsClosedAndGivesItsSlotBack() throws Exception {
         requirePrlimit();
-        ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
-                org.slf4j.Logger.ROOT_LOGGER_NAME);
-        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
-                new ch.qos.logback.core.read.ListAppender<>();
-        log.start();
-        root.addAppender(log);
-        try (Fixture f = new Fixture("relay: copy"); EchoServer echo = new EchoServer("echo", LAN_HOST);
-             UdpRelayTest.UdpEcho udpEcho = new UdpRelayTest.UdpEcho("u")) {
+        try (LogCapture log = LogCapture.root(); Fixture f = new Fixture("relay: copy");
+             EchoServer echo = new EchoServer("echo", LAN_HOST); UdpRelayTest.UdpEcho udpEcho = new UdpRelayTest.UdpEcho("u")) {
             warmUp(f, echo, udpEcho);
             Mapping m = f.map(Protocol.TCP, echo.endpoint());
             assertEquals("echo:w:eof", TcpRelayTest.exchange(WAN, m.externalPort(), null, "w")); // the relay's classes
-            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5))
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
                     .until(() -> f.dataplane.of(m.key()).sessions() == 0);
             RelayBudget budget = f.dataplane.listener(Protocol.TCP, m.externalPort()).ctx.budget();
             boolean backendFailed = false;
@@ -206,18 +191,14 @@ class DescriptorExhaustionTest {
                 }
             }
             assertTrue(backendFailed, "the backend never met EMFILE in 5 attempts");
-            org.awaitility.Awaitility.await("the slot and the session to be given back").atMost(java.time.Duration.ofSeconds(5))
+            org.awaitility.Awaitility.await("the slot and the session to be given back").atMost(java.time.Duration.ofSeconds(30))
                     .until(() -> budget.tcpOpen() == 0 && f.dataplane.of(m.key()).sessions() == 0);
             assertEquals("echo:again:eof", TcpRelayTest.exchange(WAN, m.externalPort(), null, "again"));
-            List<String> traces = List.copyOf(log.list).stream().filter(e -> e.getThrowableProxy() != null)
-                    .map(e -> e.getLoggerName() + ": " + e.getFormattedMessage()).toList();
-            assertEquals(List.of(), traces, "no stack trace logged");
-        } finally {
-            root.detachAppender(log);
+            assertEquals(List.of(), log.stackTraces(), "no stack trace logged");
         }
     }
 
-    private static long failedAccepts(ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log) {
-        return List.copyOf(log.list).stream().filter(e -> e.getFormattedMessage().contains("cannot accept")).count();
+    private static long failedAccepts(LogCapture log) {
+        return log.events().stream().filter(e -> e.getFormattedMessage().contains("cannot accept")).count();
     }
 }

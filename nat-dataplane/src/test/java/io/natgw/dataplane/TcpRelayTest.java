@@ -49,7 +49,7 @@ class TcpRelayTest {
                 s.bind(new InetSocketAddress(local, 0));
             }
             s.connect(new InetSocketAddress(wan, port), 2000);
-            s.setSoTimeout(5000);
+            s.setSoTimeout(30_000);
             s.getOutputStream().write(send.getBytes(StandardCharsets.US_ASCII));
             s.shutdownOutput();
             return new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
@@ -111,7 +111,7 @@ class TcpRelayTest {
 
             assertEquals("echo:hello:eof", exchange(WAN, m.externalPort(), null, "hello"));
 
-            await().atMost(Duration.ofSeconds(5)).until(() -> f.dataplane.of(m.key()).sessions() == 0);
+            await().atMost(Duration.ofSeconds(30)).until(() -> f.dataplane.of(m.key()).sessions() == 0);
             RelayCounters rc = f.dataplane.relayCounters(m.key());
             assertEquals(0, rc.datagramsReceived() + rc.datagramsSent(), "TCP carries no datagrams");
             assertEquals(0, f.dataplane.of(m.key()).packetsReceived(), "TCP reads are not reported as packets");
@@ -157,18 +157,18 @@ class TcpRelayTest {
             assertRanAs(variant, f, m);
             try (Socket s = new Socket()) {
                 s.connect(new InetSocketAddress(WAN, m.externalPort()), 2000);
-                s.setSoTimeout(10_000);
+                s.setSoTimeout(30_000);
                 s.getOutputStream().write("GET".getBytes(StandardCharsets.US_ASCII));
                 s.shutdownOutput();
-                assertEquals("GET", new String(request.get(10, java.util.concurrent.TimeUnit.SECONDS), StandardCharsets.US_ASCII));
+                assertEquals("GET", new String(request.get(30, java.util.concurrent.TimeUnit.SECONDS), StandardCharsets.US_ASCII));
                 // The bug's precondition, waited for rather than slept on: the relay's socket towards the client has
                 // its input shut down (the client's FIN) and its output full, with the reply queued behind it.
                 io.netty.channel.socket.DuplexChannel front = frontOf(f, m);
                 boolean spliced = variant.startsWith("splice");
-                await("the reply to pile up in the relay").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5))
+                await("the reply to pile up in the relay").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(5))
                         .until(() -> front.isInputShutdown() && waitsToWrite(front, spliced));
                 byte[] back = s.getInputStream().readAllBytes();
-                replied.get(10, java.util.concurrent.TimeUnit.SECONDS);
+                replied.get(30, java.util.concurrent.TimeUnit.SECONDS);
                 assertEquals(reply.length, back.length, "bytes of the reply that arrived");
                 MessageDigest sha = MessageDigest.getInstance("SHA-256");
                 assertArrayEquals(sha.digest(reply), sha.digest(back));
@@ -189,7 +189,7 @@ class TcpRelayTest {
     /** The relay's one connection from the WAN side of mapping {@code m}. */
     static io.netty.channel.socket.DuplexChannel frontOf(Fixture f, Mapping m) {
         Route r = f.dataplane.listener(Protocol.TCP, m.externalPort()).get(m.key());
-        await().atMost(Duration.ofSeconds(5)).until(() -> r.channels.size() == 1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> r.channels.size() == 1);
         return (io.netty.channel.socket.DuplexChannel) r.channels.iterator().next();
     }
 
@@ -207,7 +207,7 @@ class TcpRelayTest {
             // splice also shuts the input down on that FIN with bytes unread in the socket; RelayHandler drains them.)
             try (Socket s = new Socket()) {
                 s.connect(new InetSocketAddress(WAN, m.externalPort()), 2000);
-                s.setSoTimeout(10_000);
+                s.setSoTimeout(30_000);
                 CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
                     try {
                         OutputStream out = s.getOutputStream();
@@ -280,7 +280,7 @@ class TcpRelayTest {
         try (Fixture f = new Fixture("relay: copy"); EchoServer echo = new EchoServer("echo", LAN_HOST)) {
             Mapping m = f.map(Protocol.TCP, echo.endpoint());
             try (Socket s = new Socket(WAN, m.externalPort())) {
-                s.setSoTimeout(5000);
+                s.setSoTimeout(30_000);
                 assertEquals("echo:", new String(s.getInputStream().readNBytes(5), StandardCharsets.US_ASCII));
 
                 assertInstanceOf(Outcome.Deleted.class, f.delete(m));
@@ -300,12 +300,12 @@ class TcpRelayTest {
         try (Fixture f = new Fixture("relay: copy\ncutOnDelete: true"); EchoServer echo = new EchoServer("echo", LAN_HOST)) {
             Mapping m = f.map(Protocol.TCP, echo.endpoint());
             try (Socket s = new Socket(WAN, m.externalPort())) {
-                s.setSoTimeout(5000);
+                s.setSoTimeout(30_000);
                 assertEquals("echo:", new String(s.getInputStream().readNBytes(5), StandardCharsets.US_ASCII));
                 f.delete(m);
                 assertEquals(-1, s.getInputStream().read());
             }
-            await().atMost(Duration.ofSeconds(5)).until(() -> echo.finished.get() == 1);
+            await().atMost(Duration.ofSeconds(30)).until(() -> echo.finished.get() == 1);
         }
     }
 
@@ -347,7 +347,7 @@ class TcpRelayTest {
                 got = "";
             }
             assertEquals("", got);
-            await().atMost(Duration.ofSeconds(5)).until(() -> f.dataplane.of(m.key()).sessions() == 0);
+            await().atMost(Duration.ofSeconds(30)).until(() -> f.dataplane.of(m.key()).sessions() == 0);
         }
     }
 }

@@ -137,7 +137,7 @@ class TriggerEngineTest {
         assertEquals(Result.OPENED, engine.outbound(Protocol.TCP, HOST_B, 6667).get());
         engine.setRules(List.of(IDENT.withEnabled(false), two));
         assertEquals(Result.REFUSED, engine.outbound(Protocol.TCP, HOST_A, 7000).get());
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
                 .until(() -> table.view().size() == 1);
         assertEquals(HOST_B, holder().internal().address());
     }

@@ -34,7 +34,7 @@ class TriggeredRelayTest {
             f.clock.advance(Duration.ofSeconds(10));
             assertEquals("game:hi:eof", TcpRelayTest.exchange(WAN, port, null, "hi"));
 
-            await().atMost(Duration.ofSeconds(5)).until(() ->
+            await().atMost(Duration.ofSeconds(30)).until(() ->
                     f.table.view().find(key).orElseThrow().expiresAt().equals(opened.plusSeconds(40)));
             assertEquals(1, f.dataplane.triggers().stats().get("Game").refreshes());
         }

@@ -78,7 +78,7 @@ class UdpRelayTest {
     @Test
     void repliesComeBackFromTheMappedPortAndAreCounted() throws Exception {
         try (Fixture f = new Fixture("relay: copy"); UdpEcho echo = new UdpEcho("echo");
-             DatagramSocket client = peer("127.0.0.2", 5000)) {
+             DatagramSocket client = peer("127.0.0.2", 30_000)) {
             Mapping m = f.map(Protocol.UDP, echo.endpoint());
 
             String[] r1 = ask(client, m.externalPort(), "one");
@@ -95,7 +95,7 @@ class UdpRelayTest {
     @Test
     void largeDatagramsPassWhole() throws Exception {
         try (Fixture f = new Fixture("relay: copy"); UdpEcho echo = new UdpEcho("e");
-             DatagramSocket client = peer("127.0.0.2", 5000)) {
+             DatagramSocket client = peer("127.0.0.2", 30_000)) {
             Mapping m = f.map(Protocol.UDP, echo.endpoint());
             String big = "x".repeat(60_000);
 
@@ -113,8 +113,8 @@ class UdpRelayTest {
     void sessionsPerMappingAreBoundedAndIdleOnesEndByTheClock() throws Exception {
         try (Fixture f = new Fixture("relay: copy\nudpSessionsPerMapping: 2\nudpIdleTimeout: 120");
              UdpEcho echo = new UdpEcho("echo");
-             DatagramSocket a = peer("127.0.0.2", 5000);
-             DatagramSocket b = peer("127.0.0.3", 5000);
+             DatagramSocket a = peer("127.0.0.2", 30_000);
+             DatagramSocket b = peer("127.0.0.3", 30_000);
              DatagramSocket c = peer("127.0.0.4", 300)) {
             Mapping m = f.map(Protocol.UDP, echo.endpoint());
             UdpListener listener = (UdpListener) f.dataplane.listener(Protocol.UDP, m.externalPort());
@@ -128,9 +128,9 @@ class UdpRelayTest {
             assertEquals("echo:a2", ask(a, m.externalPort(), "a2")[0]); // a stays active
             f.clock.advance(Duration.ofSeconds(2));
             assertEquals(1, listener.sweepIdle().get(), "b has been idle for 121 s");
-            await().atMost(Duration.ofSeconds(5)).until(() -> listener.sessionCount().get() == 1);
+            await().atMost(Duration.ofSeconds(30)).until(() -> listener.sessionCount().get() == 1);
 
-            c.setSoTimeout(5000);
+            c.setSoTimeout(30_000);
             assertEquals("echo:c", ask(c, m.externalPort(), "c")[0]);
         }
     }
@@ -138,7 +138,7 @@ class UdpRelayTest {
     @Test
     void aPeerTheRemoteFilterRefusesIsDroppedAndADeletedMappingStopsListening() throws Exception {
         try (Fixture f = new Fixture("relay: copy"); UdpEcho echo = new UdpEcho("echo");
-             DatagramSocket allowed = peer("127.0.0.2", 5000);
+             DatagramSocket allowed = peer("127.0.0.2", 30_000);
              DatagramSocket other = peer("127.0.0.3", 300)) {
             Mapping m = f.map(Protocol.UDP, 0, echo.endpoint(), io.natgw.core.RemoteFilter.host(addr("127.0.0.2")));
 

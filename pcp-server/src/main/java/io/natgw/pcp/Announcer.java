@@ -17,7 +17,8 @@ import java.util.function.Supplier;
 /**
  * Gratuitous announcements on start and on an external address change: a NAT-PMP external address response
  * (RFC 6886 §3.2.1) and a PCP unsolicited ANNOUNCE (RFC 6887 §14.1.3) to 224.0.0.1:5350 from every LAN
- * socket, ten times, 250 ms apart at first and doubling. Scheduled on the event loop; a new round cancels the old.
+ * socket, ten times, 250 ms apart at first and doubling. Sent on the event loop, at times a {@link Scheduler} keeps
+ * (the event loop's timer, or a test's hand-driven one); a new round cancels the old.
  */
 final class Announcer {
 
@@ -30,16 +31,36 @@ final class Announcer {
     private final InetSocketAddress target;
     private final Supplier<List<byte[]>> messages;
     private final EventLoop loop;
-    private ScheduledFuture<?> next; // event loop only
+    private final Scheduler scheduler;
+    private Runnable cancelNext; // event loop only
+    private int round; // event loop only: a timer of an earlier round that fires anyway sends nothing
     private int sent; // event loop only
     private boolean stopped; // event loop only
 
-    /** @param messages built at each send, so the epoch and address are current */
-    Announcer(List<Channel> channels, InetSocketAddress target, Supplier<List<byte[]>> messages) {
+    /** Runs the next announcement of a round after its interval. */
+    interface Scheduler {
+        /** Runs {@code task} (on any thread) after {@code delay}; returns what cancels it. */
+        Runnable schedule(Runnable task, Duration delay);
+
+        /** The event loop's own timer. */
+        static Scheduler of(EventLoop loop) {
+            return (task, delay) -> {
+                ScheduledFuture<?> f = loop.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
+                return () -> f.cancel(false);
+            };
+        }
+    }
+
+    /**
+     * @param messages  built at each send, so the epoch and address are current
+     * @param scheduler keeps the intervals; null for the event loop's timer
+     */
+    Announcer(List<Channel> channels, InetSocketAddress target, Supplier<List<byte[]>> messages, Scheduler scheduler) {
         this.channels = List.copyOf(channels);
         this.target = target;
         this.messages = messages;
         this.loop = channels.get(0).eventLoop();
+        this.scheduler = scheduler != null ? scheduler : Scheduler.of(loop);
     }
 
     /** Delay between announcement {@code n} (0-based, n >= 1) and the one before it: 250 ms, 500 ms, 1 s, ... */
@@ -53,25 +74,29 @@ final class Announcer {
             if (stopped) {
                 return;
             }
-            if (next != null) {
-                next.cancel(false);
-            }
+            cancelNext();
+            round++;
             sent = 0;
-            sendAndReschedule();
+            sendAndReschedule(round);
         });
     }
 
     void stop() {
         loop.execute(() -> {
             stopped = true;
-            if (next != null) {
-                next.cancel(false);
-            }
+            cancelNext();
         });
     }
 
-    private void sendAndReschedule() {
-        if (stopped) {
+    private void cancelNext() {
+        if (cancelNext != null) {
+            cancelNext.run();
+            cancelNext = null;
+        }
+    }
+
+    private void sendAndReschedule(int ofRound) {
+        if (stopped || ofRound != round) {
             return;
         }
         List<byte[]> payloads = messages.get();
@@ -87,7 +112,7 @@ final class Announcer {
         }
         sent++;
         if (sent < TIMES) {
-            next = loop.schedule(this::sendAndReschedule, intervalBefore(sent).toMillis(), TimeUnit.MILLISECONDS);
+            cancelNext = scheduler.schedule(() -> loop.execute(() -> sendAndReschedule(ofRound)), intervalBefore(sent));
         }
     }
 }

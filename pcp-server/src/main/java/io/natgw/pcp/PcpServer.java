@@ -52,6 +52,7 @@ public final class PcpServer implements AutoCloseable {
     private final NatgwConfig config;
     private final MappingTable table;
     private final InetSocketAddress announceTarget;
+    private final Announcer.Scheduler announceSchedule; // null: the event loop's timer
     private final StatsCounter stats = new StatsCounter();
     private final NatPmpHandler natPmp;
     private final PcpHandler pcp;
@@ -63,14 +64,15 @@ public final class PcpServer implements AutoCloseable {
     private volatile boolean running;
 
     public PcpServer(NatgwConfig config, MappingTable table) {
-        this(config, table, ANNOUNCE_TARGET);
+        this(config, table, ANNOUNCE_TARGET, null);
     }
 
-    /** For tests: announcements to another address than 224.0.0.1:5350. */
-    PcpServer(NatgwConfig config, MappingTable table, InetSocketAddress announceTarget) {
+    /** For tests: announcements to another address than 224.0.0.1:5350, at times {@code announceSchedule} keeps. */
+    PcpServer(NatgwConfig config, MappingTable table, InetSocketAddress announceTarget, Announcer.Scheduler announceSchedule) {
         this.config = config;
         this.table = table;
         this.announceTarget = announceTarget;
+        this.announceSchedule = announceSchedule;
         this.natPmp = new NatPmpHandler(table, stats);
         this.pcp = new PcpHandler(table, stats);
         this.limiter = new RateLimiter(config.pcp().rateLimitPerSecond(), table.clock());
@@ -107,7 +109,7 @@ public final class PcpServer implements AutoCloseable {
         running = true;
         LOG.info("nat-pmp/pcp listening on {} ({})", localAddresses(), epoll ? "epoll" : "nio");
         if (config.pcp().announce() && !channels.isEmpty()) {
-            announcer = new Announcer(channels, announceTarget, this::announcements);
+            announcer = new Announcer(channels, announceTarget, this::announcements, announceSchedule);
             addressWatch = new TableListener() {
                 @Override
                 public void committed(List<Change> changes) {

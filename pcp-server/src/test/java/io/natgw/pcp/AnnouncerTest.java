@@ -37,35 +37,64 @@ class AnnouncerTest {
     @Test
     void announcesOnStartAndOnExternalAddressChange() throws Exception {
         try (DatagramSocket listener = new DatagramSocket(new InetSocketAddress(CLIENT, 0))) {
-            listener.setSoTimeout(5000);
+            listener.setSoTimeout(30_000); // a ceiling that only catches a hang
             InetSocketAddress target = (InetSocketAddress) listener.getLocalSocketAddress();
             try (ServerFixture fx = new ServerFixture(ServerFixture.Options.defaults().announceTo(target))) {
-                // the first round: NAT-PMP address response and PCP ANNOUNCE, then again 250 ms later
-                long t0 = System.nanoTime();
+                // the first round: NAT-PMP address response and PCP ANNOUNCE at once, the next one 250 ms later
                 assertEquals(new NatPmpResponse.ExternalAddress(NatPmpResultCode.SUCCESS, 0, (Inet4Address) ServerFixture.WAN),
                         NatPmpCodec.decodeResponse(ByteBuffer.wrap(receive(listener))));
                 PcpResponse announce = PcpCodec.decodeResponse(ByteBuffer.wrap(receive(listener)));
                 assertEquals(new PcpResponse(0, PcpResultCode.SUCCESS, 0, 0, new PcpOpcodeData.Announce(), List.of()), announce);
-                assertEquals(12, receive(listener).length);
-                long gapMillis = Duration.ofNanos(System.nanoTime() - t0).toMillis();
-                assertTrue(gapMillis >= 200, "second announcement after " + gapMillis + " ms");
-                assertEquals(24, receive(listener).length);
+                HandDrivenScheduler.Timer second = fx.announceSchedule.next();
+                assertEquals(Duration.ofMillis(250), second.delay(), "the second announcement's interval");
+                second.fire();
+                assertEquals(List.of(12, 24), List.of(receive(listener).length, receive(listener).length), "second announcement");
+                HandDrivenScheduler.Timer third = fx.announceSchedule.next();
+                assertEquals(Duration.ofMillis(500), third.delay(), "the interval doubles");
 
-                // an address change starts a new round with the new address
+                // an address change starts a new round with the new address, and cancels the old round's timer
                 fx.clock.advance(Duration.ofSeconds(3));
                 Outcome o = fx.table.apply(new MappingRequest.SetExternalAddress(Owner.of(CLIENT, Origin.ADMIN), ip("127.0.1.2")));
                 assertInstanceOf(Outcome.Done.class, o);
-                NatPmpResponse.ExternalAddress changed = null;
-                for (int i = 0; i < 8 && changed == null; i++) {
-                    byte[] d = receive(listener);
-                    if (d.length == 12) {
-                        NatPmpResponse.ExternalAddress a = (NatPmpResponse.ExternalAddress) NatPmpCodec.decodeResponse(ByteBuffer.wrap(d));
-                        if (a.address().equals(ip("127.0.1.2"))) {
-                            changed = a;
-                        }
+                assertEquals(new NatPmpResponse.ExternalAddress(NatPmpResultCode.SUCCESS, 3, (Inet4Address) ip("127.0.1.2")),
+                        NatPmpCodec.decodeResponse(ByteBuffer.wrap(receive(listener))));
+                assertEquals(24, receive(listener).length);
+                HandDrivenScheduler.Timer newRound = fx.announceSchedule.next();
+                assertTrue(third.cancelled().get(), "the old round's timer is cancelled");
+                assertEquals(Duration.ofMillis(250), newRound.delay(), "a new round starts at 250 ms again");
+
+                // an old round's timer that fires anyway (its cancel came too late) sends nothing and sets no timer
+                third.fire();
+                newRound.fire();
+                assertEquals(new NatPmpResponse.ExternalAddress(NatPmpResultCode.SUCCESS, 3, (Inet4Address) ip("127.0.1.2")),
+                        NatPmpCodec.decodeResponse(ByteBuffer.wrap(receive(listener))));
+                assertEquals(24, receive(listener).length);
+                assertEquals(Duration.ofMillis(500), fx.announceSchedule.next().delay());
+                assertEquals(0, fx.announceSchedule.waiting(), "one chain of timers, not two");
+            }
+        }
+    }
+
+    @Test
+    void aRoundIsTenAnnouncementsThenStops() throws Exception {
+        try (DatagramSocket listener = new DatagramSocket(new InetSocketAddress(CLIENT, 0))) {
+            listener.setSoTimeout(30_000);
+            try (ServerFixture fx = new ServerFixture(ServerFixture.Options.defaults()
+                    .announceTo((InetSocketAddress) listener.getLocalSocketAddress()))) {
+                List<Duration> delays = new ArrayList<>();
+                for (int n = 1; n <= Announcer.TIMES; n++) {
+                    assertEquals(List.of(12, 24), List.of(receive(listener).length, receive(listener).length), "announcement " + n);
+                    if (n < Announcer.TIMES) {
+                        HandDrivenScheduler.Timer t = fx.announceSchedule.next();
+                        delays.add(t.delay());
+                        t.fire();
                     }
                 }
-                assertEquals(new NatPmpResponse.ExternalAddress(NatPmpResultCode.SUCCESS, 3, (Inet4Address) ip("127.0.1.2")), changed);
+                assertEquals(List.of(250L, 500L, 1000L, 2000L, 4000L, 8000L, 16000L, 32000L, 64000L),
+                        delays.stream().map(Duration::toMillis).toList());
+                // the tenth set no timer: the server answers a request, and no further timer appeared meanwhile
+                assertEquals(12, fx.client(CLIENT).exchange(NatPmpCodecTest.EXTERNAL_ADDRESS_REQUEST).length);
+                assertEquals(0, fx.announceSchedule.waiting(), "no eleventh announcement is scheduled");
             }
         }
     }

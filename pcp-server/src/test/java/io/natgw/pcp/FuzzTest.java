@@ -1,14 +1,12 @@
 package io.natgw.pcp;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.natgw.conf.Protocol;
 import io.natgw.core.Mapping;
+import io.natgw.testsupport.LogCapture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -44,10 +42,7 @@ class FuzzTest {
     // bounded in count (DATAGRAMS); this generous ceiling only catches a hang, it is not a speed requirement
     @Timeout(value = 10, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void survivesRandomAndMutatedDatagrams() throws Exception {
-        Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-        ListAppender<ILoggingEvent> log = new ListAppender<>();
-        log.start();
-        root.addAppender(log);
+        LogCapture log = LogCapture.root();
         long seed = Long.getLong("natgw.fuzz.seed", System.nanoTime());
         Random random = new Random(seed);
         Set<String> granted = new HashSet<>();
@@ -94,10 +89,10 @@ class FuzzTest {
             System.out.printf("fuzz: %d datagrams + %d barriers, %d rows, stats %s, seed %d%n", sent, barriers,
                     fx.rows().size(), stats, seed);
         } finally {
-            root.detachAppender(log);
+            log.close();
         }
         List<ILoggingEvent> errors = new ArrayList<>();
-        for (ILoggingEvent e : log.list) {
+        for (ILoggingEvent e : log.events()) {
             if (e.getLevel().isGreaterOrEqual(Level.ERROR) || e.getThrowableProxy() != null) {
                 errors.add(e);
             }

@@ -30,6 +30,8 @@ final class ServerFixture implements AutoCloseable {
     static final InetAddress OTHER_CLIENT = ip("127.0.0.2");
 
     final TestClock clock = new TestClock(Instant.parse("2026-05-01T10:00:00Z"));
+    /** The announcer's timers when announcing to a test socket ({@code announceTo}): they fire when the test says. */
+    final HandDrivenScheduler announceSchedule = new HandDrivenScheduler();
     final MappingTable table;
     final PcpServer server;
     private final List<Client> clients = new ArrayList<>();
@@ -79,7 +81,8 @@ final class ServerFixture implements AutoCloseable {
         NatgwConfig config = config(o);
         table = new MappingTable(config, new InMemoryLeaseStore(), Forwarder.NONE, clock);
         table.start();
-        server = o.announceTo() == null ? new PcpServer(config, table) : new PcpServer(config, table, o.announceTo());
+        server = o.announceTo() == null ? new PcpServer(config, table)
+                : new PcpServer(config, table, o.announceTo(), announceSchedule);
         server.start();
     }
 

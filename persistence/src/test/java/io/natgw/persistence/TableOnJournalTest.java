@@ -15,6 +15,7 @@ import io.natgw.core.Origin;
 import io.natgw.core.Outcome;
 import io.natgw.core.Owner;
 import io.natgw.core.RemoteFilter;
+import io.natgw.testsupport.LogCapture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

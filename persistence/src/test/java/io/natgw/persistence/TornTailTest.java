@@ -2,6 +2,7 @@ package io.natgw.persistence;
 
 import ch.qos.logback.classic.Level;
 import io.natgw.core.Mapping;
+import io.natgw.testsupport.LogCapture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -76,6 +76,9 @@ final class AdminMetrics {
                 + "packets; relays: UDP datagrams, TCP counted in bytes only)", traffic, c -> c.packetsReceived());
         counter(r, "natgw_forwarded_sent_packets", "packets forwarded towards the WAN side (kernel forwarding: IP "
                 + "packets; relays: UDP datagrams, TCP counted in bytes only)", traffic, c -> c.packetsSent());
+        Gauge.builder("natgw_forwarded_bytes_uncertainty", traffic, TrafficStats::totalsBytesUncertainty).description("bytes"
+                + " each byte counter may be short of the bytes moved: spliced TCP is counted in 64 KiB chunks (0: exact)")
+                .register(r);
         // Open now, so it goes down: a gauge (a counter would break rate()).
         Gauge.builder("natgw_relay_sessions", traffic, t -> t.totals().sessions())
                 .description("sessions open now: relays' TCP connections and UDP peers; under kernel forwarding, the "

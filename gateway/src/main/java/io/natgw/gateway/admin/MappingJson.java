@@ -18,9 +18,27 @@ record MappingJson(String id, String protocol, int externalPort, String external
                    String internal, String remote, String owner, String origin, String description, String kind,
                    Long remainingSeconds, String expiresAt, String createdAt, boolean enabled, Traffic traffic) {
 
-    record Traffic(long bytesReceived, long bytesSent, long packetsReceived, long packetsSent, long sessions) {
-        static Traffic of(TrafficStats.Counters c) {
-            return new Traffic(c.bytesReceived(), c.bytesSent(), c.packetsReceived(), c.packetsSent(), c.sessions());
+    /**
+     * What the dataplane counted.
+     *
+     * @param bytesApproximate  whether the byte figures may be short of the bytes moved (spliced TCP is counted in
+     *                          64 KiB chunks); when false they are exact
+     * @param bytesUncertainty  by how much at most, in each direction: the bytes moved lie in
+     *                          [bytesReceived, bytesReceived + bytesUncertainty], likewise for bytesSent
+     */
+    record Traffic(long bytesReceived, long bytesSent, long packetsReceived, long packetsSent, long sessions,
+                   boolean bytesApproximate, long bytesUncertainty) {
+        static Traffic of(TrafficStats.Counters c, long uncertainty) {
+            return new Traffic(c.bytesReceived(), c.bytesSent(), c.packetsReceived(), c.packetsSent(), c.sessions(),
+                    uncertainty > 0, uncertainty);
+        }
+
+        static Traffic totals(TrafficStats traffic) {
+            return of(traffic.totals(), traffic.totalsBytesUncertainty());
+        }
+
+        static Traffic of(TrafficStats traffic, io.natgw.core.MappingKey key) {
+            return of(traffic.of(key), traffic.bytesUncertainty(key));
         }
     }
 
@@ -34,7 +52,7 @@ record MappingJson(String id, String protocol, int externalPort, String external
                 m.remote().toString(), m.owner().address().getHostAddress(), m.owner().origin().label(), m.description(),
                 m.kind().label(), left == null ? null : left.toSeconds(),
                 m.expiresAt() == null ? null : m.expiresAt().toString(), m.createdAt().toString(), m.enabled(),
-                Traffic.of(traffic.of(m.key())));
+                Traffic.of(traffic, m.key()));
     }
 
     /** One event of the change stream. */

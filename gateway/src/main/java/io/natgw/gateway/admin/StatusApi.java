@@ -50,7 +50,7 @@ final class StatusApi {
         Instant now = table.clock().instant();
         return new Status(table.externalAddress().getHostAddress(), table.epochSeconds(), table.epochStart().toString(),
                 Duration.between(startedAt, now).toSeconds(), startedAt.toString(), rows.size(), counts,
-                MappingJson.Traffic.of(traffic.totals()), new ArrayList<>(listeners.get()),
+                MappingJson.Traffic.totals(traffic), new ArrayList<>(listeners.get()),
                 String.valueOf(table.config().source()));
     }
 }

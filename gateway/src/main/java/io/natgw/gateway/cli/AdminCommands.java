@@ -43,6 +43,11 @@ public final class AdminCommands {
         return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
+    /** A byte figure of the API's {@code traffic} object, with "~" before it when the API marks it approximate. */
+    static String bytes(JsonNode traffic, String field) {
+        return (traffic.path("bytesApproximate").asBoolean() ? "~" : "") + traffic.path(field).asText();
+    }
+
     @Command(name = "leases", mixinStandardHelpOptions = true, description = "List the lease table (every mapping of every kind).")
     static final class Leases extends CliCommand {
         @Option(names = "--json", description = "print the API's JSON")
@@ -60,12 +65,15 @@ public final class AdminCommands {
                 rows.add(List.of(m.path("protocol").asText(), m.path("external").asText(), m.path("internal").asText(),
                         m.path("remote").asText(), m.path("kind").asText(), m.path("origin").asText(), m.path("owner").asText(),
                         Tables.duration(m.get("remainingSeconds")), m.path("enabled").asBoolean() ? "yes" : "no",
-                        m.path("traffic").path("bytesReceived").asText(), m.path("traffic").path("bytesSent").asText(),
+                        bytes(m.path("traffic"), "bytesReceived"), bytes(m.path("traffic"), "bytesSent"),
                         m.path("description").asText()));
             }
             Tables.print(out(), List.of("PROTO", "EXTERNAL", "INTERNAL", "REMOTE", "KIND", "ORIGIN", "OWNER", "LEFT", "ENABLED",
                     "RX", "TX", "DESCRIPTION"), rows);
             out().println(rows.size() + " mapping" + (rows.size() == 1 ? "" : "s"));
+            if (rows.stream().anyMatch(row -> row.get(9).startsWith("~"))) {
+                out().println("~ approximate: spliced TCP is counted in 64 KiB chunks (natgw leases --json gives the bound)");
+            }
         }
     }
 
@@ -233,8 +241,11 @@ public final class AdminCommands {
                 p.getValue().fields().forEachRemaining(k -> sb.append(' ').append(k.getKey()).append('=').append(k.getValue().asText()));
                 out().println("  " + p.getKey() + "            ".substring(p.getKey().length()) + sb.toString().trim());
             });
-            out().println("traffic           rx " + s.path("traffic").path("bytesReceived").asText() + " B, tx "
-                    + s.path("traffic").path("bytesSent").asText() + " B, " + s.path("traffic").path("sessions").asText() + " sessions");
+            JsonNode t = s.path("traffic");
+            out().println("traffic           rx " + bytes(t, "bytesReceived") + " B, tx " + bytes(t, "bytesSent") + " B, "
+                    + t.path("sessions").asText() + " sessions"
+                    + (t.path("bytesApproximate").asBoolean() ? " (~: may be short by up to " + t.path("bytesUncertainty").asText()
+                    + " B each way, spliced TCP is counted in 64 KiB chunks)" : ""));
             out().println("listeners");
             for (JsonNode l : s.path("listeners")) {
                 out().println("  " + l.path("name").asText() + " " + l.path("transport").asText() + " " + l.path("address").asText());

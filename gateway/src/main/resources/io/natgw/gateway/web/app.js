@@ -102,6 +102,16 @@ function fmtBytes(n) {
   return (i ? n.toFixed(1) : n) + ' ' + u[i];
 }
 
+// A traffic object's byte figure: "~" before it when spliced TCP made it approximate (counted in 64 KiB chunks).
+function fmtTrafficBytes(t, field) {
+  return (t.bytesApproximate ? '~' : '') + fmtBytes(t[field]);
+}
+
+function approximateTitle(t) {
+  return t.bytesApproximate
+    ? `approximate: may be short by up to ${fmtBytes(t.bytesUncertainty)} (spliced TCP is counted in 64 KiB chunks)` : '';
+}
+
 function sortValue(m, key) {
   switch (key) {
     case 'remaining': return remaining(m);
@@ -152,8 +162,8 @@ function renderLeases() {
     cell(tr, m.description, 'desc');
     cell(tr, fmtDuration(remaining(m)), 'left');
     cell(tr, m.enabled ? 'yes' : 'no');
-    cell(tr, fmtBytes(m.traffic.bytesReceived), 'num');
-    cell(tr, fmtBytes(m.traffic.bytesSent), 'num');
+    cell(tr, fmtTrafficBytes(m.traffic, 'bytesReceived'), 'num').title = approximateTitle(m.traffic);
+    cell(tr, fmtTrafficBytes(m.traffic, 'bytesSent'), 'num').title = approximateTitle(m.traffic);
     const td = cell(tr, '');
     const del = document.createElement('button');
     del.type = 'button';
@@ -363,7 +373,8 @@ async function loadStatus() {
     const s = await api('GET', '/status');
     const facts = [['External address', s.externalAddress], ['Epoch', s.epochSeconds + ' s since ' + s.epochStart],
       ['Uptime', fmtDuration(s.uptimeSeconds)], ['Mappings', s.mappings],
-      ['Traffic', `${fmtBytes(s.traffic.bytesReceived)} in, ${fmtBytes(s.traffic.bytesSent)} out, ${s.traffic.sessions} sessions`],
+      ['Traffic', `${fmtTrafficBytes(s.traffic, 'bytesReceived')} in, ${fmtTrafficBytes(s.traffic, 'bytesSent')} out, `
+        + `${s.traffic.sessions} sessions` + (s.traffic.bytesApproximate ? ` (${approximateTitle(s.traffic)})` : '')],
       ['Configuration', s.config]];
     const dl = $('#status');
     dl.replaceChildren();

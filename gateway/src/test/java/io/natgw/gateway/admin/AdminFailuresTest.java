@@ -1,18 +1,16 @@
 package io.natgw.gateway.admin;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.natgw.core.Change;
 import io.natgw.core.InMemoryLeaseStore;
 import io.natgw.core.LeaseStore;
 import io.natgw.core.MappingKey;
 import io.natgw.core.MappingTable;
 import io.natgw.core.TrafficStats;
+import io.natgw.testsupport.LogCapture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -74,11 +72,7 @@ class AdminFailuresTest {
 
     @Test
     void aBugInTheStoreFailsClosedWith503AndItsStackTraceIsLogged() throws Exception {
-        Logger table = (Logger) LoggerFactory.getLogger(MappingTable.class);
-        ListAppender<ILoggingEvent> seen = new ListAppender<>();
-        seen.start();
-        table.addAppender(seen);
-        try (AdminFixture f = new AdminFixture(dataDir, false, new BrokenStore(), h -> h)) {
+        try (LogCapture seen = new LogCapture(MappingTable.class); AdminFixture f = new AdminFixture(dataDir, false, new BrokenStore(), h -> h)) {
             AdminFixture.Reply r = f.call("POST", "/api/v1/mappings",
                     "{\"protocol\":\"tcp\",\"externalPort\":7002,\"internalAddress\":\"127.0.0.1\",\"internalPort\":7002}");
             assertEquals(503, r.status(), r.text());
@@ -86,33 +80,25 @@ class AdminFailuresTest {
             AdminFixture.Reply list = f.call("GET", "/api/v1/mappings", null);
             assertEquals(200, list.status(), list.text());
             assertTrue(!list.text().contains("7002"), "a refused request leaves no row: " + list.text());
-            ILoggingEvent e = seen.list.stream().filter(x -> x.getLevel() == Level.ERROR).findFirst().orElseThrow(
-                    () -> new AssertionError("no ERROR logged: " + seen.list));
+            ILoggingEvent e = seen.events().stream().filter(x -> x.getLevel() == Level.ERROR).findFirst().orElseThrow(
+                    () -> new AssertionError("no ERROR logged: " + seen.events()));
             assertNotNull(e.getThrowableProxy(), "the stack trace is logged");
-        } finally {
-            table.detachAppender(seen);
         }
     }
 
     @Test
     void aRuntimeExceptionBecomesA500WithJsonAndAnErrorWithItsStackTrace() throws Exception {
-        Logger api = (Logger) LoggerFactory.getLogger(AdminApi.class);
-        ListAppender<ILoggingEvent> seen = new ListAppender<>();
-        seen.start();
-        api.addAppender(seen);
-        try (AdminFixture f = new AdminFixture(dataDir, false, new InMemoryLeaseStore(), h -> h.withTraffic(BROKEN))) {
+        try (LogCapture seen = new LogCapture(AdminApi.class); AdminFixture f = new AdminFixture(dataDir, false, new InMemoryLeaseStore(), h -> h.withTraffic(BROKEN))) {
             AdminFixture.Reply created = f.call("POST", "/api/v1/mappings",
                     "{\"protocol\":\"tcp\",\"externalPort\":7001,\"internalAddress\":\"127.0.0.1\",\"internalPort\":7001}");
             AdminFixture.Reply r = f.call("GET", "/api/v1/mappings", null);
             assertEquals(500, r.status(), "after POST " + created.status() + ": " + r.text());
             assertNotNull(r.json(), "a JSON body: " + r.text());
             assertTrue(r.error().contains("internal error"), r.text());
-            ILoggingEvent e = seen.list.stream().filter(x -> x.getLevel() == Level.ERROR).findFirst().orElseThrow(
-                    () -> new AssertionError("no ERROR logged: " + seen.list));
+            ILoggingEvent e = seen.events().stream().filter(x -> x.getLevel() == Level.ERROR).findFirst().orElseThrow(
+                    () -> new AssertionError("no ERROR logged: " + seen.events()));
             assertNotNull(e.getThrowableProxy(), "the stack trace is logged");
             assertTrue(e.getThrowableProxy().getMessage().contains("injected"), e.getThrowableProxy().getMessage());
-        } finally {
-            api.detachAppender(seen);
         }
     }
 }

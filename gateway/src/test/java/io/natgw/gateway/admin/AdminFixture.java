@@ -63,7 +63,7 @@ final class AdminFixture implements AutoCloseable {
         server.start();
         this.base = server.url().replaceAll("/$", "");
         this.token = AdminToken.read(new AdminFiles(dataDir).token());
-        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
+        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(30));
         if (!plainHttp) {
             b.sslContext(TlsIdentity.trusting(new AdminFiles(dataDir).tlsCertificate()));
         }
@@ -94,7 +94,7 @@ final class AdminFixture implements AutoCloseable {
     }
 
     Reply call(String method, String path, String body, String bearer) throws IOException, InterruptedException {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10))
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(60))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         if (bearer != null) {
             b.header("Authorization", "Bearer " + bearer);

@@ -46,7 +46,7 @@ class AdminIdentityTest {
     @Test
     void aClientThatDoesNotTrustTheCertificateIsRefused() throws Exception {
         try (AdminFixture f = new AdminFixture(dataDir, false)) {
-            HttpClient stranger = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+            HttpClient stranger = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(30)).build();
             HttpRequest r = HttpRequest.newBuilder(URI.create(f.base + "/api/v1/status")).header("Authorization", "Bearer " + f.token).build();
             assertThrows(SSLHandshakeException.class, () -> stranger.send(r, HttpResponse.BodyHandlers.ofString()));
         }

@@ -1,14 +1,11 @@
 package io.natgw.gateway.admin;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.natgw.core.MappingTable;
 import io.natgw.core.TableListener;
+import io.natgw.testsupport.LogCapture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,26 +25,20 @@ class AdminLoginLogTest {
 
     @Test
     void failedLoginsAreWarnedRateLimitedWithTheClientAddress() throws Exception {
-        Logger log = (Logger) LoggerFactory.getLogger(FailedLogins.class);
-        ListAppender<ILoggingEvent> seen = new ListAppender<>();
-        seen.start();
-        log.addAppender(seen);
-        try (AdminFixture f = new AdminFixture(dataDir, true)) {
+        try (LogCapture seen = new LogCapture(FailedLogins.class); AdminFixture f = new AdminFixture(dataDir, true)) {
             for (int i = 0; i < 5; i++) {
                 assertEquals(403, f.call("GET", "/api/v1/status", null, "wrong-token").status());
             }
             assertEquals(401, f.call("GET", "/api/v1/status", null, null).status());
-            List<ILoggingEvent> warns = seen.list.stream().filter(e -> e.getLevel() == Level.WARN).toList();
-            assertEquals(1, warns.size(), "one line per window: " + seen.list);
-            assertTrue(warns.get(0).getFormattedMessage().contains("failed admin login from 127.0.0.1"), warns.get(0).getFormattedMessage());
+            List<String> warns = seen.lines(Level.WARN);
+            assertEquals(1, warns.size(), "one line per window: " + seen.events());
+            assertTrue(warns.get(0).contains("failed admin login from 127.0.0.1"), warns.get(0));
 
             f.clock.advance(Duration.ofMillis(FailedLogins.WINDOW_MILLIS));
             assertEquals(403, f.call("GET", "/api/v1/status", null, "wrong-token").status());
-            List<ILoggingEvent> after = seen.list.stream().filter(e -> e.getLevel() == Level.WARN).toList();
-            assertEquals(2, after.size(), seen.list.toString());
-            assertTrue(after.get(1).getFormattedMessage().contains("5 more failed logins not shown"), after.get(1).getFormattedMessage());
-        } finally {
-            log.detachAppender(seen);
+            List<String> after = seen.lines(Level.WARN);
+            assertEquals(2, after.size(), seen.events().toString());
+            assertTrue(after.get(1).contains("5 more failed logins not shown"), after.get(1));
         }
     }
 

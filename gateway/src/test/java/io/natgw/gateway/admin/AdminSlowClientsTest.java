@@ -111,7 +111,7 @@ class AdminSlowClientsTest {
     void anApiRequestWithoutATokenIsRefusedBeforeItsBodyIsRead() throws Exception {
         try (AdminFixture f = new AdminFixture(dataDir, true, SHORT); Socket s = new Socket()) {
             s.connect(target(f), 5_000);
-            s.setSoTimeout(10_000);
+            s.setSoTimeout(30_000);
             s.getOutputStream().write(("POST /api/v1/mappings HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                     + "Content-Length: 60000\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             // no body byte is sent: the answer must come from the head alone
@@ -124,7 +124,7 @@ class AdminSlowClientsTest {
     void aWrongTokenIsRefusedOnTheHeadToo() throws Exception {
         try (AdminFixture f = new AdminFixture(dataDir, true, SHORT); Socket s = new Socket()) {
             s.connect(target(f), 5_000);
-            s.setSoTimeout(10_000);
+            s.setSoTimeout(30_000);
             s.getOutputStream().write(("POST /api/v1/mappings HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer wrong\r\n"
                     + "Content-Length: 60000\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             assertEquals("HTTP/1.1 403", new String(s.getInputStream().readNBytes(12), StandardCharsets.US_ASCII));

@@ -45,7 +45,7 @@ class EventsAndMetricsTest {
             });
             reader.setDaemon(true);
             reader.start();
-            await().atMost(Duration.ofSeconds(5)).until(() -> f.server != null && subscribers(f) == 1);
+            await().atMost(Duration.ofSeconds(30)).until(() -> f.server != null && subscribers(f) == 1);
 
             InetAddress host = InetAddress.getByName("127.0.0.30");
             MappingRequest.Map map = MappingRequest.Map.dynamic(Owner.of(host, Origin.PCP), Protocol.TCP,
@@ -53,7 +53,7 @@ class EventsAndMetricsTest {
             f.table.apply(map);
             f.table.apply(map); // a refresh: an update
             f.call("DELETE", "/api/v1/mappings/tcp/6100", null);
-            await().atMost(Duration.ofSeconds(5)).until(() -> data.size() >= 3);
+            await().atMost(Duration.ofSeconds(30)).until(() -> data.size() >= 3);
             List<String> seen = data.stream().map(d -> {
                 try {
                     var n = Json.MAPPER.readTree(d.substring(6));

@@ -1,6 +1,7 @@
 package io.natgw.it.admin;
 
 import io.natgw.it.support.Daemon;
+import io.natgw.it.support.NatPmpProbe;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

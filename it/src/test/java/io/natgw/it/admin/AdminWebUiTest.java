@@ -1,6 +1,7 @@
 package io.natgw.it.admin;
 
 import io.natgw.it.support.Daemon;
+import io.natgw.it.support.NatPmpProbe;
 import io.natgw.it.support.Require;
 import io.natgw.testsupport.Command;
 import org.junit.jupiter.api.AfterAll;
@@ -36,8 +37,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The web UI in real headless Chromium against the real daemon: a NAT-PMP mapping (natpmpc) shows up in the
  * lease table without a reload, is deleted from the UI and is then gone from the table and free again for
- * NAT-PMP; a trigger rule added on the triggering page shows in {@code natgw triggers list}. Screenshots of
- * each page go to {@code it/target/screenshots/}.
+ * NAT-PMP; a trigger rule added on the triggering page shows in {@code natgw triggers list}; byte counts of the
+ * splice relay are marked approximate ("~"). Screenshots of each page go to {@code it/target/screenshots/}.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class AdminWebUiTest {
@@ -61,7 +62,7 @@ class AdminWebUiTest {
         // a LAN address of its own, so natpmpc -g reaches this daemon and no other test's
         lan = InetAddress.getByName("127.0.0." + ThreadLocalRandom.current().nextInt(100, 250));
         daemon = Daemon.builder().set("network.lan.addresses", List.of(lan.getHostAddress())).set("upnp.enabled", false)
-                .set("admin.port", freePort()).start();
+                .set("admin.port", freePort()).set("dataplane.relay", "splice").start();
         NatgwCli.Result ui = NatgwCli.process(daemon.configFile(), "ui");
         assertEquals(0, ui.exit(), ui.err());
         signInUrl = ui.out().trim();
@@ -221,6 +222,50 @@ class AdminWebUiTest {
                 .until(() -> browser.findElement(By.id("status")).getText().contains("127.0.1.1"));
         assertTrue(browser.findElement(By.id("listeners")).getText().contains("admin https"));
         shoot("status");
+    }
+
+    @Test
+    @Order(5)
+    void spliceCountedBytesAreMarkedApproximate() throws Exception {
+        Require.check(daemon.log().contains(" splice relay,"), "the splice relay did not load here");
+        try (ServerSocket host = new ServerSocket(0, 5, InetAddress.getByName("127.0.0.1"))) {
+            int port = ThreadLocalRandom.current().nextInt(30000, 40000);
+            NatgwCli.Result add = NatgwCli.run(daemon.configFile(), "map", "add", "tcp", "" + port, "127.0.0.1:" + host.getLocalPort());
+            assertEquals(0, add.exit(), add.err());
+            // 100 007 bytes to the LAN host: more than one 64 KiB splice chunk, and not a whole number of them
+            java.util.concurrent.CompletableFuture<Integer> got = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try (java.net.Socket s = host.accept()) {
+                    s.setSoTimeout(60_000);
+                    return s.getInputStream().readAllBytes().length;
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            try (java.net.Socket outside = new java.net.Socket("127.0.1.1", port)) {
+                outside.setSoTimeout(60_000);
+                outside.getOutputStream().write(new byte[100_007]);
+                outside.shutdownOutput();
+                assertEquals(-1, outside.getInputStream().read());
+            }
+            assertEquals(100_007, got.get(60, java.util.concurrent.TimeUnit.SECONDS));
+
+            String row = "#leases tr[data-id='tcp/" + port + "']";
+            await("the row to show approximate bytes").atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
+                browser.get(signInUrl.replaceAll("#.*", "") + "#leases");
+                return text(browser.findElement(By.cssSelector(row)), 11).startsWith("~");
+            });
+            WebElement rx = browser.findElement(By.cssSelector(row + " td:nth-child(11)"));
+            assertTrue(rx.getText().matches("~\\d+(\\.\\d)? k?B"), rx.getText());
+            assertTrue(rx.getDomAttribute("title").contains("approximate: may be short by up to 65.5 kB"), rx.getDomAttribute("title"));
+            shoot("leases-approximate");
+
+            browser.get(signInUrl.replaceAll("#.*", "") + "#status");
+            await().atMost(Duration.ofSeconds(10)).ignoreExceptions()
+                    .until(() -> browser.findElement(By.id("status")).getText().contains("approximate"));
+            assertTrue(browser.findElement(By.id("status")).getText().contains("~"), browser.findElement(By.id("status")).getText());
+            NatgwCli.Result unmap = NatgwCli.run(daemon.configFile(), "map", "delete", "tcp", "" + port);
+            assertEquals(0, unmap.exit(), unmap.err());
+        }
     }
 
     private static String text(WebElement tr, int column) {

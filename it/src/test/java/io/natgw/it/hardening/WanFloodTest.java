@@ -1,13 +1,12 @@
 package io.natgw.it.hardening;
 
 import io.natgw.it.support.Daemon;
+import io.natgw.it.support.NatPmpProbe;
 import io.natgw.it.support.Require;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.net.DatagramPacket;
-import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -72,7 +71,7 @@ class WanFloodTest {
             long limit = openFilesLimit(d.pid());
             long before = fds(d.pid());
 
-            NatPmp.Reply mapped = NatPmp.mapTcp(client, lan, backend.port(), 3600);
+            NatPmpProbe.Reply mapped = natPmp(2, client, lan, backend.port(), 3600);
             assertEquals(0, mapped.result(), mapped.toString());
             int port = mapped.externalPort();
 
@@ -92,7 +91,7 @@ class WanFloodTest {
             List<Long> answers = new ArrayList<>();
             for (int i = 0; i < 5; i++) {
                 long t0 = System.nanoTime();
-                NatPmp.Reply r = NatPmp.mapTcp(client, lan, 20_000 + i, 600);
+                NatPmpProbe.Reply r = natPmp(2, client, lan, 20_000 + i, 600);
                 long ms = (System.nanoTime() - t0) / 1_000_000;
                 answers.add(ms);
                 assertEquals(0, r.result(), "NAT-PMP answered with result " + r.result() + " during the flood");
@@ -161,7 +160,7 @@ class WanFloodTest {
              DatagramChannel backend = DatagramChannel.open().bind(new InetSocketAddress(client, 0))) {
             int internalPort = ((InetSocketAddress) backend.getLocalAddress()).getPort();
             long before = fds(d.pid());
-            NatPmp.Reply mapped = NatPmp.mapUdp(client, lan, internalPort, 3600);
+            NatPmpProbe.Reply mapped = natPmp(1, client, lan, internalPort, 3600);
             assertEquals(0, mapped.result(), mapped.toString());
             InetSocketAddress target = new InetSocketAddress(wan, mapped.externalPort());
 
@@ -188,7 +187,7 @@ class WanFloodTest {
             });
             long during = fds(d.pid());
             long t0 = System.nanoTime();
-            NatPmp.Reply other = NatPmp.mapTcp(client, lan, 21_000, 600);
+            NatPmpProbe.Reply other = natPmp(2, client, lan, 21_000, 600);
             long ms = (System.nanoTime() - t0) / 1_000_000;
             System.out.printf("WanFloodTest: %d UDP peers; %d sessions relayed; daemon descriptors %d before, %d during;"
                     + " NAT-PMP answer during the flood in %d ms%n", peers, reached.size(), before, during, ms);
@@ -197,7 +196,7 @@ class WanFloodTest {
             assertEquals(perMapping, reached.size(), "sessions are capped by dataplane.udpSessionsPerMapping");
             assertTrue(during <= before + perMapping + 64, "descriptors " + during + " within one per session over " + before);
 
-            assertEquals(0, NatPmp.mapUdp(client, lan, internalPort, 0).result(), "the mapping is deleted");
+            assertEquals(0, natPmp(1, client, lan, internalPort, 0).result(), "the mapping is deleted");
             Awaitility.await("the sessions to end with their mapping").atMost(Duration.ofSeconds(30))
                     .pollInterval(Duration.ofMillis(200)).until(() -> fds(d.pid()) <= before + 16);
             assertTrue(d.log().contains("relay budget reached: UDP sessions of one mapping"), d.logTail());
@@ -303,39 +302,12 @@ class WanFloodTest {
         }
     }
 
-    /** A minimal NAT-PMP client (RFC 6886 §3.3) bound to a chosen loopback address. */
-    static final class NatPmp {
-        record Reply(int result, int internalPort, int externalPort, long lifetime) {
-        }
-
-        static Reply mapTcp(InetAddress from, InetAddress gateway, int internalPort, int lifetime) throws IOException {
-            return map(2, from, gateway, internalPort, lifetime);
-        }
-
-        static Reply mapUdp(InetAddress from, InetAddress gateway, int internalPort, int lifetime) throws IOException {
-            return map(1, from, gateway, internalPort, lifetime);
-        }
-
-        /** Opcode 1 (UDP) or 2 (TCP); lifetime 0 deletes. */
-        static Reply map(int opcode, InetAddress from, InetAddress gateway, int internalPort, int lifetime) throws IOException {
-            byte[] req = ByteBuffer.allocate(12).put((byte) 0).put((byte) opcode).putShort((short) 0)
-                    .putShort((short) internalPort).putShort((short) internalPort).putInt(lifetime).array();
-            try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(from, 0))) {
-                s.setSoTimeout((int) ANSWER_CEILING_MS);
-                s.send(new DatagramPacket(req, req.length, new InetSocketAddress(gateway, 5351)));
-                byte[] buf = new byte[64];
-                DatagramPacket p = new DatagramPacket(buf, buf.length);
-                s.receive(p);
-                ByteBuffer b = ByteBuffer.wrap(buf, 0, p.getLength());
-                b.get();
-                int answer = b.get() & 0xff;
-                if (answer != 128 + opcode) {
-                    throw new IOException("not an answer to opcode " + opcode + ": " + answer);
-                }
-                int result = b.getShort() & 0xffff;
-                b.getInt(); // epoch
-                return new Reply(result, b.getShort() & 0xffff, b.getShort() & 0xffff, b.getInt() & 0xffffffffL);
-            }
-        }
+    /** A NAT-PMP map of {@code internalPort} (suggesting the same external port), answered within the ceiling. */
+    static NatPmpProbe.Reply natPmp(int opcode, InetAddress from, InetAddress gateway, int internalPort, int lifetime)
+            throws IOException {
+        NatPmpProbe.Reply r = NatPmpProbe.request(from, gateway, NatPmpProbe.map(opcode, internalPort, internalPort, lifetime),
+                Duration.ofMillis(ANSWER_CEILING_MS));
+        assertEquals(128 + opcode, r.opcode(), "an answer to opcode " + opcode + ": " + r);
+        return r;
     }
 }
