@@ -168,6 +168,7 @@ public final class Gateway implements AutoCloseable {
         }
         LOG.info("natgw started: external address {}, {} mappings, data in {}", table.externalAddress().getHostAddress(),
                 table.view().size(), dataDir.toAbsolutePath().normalize());
+        table.config().network().unreachableWarning(table.externalAddress()).ifPresent(w -> LOG.warn("{}", w));
     }
 
     /** What the status panel lists besides the admin listener itself (from the configuration). */

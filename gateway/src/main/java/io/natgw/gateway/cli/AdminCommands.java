@@ -205,6 +205,12 @@ public final class AdminCommands {
                 return;
             }
             out().println("external address  " + s.path("externalAddress").asText());
+            if (!s.path("reportedAddress").asText().equals(s.path("externalAddress").asText())) {
+                out().println("told to clients   " + s.path("reportedAddress").asText());
+            }
+            if (s.hasNonNull("externalAddressProblem")) {
+                out().println("WARNING           " + s.path("externalAddressProblem").asText());
+            }
             out().println("epoch             " + s.path("epochSeconds").asText() + " s (since " + s.path("epochStart").asText() + ")");
             out().println("uptime            " + Tables.duration(s.get("uptimeSeconds")));
             out().println("mappings          " + s.path("mappings").asText());

@@ -361,7 +361,9 @@ async function addTrigger(ev) {
 async function loadStatus() {
   try {
     const s = await api('GET', '/status');
-    const facts = [['External address', s.externalAddress], ['Epoch', s.epochSeconds + ' s since ' + s.epochStart],
+    const facts = [['External address', s.externalAddress],
+      ...(s.reportedAddress !== s.externalAddress ? [['Told to clients', s.reportedAddress]] : []),
+      ...(s.externalAddressProblem ? [['Warning', s.externalAddressProblem]] : []), ['Epoch', s.epochSeconds + ' s since ' + s.epochStart],
       ['Uptime', fmtDuration(s.uptimeSeconds)], ['Mappings', s.mappings],
       ['Traffic', `${fmtBytes(s.traffic.bytesReceived)} in, ${fmtBytes(s.traffic.bytesSent)} out, ${s.traffic.sessions} sessions`],
       ['Configuration', s.config]];
