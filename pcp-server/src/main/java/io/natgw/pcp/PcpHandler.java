@@ -134,7 +134,7 @@ final class PcpHandler {
         if (d.internalPort() == 0 || d.remotePort() == 0 || PcpCodec.unspecified(d.remoteAddress())) {
             return done(error(request, PcpResultCode.MALFORMED_REQUEST)); // §12.1: a PEER names one flow
         }
-        if (request.lifetime() != 0 && unreachable(client, request)) {
+        if (unreachable(client, request)) { // a PEER never deletes (lifetime 0 is clamped), so always
             return done(error(request, PcpResultCode.NETWORK_FAILURE));
         }
         Owner owner = Owner.of(client, Origin.PCP);

@@ -32,6 +32,11 @@ class WanAddressReportTest {
 
             PcpResponse r = PcpServerTest.ask(client, PcpServerTest.map(CLIENT, N1, 6, 6000, 40000, NO_PREFERENCE_V4, 7200));
             assertEquals(PcpResultCode.NETWORK_FAILURE, r.result());
+            for (long lifetime : new long[] {600, 0}) { // a PEER never deletes: lifetime 0 would map too
+                PcpRequest peer = new PcpRequest(PcpOpcode.PEER, lifetime, CLIENT, new PcpOpcodeData.PeerData(N1, 6, 6000,
+                        6000, PcpServerTest.NO_PREFERENCE_V6, 443, PUBLIC), List.of());
+                assertEquals(PcpResultCode.NETWORK_FAILURE, PcpServerTest.ask(client, PcpCodec.encodeRequest(peer)).result());
+            }
             assertEquals(List.of(), fx.rows()); // refused: nothing was mapped
 
             // NAT-PMP mappings still work (miniupnpd too maps; only the address is withheld).
