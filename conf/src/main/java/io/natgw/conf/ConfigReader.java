@@ -79,8 +79,32 @@ final class ConfigReader {
                 break;
             }
         }
+        java.net.InetSocketAddress stun = wan.parsed("stun", null, ConfigReader::stunServer);
         return new NatgwConfig.Network(lanAddresses, lanClients, lanInterfaces, wanAddress.address(), wanAddress.auto(),
-                wanInterface, allowPrivate, reported);
+                wanInterface, allowPrivate, reported, stun);
+    }
+
+    /** "" (none), or IP:PORT ([IPv6]:PORT); host names are never resolved. */
+    private static java.net.InetSocketAddress stunServer(String text) {
+        String t = text.trim();
+        if (t.isEmpty()) {
+            return null;
+        }
+        int colon = t.lastIndexOf(':');
+        String host = colon > 0 ? t.substring(0, colon) : "";
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        try {
+            int port = Integer.parseInt(t.substring(colon + 1));
+            if (colon <= 0 || port < 1 || port > 65535 || (host.contains(":") && !t.startsWith("["))) {
+                throw new IllegalArgumentException();
+            }
+            return new java.net.InetSocketAddress(Addresses.parseLiteral(host), port);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("'" + text + "' is not a STUN server (accepted: \"\", or IP:PORT such as"
+                    + " 203.0.113.9:3478 or [2001:db8::9]:3478; host names are never resolved)");
+        }
     }
 
     private record WanAddress(InetAddress address, boolean auto) {

@@ -32,10 +32,11 @@ public record NatgwConfig(Path source, Network network, Path dataDir, Pcp pcp, U
      * @param wanInterface  WAN interface name (linux-gateway mode); may be empty
      * @param allowPrivate  report a private, CGNAT or loopback external address to clients as if it were public
      * @param reportedAddress the address told to clients instead of the bind address; null: the bind address
+     * @param stun          a STUN server asked for the public address in front of the WAN; null: none
      */
     public record Network(List<InetAddress> lanAddresses, List<Cidr> lanClients, List<String> lanInterfaces,
                           InetAddress wanAddress, boolean wanAuto, String wanInterface, boolean allowPrivate,
-                          InetAddress reportedAddress) {
+                          InetAddress reportedAddress, java.net.InetSocketAddress stun) {
         public Network {
             lanAddresses = List.copyOf(lanAddresses);
             lanClients = List.copyOf(lanClients);
@@ -43,10 +44,18 @@ public record NatgwConfig(Path source, Network network, Path dataDir, Pcp pcp, U
             wanInterface = wanInterface == null ? "" : wanInterface;
         }
 
+        /** Without a STUN server. */
+        public Network(List<InetAddress> lanAddresses, List<Cidr> lanClients, List<String> lanInterfaces,
+                       InetAddress wanAddress, boolean wanAuto, String wanInterface, boolean allowPrivate,
+                       InetAddress reportedAddress) {
+            this(lanAddresses, lanClients, lanInterfaces, wanAddress, wanAuto, wanInterface, allowPrivate,
+                    reportedAddress, null);
+        }
+
         /** A network built in code (tests, embedding): private addresses allowed, the bind address is told. */
         public Network(List<InetAddress> lanAddresses, List<Cidr> lanClients, List<String> lanInterfaces,
                        InetAddress wanAddress, boolean wanAuto, String wanInterface) {
-            this(lanAddresses, lanClients, lanInterfaces, wanAddress, wanAuto, wanInterface, true, null);
+            this(lanAddresses, lanClients, lanInterfaces, wanAddress, wanAuto, wanInterface, true, null, null);
         }
 
         /** The address told to clients while the external (bind) address is {@code bound}. */

@@ -334,6 +334,16 @@ class ValidationTest {
     }
 
     @Test
+    void stunIsAnAddressAndPort() {
+        String accepted = " is not a STUN server (accepted: \"\", or IP:PORT such as 203.0.113.9:3478 or"
+                + " [2001:db8::9]:3478; host names are never resolved)";
+        for (String bad : List.of("stun.example.net:3478", "203.0.113.9", "203.0.113.9:0", "2001:db8::9:3478")) {
+            assertEquals(List.of("t.yaml:1:25: network.wan.stun: '" + bad + "'" + accepted),
+                    errors("network: { wan: { stun: \"" + bad + "\" } }"), bad);
+        }
+    }
+
+    @Test
     void upnpIdentityKeys() {
         assertEquals(List.of("t.yaml:2:8: upnp.udn: 'natgw-1' is not a UUID (accepted: \"\" to generate one, or e.g."
                         + " 5f3c2a9e-1b7d-4c8e-9a6f-2d4b8e1c7a30)",

@@ -23,8 +23,11 @@ final class StatusApi {
     private final TrafficStats traffic;
     private final Supplier<List<Listener>> listeners;
     private final Instant startedAt;
+    private final Supplier<io.natgw.gateway.wan.StunProbe.Result> stun;
 
-    StatusApi(MappingTable table, TrafficStats traffic, Supplier<List<Listener>> listeners, Instant startedAt) {
+    StatusApi(MappingTable table, TrafficStats traffic, Supplier<List<Listener>> listeners, Instant startedAt,
+              Supplier<io.natgw.gateway.wan.StunProbe.Result> stun) {
+        this.stun = stun;
         this.table = table;
         this.traffic = traffic;
         this.listeners = listeners;
@@ -36,8 +39,11 @@ final class StatusApi {
      * @param reportedAddress        what clients are told (network.wan.reportedAddress, else the bind address)
      * @param externalAddressProblem why clients are told there is no external address (private, CGNAT,
      *                               loopback without network.wan.allowPrivate), or null
+     * @param stunAddress            what network.wan.stun's server sees (null when not configured or not learned)
+     * @param stunProblem            why there is no stunAddress (null when learned or not configured)
      */
-    record Status(String externalAddress, String reportedAddress, String externalAddressProblem, long epochSeconds,
+    record Status(String externalAddress, String reportedAddress, String externalAddressProblem, String stunAddress,
+                  String stunProblem, long epochSeconds,
                   String epochStart, long uptimeSeconds, String startedAt,
                   int mappings, Map<String, Map<String, Integer>> counts, MappingJson.Traffic traffic,
                   List<Listener> listeners, String config) {
@@ -60,7 +66,8 @@ final class StatusApi {
         InetAddress bound = table.externalAddress();
         NatgwConfig.Network wan = table.config().network();
         return new Status(bound.getHostAddress(), wan.reported(bound).getHostAddress(),
-                wan.unreachableWarning(bound).orElse(null), table.epochSeconds(), table.epochStart().toString(),
+                wan.unreachableWarning(bound).orElse(null), stun.get() == null ? null : stun.get().address(),
+                stun.get() == null ? null : stun.get().problem(), table.epochSeconds(), table.epochStart().toString(),
                 Duration.between(startedAt, now).toSeconds(), startedAt.toString(), rows.size(), counts,
                 MappingJson.Traffic.of(traffic.totals()), new ArrayList<>(listeners.get()),
                 String.valueOf(table.config().source()));

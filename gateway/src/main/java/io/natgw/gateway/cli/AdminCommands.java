@@ -208,6 +208,10 @@ public final class AdminCommands {
             if (!s.path("reportedAddress").asText().equals(s.path("externalAddress").asText())) {
                 out().println("told to clients   " + s.path("reportedAddress").asText());
             }
+            if (s.hasNonNull("stunAddress") || s.hasNonNull("stunProblem")) {
+                out().println("STUN sees         " + (s.hasNonNull("stunAddress") ? s.path("stunAddress").asText()
+                        : "nothing: " + s.path("stunProblem").asText()));
+            }
             if (s.hasNonNull("externalAddressProblem")) {
                 out().println("WARNING           " + s.path("externalAddressProblem").asText());
             }

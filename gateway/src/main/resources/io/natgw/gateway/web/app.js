@@ -363,6 +363,7 @@ async function loadStatus() {
     const s = await api('GET', '/status');
     const facts = [['External address', s.externalAddress],
       ...(s.reportedAddress !== s.externalAddress ? [['Told to clients', s.reportedAddress]] : []),
+      ...(s.stunAddress || s.stunProblem ? [['STUN sees', s.stunAddress || ('nothing: ' + s.stunProblem)]] : []),
       ...(s.externalAddressProblem ? [['Warning', s.externalAddressProblem]] : []), ['Epoch', s.epochSeconds + ' s since ' + s.epochStart],
       ['Uptime', fmtDuration(s.uptimeSeconds)], ['Mappings', s.mappings],
       ['Traffic', `${fmtBytes(s.traffic.bytesReceived)} in, ${fmtBytes(s.traffic.bytesSent)} out, ${s.traffic.sessions} sessions`],

@@ -124,6 +124,33 @@ class WanAddressReportE2eTest {
         }
     }
 
+    /**
+     * network.wan.stun against Debian coturn's turnserver (STUN only) on loopback: the daemon asks from its WAN
+     * address 127.0.1.1, and the status shows the address the server saw.
+     */
+    @Test
+    void stunLearnsTheAddressTheServerSeesAndStatusShowsIt() throws Exception {
+        io.natgw.it.support.Require.tool("turnserver");
+        int stunPort = freeUdpPort();
+        Process turn = new ProcessBuilder("turnserver", "-n", "--listening-ip=127.0.0.1", "--listening-port=" + stunPort,
+                "--stun-only", "--no-tls", "--no-dtls", "--no-cli", "--log-file=stdout", "--simple-log")
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        try (Daemon d = start(Map.of("stun", "127.0.0.1:" + stunPort), freeUdpPort())) {
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).untilAsserted(() -> {
+                NatgwCli.Result status = NatgwCli.run(d.configFile(), "status");
+                assertEquals(0, status.exit(), status.err());
+                assertTrue(status.out().contains("STUN sees         127.0.1.1"), status.out());
+            });
+            assertTrue(d.log().contains("STUN server 127.0.0.1:" + stunPort + " sees the WAN address 127.0.1.1 as 127.0.1.1"),
+                    d.logTail());
+        } finally {
+            turn.destroy(); // by its own handle (PID), never by name
+            if (!turn.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                turn.destroyForcibly();
+            }
+        }
+    }
+
     private static int freeUdpPort() throws IOException {
         try (DatagramSocket s = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
