@@ -55,4 +55,29 @@ public final class Addresses {
         }
         return InetAddress.getLoopbackAddress();
     }
+
+    /**
+     * The kind of non-public address {@code a} is, as miniupnpd's {@code addr_is_reserved} would refuse it
+     * for an external address: loopback, private (RFC 1918, IPv6 ULA fc00::/7), CGNAT shared space
+     * (RFC 6598, 100.64.0.0/10), link-local, unspecified. Empty for any other address; the documentation
+     * blocks (e.g. 203.0.113.0/24) count as public, as test networks use them for the WAN.
+     */
+    public static java.util.Optional<String> notPublic(InetAddress a) {
+        byte[] b = a.getAddress();
+        String kind = null;
+        if (a.isAnyLocalAddress()) {
+            kind = "unspecified";
+        } else if (a.isLoopbackAddress()) {
+            kind = "loopback";
+        } else if (a.isLinkLocalAddress()) {
+            kind = "link-local";
+        } else if (a instanceof Inet4Address && (b[0] & 0xff) == 100 && (b[1] & 0xc0) == 64) {
+            kind = "CGNAT shared address space (RFC 6598, 100.64.0.0/10)";
+        } else if (a instanceof Inet4Address && a.isSiteLocalAddress()) {
+            kind = "private (RFC 1918)";
+        } else if (!(a instanceof Inet4Address) && (b[0] & 0xfe) == 0xfc) {
+            kind = "private (unique local, fc00::/7)";
+        }
+        return java.util.Optional.ofNullable(kind);
+    }
 }

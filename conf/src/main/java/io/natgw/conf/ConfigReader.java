@@ -70,8 +70,41 @@ final class ConfigReader {
                 break;
             }
         }
+        boolean allowPrivate = wan.bool("allowPrivate", false);
+        InetAddress reported = wan.parsed("reportedAddress", null, t -> t.isBlank() ? null : Addresses.parseLiteral(t));
+        for (Cidr c : lanClients) {
+            if (reported != null && c.contains(reported)) {
+                wan.error("reportedAddress", reported.getHostAddress() + " is inside network.lan.clients block " + c
+                        + " (accepted: \"\", or the public address clients are told, e.g. 198.51.100.7)");
+                break;
+            }
+        }
+        java.net.InetSocketAddress stun = wan.parsed("stun", null, ConfigReader::stunServer);
         return new NatgwConfig.Network(lanAddresses, lanClients, lanInterfaces, wanAddress.address(), wanAddress.auto(),
-                wanInterface);
+                wanInterface, allowPrivate, reported, stun);
+    }
+
+    /** "" (none), or IP:PORT ([IPv6]:PORT); host names are never resolved. */
+    private static java.net.InetSocketAddress stunServer(String text) {
+        String t = text.trim();
+        if (t.isEmpty()) {
+            return null;
+        }
+        int colon = t.lastIndexOf(':');
+        String host = colon > 0 ? t.substring(0, colon) : "";
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        try {
+            int port = Integer.parseInt(t.substring(colon + 1));
+            if (colon <= 0 || port < 1 || port > 65535 || (host.contains(":") && !t.startsWith("["))) {
+                throw new IllegalArgumentException();
+            }
+            return new java.net.InetSocketAddress(Addresses.parseLiteral(host), port);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("'" + text + "' is not a STUN server (accepted: \"\", or IP:PORT such as"
+                    + " 203.0.113.9:3478 or [2001:db8::9]:3478; host names are never resolved)");
+        }
     }
 
     private record WanAddress(InetAddress address, boolean auto) {
@@ -146,7 +179,36 @@ final class ConfigReader {
             s.error("friendlyName", "'" + name + "' is not a device name (accepted: 1-" + MAX_FRIENDLY_NAME
                     + " printable characters)");
         }
-        return new NatgwConfig.Upnp(enabled, httpPort, ssdp, zero, max, name);
+        String udn = s.parsed("udn", "", ConfigReader::udn);
+        String manufacturer = identityString(s, "manufacturer", NatgwConfig.Upnp.DEFAULT_MANUFACTURER, false);
+        String modelName = identityString(s, "modelName", NatgwConfig.Upnp.DEFAULT_MODEL_NAME, false);
+        String serial = identityString(s, "serialNumber", "", true);
+        return new NatgwConfig.Upnp(enabled, httpPort, ssdp, zero, max, name, udn, manufacturer, modelName, serial);
+    }
+
+    /** "" (generated), or a UUID with or without the {@code uuid:} prefix; kept in its canonical lower-case form. */
+    private static String udn(String text) {
+        String t = text.trim();
+        if (t.isEmpty()) {
+            return "";
+        }
+        String bare = t.regionMatches(true, 0, "uuid:", 0, 5) ? t.substring(5) : t;
+        if (!bare.matches("[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")) {
+            throw new IllegalArgumentException("'" + text + "' is not a UUID (accepted: \"\" to generate one, or e.g."
+                    + " 5f3c2a9e-1b7d-4c8e-9a6f-2d4b8e1c7a30)");
+        }
+        return bare.toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** A description string: up to 64 printable characters (UDA: "should be < 64 characters"). */
+    private static String identityString(Section s, String key, String dflt, boolean mayBeEmpty) {
+        String v = s.text(key, dflt);
+        if ((!mayBeEmpty && v.isBlank()) || v.length() > MAX_FRIENDLY_NAME || v.chars().anyMatch(Character::isISOControl)) {
+            s.error(key, "'" + v + "' is not accepted (accepted: " + (mayBeEmpty ? "0" : "1") + "-" + MAX_FRIENDLY_NAME
+                    + " printable characters)");
+            return dflt;
+        }
+        return v;
     }
 
     private NatgwConfig.Admin admin(Section s, NatgwConfig.Upnp upnp) {

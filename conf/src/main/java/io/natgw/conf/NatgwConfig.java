@@ -30,14 +30,53 @@ public record NatgwConfig(Path source, Network network, Path dataDir, Pcp pcp, U
      * @param wanAddress    the external address (resolved: {@code auto} becomes the host's first non-loopback IPv4)
      * @param wanAuto       whether {@code wanAddress} was {@code auto}
      * @param wanInterface  WAN interface name (linux-gateway mode); may be empty
+     * @param allowPrivate  report a private, CGNAT or loopback external address to clients as if it were public
+     * @param reportedAddress the address told to clients instead of the bind address; null: the bind address
+     * @param stun          a STUN server asked for the public address in front of the WAN; null: none
      */
     public record Network(List<InetAddress> lanAddresses, List<Cidr> lanClients, List<String> lanInterfaces,
-                          InetAddress wanAddress, boolean wanAuto, String wanInterface) {
+                          InetAddress wanAddress, boolean wanAuto, String wanInterface, boolean allowPrivate,
+                          InetAddress reportedAddress, java.net.InetSocketAddress stun) {
         public Network {
             lanAddresses = List.copyOf(lanAddresses);
             lanClients = List.copyOf(lanClients);
             lanInterfaces = List.copyOf(lanInterfaces);
             wanInterface = wanInterface == null ? "" : wanInterface;
+        }
+
+        /** Without a STUN server. */
+        public Network(List<InetAddress> lanAddresses, List<Cidr> lanClients, List<String> lanInterfaces,
+                       InetAddress wanAddress, boolean wanAuto, String wanInterface, boolean allowPrivate,
+                       InetAddress reportedAddress) {
+            this(lanAddresses, lanClients, lanInterfaces, wanAddress, wanAuto, wanInterface, allowPrivate,
+                    reportedAddress, null);
+        }
+
+        /** A network built in code (tests, embedding): private addresses allowed, the bind address is told. */
+        public Network(List<InetAddress> lanAddresses, List<Cidr> lanClients, List<String> lanInterfaces,
+                       InetAddress wanAddress, boolean wanAuto, String wanInterface) {
+            this(lanAddresses, lanClients, lanInterfaces, wanAddress, wanAuto, wanInterface, true, null, null);
+        }
+
+        /** The address told to clients while the external (bind) address is {@code bound}. */
+        public InetAddress reported(InetAddress bound) {
+            return reportedAddress != null ? reportedAddress : bound;
+        }
+
+        /**
+         * Why the address told to clients is not reachable from the Internet (e.g. "private (RFC 1918)"), or
+         * empty when it is public or {@code allowPrivate} is set: front-ends then report no external address.
+         */
+        public java.util.Optional<String> unreachable(InetAddress bound) {
+            return allowPrivate ? java.util.Optional.empty() : Addresses.notPublic(reported(bound));
+        }
+
+        /** The status line and start-up warning for {@link #unreachable}: names the address, the case and the key. */
+        public java.util.Optional<String> unreachableWarning(InetAddress bound) {
+            return unreachable(bound).map(kind -> "the external address " + reported(bound).getHostAddress() + " is "
+                    + kind + ", not reachable from the Internet (natgw is behind another NAT): clients are told there is"
+                    + " no external address (NAT-PMP result 3, UPnP ExternalIPAddress empty, PCP NETWORK_FAILURE);"
+                    + " set network.wan.reportedAddress to the public address, or network.wan.allowPrivate: true");
         }
 
         public boolean isLanClient(InetAddress address) {
@@ -80,9 +119,24 @@ public record NatgwConfig(Path source, Network network, Path dataDir, Pcp pcp, U
      * @param httpPort        descriptions, SOAP and GENA (TCP, LAN addresses)
      * @param v1ZeroLease     what a lease of 0 means for an IGD:1 client (v2 defines it as 604800 s)
      * @param maxLease        leases are clamped to this
+     * @param udn             the IGD:1 root device's UUID (the other devices' are derived from it); "" =
+     *                        generated once and kept in dataDir
+     * @param manufacturer    the description's manufacturer
+     * @param modelName       the description's modelName
+     * @param serialNumber    the description's serialNumber; "" = none
      */
     public record Upnp(boolean enabled, int httpPort, boolean ssdp, Duration v1ZeroLease, Duration maxLease,
-                       String friendlyName) {
+                       String friendlyName, String udn, String manufacturer, String modelName, String serialNumber) {
+
+        public static final String DEFAULT_MANUFACTURER = "natgw";
+        public static final String DEFAULT_MODEL_NAME = "natgw";
+
+        /** Built in code (tests, embedding): a generated UDN and the default identity strings. */
+        public Upnp(boolean enabled, int httpPort, boolean ssdp, Duration v1ZeroLease, Duration maxLease,
+                    String friendlyName) {
+            this(enabled, httpPort, ssdp, v1ZeroLease, maxLease, friendlyName, "", DEFAULT_MANUFACTURER,
+                    DEFAULT_MODEL_NAME, "");
+        }
     }
 
     /**

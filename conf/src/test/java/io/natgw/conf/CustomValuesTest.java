@@ -23,6 +23,9 @@ class CustomValuesTest {
               wan:
                 address: 203.0.113.1
                 interface: eth0
+                allowPrivate: false
+                reportedAddress: 198.51.100.7
+                stun: "203.0.113.9:3478"
             dataDir: /var/lib/natgw
             pcp:
               enabled: false
@@ -40,6 +43,10 @@ class CustomValuesTest {
               v1ZeroLease: 3600
               maxLease: 86400
               friendlyName: "Home router"
+              udn: "uuid:5F3C2A9E-1B7D-4C8E-9A6F-2D4B8E1C7A30"
+              manufacturer: "Acme Networks"
+              modelName: "Acme X1"
+              serialNumber: "SN-0042"
             admin:
               enabled: false
               addresses: [192.168.77.1]
@@ -86,11 +93,13 @@ class CustomValuesTest {
         NatgwConfig expected = new NatgwConfig(file,
                 new NatgwConfig.Network(List.of(ip("192.168.77.1"), ip("fd00::1")),
                         List.of(Cidr.parse("192.168.77.0/24"), Cidr.parse("fd00::/64")), List.of("eth1"), ip("203.0.113.1"),
-                        false, "eth0"),
+                        false, "eth0", false, ip("198.51.100.7"),
+                        new java.net.InetSocketAddress(ip("203.0.113.9"), 3478)),
                 Path.of("/var/lib/natgw"),
                 new NatgwConfig.Pcp(false, 15351, new NatgwConfig.Lifetimes(Duration.ofSeconds(60), Duration.ofSeconds(7200)),
                         true, List.of(Cidr.parse("192.168.77.10/32")), 10, false),
-                new NatgwConfig.Upnp(false, 15000, false, Duration.ofSeconds(3600), Duration.ofSeconds(86400), "Home router"),
+                new NatgwConfig.Upnp(false, 15000, false, Duration.ofSeconds(3600), Duration.ofSeconds(86400), "Home router",
+                        "5f3c2a9e-1b7d-4c8e-9a6f-2d4b8e1c7a30", "Acme Networks", "Acme X1", "SN-0042"),
                 new NatgwConfig.Admin(false, List.of(ip("192.168.77.1")), 18443, false),
                 new NatgwConfig.Limits(false, 8, 100, 32, 28, 56),
                 List.of(PermissionRule.parse("allow 1024-65535 192.168.77.0/24 1024-65535")),

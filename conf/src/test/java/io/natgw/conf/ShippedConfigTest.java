@@ -34,7 +34,7 @@ class ShippedConfigTest {
         NatgwConfig c = ConfigLoader.defaults();
         assertEquals(ConfigLoader.DEFAULTS_SOURCE, c.source());
         assertEquals(new NatgwConfig.Network(List.of(ip("127.0.0.1")), List.of(Cidr.parse("127.0.0.0/24")), List.of(),
-                ip("127.0.1.1"), false, ""), c.network());
+                ip("127.0.1.1"), false, "", true, null), c.network());
         assertEquals(Path.of("data").toAbsolutePath(), c.dataDir());
         assertEquals(new NatgwConfig.Pcp(true, 5351, new NatgwConfig.Lifetimes(Duration.ofSeconds(120), Duration.ofSeconds(86400)),
                 false, List.of(), 50, true), c.pcp());
@@ -60,9 +60,12 @@ class ShippedConfigTest {
     }
 
     @Test
-    void anEmptyFileIsTheSandboxWithoutTriggers() throws Exception {
+    void anEmptyFileIsTheSandboxWithoutTriggersAndWithoutAllowPrivate() throws Exception {
         NatgwConfig d = ConfigLoader.defaults();
-        NatgwConfig expected = new NatgwConfig(Path.of("empty.yaml"), d.network(), d.dataDir(), d.pcp(), d.upnp(), d.admin(),
+        NatgwConfig.Network n = d.network();
+        NatgwConfig.Network strict = new NatgwConfig.Network(n.lanAddresses(), n.lanClients(), n.lanInterfaces(),
+                n.wanAddress(), n.wanAuto(), n.wanInterface(), false, null);
+        NatgwConfig expected = new NatgwConfig(Path.of("empty.yaml"), strict, d.dataDir(), d.pcp(), d.upnp(), d.admin(),
                 d.limits(), d.permissions(), List.of(), List.of(), d.dataplane());
         assertEquals(expected, ConfigLoader.parse("", Path.of("empty.yaml")));
         assertEquals(expected, ConfigLoader.parse("# only a comment\n", Path.of("empty.yaml")));

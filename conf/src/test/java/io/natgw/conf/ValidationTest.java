@@ -321,6 +321,41 @@ class ValidationTest {
     }
 
     @Test
+    void theReportedAddressIsALiteralOutsideTheLanClientsAndAllowPrivateABoolean() {
+        assertEquals(List.of("t.yaml:3:24: network.wan.allowPrivate: 'maybe' is not a boolean (accepted: true, false)",
+                        "t.yaml:4:27: network.wan.reportedAddress: 192.168.77.9 is inside network.lan.clients block"
+                        + " 192.168.77.0/24 (accepted: \"\", or the public address clients are told, e.g. 198.51.100.7)"),
+                errors("""
+                        network:
+                          lan: { clients: [192.168.77.0/24] }
+                          wan: { allowPrivate: maybe,
+                                 reportedAddress: 192.168.77.9 }
+                        """));
+    }
+
+    @Test
+    void stunIsAnAddressAndPort() {
+        String accepted = " is not a STUN server (accepted: \"\", or IP:PORT such as 203.0.113.9:3478 or"
+                + " [2001:db8::9]:3478; host names are never resolved)";
+        for (String bad : List.of("stun.example.net:3478", "203.0.113.9", "203.0.113.9:0", "2001:db8::9:3478")) {
+            assertEquals(List.of("t.yaml:1:25: network.wan.stun: '" + bad + "'" + accepted),
+                    errors("network: { wan: { stun: \"" + bad + "\" } }"), bad);
+        }
+    }
+
+    @Test
+    void upnpIdentityKeys() {
+        assertEquals(List.of("t.yaml:2:8: upnp.udn: 'natgw-1' is not a UUID (accepted: \"\" to generate one, or e.g."
+                        + " 5f3c2a9e-1b7d-4c8e-9a6f-2d4b8e1c7a30)",
+                        "t.yaml:3:17: upnp.manufacturer: '' is not accepted (accepted: 1-64 printable characters)"),
+                errors("""
+                        upnp:
+                          udn: natgw-1
+                          manufacturer: ""
+                        """));
+    }
+
+    @Test
     void subnetBudgetKeys() {
         assertEquals(List.of(
                 "t.yaml:2:19: limits.perSubnetQuota: 0 is out of range (accepted: 1 or more)",

@@ -187,6 +187,14 @@ public final class Gateway implements AutoCloseable {
         }
         LOG.info("natgw started: external address {}, {} mappings, data in {}", table.externalAddress().getHostAddress(),
                 table.view().size(), dataDir.toAbsolutePath().normalize());
+        table.config().network().unreachableWarning(table.externalAddress()).ifPresent(w -> LOG.warn("{}", w));
+        if (config.network().stun() != null) {
+            io.natgw.gateway.wan.StunProbe stun = new io.natgw.gateway.wan.StunProbe(config.network().stun());
+            if (admin != null) {
+                admin.stun(stun);
+            }
+            stun.start(table.externalAddress());
+        }
     }
 
     /**

@@ -109,7 +109,7 @@ final class DaemonProcess implements AutoCloseable {
     static String config(Path dataDir, int pcpPort, int upnpPort, boolean ssdp, int adminPort) {
         return "network:\n"
                 + "  lan:\n    addresses: [127.0.0.1]\n    clients: [127.0.0.0/24]\n    interfaces: []\n"
-                + "  wan:\n    address: 127.0.1.1\n    interface: \"\"\n"
+                + "  wan:\n    address: 127.0.1.1\n    interface: \"\"\n    allowPrivate: true\n"
                 + "dataDir: " + dataDir + "\n"
                 + "pcp:\n  enabled: " + (pcpPort > 0) + "\n  port: " + Math.max(pcpPort, 1) + "\n  announce: false\n"
                 + "upnp:\n  enabled: " + (upnpPort > 0) + "\n  httpPort: " + Math.max(upnpPort, 1) + "\n  ssdp: " + ssdp + "\n"

@@ -1,5 +1,6 @@
 package io.natgw.igd;
 
+import io.natgw.conf.NatgwConfig;
 import io.natgw.core.MappingTable;
 import io.natgw.core.TrafficStats;
 import org.jupnp.model.ValidationException;
@@ -12,10 +13,8 @@ import org.jupnp.model.meta.ModelDetails;
 import org.jupnp.model.types.UDADeviceType;
 import org.jupnp.model.types.UDN;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 
 /**
  * The two device trees that serve one table: InternetGatewayDevice:1 → WANDevice:1 → WANConnectionDevice:1
@@ -30,40 +29,40 @@ final class IgdDevices {
     record Tree(int version, LocalDevice root, LocalService<?> wanIpConnection, List<LocalService<?>> services) {
     }
 
+    /** Part of CONFIGID.UPNP.ORG: raise it when a change in code changes what the descriptions say. */
+    static final String DESCRIPTION_VERSION = "1";
+
     private IgdDevices() {
     }
 
-    static Tree build(int version, String friendlyName, MappingTable table, TrafficStats traffic) throws ValidationException {
-        UDN rootUdn = udn(friendlyName, version, "InternetGatewayDevice");
-        UDN wanUdn = udn(friendlyName, version, "WANDevice");
-        UDN connUdn = udn(friendlyName, version, "WANConnectionDevice");
+    static Tree build(int version, String friendlyName, IgdIdentity identity, NatgwConfig.Network network,
+                      MappingTable table, TrafficStats traffic) throws ValidationException {
+        UDN rootUdn = new UDN(identity.udn(version, "InternetGatewayDevice"));
+        UDN wanUdn = new UDN(identity.udn(version, "WANDevice"));
+        UDN connUdn = new UDN(identity.udn(version, "WANConnectionDevice"));
 
-        LocalService<Object> wanIp = new WanIpConnection(table, version).spec().build();
+        LocalService<Object> wanIp = new WanIpConnection(table, network, version).spec().build();
         LocalService<Object> common = OtherServices.commonInterfaceConfig(traffic).build();
         LocalService<Object> l3f = OtherServices.layer3Forwarding(
                 () -> connUdn + ":WANConnectionDevice:" + version + ",urn:upnp-org:serviceId:WANIPConn1").build();
 
         LocalDevice conn = new LocalDevice(new DeviceIdentity(connUdn, 1800),
-                new UDADeviceType("WANConnectionDevice", version), details("WANConnectionDevice", friendlyName),
+                new UDADeviceType("WANConnectionDevice", version), details("WANConnectionDevice", friendlyName, identity),
                 new LocalService[] {wanIp});
         LocalDevice wan = new LocalDevice(new DeviceIdentity(wanUdn, 1800),
-                new UDADeviceType("WANDevice", version), details("WANDevice", friendlyName),
+                new UDADeviceType("WANDevice", version), details("WANDevice", friendlyName, identity),
                 new LocalService[] {common}, new LocalDevice[] {conn});
         LocalDevice root = new LocalDevice(new DeviceIdentity(rootUdn, 1800),
-                new UDADeviceType("InternetGatewayDevice", version), details("InternetGatewayDevice", friendlyName),
+                new UDADeviceType("InternetGatewayDevice", version), details("InternetGatewayDevice", friendlyName, identity),
                 new LocalService[] {l3f}, new LocalDevice[] {wan});
         List<LocalService<?>> all = new ArrayList<>(List.of(l3f, common, wanIp));
         return new Tree(version, root, wanIp, all);
     }
 
-    private static DeviceDetails details(String model, String friendlyName) {
-        return new DeviceDetails(friendlyName, new ManufacturerDetails("natgw", "https://natgw.io/"),
-                new ModelDetails("natgw " + model, "natgw port-mapping gateway", "1"));
-    }
-
-    /** Stable across restarts, so clients that cached a UDN find the same device. */
-    private static UDN udn(String friendlyName, int version, String role) {
-        return new UDN(UUID.nameUUIDFromBytes(("natgw/" + friendlyName + "/" + role + ":" + version)
-                .getBytes(StandardCharsets.UTF_8)));
+    /** The configured strings; the model name says which device of the tree it is; presentationURL on every device. */
+    private static DeviceDetails details(String model, String friendlyName, IgdIdentity identity) {
+        return new DeviceDetails(null, friendlyName, new ManufacturerDetails(identity.manufacturer(), "https://natgw.io/"),
+                new ModelDetails(identity.modelName() + " " + model, "natgw port-mapping gateway", "1"),
+                identity.serialNumber(), null, identity.presentation());
     }
 }

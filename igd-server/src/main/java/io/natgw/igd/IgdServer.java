@@ -41,6 +41,7 @@ public final class IgdServer implements AutoCloseable {
 
     private final NatgwConfig config;
     private final int ssdpPort;
+    private final IgdIdentity identity;
     private final IgdDevices.Tree v1;
     private final IgdDevices.Tree v2;
     private final SsdpTargets targets;
@@ -68,9 +69,10 @@ public final class IgdServer implements AutoCloseable {
         this.config = config;
         this.table = table;
         this.ssdpPort = ssdpPort;
+        identity = IgdIdentity.load(config);
         try {
-            v1 = IgdDevices.build(1, config.upnp().friendlyName(), table, traffic);
-            v2 = IgdDevices.build(2, config.upnp().friendlyName(), table, traffic);
+            v1 = IgdDevices.build(1, config.upnp().friendlyName(), identity, config.network(), table, traffic);
+            v2 = IgdDevices.build(2, config.upnp().friendlyName(), identity, config.network(), table, traffic);
         } catch (ValidationException e) {
             throw new IllegalStateException("the IGD device model is invalid: " + e.getErrors(), e);
         }
@@ -100,7 +102,7 @@ public final class IgdServer implements AutoCloseable {
                 (int) requestTimeout.toMillis(), maxConnections, maxPerClient);
         StartFailures failures = new StartFailures();
         IgdServiceConfiguration configuration = new IgdServiceConfiguration(new IgdServiceConfiguration.Parts(
-                lan, config.upnp().httpPort(), ssdpPort, group, workers, guard, http, failures));
+                lan, config.upnp().httpPort(), ssdpPort, group, workers, guard, http, failures, identity));
         upnp = new IgdUpnpService(configuration, guard, targets, new SsdpLimiter(table.clock()), failures, gena);
         // jupnp reports each malformed packet it meets at WARN; clients' bad packets are refused at DEBUG here.
         SpecificationViolationReporter.disableReporting();

@@ -2,6 +2,7 @@ package io.natgw.igd;
 
 import io.netty.channel.EventLoopGroup;
 import org.jupnp.DefaultUpnpServiceConfiguration;
+import org.jupnp.model.message.OutgoingDatagramMessage;
 import org.jupnp.model.types.ServiceType;
 import org.jupnp.transport.Router;
 import org.jupnp.transport.impl.DatagramIOConfigurationImpl;
@@ -30,7 +31,7 @@ final class IgdServiceConfiguration extends DefaultUpnpServiceConfiguration {
 
     /** Where the pieces come from; set before jupnp asks for them (jupnp's constructor calls overridable methods). */
     record Parts(List<InetAddress> lanAddresses, int httpPort, int ssdpPort, EventLoopGroup group, ExecutorService workers,
-                 RequestGuard guard, NettyStreamServer.Config http, StartFailures failures) {
+                 RequestGuard guard, NettyStreamServer.Config http, StartFailures failures, IgdIdentity identity) {
     }
 
     private final Parts parts;
@@ -65,7 +66,7 @@ final class IgdServiceConfiguration extends DefaultUpnpServiceConfiguration {
 
     @Override
     public DatagramIO createDatagramIO(NetworkAddressFactory networkAddressFactory) {
-        return parts.ssdpPort() > 0 ? new InterfaceDatagramIO(parts.failures()) : null;
+        return parts.ssdpPort() > 0 ? new InterfaceDatagramIO(parts.failures(), parts.identity()) : null;
     }
 
     @Override
@@ -79,13 +80,27 @@ final class IgdServiceConfiguration extends DefaultUpnpServiceConfiguration {
         return null;
     }
 
-    /** jupnp's datagram socket, but multicast (NOTIFY) leaves through the interface of its LAN address. */
+    /**
+     * jupnp's datagram socket, bound to the LAN address and the SSDP port (so unicast search answers leave from
+     * port 1900, UDA 1.1 section 1.3.3), and multicast (NOTIFY) leaves through the interface of its LAN address.
+     * Every message it sends carries BOOTID.UPNP.ORG and CONFIGID.UPNP.ORG (UDA 1.1 section 1.2.2), which jupnp
+     * does not write.
+     */
     private static final class InterfaceDatagramIO extends DatagramIOImpl {
         private final StartFailures failures;
+        private final IgdIdentity identity;
 
-        InterfaceDatagramIO(StartFailures failures) {
+        InterfaceDatagramIO(StartFailures failures, IgdIdentity identity) {
             super(new DatagramIOConfigurationImpl());
             this.failures = failures;
+            this.identity = identity;
+        }
+
+        @Override
+        public synchronized void send(OutgoingDatagramMessage message) {
+            message.getHeaders().add("BOOTID.UPNP.ORG", Long.toString(identity.bootId()));
+            message.getHeaders().add("CONFIGID.UPNP.ORG", Integer.toString(identity.configId()));
+            super.send(message);
         }
 
         @Override

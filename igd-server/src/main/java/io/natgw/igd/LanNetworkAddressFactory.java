@@ -73,7 +73,7 @@ final class LanNetworkAddressFactory implements NetworkAddressFactory {
 
     @Override
     public int getMulticastResponsePort() {
-        return 0;
+        return ssdpPort; // the datagram socket answers from the SSDP port, as UDA 1.1 asks (0 when SSDP is off)
     }
 
     @Override

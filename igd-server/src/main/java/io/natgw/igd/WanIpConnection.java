@@ -1,5 +1,6 @@
 package io.natgw.igd;
 
+import io.natgw.conf.NatgwConfig;
 import io.natgw.conf.Protocol;
 import io.natgw.core.Endpoint;
 import io.natgw.core.Kind;
@@ -60,10 +61,24 @@ final class WanIpConnection {
     private final int version;
     private final Instant started;
 
-    WanIpConnection(MappingTable table, int version) {
+    private final NatgwConfig.Network network;
+
+    WanIpConnection(MappingTable table, NatgwConfig.Network network, int version) {
         this.table = table;
+        this.network = network;
         this.version = version;
         this.started = table.clock().instant();
+    }
+
+    /**
+     * What clients are told: network.wan.reportedAddress, else the bind address; the empty string when that is
+     * private, CGNAT or loopback and network.wan.allowPrivate is off (the IGD's "no external address": upnpc
+     * and Tailscale's port mapper then treat the gateway as unable to give a public address). Mappings are
+     * still accepted, as miniupnpd does without ext_perform_stun.
+     */
+    private String externalIpAddress() {
+        return network.unreachable(table.externalAddress()).isPresent() ? ""
+                : network.reported(table.externalAddress()).getHostAddress();
     }
 
     ServiceSpec spec() {
@@ -75,7 +90,7 @@ final class WanIpConnection {
                 .var("LastConnectionError", STRING, false, () -> "ERROR_NONE")
                 .var("RSIPAvailable", BOOLEAN, false, () -> "0")
                 .var("NATEnabled", BOOLEAN, false, () -> "1")
-                .var("ExternalIPAddress", STRING, true, () -> table.externalAddress().getHostAddress())
+                .var("ExternalIPAddress", STRING, true, this::externalIpAddress)
                 .var("PortMappingNumberOfEntries", UI2, true, () -> Integer.toString(Math.min(65535, table.view().size())))
                 .var("PortMappingEnabled", BOOLEAN)
                 .var("PortMappingLeaseDuration", UI4)
@@ -103,7 +118,7 @@ final class WanIpConnection {
                         out("NewUptime", "Uptime"))
                 .action("GetNATRSIPStatus", (a, c) -> outputs("NewRSIPAvailable", "0", "NewNATEnabled", "1"),
                         out("NewRSIPAvailable", "RSIPAvailable"), out("NewNATEnabled", "NATEnabled"))
-                .action("GetExternalIPAddress", (a, c) -> outputs("NewExternalIPAddress", table.externalAddress().getHostAddress()),
+                .action("GetExternalIPAddress", (a, c) -> outputs("NewExternalIPAddress", externalIpAddress()),
                         out("NewExternalIPAddress", "ExternalIPAddress"))
                 .action("GetGenericPortMappingEntry", this::getGeneric,
                         in("NewPortMappingIndex", "PortMappingNumberOfEntries"),

@@ -6,6 +6,7 @@ import io.natgw.core.MappingTable;
 import io.natgw.core.Origin;
 import io.natgw.core.Outcome;
 import io.natgw.core.Owner;
+import io.natgw.conf.NatgwConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,10 +24,12 @@ final class NatPmpHandler {
 
     private final MappingTable table;
     private final StatsCounter stats;
+    private final NatgwConfig.Network network;
 
-    NatPmpHandler(MappingTable table, StatsCounter stats) {
+    NatPmpHandler(MappingTable table, StatsCounter stats, NatgwConfig.Network network) {
         this.table = table;
         this.stats = stats;
+        this.network = network;
     }
 
     CompletableFuture<byte[]> handle(InetAddress client, ByteBuffer datagram) {
@@ -49,8 +52,11 @@ final class NatPmpHandler {
             return done(new NatPmpResponse.UnsupportedOpcode(u.raw()), NatPmpResultCode.UNSUPPORTED_OPCODE);
         }
         if (request instanceof NatPmpRequest.ExternalAddress) {
-            InetAddress external = table.externalAddress();
-            boolean usable = external instanceof Inet4Address && !external.isAnyLocalAddress();
+            // network.wan.reportedAddress is told instead of the bind address; a private, CGNAT or loopback
+            // address is not usable from outside: result 3 and 0.0.0.0, as miniupnpd answers (unless allowPrivate).
+            InetAddress external = network.reported(table.externalAddress());
+            boolean usable = external instanceof Inet4Address && !external.isAnyLocalAddress()
+                    && network.unreachable(table.externalAddress()).isEmpty();
             NatPmpResultCode code = usable ? NatPmpResultCode.SUCCESS : NatPmpResultCode.NETWORK_FAILURE;
             return done(new NatPmpResponse.ExternalAddress(code, table.epochSeconds(),
                     usable ? (Inet4Address) external : NO_ADDRESS), code);

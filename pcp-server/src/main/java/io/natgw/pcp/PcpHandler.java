@@ -1,5 +1,6 @@
 package io.natgw.pcp;
 
+import io.natgw.conf.NatgwConfig;
 import io.natgw.conf.Protocol;
 import io.natgw.core.Endpoint;
 import io.natgw.core.Kind;
@@ -29,9 +30,12 @@ final class PcpHandler {
     private final MappingTable table;
     private final StatsCounter stats;
 
-    PcpHandler(MappingTable table, StatsCounter stats) {
+    private final NatgwConfig.Network network;
+
+    PcpHandler(MappingTable table, StatsCounter stats, NatgwConfig.Network network) {
         this.table = table;
         this.stats = stats;
+        this.network = network;
     }
 
     CompletableFuture<byte[]> handle(InetAddress client, ByteBuffer datagram) {
@@ -85,11 +89,14 @@ final class PcpHandler {
         if (protocol == null) {
             return done(error(request, PcpResultCode.UNSUPP_PROTOCOL));
         }
+        if (unreachable(client, request)) {
+            return done(error(request, PcpResultCode.NETWORK_FAILURE));
+        }
         boolean preferFailure = request.option(PcpOption.PreferFailure.class).isPresent();
         if (preferFailure && d.externalPort() == 0) {
             return done(error(request, PcpResultCode.MALFORMED_OPTION)); // PREFER_FAILURE needs a suggested port
         }
-        if (preferFailure && !PcpCodec.unspecified(d.externalAddress()) && !d.externalAddress().equals(table.externalAddress())) {
+        if (preferFailure && !PcpCodec.unspecified(d.externalAddress()) && !d.externalAddress().equals(external())) {
             return done(error(request, PcpResultCode.CANNOT_PROVIDE_EXTERNAL)); // §13.2: that address is not ours
         }
         List<PcpOption.Filter> filters = request.all(PcpOption.Filter.class);
@@ -126,6 +133,9 @@ final class PcpHandler {
         }
         if (d.internalPort() == 0 || d.remotePort() == 0 || PcpCodec.unspecified(d.remoteAddress())) {
             return done(error(request, PcpResultCode.MALFORMED_REQUEST)); // §12.1: a PEER names one flow
+        }
+        if (unreachable(client, request)) { // a PEER never deletes (lifetime 0 is clamped), so always
+            return done(error(request, PcpResultCode.NETWORK_FAILURE));
         }
         Owner owner = Owner.of(client, Origin.PCP);
         InetAddress internal = request.option(PcpOption.ThirdParty.class).map(PcpOption.ThirdParty::internalAddress).orElse(client);
@@ -194,8 +204,21 @@ final class PcpHandler {
         return CompletableFuture.completedFuture(answer(response));
     }
 
+    /** The address told to clients: network.wan.reportedAddress, else the bind address. */
     private InetAddress external() {
-        return table.externalAddress();
+        return network.reported(table.externalAddress());
+    }
+
+    /**
+     * A private, CGNAT or loopback external address (without network.wan.allowPrivate): a MAP or PEER answer
+     * must carry an address and no address here is reachable, so it is NETWORK_FAILURE (RFC 6887 §7.4: "has
+     * not yet obtained an external IP address"), short-lived so the client retries; deletes still work.
+     */
+    private boolean unreachable(InetAddress client, PcpRequest request) {
+        var why = network.unreachable(table.externalAddress());
+        why.ifPresent(w -> LOG.debug("pcp {} from {}: external address {} is {}: NETWORK_FAILURE", request.opcode(),
+                client.getHostAddress(), external().getHostAddress(), w));
+        return why.isPresent();
     }
 
     /** The table's reasons as RFC 6887 §7.4 result codes. */

@@ -73,8 +73,8 @@ public final class PcpServer implements AutoCloseable {
         this.table = table;
         this.announceTarget = announceTarget;
         this.announceSchedule = announceSchedule;
-        this.natPmp = new NatPmpHandler(table, stats);
-        this.pcp = new PcpHandler(table, stats);
+        this.natPmp = new NatPmpHandler(table, stats, config.network());
+        this.pcp = new PcpHandler(table, stats, config.network());
         this.limiter = new RateLimiter(config.pcp().rateLimitPerSecond(), table.clock());
     }
 
@@ -140,8 +140,8 @@ public final class PcpServer implements AutoCloseable {
     /** NAT-PMP external address response and PCP ANNOUNCE response, with the current epoch and address. */
     private List<byte[]> announcements() {
         List<byte[]> out = new ArrayList<>(2);
-        InetAddress external = table.externalAddress();
-        if (external instanceof Inet4Address v4) {
+        InetAddress external = config.network().reported(table.externalAddress());
+        if (external instanceof Inet4Address v4 && config.network().unreachable(table.externalAddress()).isEmpty()) {
             out.add(NatPmpCodec.encodeResponse(new NatPmpResponse.ExternalAddress(NatPmpResultCode.SUCCESS,
                     table.epochSeconds(), v4)));
         }

@@ -78,7 +78,12 @@ final class ServerFixture implements AutoCloseable {
     }
 
     ServerFixture(Options o) throws IOException {
-        NatgwConfig config = config(o);
+        this(o, true, null);
+    }
+
+    /** With network.wan.allowPrivate and network.wan.reportedAddress (null: none) as given. */
+    ServerFixture(Options o, boolean allowPrivate, InetAddress reportedAddress) throws IOException {
+        NatgwConfig config = config(o, allowPrivate, reportedAddress);
         table = new MappingTable(config, new InMemoryLeaseStore(), Forwarder.NONE, clock);
         table.start();
         server = o.announceTo() == null ? new PcpServer(config, table)
@@ -87,8 +92,13 @@ final class ServerFixture implements AutoCloseable {
     }
 
     static NatgwConfig config(Options o) {
+        return config(o, true, null);
+    }
+
+    static NatgwConfig config(Options o, boolean allowPrivate, InetAddress reportedAddress) {
         return new NatgwConfig(Path.of("pcp-test.yaml"),
-                new NatgwConfig.Network(o.lanAddresses(), o.lanClients(), List.of(), WAN, false, ""),
+                new NatgwConfig.Network(o.lanAddresses(), o.lanClients(), List.of(), WAN, false, "", allowPrivate,
+                        reportedAddress),
                 Path.of("data"),
                 new NatgwConfig.Pcp(true, 0, new NatgwConfig.Lifetimes(Duration.ofSeconds(120), Duration.ofSeconds(86400)),
                         o.strictNonce(), o.thirdParty(), o.ratePerSecond(), o.announce()),

@@ -57,6 +57,7 @@ public final class AdminServer implements AutoCloseable {
     private AdminTriggers triggers;
     private AdminLimits limits = AdminLimits.DEFAULT;
     private ConnectionCap cap;
+    private volatile io.natgw.gateway.wan.StunProbe stun;
 
     public AdminServer(NatgwConfig config, MappingTable table, AdminHooks hooks) {
         this.config = config;
@@ -93,8 +94,8 @@ public final class AdminServer implements AutoCloseable {
             return t;
         });
         AdminApi api = new AdminApi(new MappingsApi(table, hooks.traffic()), triggers,
-                new StatusApi(table, hooks.traffic(), this::listeners, startedAt), triggerWorker)
-                .withReload(hooks.reload(), reloadWorker);
+                new StatusApi(table, hooks.traffic(), this::listeners, startedAt, () -> stun == null ? null : stun.result()),
+                triggerWorker).withReload(hooks.reload(), reloadWorker);
         AdminHttpHandler handler = new AdminHttpHandler(token, api, events,
                 new AdminMetrics(table, hooks.traffic(), hooks.meters()), new WebAssets());
         group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
@@ -174,6 +175,11 @@ public final class AdminServer implements AutoCloseable {
     public String url() {
         InetSocketAddress a = boundAddresses().get(0);
         return AdminEndpoint.url(!config.admin().plainHttp(), a.getAddress(), a.getPort());
+    }
+
+    /** The STUN probe whose answer the status shows (network.wan.stun). */
+    public void stun(io.natgw.gateway.wan.StunProbe probe) {
+        this.stun = probe;
     }
 
     private List<Listener> listeners() {

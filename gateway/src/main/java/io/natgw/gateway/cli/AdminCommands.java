@@ -233,6 +233,16 @@ public final class AdminCommands {
                 return;
             }
             out().println("external address  " + s.path("externalAddress").asText());
+            if (!s.path("reportedAddress").asText().equals(s.path("externalAddress").asText())) {
+                out().println("told to clients   " + s.path("reportedAddress").asText());
+            }
+            if (s.hasNonNull("stunAddress") || s.hasNonNull("stunProblem")) {
+                out().println("STUN sees         " + (s.hasNonNull("stunAddress") ? s.path("stunAddress").asText()
+                        : "nothing: " + s.path("stunProblem").asText()));
+            }
+            if (s.hasNonNull("externalAddressProblem")) {
+                out().println("WARNING           " + s.path("externalAddressProblem").asText());
+            }
             out().println("epoch             " + s.path("epochSeconds").asText() + " s (since " + s.path("epochStart").asText() + ")");
             out().println("uptime            " + Tables.duration(s.get("uptimeSeconds")));
             out().println("mappings          " + s.path("mappings").asText());

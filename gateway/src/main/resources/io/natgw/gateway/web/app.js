@@ -371,7 +371,10 @@ async function addTrigger(ev) {
 async function loadStatus() {
   try {
     const s = await api('GET', '/status');
-    const facts = [['External address', s.externalAddress], ['Epoch', s.epochSeconds + ' s since ' + s.epochStart],
+    const facts = [['External address', s.externalAddress],
+      ...(s.reportedAddress !== s.externalAddress ? [['Told to clients', s.reportedAddress]] : []),
+      ...(s.stunAddress || s.stunProblem ? [['STUN sees', s.stunAddress || ('nothing: ' + s.stunProblem)]] : []),
+      ...(s.externalAddressProblem ? [['Warning', s.externalAddressProblem]] : []), ['Epoch', s.epochSeconds + ' s since ' + s.epochStart],
       ['Uptime', fmtDuration(s.uptimeSeconds)], ['Mappings', s.mappings],
       ['Traffic', `${fmtTrafficBytes(s.traffic, 'bytesReceived')} in, ${fmtTrafficBytes(s.traffic, 'bytesSent')} out, `
         + `${s.traffic.sessions} sessions` + (s.traffic.bytesApproximate ? ` (${approximateTitle(s.traffic)})` : '')],
