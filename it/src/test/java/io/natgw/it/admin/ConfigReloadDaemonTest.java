@@ -1,5 +1,6 @@
 package io.natgw.it.admin;
 
+import io.natgw.it.support.NatPmpProbe;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;

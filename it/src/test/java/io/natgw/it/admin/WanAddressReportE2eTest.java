@@ -1,5 +1,6 @@
 package io.natgw.it.admin;
 
+import io.natgw.it.support.NatPmpProbe;
 import io.natgw.igd.Descriptions;
 import io.natgw.igd.Soap;
 import io.natgw.it.support.Daemon;

@@ -1,6 +1,7 @@
 package io.natgw.it.hardening;
 
 import io.natgw.it.support.Daemon;
+import io.natgw.it.support.NatPmpProbe;
 import org.junit.jupiter.api.Test;
 
 import java.net.InetAddress;
@@ -52,7 +53,7 @@ class SpoofedSourceFloodTest {
                 InetAddress from = InetAddress.getByName("127.0." + attackerSubnet + "." + host);
                 for (int i = 0; i < PER_SOURCE; i++) {
                     int internal = 20_000 + host * PER_SOURCE + i;
-                    WanFloodTest.NatPmp.Reply r = WanFloodTest.NatPmp.mapUdp(from, lan, internal, 3600);
+                    NatPmpProbe.Reply r = NatPmpProbe.request(from, lan, NatPmpProbe.map(1, internal, internal, 3600));
                     results.merge(r.result(), 1, Integer::sum);
                     if (r.result() == 0) {
                         granted.add(r.externalPort());
@@ -64,7 +65,7 @@ class SpoofedSourceFloodTest {
             assertEquals(SUBNET_QUOTA, granted.stream().distinct().count(), "each grant is its own port");
 
             long start = System.nanoTime();
-            WanFloodTest.NatPmp.Reply served = WanFloodTest.NatPmp.mapUdp(legitimate, lan, 40_000, 3600);
+            NatPmpProbe.Reply served = NatPmpProbe.request(legitimate, lan, NatPmpProbe.map(1, 40_000, 40_000, 3600));
             long micros = (System.nanoTime() - start) / 1000;
             System.out.printf("SpoofedSourceFloodTest: a client of another subnet answered in %.2f ms after %d requests"
                     + " from 254 sources of one subnet%n", micros / 1000.0, 254 * PER_SOURCE);
