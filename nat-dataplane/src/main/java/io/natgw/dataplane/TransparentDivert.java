@@ -22,11 +22,8 @@ import org.slf4j.LoggerFactory;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.StringJoiner;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -309,7 +306,8 @@ final class TransparentDivert {
      * go back from the original destination through a transparent socket bound to it.
      */
     private final class DivertedUdp extends SimpleChannelInboundHandler<DatagramPacket> {
-        private final Map<List<InetSocketAddress>, UdpFlow> flows = new HashMap<>();
+        private final DivertFlows<List<InetSocketAddress>, UdpFlow> flows =
+                new DivertFlows<>(ctx.settings().udpIdleTimeout(), ctx.clock(), UdpFlow::close);
         private boolean sweeping;
 
         @Override
@@ -321,37 +319,29 @@ final class TransparentDivert {
             }
             if (!sweeping) {
                 sweeping = true;
-                c.channel().eventLoop().scheduleAtFixedRate(this::sweep, 30, 30, TimeUnit.SECONDS);
+                long period = flows.sweepPeriodSeconds();
+                c.channel().eventLoop().scheduleAtFixedRate(flows::sweep, period, period, TimeUnit.SECONDS);
             }
             List<InetSocketAddress> key = List.of(lan, dst);
-            UdpFlow flow = flows.get(key);
+            DivertFlows.Entry<UdpFlow> flow = flows.get(key);
             if (flow == null) {
                 report(Protocol.UDP, lan.getAddress(), dst.getPort());
-                flow = new UdpFlow(c.channel(), lan, dst, () -> flows.remove(key));
-                flows.put(key, flow);
+                flow = flows.add(key, new UdpFlow(c.channel(), lan, dst, f -> flows.remove(key, f)));
+                flow.flow.entry = flow;
             }
-            flow.last = ctx.clock().instant();
+            flows.touch(flow);
             meter.datagramSent(p.content().readableBytes());
-            flow.send(UdpListener.fitted(p.content()));
-        }
-
-        private void sweep() {
-            Instant now = ctx.clock().instant();
-            for (UdpFlow f : new ArrayList<>(flows.values())) {
-                if (!now.isBefore(f.last.plus(UdpListener.MIN_IDLE))) {
-                    f.close();
-                }
-            }
+            flow.flow.send(UdpListener.fitted(p.content()));
         }
     }
 
     private final class UdpFlow {
         final Channel upstream;
         final Channel reply;
-        Instant last;
+        /** Its row in the flow table (set once added; event loop only). */
+        DivertFlows.Entry<UdpFlow> entry;
 
-        UdpFlow(Channel divert, InetSocketAddress lan, InetSocketAddress dst, Runnable onClose) {
-            this.last = ctx.clock().instant();
+        UdpFlow(Channel divert, InetSocketAddress lan, InetSocketAddress dst, java.util.function.Consumer<UdpFlow> onClose) {
             reply = new Bootstrap().group(divert.eventLoop()).channel(ctx.transport().datagramChannel())
                     .option(EpollChannelOption.IP_TRANSPARENT, true)
                     .option(ChannelOption.SO_REUSEADDR, true)
@@ -362,7 +352,9 @@ final class TransparentDivert {
                     .handler(new SimpleChannelInboundHandler<DatagramPacket>() {
                         @Override
                         protected void channelRead0(ChannelHandlerContext c, DatagramPacket p) {
-                            last = ctx.clock().instant();
+                            if (entry != null) {
+                                entry.last = ctx.clock().instant();
+                            }
                             meter.datagramReceived(p.content().readableBytes());
                             if (reply.isActive()) {
                                 reply.writeAndFlush(UdpListener.fitted(p.content()), reply.voidPromise());
@@ -377,7 +369,7 @@ final class TransparentDivert {
                     .connect(dst, new InetSocketAddress(wanAddress.get(), 0)).channel();
             upstream.closeFuture().addListener(f -> {
                 reply.close();
-                onClose.run();
+                onClose.accept(this);
             });
         }
 
