@@ -4,6 +4,7 @@ import io.natgw.conf.NatgwConfig;
 import io.natgw.conf.PortRange;
 import io.natgw.conf.Protocol;
 import io.natgw.conf.TriggerRule;
+import io.natgw.core.TrafficStats.Counters;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -82,6 +83,11 @@ final class TransparentDivert {
         }
         log.info("linux-gateway divert active: nftables table inet {} on {} -> tcp {} / udp {} (transparent)", TABLE,
                 config.network().lanInterfaces(), port(tcp), port(udp));
+    }
+
+    /** What the diverted flows carried since start (received: towards the LAN host). */
+    Counters totals() {
+        return meter.snapshot();
     }
 
     /** The admin API changed the rules: divert the new trigger ports. */
