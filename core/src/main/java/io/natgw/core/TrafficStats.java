@@ -26,6 +26,14 @@ public interface TrafficStats {
         return 0;
     }
 
+    /**
+     * Totals of the flows diverted to port triggering in linux-gateway mode with relay forwarding (relayed upstream
+     * from the WAN address, not through a mapping, so not in {@link #totals()}); zero without a divert.
+     */
+    default Counters divertedTotals() {
+        return Counters.ZERO;
+    }
+
     record Counters(long bytesReceived, long bytesSent, long packetsReceived, long packetsSent, long sessions) {
         public static final Counters ZERO = new Counters(0, 0, 0, 0, 0);
     }

@@ -58,7 +58,7 @@ public final class Dataplane implements Forwarder, TableListener, TrafficStats, 
     private EventLoopGroup divertGroup;
     private MappingTable table;
     private volatile InetAddress externalAddress;
-    private TransparentDivert divert;
+    private volatile TransparentDivert divert;
     /** linux-gateway mode with {@code forwarding: kernel}: nftables forwards every mapping; no relays, no divert. */
     private KernelForwarder kernel;
     private ConntrackTriggers kernelTriggers;
@@ -397,6 +397,12 @@ public final class Dataplane implements Forwarder, TableListener, TrafficStats, 
     public Counters totals() {
         KernelForwarder k = kernel;
         return k != null ? k.totals() : totals.snapshot();
+    }
+
+    @Override
+    public Counters divertedTotals() {
+        TransparentDivert d = divert;
+        return d == null ? Counters.ZERO : d.totals();
     }
 
     @Override

@@ -42,6 +42,12 @@ public final class TriggerEngine {
     /** Incoming ports one rule opens at most (a rule with more opens the first ones and says so). */
     static final int MAX_INCOMING_PORTS = 256;
     private static final String DESCRIPTION_PREFIX = "trigger: ";
+    /**
+     * Host-and-rule pairs whose renewal is rate-limited at once, at most. Spoofed LAN sources cannot grow the rate
+     * limiter past it: a pair past its deadline is dropped, and while the limiter is full a new pair waits
+     * (RATE_LIMITED) until one runs out.
+     */
+    static final int MAX_RATE_LIMITED = 4096;
 
     /** What became of one outbound flow or incoming-traffic report. */
     public enum Result {
@@ -87,7 +93,8 @@ public final class TriggerEngine {
     private volatile MappingTable table;
     private volatile Consumer<List<TriggerRule>> rulesListener = r -> { };
     private final Map<String, Counts> counts = new ConcurrentHashMap<>();
-    private final Map<HostRule, Instant> lastSubmitted = new ConcurrentHashMap<>();
+    /** When each host-and-rule pair may submit again; a pair past its deadline is the same as an absent one. */
+    private final Map<HostRule, Instant> nextSubmit = new ConcurrentHashMap<>();
 
     public TriggerEngine(List<TriggerRule> rules, Clock clock) {
         this.rules = List.copyOf(rules);
@@ -174,10 +181,13 @@ public final class TriggerEngine {
         Instant now = clock.instant();
         Duration interval = rule.timeout().dividedBy(10);
         HostRule key = new HostRule(rule.name(), host);
+        if (nextSubmit.size() >= MAX_RATE_LIMITED) {
+            nextSubmit.values().removeIf(deadline -> !now.isBefore(deadline));
+        }
         boolean[] due = new boolean[1];
-        lastSubmitted.compute(key, (k, last) -> {
-            due[0] = last == null || !now.isBefore(last.plus(interval));
-            return due[0] ? now : last;
+        nextSubmit.compute(key, (k, deadline) -> {
+            due[0] = deadline == null ? nextSubmit.size() < MAX_RATE_LIMITED : !now.isBefore(deadline);
+            return due[0] ? now.plus(interval) : deadline;
         });
         if (!due[0]) {
             return CompletableFuture.completedFuture(Result.RATE_LIMITED);
@@ -259,6 +269,11 @@ public final class TriggerEngine {
     private static String labels(TriggerRule rule) {
         return rule.incomingProtocols().size() == 2 ? "tcp+udp"
                 : rule.incomingProtocols().iterator().next().label();
+    }
+
+    /** Host-and-rule pairs the rate limiter holds (tests). */
+    int rateLimited() {
+        return nextSubmit.size();
     }
 
     private Counts counts(String rule) {

@@ -112,6 +112,25 @@ class TriggerEngineTest {
     }
 
     @Test
+    void manyDistinctHostsLeaveTheRateLimiterBounded() throws Exception {
+        int hosts = TriggerEngine.MAX_RATE_LIMITED + 500;
+        List<java.util.concurrent.CompletableFuture<Result>> results = new java.util.ArrayList<>();
+        for (int i = 0; i < hosts; i++) {
+            InetAddress host = InetAddress.getByAddress(new byte[] {10, 0, (byte) (i >> 8), (byte) i});
+            results.add(engine.outbound(Protocol.TCP, host, 6667));
+        }
+        long limited = results.stream().map(java.util.concurrent.CompletableFuture::join)
+                .filter(r -> r == Result.RATE_LIMITED).count();
+        assertEquals(TriggerEngine.MAX_RATE_LIMITED, engine.rateLimited(), "the limiter stops at its cap");
+        assertEquals(500, limited, "hosts past the cap wait for a slot");
+
+        clock.advance(Duration.ofSeconds(3));
+        assertTrue(engine.outbound(Protocol.TCP, HOST_B, 6667).get() != Result.RATE_LIMITED,
+                "a slot frees once the others' tenth of the timeout has passed");
+        assertEquals(1, engine.rateLimited(), "pairs past their deadline are dropped");
+    }
+
+    @Test
     void rulesChangeAtRuntimeAndConflictingRulesAreRefused() throws Exception {
         TriggerRule other = new TriggerRule("Other", EnumSet.of(Protocol.UDP), PortRanges.parse("5000"),
                 EnumSet.of(Protocol.UDP), PortRanges.parse("5001-5002"), Duration.ofSeconds(60), true);

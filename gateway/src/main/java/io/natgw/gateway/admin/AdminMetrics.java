@@ -76,6 +76,12 @@ final class AdminMetrics {
                 + "packets; relays: UDP datagrams, TCP counted in bytes only)", traffic, c -> c.packetsReceived());
         counter(r, "natgw_forwarded_sent_packets", "packets forwarded towards the WAN side (kernel forwarding: IP "
                 + "packets; relays: UDP datagrams, TCP counted in bytes only)", traffic, c -> c.packetsSent());
+        FunctionCounter.builder("natgw_diverted_received_bytes", traffic, t -> t.divertedTotals().bytesReceived())
+                .description("bytes of the flows diverted for port triggering (linux-gateway relay), towards LAN hosts")
+                .register(r);
+        FunctionCounter.builder("natgw_diverted_sent_bytes", traffic, t -> t.divertedTotals().bytesSent())
+                .description("bytes of the flows diverted for port triggering (linux-gateway relay), towards the WAN")
+                .register(r);
         Gauge.builder("natgw_forwarded_bytes_uncertainty", traffic, TrafficStats::totalsBytesUncertainty).description("bytes"
                 + " each byte counter may be short of the bytes moved: spliced TCP is counted in 64 KiB chunks (0: exact)")
                 .register(r);

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
+import static io.natgw.it.dataplane.KernelForwardingE2eTest.metric;
 import static io.natgw.it.dataplane.Topology.GW_LAN;
 import static io.natgw.it.dataplane.Topology.GW_WAN;
 import static io.natgw.it.dataplane.Topology.LAN_A;
@@ -38,6 +39,7 @@ class LinuxGatewayE2eTest {
         Require.netns();
         Require.tool("nft");
         Require.tool("natpmpc");
+        Require.tool("curl");
         Require.check(Files.isRegularFile(Daemon.repo().resolve("gateway/target/natgw.jar")),
                 "gateway/target/natgw.jar is missing (mvn -pl gateway -am package)");
         net = new Topology();
@@ -54,6 +56,10 @@ class LinuxGatewayE2eTest {
     }
 
     Daemon start(List<Map<String, Object>> triggers) {
+        return builder(triggers).start();
+    }
+
+    Daemon.Builder builder(List<Map<String, Object>> triggers) {
         return Daemon.builder().prefix("ip", "netns", "exec", net.gw).workDir(net.work.resolve("daemon"))
                 .set("network.lan.addresses", List.of(GW_LAN))
                 .set("network.lan.clients", List.of("192.168.77.0/24"))
@@ -65,8 +71,7 @@ class LinuxGatewayE2eTest {
                 .set("pcp.announce", false)
                 .set("dataplane.mode", "linux-gateway")
                 .set("dataplane.forwarding", "relay")
-                .set("triggers", triggers)
-                .start();
+                .set("triggers", triggers);
     }
 
     String natpmp(String... args) {
@@ -156,11 +161,12 @@ class LinuxGatewayE2eTest {
     }
 
     @Test
-    void aUdpTriggerIsDivertedRelayedFromTheWanAddressAndOpensItsPorts() {
+    void aUdpTriggerIsDivertedRelayedFromTheWanAddressAndOpensItsPortsAndItsBytesShowInMetrics() throws Exception {
         net.server(net.wan, "game-server", "echo", Topology.WAN_HOST, "5000");
         net.server(net.lan, "game-client", "echo", LAN_A, "5001");
-        daemon = start(List.of(Map.of("name", "Game", "triggerProtocol", "udp", "triggerPorts", "5000",
-                "incomingProtocol", "udp", "incomingPorts", "5001", "timeout", 60, "enabled", true)));
+        daemon = builder(List.of(Map.of("name", "Game", "triggerProtocol", "udp", "triggerPorts", "5000",
+                "incomingProtocol", "udp", "incomingPorts", "5001", "timeout", 60, "enabled", true)))
+                .set("admin.enabled", true).set("admin.addresses", List.of("127.0.0.1")).start();
 
         // The LAN host talks to the server; the reply comes back from the server's address (transparent socket).
         assertEquals("hello from " + Topology.WAN_HOST + ":5000", net.peer(net.lan, "udp", Topology.WAN_HOST, "5000", "hello"));
@@ -169,6 +175,19 @@ class LinuxGatewayE2eTest {
                 .until(() -> daemon.log().contains("trigger 'Game' opened udp 5001 to " + LAN_A));
         // ... and the opened port carries the server's traffic to it.
         assertEquals("back from " + GW_WAN + ":5001", net.peer(net.wan, "udp", GW_WAN, "5001", "back"));
+
+        // The diverted flow's bytes show in /metrics: "hello" out, the server's echo of it back.
+        String metrics = metrics();
+        assertTrue(metric(metrics, "natgw_diverted_sent_bytes_total") >= "hello".length(), metrics);
+        assertTrue(metric(metrics, "natgw_diverted_received_bytes_total") >= "hello".length(), metrics);
+    }
+
+    String metrics() throws Exception {
+        String token = Files.readString(daemon.dataDir().resolve("admin.token")).trim();
+        Topology.Result metrics = net.exec(net.gw, "curl", "-sk", "-H", "Authorization: Bearer " + token,
+                "https://127.0.0.1:8443/metrics");
+        assertEquals(0, metrics.exit(), metrics.output());
+        return metrics.output();
     }
 
     @Test
