@@ -161,7 +161,7 @@ network:
   wan: { address: 203.0.113.1, interface: gwwan }
 dataDir: $2
 pcp: { rateLimitPerSecond: 1000000 }
-limits: { perClientQuota: 100000, maxMappings: 65536 }
+limits: { perClientQuota: 100000, perSubnetQuota: 100000, maxMappings: 65536 }
 permissions: ["allow 1024-65535 192.168.77.0/24 1024-65535", "deny 0-65535 0.0.0.0/0 0-65535"]
 dataplane:
   mode: $1

@@ -212,7 +212,7 @@ network:
 upnp: { enabled: false }
 admin: { enabled: false }
 pcp: { announce: false, maxLifetime: 86400, rateLimitPerSecond: 1000000 }
-limits: { perClientQuota: 250000, maxMappings: 250000 }
+limits: { perClientQuota: 250000, perSubnetQuota: 250000, maxMappings: 250000 }
 permissions: []
 triggers: []
 staticMappings:
