@@ -111,10 +111,15 @@ public final class MappingTable implements AutoCloseable {
         this.forwarder = forwarder;
         this.clock = clock;
         this.state = new TableState(config.limits()::subnetOf);
-        this.maxMappings = Budgets.maxMappings(config.limits(), config.dataplane().enabled(), Budgets.openFilesLimit());
+        this.maxMappings = Budgets.maxMappings(config.limits(), holdsDescriptors(config), Budgets.openFilesLimit());
         this.policy = new Policy(config, maxMappings.value(), this::externalAddress);
         this.funnel = new Funnel(state, policy, forwarder);
         this.externalAddress = config.network().wanAddress();
+    }
+
+    /** Whether each mapping holds descriptors: the relays' listeners do, kernel forwarding's nftables elements do not. */
+    private static boolean holdsDescriptors(NatgwConfig config) {
+        return config.dataplane().enabled() && !config.dataplane().kernelForwarding();
     }
 
     /** Registers a listener for committed changes. Call before {@link #start()} to see restored rows. */
@@ -185,7 +190,7 @@ public final class MappingTable implements AutoCloseable {
      * dataDir, dataplane, subnet prefixes) are the caller's to keep as they were. Never from the writer thread.
      */
     public Reconciled reconfigure(NatgwConfig next) {
-        Budgets.MaxMappings max = Budgets.maxMappings(next.limits(), next.dataplane().enabled(), Budgets.openFilesLimit());
+        Budgets.MaxMappings max = Budgets.maxMappings(next.limits(), holdsDescriptors(next), Budgets.openFilesLimit());
         if (max.value() != maxMappings.value()) {
             LOG.info(max.why());
         }

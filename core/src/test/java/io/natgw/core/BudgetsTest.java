@@ -48,4 +48,17 @@ class BudgetsTest {
             assertEquals(Budgets.fromOpenFiles(openFiles), t.maxMappings());
         }
     }
+
+    @Test
+    void underKernelForwardingAMappingHoldsNoDescriptorSoAnExplicitLimitStands() throws IOException {
+        NatgwConfig b = TestConfigs.base();
+        int explicit = Budgets.fromOpenFiles(Budgets.openFilesLimit()) + 50_000;
+        NatgwConfig kernel = new NatgwConfig(b.source(), b.network(), b.dataDir(), b.pcp(), b.upnp(), b.admin(),
+                limits(explicit), b.permissions(), b.staticMappings(), b.triggers(),
+                new NatgwConfig.Dataplane(true, NatgwConfig.DataplaneMode.LINUX_GATEWAY, NatgwConfig.RelayMode.COPY,
+                        Duration.ofSeconds(5), Duration.ofSeconds(120), 256, false, NatgwConfig.Forwarding.KERNEL));
+        try (MappingTable t = new MappingTable(kernel, new InMemoryLeaseStore(), Forwarder.NONE, new TestClock())) {
+            assertEquals(explicit, t.maxMappings(), "kernel elements are not descriptors");
+        }
+    }
 }
