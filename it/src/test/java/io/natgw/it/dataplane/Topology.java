@@ -19,31 +19,41 @@ import static org.awaitility.Awaitility.await;
 /**
  * The three namespaces of the gateway tests, named uniquely per run and always removed by {@link #close()}:
  * <pre>
- *   lan  lan0 192.168.77.10 + .11, default via .1
- *   gw   gwlan 192.168.77.1 | gwwan 203.0.113.1, forwarding on
- *   wan  wan0 203.0.113.2 (no route to the LAN: only the gateway's address is reachable)
+ *   lan  lan0 192.168.77.10 + .11, default via .1    fd00:77::10 + ::11, default via fd00:77::1
+ *   gw   gwlan 192.168.77.1 | gwwan 203.0.113.1      fd00:77::1 | 2001:db8:113::1, forwarding on (both families)
+ *   wan  wan0 203.0.113.2                            2001:db8:113::2, fd00:77::/64 via 2001:db8:113::1
  * </pre>
- * Processes started here are stopped by their PID on close.
+ * IPv4: the WAN has no route to the LAN, only the gateway's address is reachable (a NAT). IPv6: no translation,
+ * the WAN routes the LAN prefix through the gateway, and only the gateway's firewall (natgw's pinholes) stands
+ * between them. Duplicate address detection is off in the three namespaces, so every address, link-local ones
+ * included, can be bound as soon as the constructor returns. Processes started here are stopped by their PID
+ * on close.
  */
-final class Topology implements AutoCloseable {
+public final class Topology implements AutoCloseable {
 
-    static final String LAN_A = "192.168.77.10";
-    static final String LAN_B = "192.168.77.11";
-    static final String GW_LAN = "192.168.77.1";
-    static final String GW_WAN = "203.0.113.1";
-    static final String WAN_HOST = "203.0.113.2";
+    public static final String LAN_A = "192.168.77.10";
+    public static final String LAN_B = "192.168.77.11";
+    public static final String GW_LAN = "192.168.77.1";
+    public static final String GW_WAN = "203.0.113.1";
+    public static final String WAN_HOST = "203.0.113.2";
+    public static final String LAN_A6 = "fd00:77::10";
+    public static final String LAN_B6 = "fd00:77::11";
+    public static final String GW_LAN6 = "fd00:77::1";
+    public static final String GW_WAN6 = "2001:db8:113::1";
+    public static final String WAN_HOST6 = "2001:db8:113::2";
+    public static final String LAN_PREFIX6 = "fd00:77::/64";
     private static final AtomicInteger RUNS = new AtomicInteger();
 
-    final String lan;
-    final String gw;
-    final String wan;
-    final Path work;
+    public final String lan;
+    public final String gw;
+    public final String wan;
+    public final Path work;
     private final List<Process> processes = new ArrayList<>();
 
-    record Result(int exit, String output) {
+    public record Result(int exit, String output) {
     }
 
-    Topology() throws IOException {
+    public Topology() throws IOException {
         String id = "ngw" + ProcessHandle.current().pid() + "x" + RUNS.incrementAndGet();
         lan = id + "-lan";
         gw = id + "-gw";
@@ -53,6 +63,10 @@ final class Topology implements AutoCloseable {
             for (String ns : List.of(lan, gw, wan)) {
                 sh("ip", "netns", "add", ns);
                 sh("ip", "-n", ns, "link", "set", "lo", "up");
+                for (String conf : List.of("all", "default")) {
+                    sh("ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf." + conf + ".disable_ipv6=0",
+                            "net.ipv6.conf." + conf + ".accept_dad=0");
+                }
             }
             sh("ip", "-n", lan, "link", "add", "lan0", "type", "veth", "peer", "name", "gwlan", "netns", gw);
             sh("ip", "-n", wan, "link", "add", "wan0", "type", "veth", "peer", "name", "gwwan", "netns", gw);
@@ -61,11 +75,18 @@ final class Topology implements AutoCloseable {
             sh("ip", "-n", gw, "addr", "add", GW_LAN + "/24", "dev", "gwlan");
             sh("ip", "-n", gw, "addr", "add", GW_WAN + "/24", "dev", "gwwan");
             sh("ip", "-n", wan, "addr", "add", WAN_HOST + "/24", "dev", "wan0");
+            sh("ip", "-n", lan, "addr", "add", LAN_A6 + "/64", "dev", "lan0", "nodad");
+            sh("ip", "-n", lan, "addr", "add", LAN_B6 + "/64", "dev", "lan0", "nodad");
+            sh("ip", "-n", gw, "addr", "add", GW_LAN6 + "/64", "dev", "gwlan", "nodad");
+            sh("ip", "-n", gw, "addr", "add", GW_WAN6 + "/64", "dev", "gwwan", "nodad");
+            sh("ip", "-n", wan, "addr", "add", WAN_HOST6 + "/64", "dev", "wan0", "nodad");
             for (String[] l : new String[][] {{lan, "lan0"}, {gw, "gwlan"}, {gw, "gwwan"}, {wan, "wan0"}}) {
                 sh("ip", "-n", l[0], "link", "set", l[1], "up");
             }
             sh("ip", "-n", lan, "route", "add", "default", "via", GW_LAN);
-            sh("ip", "netns", "exec", gw, "sysctl", "-qw", "net.ipv4.ip_forward=1");
+            sh("ip", "-n", lan, "-6", "route", "add", "default", "via", GW_LAN6);
+            sh("ip", "-n", wan, "-6", "route", "add", LAN_PREFIX6, "via", GW_WAN6);
+            sh("ip", "netns", "exec", gw, "sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1");
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -73,7 +94,7 @@ final class Topology implements AutoCloseable {
     }
 
     /** The router's ordinary NAT for other traffic (a test table of its own, not natgw's). */
-    void masquerade() {
+    public void masquerade() {
         Result r = run("table ip natgwtest {\n  chain post {\n    type nat hook postrouting priority srcnat; policy accept;\n"
                 + "    oifname \"gwwan\" masquerade\n  }\n}\n", "ip", "netns", "exec", gw, "nft", "-f", "-");
         if (r.exit() != 0) {
@@ -82,7 +103,7 @@ final class Topology implements AutoCloseable {
     }
 
     /** Runs a command to completion (10 s at most), failing on a non-zero exit. */
-    static void sh(String... cmd) {
+    public static void sh(String... cmd) {
         Result r = run(null, cmd);
         if (r.exit() != 0) {
             throw new IllegalStateException(String.join(" ", cmd) + " failed: " + r.output());
@@ -93,7 +114,7 @@ final class Topology implements AutoCloseable {
      * Runs a command to completion (15 s at most; exit -1 and what it printed when it does not finish), its output
      * read while it runs (test-support's {@link Command}), so a chatty command never blocks on a full pipe.
      */
-    static Result run(String stdin, String... cmd) {
+    public static Result run(String stdin, String... cmd) {
         List<String> command = List.of(cmd);
         if (stdin != null) {
             Path in;
@@ -123,20 +144,20 @@ final class Topology implements AutoCloseable {
         }
     }
 
-    Result exec(String ns, String... cmd) {
+    public Result exec(String ns, String... cmd) {
         List<String> all = new ArrayList<>(List.of("ip", "netns", "exec", ns));
         all.addAll(List.of(cmd));
         return run(null, all.toArray(String[]::new));
     }
 
     /** Runs {@link Peers} in a namespace and returns its first output line. */
-    String peer(String ns, String... args) {
+    public String peer(String ns, String... args) {
         Result r = exec(ns, peersCommand(args));
         return r.output().lines().findFirst().orElse("");
     }
 
     /** Starts a {@link Peers} server in a namespace and waits for it to listen. */
-    Path server(String ns, String name, String... args) {
+    public Path server(String ns, String name, String... args) {
         Path log = work.resolve(name + ".log");
         List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns));
         cmd.addAll(List.of(peersCommand(args)));
