@@ -12,7 +12,9 @@ import java.util.function.Consumer;
 /**
  * The divert's UDP flow table: flows by key with the instant each last carried a datagram either way; a flow idle for
  * the dataplane's {@code udpIdleTimeout} (at least 120 s, RFC 4787 REQ-5, as for mapped ports) is closed by
- * {@link #sweep()}. Used on one event loop only.
+ * {@link #sweep()}. The table holds at most {@code capacity} flows (the dataplane's {@code udpSessions} budget): a LAN
+ * host sending to many destinations of a wide trigger range cannot make the divert hold more. Used on one event loop
+ * only.
  *
  * @param <K> what tells flows apart
  * @param <F> a flow
@@ -33,10 +35,18 @@ final class DivertFlows<K, F> {
     private final Clock clock;
     private final Duration idleTimeout;
     private final Consumer<F> close;
+    private final int capacity;
     private final Map<K, Entry<F>> flows = new HashMap<>();
 
-    /** @param close ends a flow (which then calls {@link #remove} itself, or not: the sweep removes it either way) */
-    DivertFlows(Duration configuredIdleTimeout, Clock clock, Consumer<F> close) {
+    /**
+     * @param capacity most flows held at once
+     * @param close    ends a flow (which then calls {@link #remove} itself, or not: the sweep removes it either way)
+     */
+    DivertFlows(Duration configuredIdleTimeout, int capacity, Clock clock, Consumer<F> close) {
+        if (capacity < 1) {
+            throw new IllegalArgumentException("capacity " + capacity + " (accepted: 1 or more)");
+        }
+        this.capacity = capacity;
         this.idleTimeout = configuredIdleTimeout.compareTo(UdpListener.MIN_IDLE) < 0 ? UdpListener.MIN_IDLE
                 : configuredIdleTimeout;
         this.clock = clock;
@@ -56,8 +66,16 @@ final class DivertFlows<K, F> {
         return flows.get(key);
     }
 
-    /** Adds a flow, active now. */
+    /** Whether a new flow would exceed the capacity: the caller then refuses it before opening anything. */
+    boolean full() {
+        return flows.size() >= capacity;
+    }
+
+    /** Adds a flow, active now. The caller checked {@link #full()} first. */
     Entry<F> add(K key, F flow) {
+        if (full() && !flows.containsKey(key)) {
+            throw new IllegalStateException("divert flow table full (" + capacity + " flows)");
+        }
         Entry<F> e = new Entry<>(flow, clock.instant());
         flows.put(key, e);
         return e;
@@ -94,5 +112,14 @@ final class DivertFlows<K, F> {
             close.accept(e.getValue().flow);
         }
         return idle.size();
+    }
+
+    /** Closes and removes every flow (the divert socket closed). */
+    void closeAll() {
+        List<Entry<F>> all = new ArrayList<>(flows.values());
+        flows.clear();
+        for (Entry<F> e : all) {
+            close.accept(e.flow);
+        }
     }
 }

@@ -11,9 +11,14 @@ import org.slf4j.LoggerFactory;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
-/** A diverted TCP flow: local address = the original destination. */
+/**
+ * A diverted TCP flow: local address = the original destination. At most the dataplane's {@code tcpConnections}
+ * budget of diverted flows are open at once; one more is closed as it is accepted.
+ */
 @ChannelHandler.Sharable
 final class DivertedTcp extends ChannelInboundHandlerAdapter {
 
@@ -23,6 +28,8 @@ final class DivertedTcp extends ChannelInboundHandlerAdapter {
     private final TriggerEngine triggers;
     private final Supplier<InetAddress> wanAddress;
     private final Meter meter;
+    private final AtomicInteger open = new AtomicInteger();
+    private final AtomicLong refused = new AtomicLong();
 
     DivertedTcp(NatgwConfig config, RelayContext ctx, TriggerEngine triggers, Supplier<InetAddress> wanAddress, Meter meter) {
         this.config = config;
@@ -43,6 +50,18 @@ final class DivertedTcp extends ChannelInboundHandlerAdapter {
             ch.close();
             return;
         }
+        int most = ctx.settings().budgets().tcpConnections();
+        if (open.incrementAndGet() > most) {
+            open.decrementAndGet();
+            long n = refused.incrementAndGet();
+            if (n % 1000 == 1) {
+                log.warn("divert: {} tcp flows open (dataplane.tcpConnections): {} -> {} closed ({} closed so far)",
+                        most, lan, dst, n);
+            }
+            ch.close();
+            return;
+        }
+        ch.closeFuture().addListener(f -> open.decrementAndGet());
         log.debug("divert: tcp {} -> {}", lan, dst);
         meter.session(1);
         ch.closeFuture().addListener(f -> meter.session(-1));

@@ -17,6 +17,7 @@ import org.slf4j.LoggerFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -33,7 +34,8 @@ final class DivertedUdp extends SimpleChannelInboundHandler<DatagramPacket> {
     private final Supplier<InetAddress> wanAddress;
     private final Meter meter;
     private final DivertFlows<List<InetSocketAddress>, UdpFlow> flows;
-    private boolean sweeping;
+    private ScheduledFuture<?> sweeping;
+    private long refused;
 
     DivertedUdp(NatgwConfig config, RelayContext ctx, TriggerEngine triggers, Supplier<InetAddress> wanAddress, Meter meter) {
         this.config = config;
@@ -41,7 +43,8 @@ final class DivertedUdp extends SimpleChannelInboundHandler<DatagramPacket> {
         this.triggers = triggers;
         this.wanAddress = wanAddress;
         this.meter = meter;
-        this.flows = new DivertFlows<>(ctx.settings().udpIdleTimeout(), ctx.clock(), UdpFlow::close);
+        this.flows = new DivertFlows<>(ctx.settings().udpIdleTimeout(), ctx.settings().budgets().udpSessions(), ctx.clock(),
+                UdpFlow::close);
     }
 
     @Override
@@ -51,14 +54,20 @@ final class DivertedUdp extends SimpleChannelInboundHandler<DatagramPacket> {
         if (dst == null || !config.network().isLanClient(lan.getAddress())) {
             return;
         }
-        if (!sweeping) {
-            sweeping = true;
+        if (sweeping == null) {
             long period = flows.sweepPeriodSeconds();
-            c.channel().eventLoop().scheduleAtFixedRate(flows::sweep, period, period, TimeUnit.SECONDS);
+            sweeping = c.channel().eventLoop().scheduleAtFixedRate(flows::sweep, period, period, TimeUnit.SECONDS);
         }
         List<InetSocketAddress> key = List.of(lan, dst);
         DivertFlows.Entry<UdpFlow> flow = flows.get(key);
         if (flow == null) {
+            if (flows.full()) {
+                if (refused++ % 1000 == 0) {
+                    log.warn("divert: {} udp flows held (dataplane.udpSessions): {} -> {} dropped ({} dropped so far)",
+                            flows.size(), lan, dst, refused);
+                }
+                return;
+            }
             TransparentDivert.report(triggers, Protocol.UDP, lan.getAddress(), dst.getPort());
             flow = flows.add(key, new UdpFlow(c.channel(), lan, dst, f -> flows.remove(key, f)));
             flow.flow.entry = flow;
@@ -66,6 +75,16 @@ final class DivertedUdp extends SimpleChannelInboundHandler<DatagramPacket> {
         flows.touch(flow);
         meter.datagramSent(p.content().readableBytes());
         flow.flow.send(UdpListener.fitted(p.content()));
+    }
+
+    /** The divert socket closed: the sweep stops, and every flow with it. */
+    @Override
+    public void channelInactive(ChannelHandlerContext c) throws Exception {
+        if (sweeping != null) {
+            sweeping.cancel(false);
+        }
+        flows.closeAll();
+        super.channelInactive(c);
     }
 
     private final class UdpFlow {

@@ -8,6 +8,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class DivertFlowsTest {
 
@@ -16,7 +19,7 @@ class DivertFlowsTest {
 
     @Test
     void aDivertedUdpFlowIdleForTheConfiguredUdpIdleTimeoutIsClosed() {
-        DivertFlows<String, String> flows = new DivertFlows<>(Duration.ofSeconds(300), clock, closed::add);
+        DivertFlows<String, String> flows = new DivertFlows<>(Duration.ofSeconds(300), 100, clock, closed::add);
         DivertFlows.Entry<String> busy = flows.add("busy", "busy");
         flows.add("quiet", "quiet");
 
@@ -38,7 +41,7 @@ class DivertFlowsTest {
 
     @Test
     void anIdleTimeoutUnderTwoMinutesIsRaisedToTheRfc4787Minimum() {
-        DivertFlows<String, String> flows = new DivertFlows<>(Duration.ofSeconds(30), clock, closed::add);
+        DivertFlows<String, String> flows = new DivertFlows<>(Duration.ofSeconds(30), 100, clock, closed::add);
         flows.add("a", "a");
         assertEquals(Duration.ofSeconds(120), flows.idleTimeout());
 
@@ -51,7 +54,7 @@ class DivertFlowsTest {
 
     @Test
     void anEndedFlowDropsOnlyItsOwnRow() {
-        DivertFlows<String, String> flows = new DivertFlows<>(Duration.ofSeconds(120), clock, closed::add);
+        DivertFlows<String, String> flows = new DivertFlows<>(Duration.ofSeconds(120), 100, clock, closed::add);
         String old = new String("flow");
         flows.add("k", old);
         String newer = new String("flow");
@@ -60,5 +63,32 @@ class DivertFlowsTest {
         assertEquals(1, flows.size(), "the old flow's late close leaves the newer flow under the same key");
         flows.remove("k", newer);
         assertEquals(0, flows.size());
+    }
+
+    @Test
+    void theTableHoldsNoMoreThanItsCapacityAndAnIdleFlowMakesRoom() {
+        DivertFlows<String, String> flows = new DivertFlows<>(Duration.ofSeconds(120), 2, clock, closed::add);
+        flows.add("a", "a");
+        clock.advance(Duration.ofSeconds(60));
+        flows.add("b", "b");
+        assertTrue(flows.full(), "two flows fill a table of two");
+        assertThrows(IllegalStateException.class, () -> flows.add("c", "c"), "a third flow is refused");
+        assertEquals(2, flows.size());
+
+        clock.advance(Duration.ofSeconds(60));
+        assertEquals(1, flows.sweep(), "the flow idle for 120 s goes");
+        assertFalse(flows.full());
+        flows.add("c", "c");
+        assertEquals(2, flows.size());
+    }
+
+    @Test
+    void closingAllEndsEveryFlow() {
+        DivertFlows<String, String> flows = new DivertFlows<>(Duration.ofSeconds(120), 10, clock, closed::add);
+        flows.add("a", "a");
+        flows.add("b", "b");
+        flows.closeAll();
+        assertEquals(0, flows.size());
+        assertEquals(List.of("a", "b"), closed.stream().sorted().toList());
     }
 }
