@@ -56,20 +56,52 @@ final class PortMapClient implements AutoCloseable {
         return PcpCodec.decodeResponse(ByteBuffer.wrap(exchange(PcpCodec.encodeRequest(r))));
     }
 
+    /**
+     * Sends, resending on RFC 6886 §3.1's schedule, and returns the first answer to THIS request: a late answer to an
+     * earlier request (one that was resent and then answered twice) is skipped, not taken for this one's.
+     */
     private byte[] exchange(byte[] request) throws IOException {
         byte[] buf = new byte[1100];
         for (int attempt = 0, timeout = 250; attempt < 5; attempt++, timeout *= 2) {
             socket.send(new DatagramPacket(request, request.length, server));
-            socket.setSoTimeout(timeout);
-            DatagramPacket p = new DatagramPacket(buf, buf.length);
-            try {
-                socket.receive(p);
-                return Arrays.copyOf(buf, p.getLength());
-            } catch (SocketTimeoutException e) {
-                // RFC 6886 §3.1: resend, doubling the wait
+            long deadline = System.nanoTime() + timeout * 1_000_000L;
+            while (true) {
+                long left = (deadline - System.nanoTime()) / 1_000_000L;
+                if (left <= 0) {
+                    break; // RFC 6886 §3.1: resend, doubling the wait
+                }
+                socket.setSoTimeout((int) left);
+                DatagramPacket p = new DatagramPacket(buf, buf.length);
+                try {
+                    socket.receive(p);
+                } catch (SocketTimeoutException e) {
+                    break;
+                }
+                byte[] answer = Arrays.copyOf(buf, p.getLength());
+                if (answers(request, answer)) {
+                    return answer;
+                }
             }
         }
         throw new AssertionError("no answer from " + server + " after 5 tries");
+    }
+
+    /**
+     * Whether {@code answer} answers {@code request}: the same opcode with the response bit, and for a NAT-PMP mapping
+     * the same internal port (RFC 6886 §3.3), for a PCP MAP or PEER the same nonce (RFC 6887 §11.1, §12.1).
+     */
+    static boolean answers(byte[] request, byte[] answer) {
+        if (answer.length < 2 || request.length < 2 || (answer[1] & 0xff) != ((request[1] & 0x7f) | 0x80)) {
+            return false;
+        }
+        if (request[0] == 0) { // NAT-PMP
+            return request[1] == 0 || answer.length < 10 || (answer[8] == request[4] && answer[9] == request[5]);
+        }
+        int op = request[1] & 0x7f;
+        if ((op == 1 || op == 2) && answer.length >= 36 && request.length >= 36) {
+            return Arrays.equals(request, 24, 36, answer, 24, 36);
+        }
+        return true;
     }
 
     @Override
