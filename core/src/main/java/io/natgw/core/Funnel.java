@@ -191,6 +191,10 @@ final class Funnel {
         if (denied != null) {
             return refuse(Reason.NOT_AUTHORIZED, denied);
         }
+        if (policy.gatewayAddress(host)) {
+            return refuse(Reason.NOT_AUTHORIZED, host.getHostAddress() + " is one of the gateway's own addresses; the"
+                    + " gateway never opens a pinhole to itself");
+        }
         Instant expiry = r.kind() == Kind.STATIC ? null : now.plus(policy.clampLifetime(who.origin(), r.lifetime()));
         int port = r.internal().port();
         Mapping existing = who.origin().identifiesByInternal()

@@ -452,4 +452,35 @@ class PinholeTableTest {
         table.apply(new MappingRequest.Delete(ADMIN, gone.key()));
         assertEquals(gone.pinholeId(), granted(table.apply(pinhole(ADMIN, H11, 6000))).pinholeId());
     }
+
+    @Test
+    void aPinholeNeverOpensToTheGatewaysOwnAddress() throws IOException {
+        open(config(false, List.of()), forwarder); // the LAN addresses are 127.0.0.1 and fd00:77::1
+        Traces before = traces();
+        assertEquals(Reason.NOT_AUTHORIZED, refused(table.apply(pinhole(ADMIN, ip("fd00:77::1"), 6000))));
+        assertEquals(Reason.NOT_AUTHORIZED, refused(table.apply(pinhole(Owner.of(ip("fd00:77::1"), Origin.UPNP), 6000))));
+        assertEquals(before, traces());
+    }
+
+    @Test
+    void aStaticMappingToAnIpv6HostIsAStaticPinholeFollowingTheFile() throws IOException {
+        io.natgw.conf.StaticMapping https = new io.natgw.conf.StaticMapping(Protocol.TCP, 443, H10, 443, "https", true);
+        open(TestConfigs.v6(true, 64, 1024, 1000, List.of(), List.of(https), List.of()), forwarder);
+        Mapping p = table.view().pinholes().get(0);
+        assertEquals(Kind.STATIC, p.kind());
+        assertEquals(MappingKey.pinhole(Protocol.TCP, H10, 443, RemoteFilter.ANY), p.key());
+        assertEquals(MappingTable.CONFIG_OWNER, p.owner());
+        assertEquals(null, p.expiresAt());
+        // a client cannot take it, nor delete it
+        assertEquals(Reason.CONFLICT, refused(table.apply(pinhole(H10_UPNP, 443))));
+        assertEquals(Reason.NOT_AUTHORIZED, refused(table.apply(new MappingRequest.Delete(H10_UPNP, p.key()))));
+        // a reload that keeps it keeps it as it is; one that drops it closes it
+        assertEquals(new MappingTable.Reconciled(0, 1, 0, 0), table.reconfigure(TestConfigs.v6(true, 64, 1024, 1000,
+                List.of(), List.of(https), List.of())));
+        assertEquals(List.of(p), table.view().mappings());
+        assertEquals(1, table.reconfigure(TestConfigs.v6(true, 64, 1024, 1000, List.of(), List.of(), List.of()))
+                .staleStaticRemoved());
+        assertEquals(List.of(), table.view().mappings());
+        assertTrue(forwarder.routes().isEmpty());
+    }
 }

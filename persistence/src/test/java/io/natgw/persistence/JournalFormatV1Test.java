@@ -9,6 +9,8 @@ import io.natgw.core.Mapping;
 import io.natgw.core.Origin;
 import io.natgw.core.Owner;
 import io.natgw.core.RemoteFilter;
+import ch.qos.logback.classic.Level;
+import io.natgw.testsupport.LogCapture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -84,7 +86,13 @@ class JournalFormatV1Test {
             assertEquals(1, header(dir, name).generation(), name);
             assertEquals(1, header(dir, name).version(), name + ": format version 1");
         }
-        LeaseStore.Recovered r = StoreFixture.reopen(dir, WRITTEN);
+        LeaseStore.Recovered r;
+        try (LogCapture logs = new LogCapture(JournalLeaseStore.class)) {
+            r = StoreFixture.reopen(dir, WRITTEN);
+            assertEquals(List.of(dir + ": not restored: udp 6001 relayed to [fd00:77:0:0:0:0:0:40]:6001 (format 1); this"
+                    + " release relays no IPv4 port to an IPv6 host, which asks for a pinhole instead"),
+                    logs.lines(Level.WARN));
+        }
         assertEquals(expected(), r.mappings());
         assertFalse(r.mappings().stream().anyMatch(m -> m.key().equals(OBSOLETE_V6_RELAY)), "the IPv4-to-IPv6 relay is gone");
         assertEquals(0, r.expiredDropped());
