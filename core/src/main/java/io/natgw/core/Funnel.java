@@ -70,6 +70,9 @@ final class Funnel {
             return false;
         }
         state.put(m);
+        if (m.pinhole() && m.pinholeId() >= state.pinholeIdCursor()) {
+            state.pinholeIdTaken(m.pinholeId()); // new ids continue after the restored ones
+        }
         restored.add(c);
         return true;
     }
@@ -227,6 +230,7 @@ final class Funnel {
         if (r.enabled() && !prepare(c)) {
             return refuse(Reason.NO_RESOURCES, "the dataplane cannot open " + row);
         }
+        state.pinholeIdTaken(id); // not handed out again until the search has gone round (a stale id reaches nothing)
         return commitAdded(c, batch);
     }
 

@@ -483,4 +483,17 @@ class PinholeTableTest {
         assertEquals(List.of(), table.view().mappings());
         assertTrue(forwarder.routes().isEmpty());
     }
+
+    @Test
+    void aDeletedIdIsNotHandedOutAgainEvenAfterARefreshOfAnOlderOne() throws IOException {
+        open();
+        Mapping a = granted(table.apply(pinhole(H10_UPNP, 6000)));
+        granted(table.apply(pinhole(H10_UPNP, 6001)));
+        Mapping c = granted(table.apply(pinhole(H10_UPNP, 6002)));
+        table.apply(new MappingRequest.Delete(H10_UPNP, c.key()));
+        assertTrue(((Outcome.Granted) table.apply(pinhole(H10_UPNP, 6000))).refreshed());
+        Mapping d = granted(table.apply(pinhole(H11_UPNP, 6000)));
+        assertNotEquals(c.pinholeId(), d.pinholeId(), "the stale id " + c.pinholeId() + " reaches nothing yet");
+        assertTrue(d.pinholeId() > c.pinholeId() && c.pinholeId() > a.pinholeId(), a + " " + c + " " + d);
+    }
 }
