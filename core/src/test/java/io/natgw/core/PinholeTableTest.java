@@ -496,4 +496,38 @@ class PinholeTableTest {
         assertNotEquals(c.pinholeId(), d.pinholeId(), "the stale id " + c.pinholeId() + " reaches nothing yet");
         assertTrue(d.pinholeId() > c.pinholeId() && c.pinholeId() > a.pinholeId(), a + " " + c + " " + d);
     }
+
+    @Test
+    void aPinholeTheJournalOrTheDataplaneFailsOnLeavesTableJournalAndForwardingAsTheyWere() throws IOException {
+        BatchFailureTest.GatedStore gated = new BatchFailureTest.GatedStore(store);
+        table = new MappingTable(config(true, List.of()), gated, forwarder, clock);
+        table.addListener(seen::addAll);
+        table.addListener(forwarder);
+        table.start();
+        Mapping p = granted(table.apply(pinhole(H10_UPNP, 6000)));
+        Traces before = traces();
+
+        gated.fault = changes -> new IOException("No space left on device");
+        Outcome o = table.apply(pinhole(H11_UPNP, 6000));
+        assertEquals(Reason.UNAVAILABLE, refused(o));
+        assertEquals(before, traces());
+        assertEquals(java.util.Optional.empty(), table.view().pinhole(p.pinholeId() + 1));
+
+        gated.fault = changes -> null;
+        forwarder.fault = c -> c.after() != null && c.after().pinhole()
+                ? new Forwarder.ForwardingException("nft: element rejected", null) : null;
+        assertEquals(Reason.NO_RESOURCES, refused(table.apply(pinhole(H11_UPNP, 6000))));
+        assertEquals(before, traces());
+
+        // a removal while the journal fails takes effect at once (fail closed), and is journaled when it writes again
+        forwarder.fault = c -> null;
+        gated.fault = changes -> new IOException("No space left on device");
+        assertEquals(new Outcome.Deleted(List.of(p)), table.apply(new MappingRequest.Delete(H10_UPNP, p.key())));
+        assertEquals(List.of(), table.view().mappings());
+        assertTrue(forwarder.routes().isEmpty());
+        assertEquals(List.of(p), store.rows(), "not journaled yet");
+        gated.fault = changes -> null;
+        Mapping q = granted(table.apply(pinhole(H11_UPNP, 6000)));
+        assertEquals(List.of(q), store.rows(), "the removal was journaled first");
+    }
 }
