@@ -84,12 +84,12 @@ class WanAddressChangeE2eTest {
         }
     }
 
-    Daemon start(String forwarding) {
+    Daemon start(String forwarding, String wanAddress) {
         Daemon d = Daemon.builder().prefix("ip", "netns", "exec", net.gw).workDir(net.work.resolve("daemon"))
                 .set("network.lan.addresses", List.of(GW_LAN))
                 .set("network.lan.clients", List.of("192.168.77.0/24"))
                 .set("network.lan.interfaces", List.of("gwlan"))
-                .set("network.wan.address", GW_WAN)
+                .set("network.wan.address", wanAddress)
                 .set("network.wan.interface", "gwwan")
                 .set("upnp.enabled", true)
                 .set("upnp.ssdp", false)
@@ -106,7 +106,7 @@ class WanAddressChangeE2eTest {
 
     @Test
     void kernelForwardingMovesToTheNewAddressAndEveryoneIsTold() throws Exception {
-        daemon = start("kernel");
+        daemon = start("kernel", GW_WAN);
         assertTrue(daemon.log().contains("kernel forwarding (nftables)"), "the kernel path ran:\n" + daemon.logTail());
         Changed c = changeTheWanAddress();
 
@@ -120,10 +120,13 @@ class WanAddressChangeE2eTest {
         c.assertEveryoneWasTold();
     }
 
+    /** With network.wan.address: auto (and the WAN interface named). */
     @Test
     void relaysRebindToTheNewAddressAndEveryoneIsTold() throws Exception {
-        daemon = start("relay");
+        daemon = start("relay", "auto");
         assertTrue(daemon.log().contains("linux-gateway divert active"), "relay mode ran:\n" + daemon.logTail());
+        assertTrue(daemon.log().contains("natgw started: external address " + GW_WAN), "auto with network.wan.interface "
+                + "starts on that interface's address (not the LAN side's):\n" + daemon.logTail());
         Changed c = changeTheWanAddress();
 
         assertTrue(daemon.log().contains("rebinding 1 listeners from " + GW_WAN + " to " + NEW_WAN), daemon.logTail());
