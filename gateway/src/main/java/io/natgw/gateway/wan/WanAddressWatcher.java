@@ -48,8 +48,8 @@ import java.util.function.Supplier;
  * When the child exits it is started again after a back-off (1 s doubling to 1 min, logged), and the interface is
  * read again since events may have been missed.
  *
- * <p>With a literal network.wan.address and an interface, the interface is followed once it has been seen holding
- * that address (so a configuration whose address sits elsewhere is not overridden at start).
+ * <p>With a literal network.wan.address and an interface, the literal is where natgw starts; when the interface does
+ * not hold it (the address changed while natgw was stopped), the interface's address wins, with a warning.
  *
  * <p>All state lives on one {@link Loop} (a single thread in the daemon, driven by hand in tests with a
  * {@link Clock}).
@@ -90,7 +90,7 @@ public final class WanAddressWatcher implements AutoCloseable {
 
     // Loop only:
     private boolean closed;
-    private boolean following;
+    private boolean seenOnInterface;
     private Instant burstStart;
     private Runnable cancelLook;
     private Instant lastChange;
@@ -119,7 +119,6 @@ public final class WanAddressWatcher implements AutoCloseable {
         this.command = List.copyOf(command);
         this.clock = clock;
         this.loop = loop;
-        this.following = auto;
     }
 
     /** Whether the configuration asks for the WAN address to be followed. */
@@ -228,16 +227,8 @@ public final class WanAddressWatcher implements AutoCloseable {
             return;
         }
         if (held.contains(now)) {
-            following = true;
+            seenOnInterface = true;
             noneLogged = false;
-            return;
-        }
-        if (!following) {
-            if (!noneLogged) {
-                LOG.warn("network.wan.address {} is not on {}: its addresses are not followed until it is (use "
-                        + "network.wan.address: auto to follow whatever {} holds)", now.getHostAddress(), where(), where());
-                noneLogged = true;
-            }
             return;
         }
         InetAddress chosen = null;
@@ -260,6 +251,11 @@ public final class WanAddressWatcher implements AutoCloseable {
             return;
         }
         noneLogged = false;
+        if (!seenOnInterface && !auto) {
+            LOG.warn("network.wan.address {} is not on {}: following its address {} (the interface wins)",
+                    now.getHostAddress(), where(), chosen.getHostAddress());
+            seenOnInterface = true;
+        }
         Instant t = clock.instant();
         if (lastChange != null && t.isBefore(lastChange.plus(MIN_CHANGE_INTERVAL))) {
             lookSoon(); // a flapping address: at most one change per interval

@@ -136,6 +136,67 @@ class WanAddressChangeE2eTest {
         c.assertEveryoneWasTold();
     }
 
+    /**
+     * Abuse: the watcher's child is killed (restarted with back-off, logged, and it still sees the next change); an
+     * address inside network.lan.clients appearing on the WAN interface is not followed (a warning, the status keeps
+     * the old address); then a usable address is followed and forwards.
+     */
+    @Test
+    void aKilledWatcherIsRestartedAndALanAddressOnTheWanInterfaceIsNotFollowed() throws Exception {
+        daemon = start("kernel", GW_WAN);
+        long first = monitorPid();
+        Topology.sh("kill", Long.toString(first)); // by its PID, found among the gateway namespace's processes
+        await("the watcher to be restarted").atMost(CEILING).until(() -> daemon.log().contains(
+                "the WAN address watcher (ip -o monitor address) exited with status") && monitorPidOrZero() > 0
+                && monitorPidOrZero() != first);
+        assertTrue(daemon.log().contains("starting it again in 1 s"), daemon.logTail());
+
+        net.server(net.lan, "peer", "peer", LAN_A, "8080");
+        Natpmpc natpmpc = new Natpmpc(List.of("ip", "netns", "exec", net.lan), InetAddress.getByName(GW_LAN));
+        assertEquals(GW_WAN, natpmpc.map(8080, 8080, "tcp", 600).publicAddress());
+
+        Topology.sh("ip", "-n", net.gw, "addr", "del", GW_WAN + "/24", "dev", "gwwan");
+        Topology.sh("ip", "-n", net.gw, "addr", "add", "192.168.77.50/32", "dev", "gwwan");
+        await("the refusal").atMost(CEILING).until(() -> daemon.log().contains("WAN address 192.168.77.50 on interface gwwan "
+                + "not followed: it is inside network.lan.clients 192.168.77.0/24"));
+        assertTrue(daemon.log().contains("interface gwwan has no usable IPv4 address any more; mappings stay on " + GW_WAN),
+                daemon.logTail());
+        assertTrue(status(daemon, net).contains("\"externalAddress\":\"" + GW_WAN + "\""));
+        assertTrue(!daemon.log().contains("external address changed"), daemon.logTail());
+
+        Topology.sh("ip", "-n", net.gw, "addr", "add", NEW_WAN + "/24", "dev", "gwwan");
+        await("natgw to follow").atMost(CEILING).until(() -> daemon.log().contains("external address changed from "
+                + GW_WAN + " to " + NEW_WAN));
+        String seen = net.peer(net.wan, "line-from", WAN_HOST, NEW_WAN, "8080");
+        assertTrue(seen.startsWith(WAN_HOST + ":"), seen + "\n" + daemon.logTail());
+        assertEquals(1, daemon.log().lines().filter(l -> l.contains("192.168.77.50") && l.contains("not followed")).count(),
+                "logged once: " + daemon.logTail());
+    }
+
+    /** The PID of the daemon's "ip -o monitor address" child, in the gateway's namespace. */
+    long monitorPid() {
+        await("the watcher's child").atMost(CEILING).until(() -> monitorPidOrZero() > 0);
+        return monitorPidOrZero();
+    }
+
+    long monitorPidOrZero() {
+        Topology.Result pids = Topology.run(null, "ip", "netns", "pids", net.gw);
+        for (String pid : pids.output().split("\\s+")) {
+            if (pid.isBlank()) {
+                continue;
+            }
+            Path cmdline = Path.of("/proc", pid, "cmdline");
+            try {
+                if (Files.readString(cmdline).equals("ip\0-o\0monitor\0address\0")) {
+                    return Long.parseLong(pid);
+                }
+            } catch (IOException gone) {
+                // exited meanwhile
+            }
+        }
+        return 0;
+    }
+
     /** What the LAN side heard, kept to be checked once the forwarding is. */
     record Changed(Path announcements, Path notifications, Path events, java.time.Instant epochStart, long epochBefore,
                    Daemon daemon, Topology net) {
