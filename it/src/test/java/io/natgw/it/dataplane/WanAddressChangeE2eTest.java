@@ -147,7 +147,7 @@ class WanAddressChangeE2eTest {
         long first = monitorPid();
         Topology.sh("kill", Long.toString(first)); // by its PID, found among the gateway namespace's processes
         await("the watcher to be restarted").atMost(CEILING).until(() -> daemon.log().contains(
-                "the WAN address watcher (ip -o monitor address) exited with status") && monitorPidOrZero() > 0
+                "ip -o monitor address) exited with status") && monitorPidOrZero() > 0
                 && monitorPidOrZero() != first);
         assertTrue(daemon.log().contains("starting it again in 1 s"), daemon.logTail());
 
@@ -169,6 +169,12 @@ class WanAddressChangeE2eTest {
                 + GW_WAN + " to " + NEW_WAN));
         String seen = net.peer(net.wan, "line-from", WAN_HOST, NEW_WAN, "8080");
         assertTrue(seen.startsWith(WAN_HOST + ":"), seen + "\n" + daemon.logTail());
+
+        // kill -9 of natgw: its watcher child goes with it (setpriv --pdeathsig), no orphan left in the namespace
+        long child = monitorPid();
+        daemon.kill9();
+        await("the watcher's child to go with natgw").atMost(CEILING).until(() -> !Files.exists(Path.of("/proc",
+                Long.toString(child))) || monitorPidOrZero() != child);
         assertEquals(1, daemon.log().lines().filter(l -> l.contains("192.168.77.50") && l.contains("not followed")).count(),
                 "logged once: " + daemon.logTail());
     }
