@@ -92,7 +92,7 @@ class WanAddressChangeE2eTest {
                 .set("network.wan.address", wanAddress)
                 .set("network.wan.interface", "gwwan")
                 .set("upnp.enabled", true)
-                .set("upnp.ssdp", false)
+                .set("upnp.ssdp", true)
                 .set("upnp.httpPort", 5000)
                 .set("pcp.announce", true)
                 .set("admin.addresses", List.of("127.0.0.1"))
@@ -204,8 +204,8 @@ class WanAddressChangeE2eTest {
     }
 
     /** What the LAN side heard, kept to be checked once the forwarding is. */
-    record Changed(Path announcements, Path notifications, Path events, java.time.Instant epochStart, long epochBefore,
-                   Daemon daemon, Topology net) {
+    record Changed(Path announcements, Path notifications, Path events, Path ssdp, java.time.Instant epochStart,
+                   long epochBefore, Daemon daemon, Topology net) {
 
         void assertEveryoneWasTold() throws Exception {
             // natpmpc (Debian's, a real client) reads the new address, with an epoch of the new epoch: the status read
@@ -225,6 +225,9 @@ class WanAddressChangeE2eTest {
             long[] epochs = announcedEpochs(announcements);
             assertTrue(epochs[0] <= newEpoch && epochs[1] <= newEpoch,
                     "NAT-PMP epoch " + epochs[0] + ", PCP epoch " + epochs[1] + ": the new epoch's (" + newEpoch + " s)");
+
+            // UDA 1.1 section 1.2.2: ssdp:byebye with the old BOOTID.UPNP.ORG, then ssdp:alive with the next one
+            await("ssdp:byebye then ssdp:alive with a new BOOTID").atMost(CEILING).until(() -> newBoot(ssdp));
 
             // the GENA subscriber got ExternalIPAddress
             await("the GENA event").atMost(CEILING).until(() -> Files.readString(notifications)
@@ -255,6 +258,7 @@ class WanAddressChangeE2eTest {
 
         Path announcements = background(net.lan, "announcements", AnnouncementListener.class, "lan0", "400", "170");
         Path notifications = background(net.lan, "gena", NotifySink.class, LAN_A, "7070");
+        Path ssdp = background(net.lan, "ssdp", SsdpListener.class, "lan0", "170");
         subscribe("http://" + LAN_A + ":7070/gena");
         await("the initial GENA event").atMost(CEILING).until(() -> Files.readString(notifications)
                 .contains("<ExternalIPAddress>" + GW_WAN + "</ExternalIPAddress>"));
@@ -274,6 +278,7 @@ class WanAddressChangeE2eTest {
             return epoch[0] >= 3;
         });
 
+        assertTrue(!Files.readString(ssdp).contains("ssdp:byebye"), "no byebye before the change: " + Files.readString(ssdp));
         // the DHCP renewal that hands out another address: the old one goes, then the new one comes
         Topology.sh("ip", "-n", net.gw, "addr", "del", GW_WAN + "/24", "dev", "gwwan");
         Topology.sh("ip", "-n", net.gw, "addr", "add", NEW_WAN + "/24", "dev", "gwwan");
@@ -281,7 +286,27 @@ class WanAddressChangeE2eTest {
                 + GW_WAN + " to " + NEW_WAN));
         await("the status to show it").atMost(CEILING).until(() -> status(daemon, net)
                 .contains("\"externalAddress\":\"" + NEW_WAN + "\""));
-        return new Changed(announcements, notifications, events, java.time.Instant.parse(start[0]), epoch[0], daemon, net);
+        return new Changed(announcements, notifications, events, ssdp, java.time.Instant.parse(start[0]), epoch[0], daemon, net);
+    }
+
+    /** Whether the SSDP log holds a byebye with some BOOTID b followed by an alive with b + 1. */
+    static boolean newBoot(Path ssdp) throws IOException {
+        List<String> lines = Files.readAllLines(ssdp);
+        Pattern notify = Pattern.compile("NOTIFY nts=(\\S+) bootid=(\\d+) .*");
+        long byebye = -1;
+        for (String l : lines) {
+            Matcher m = notify.matcher(l);
+            if (!m.matches()) {
+                continue;
+            }
+            long boot = Long.parseLong(m.group(2));
+            if (m.group(1).equals("ssdp:byebye") && byebye < 0) {
+                byebye = boot;
+            } else if (m.group(1).equals("ssdp:alive") && byebye >= 0 && boot == byebye + 1) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The admin status, fetched in the gateway's namespace with the admin token. */
