@@ -194,6 +194,16 @@ public final class Gateway implements AutoCloseable {
                 admin.stun(stun);
             }
             stun.start(table.externalAddress());
+            table.addListener(new io.natgw.core.TableListener() {
+                @Override
+                public void committed(List<io.natgw.core.Change> changes) {
+                }
+
+                @Override
+                public void externalAddressChanged(java.net.InetAddress previous, java.net.InetAddress current) {
+                    stun.start(current); // ask again from the new address (a thread of its own; changes are rate-bounded)
+                }
+            });
         }
         if (io.natgw.gateway.wan.WanAddressWatcher.wanted(config.network())) {
             open.push(io.natgw.gateway.wan.WanAddressWatcher.start(config.network(), table::externalAddress,

@@ -85,7 +85,11 @@ class WanAddressChangeE2eTest {
     }
 
     Daemon start(String forwarding, String wanAddress) {
-        Daemon d = Daemon.builder().prefix("ip", "netns", "exec", net.gw).workDir(net.work.resolve("daemon"))
+        return start(forwarding, wanAddress, java.util.Map.of());
+    }
+
+    Daemon start(String forwarding, String wanAddress, java.util.Map<String, Object> more) {
+        Daemon.Builder b = Daemon.builder().prefix("ip", "netns", "exec", net.gw).workDir(net.work.resolve("daemon"))
                 .set("network.lan.addresses", List.of(GW_LAN))
                 .set("network.lan.clients", List.of("192.168.77.0/24"))
                 .set("network.lan.interfaces", List.of("gwlan"))
@@ -98,17 +102,29 @@ class WanAddressChangeE2eTest {
                 .set("admin.addresses", List.of("127.0.0.1"))
                 .set("dataplane.mode", "linux-gateway")
                 .set("dataplane.forwarding", forwarding)
-                .set("triggers", List.of())
-                .start();
+                .set("triggers", List.of());
+        more.forEach(b::set);
+        Daemon d = b.start();
         assertTrue(d.log().contains("following the WAN address on interface gwwan"), d.logTail());
         return d;
     }
 
     @Test
     void kernelForwardingMovesToTheNewAddressAndEveryoneIsTold() throws Exception {
-        daemon = start("kernel", GW_WAN);
+        // Debian coturn's STUN server on the WAN host: network.wan.stun asks it again from the new address
+        Require.tool("turnserver");
+        processes.add(new ProcessBuilder("ip", "netns", "exec", net.wan, "turnserver", "-n", "--listening-ip=" + WAN_HOST,
+                "--listening-port=3478", "--stun-only", "--no-tls", "--no-dtls", "--no-cli", "--log-file=stdout", "--simple-log")
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start());
+        await("the STUN server to listen").atMost(CEILING).pollInterval(Duration.ofMillis(200)).until(() ->
+                net.exec(net.wan, "ss", "-Hlun", "sport", "=", ":3478").output().contains("3478"));
+        daemon = start("kernel", GW_WAN, java.util.Map.of("network.wan.stun", WAN_HOST + ":3478"));
         assertTrue(daemon.log().contains("kernel forwarding (nftables)"), "the kernel path ran:\n" + daemon.logTail());
+        await("STUN from the first address").atMost(CEILING).until(() -> status(daemon, net)
+                .contains("\"stunAddress\":\"" + GW_WAN + "\""));
         Changed c = changeTheWanAddress();
+        await("STUN from the new address").atMost(CEILING).until(() -> status(daemon, net)
+                .contains("\"stunAddress\":\"" + NEW_WAN + "\""));
 
         String nft = net.exec(net.gw, "nft", "list", "table", "inet", "natgw").output();
         assertTrue(nft.contains(NEW_WAN) && !nft.contains(GW_WAN + " "), "natgw's table names the new address only:\n" + nft);
