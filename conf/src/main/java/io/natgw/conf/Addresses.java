@@ -125,6 +125,20 @@ public final class Addresses {
         return InetAddress.getLoopbackAddress();
     }
 
+    /** The first IPv4 address of interface {@code name} (up) that is not loopback or link-local and passes {@code ok}. */
+    public static java.util.Optional<InetAddress> firstIpv4Of(String name, java.util.function.Predicate<InetAddress> ok) {
+        try {
+            NetworkInterface nif = NetworkInterface.getByName(name);
+            if (nif == null || !nif.isUp()) {
+                return java.util.Optional.empty();
+            }
+            return Collections.list(nif.getInetAddresses()).stream().filter(a -> a instanceof Inet4Address)
+                    .filter(a -> !a.isLoopbackAddress() && !a.isLinkLocalAddress()).filter(ok).findFirst();
+        } catch (SocketException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
     /**
      * The kind of non-public address {@code a} is, as miniupnpd's {@code addr_is_reserved} would refuse it
      * for an external address: loopback, private (RFC 1918, IPv6 ULA fc00::/7), CGNAT shared space

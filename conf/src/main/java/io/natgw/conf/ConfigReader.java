@@ -76,6 +76,12 @@ final class ConfigReader {
         Section wan = s.section("wan");
         WanAddress wanAddress = wan.parsed("address", new WanAddress(SANDBOX_WAN, false), ConfigReader::wanAddress);
         String wanInterface = wan.parsed("interface", "", t -> t.isEmpty() ? t : interfaceName(t));
+        if (wanAddress.auto() && !wanInterface.isEmpty()) {
+            // auto with a WAN interface: that interface's address (the LAN side's may come first in the host's list)
+            WanAddress any = wanAddress;
+            wanAddress = Addresses.firstIpv4Of(wanInterface, a -> lanClients.stream().noneMatch(c -> c.contains(a)))
+                    .map(a -> new WanAddress(a, true)).orElse(any);
+        }
         for (Cidr c : lanClients) {
             if (!wanAddress.auto() && c.contains(wanAddress.address())) {
                 wan.error("address", wanAddress.address().getHostAddress() + " is inside network.lan.clients block " + c

@@ -494,7 +494,8 @@ public final class MappingTable implements AutoCloseable {
         }
         if (a.newAddress != null && !a.newAddress.equals(externalAddress)) {
             try {
-                store.recordState(epochStart, a.newAddress);
+                // RFC 6887 §8.5, RFC 6886 §3.6: a new external address starts a new epoch (clients re-map).
+                store.recordState(now, a.newAddress);
             } catch (IOException | RuntimeException e) {
                 LOG.error("external address {} not recorded: the journal failed: {}", a.newAddress.getHostAddress(), e.getMessage());
                 a.outcomes[a.addressRequest] = new Outcome.Refused(Outcome.Reason.UNAVAILABLE,
@@ -568,7 +569,9 @@ public final class MappingTable implements AutoCloseable {
         if (newAddress != null && !newAddress.equals(externalAddress)) {
             InetAddress previous = externalAddress;
             externalAddress = newAddress;
-            LOG.info("external address changed from {} to {}", previous.getHostAddress(), newAddress.getHostAddress());
+            epochStart = now; // recorded with the address (makeDurableOrRevert): listeners announce epoch 0
+            LOG.info("external address changed from {} to {}; the NAT-PMP/PCP epoch restarts", previous.getHostAddress(),
+                    newAddress.getHostAddress());
             for (TableListener l : listeners) {
                 try {
                     l.externalAddressChanged(previous, newAddress);

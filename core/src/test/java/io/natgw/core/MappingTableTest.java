@@ -554,11 +554,20 @@ class MappingTableTest {
             }
         });
         table.start();
+        clock.advance(Duration.ofSeconds(500));
+        assertEquals(500, table.epochSeconds());
         assertEquals(Reason.NOT_AUTHORIZED, refused(table.apply(new MappingRequest.SetExternalAddress(A_PMP, ip("127.0.1.2")))));
+        assertEquals(500, table.epochSeconds(), "a refused change leaves the epoch alone");
         assertInstanceOf(Outcome.Done.class, table.apply(new MappingRequest.SetExternalAddress(ADMIN, ip("127.0.1.2"))));
         assertEquals(List.of(ip("127.0.1.2")), announced);
         assertEquals(ip("127.0.1.2"), table.externalAddress());
-        assertEquals(ip("127.0.1.2"), store.recover(clock.instant()).externalAddress());
+        assertEquals(0, table.epochSeconds(), "RFC 6887 §8.5: a new external address restarts the epoch");
+        LeaseStore.Recovered kept = store.recover(clock.instant());
+        assertEquals(ip("127.0.1.2"), kept.externalAddress());
+        assertEquals(clock.instant(), kept.epochStart(), "the new epoch is recorded with the address");
+        assertInstanceOf(Outcome.Done.class, table.apply(new MappingRequest.SetExternalAddress(ADMIN, ip("127.0.1.2"))));
+        clock.advance(Duration.ofSeconds(7));
+        assertEquals(7, table.epochSeconds(), "the same address again is no change");
     }
 
     @Test

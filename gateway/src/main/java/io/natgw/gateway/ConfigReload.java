@@ -30,10 +30,22 @@ final class ConfigReload {
     private ConfigReload() {
     }
 
+    /**
+     * {@code next} with the running WAN address when both say {@code auto}: what auto resolves to now is the WAN
+     * watcher's business (it may have followed a change), not a key changed in the file.
+     */
+    static NatgwConfig.Network sameAutoAddress(NatgwConfig.Network running, NatgwConfig.Network next) {
+        if (!running.wanAuto() || !next.wanAuto()) {
+            return next;
+        }
+        return new NatgwConfig.Network(next.lanAddresses(), next.lanClients(), next.lanInterfaces(), running.wanAddress(),
+                true, next.wanInterface(), next.allowPrivate(), next.reportedAddress(), next.stun());
+    }
+
     static Adopted adopt(NatgwConfig running, NatgwConfig next) {
         List<String> restart = new ArrayList<>();
         NatgwConfig.Network network = running.network();
-        if (!network.equals(next.network())) {
+        if (!network.equals(sameAutoAddress(network, next.network()))) {
             restart.add("network");
         }
         if (!running.dataDir().toAbsolutePath().normalize().equals(next.dataDir().toAbsolutePath().normalize())) {

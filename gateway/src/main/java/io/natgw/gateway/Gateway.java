@@ -194,6 +194,37 @@ public final class Gateway implements AutoCloseable {
                 admin.stun(stun);
             }
             stun.start(table.externalAddress());
+            table.addListener(new io.natgw.core.TableListener() {
+                @Override
+                public void committed(List<io.natgw.core.Change> changes) {
+                }
+
+                @Override
+                public void externalAddressChanged(java.net.InetAddress previous, java.net.InetAddress current) {
+                    stun.start(current); // ask again from the new address (a thread of its own; changes are rate-bounded)
+                }
+            });
+        }
+        if (io.natgw.gateway.wan.WanAddressWatcher.wanted(config.network())) {
+            open.push(io.natgw.gateway.wan.WanAddressWatcher.start(config.network(), table::externalAddress,
+                    this::followWanAddress));
+        }
+    }
+
+    /**
+     * The WAN interface holds a new address: the table takes it (one INFO line, a new NAT-PMP/PCP epoch) and tells its
+     * listeners: the dataplane moves forwarding (the nftables table rebuilt in one transaction, or the relays
+     * rebound), NAT-PMP/PCP announce, the IGD sends its GENA event and a new BOOTID, the admin event stream shows it.
+     */
+    private void followWanAddress(java.net.InetAddress next) {
+        MappingTable t = table;
+        if (closed || t == null) {
+            return;
+        }
+        io.natgw.core.Outcome o = t.apply(new io.natgw.core.MappingRequest.SetExternalAddress(
+                io.natgw.core.Owner.of(next, io.natgw.core.Origin.CONFIG), next));
+        if (o instanceof io.natgw.core.Outcome.Refused r) {
+            LOG.error("the new WAN address {} was not taken: {}", next.getHostAddress(), r);
         }
     }
 

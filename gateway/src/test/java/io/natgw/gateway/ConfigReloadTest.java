@@ -51,4 +51,20 @@ class ConfigReloadTest {
         NatgwConfig running = parse("");
         assertEquals(List.of(), ConfigReload.adopt(running, parse("")).restartNeeded());
     }
+
+    /** A followed WAN address (issue 15.1) is not a changed key: auto resolving to another address needs no restart. */
+    @Test
+    void autoResolvingToAnotherAddressIsNoChangeButAnotherKeyIs() throws Exception {
+        NatgwConfig file = parse("network:\n  wan:\n    address: auto\n    allowPrivate: true\n");
+        NatgwConfig.Network n = file.network();
+        NatgwConfig.Network elsewhere = new NatgwConfig.Network(n.lanAddresses(), n.lanClients(), n.lanInterfaces(),
+                java.net.InetAddress.getByName("203.0.113.77"), true, n.wanInterface(), n.allowPrivate(), n.reportedAddress(), n.stun());
+        NatgwConfig running = new NatgwConfig(file.source(), elsewhere, file.dataDir(), file.pcp(), file.upnp(), file.admin(),
+                file.limits(), file.permissions(), file.staticMappings(), file.triggers(), file.dataplane());
+        ConfigReload.Adopted a = ConfigReload.adopt(running, file);
+        assertEquals(List.of(), a.restartNeeded());
+        assertEquals("203.0.113.77", a.config().network().wanAddress().getHostAddress(), "the running address stays");
+        assertEquals(List.of("network"), ConfigReload.adopt(running,
+                parse("network:\n  wan:\n    address: auto\n    allowPrivate: false\n")).restartNeeded());
+    }
 }

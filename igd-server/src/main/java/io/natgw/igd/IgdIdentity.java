@@ -16,16 +16,17 @@ import java.util.zip.CRC32;
 
 /**
  * Who the IGD is to control points (UDA 1.1): its root UUID (upnp.udn, else generated once and kept in
- * dataDir/upnp-udn, 0600), BOOTID.UPNP.ORG (kept in dataDir/upnp-bootid and increased at every start),
+ * dataDir/upnp-udn, 0600), BOOTID.UPNP.ORG (kept in dataDir/upnp-bootid and increased at every start and every
+ * external address change, UDA 1.1 section 1.2.2),
  * CONFIGID.UPNP.ORG (derived from everything the descriptions say, so it changes when they change), the
  * description strings and the presentationURL (the admin web UI, when admin is enabled).
  *
  * @param rootUdn      the IGD:1 root device's UUID; every other device's UUID is derived from it
- * @param bootId       BOOTID.UPNP.ORG, 1 to 2^31-1
+ * @param bootId       BOOTID.UPNP.ORG, 1 to 2^31-1 (increased again by an address change)
  * @param configId     CONFIGID.UPNP.ORG, 0 to 16777215 (UDA 1.1 section 1.2.2)
  * @param presentation the admin web UI, or null
  */
-record IgdIdentity(UUID rootUdn, long bootId, int configId, String manufacturer, String modelName, String serialNumber,
+record IgdIdentity(UUID rootUdn, BootId bootId, int configId, String manufacturer, String modelName, String serialNumber,
                    URI presentation) {
 
     static final String UDN_FILE = "upnp-udn";
@@ -38,7 +39,7 @@ record IgdIdentity(UUID rootUdn, long bootId, int configId, String manufacturer,
         try {
             Files.createDirectories(dir);
             UUID udn = u.udn().isEmpty() ? storedUdn(dir.resolve(UDN_FILE)) : UUID.fromString(u.udn());
-            long bootId = nextBootId(dir.resolve(BOOTID_FILE));
+            BootId bootId = new BootId(dir.resolve(BOOTID_FILE));
             URI presentation = presentation(config.admin());
             String serial = u.serialNumber().isEmpty() ? null : u.serialNumber();
             int configId = configId(udn, u, presentation);
@@ -54,6 +55,32 @@ record IgdIdentity(UUID rootUdn, long bootId, int configId, String manufacturer,
             return rootUdn;
         }
         return UUID.nameUUIDFromBytes((rootUdn + "/" + role + ":" + version).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** BOOTID.UPNP.ORG: the value in force, and its increase (written before it is announced). */
+    static final class BootId {
+        private final Path file;
+        private volatile long value;
+
+        BootId(Path file) throws IOException {
+            this.file = file;
+            this.value = nextBootId(file);
+        }
+
+        long value() {
+            return value;
+        }
+
+        /** The next boot id, kept in the file first; throws when it cannot be kept (the old one stays). */
+        synchronized long next() throws IOException {
+            value = nextBootId(file);
+            return value;
+        }
+
+        @Override
+        public String toString() {
+            return Long.toString(value);
+        }
     }
 
     private static UUID storedUdn(Path file) throws IOException {

@@ -1,7 +1,9 @@
 package io.natgw.igd;
 
 import io.natgw.conf.NatgwConfig;
+import io.natgw.core.Change;
 import io.natgw.core.MappingTable;
+import io.natgw.core.TableListener;
 import io.natgw.core.TrafficStats;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -83,6 +85,53 @@ public final class IgdServer implements AutoCloseable {
                 new DefaultThreadFactory("natgw-igd-events", true), droppedEvents);
         events = new IgdEvents(List.of(v1.wanIpConnection(), v2.wanIpConnection()), eventExecutor);
         table.addListener(events);
+        table.addListener(newBootOnAddressChange);
+    }
+
+    /** UDA 1.1 section 1.2.2: a new external address is a new BOOTID, announced by ssdp:byebye then ssdp:alive. */
+    private final TableListener newBootOnAddressChange = new TableListener() {
+        @Override
+        public void committed(List<Change> changes) {
+        }
+
+        @Override
+        public void externalAddressChanged(InetAddress previous, InetAddress current) {
+            eventExecutor.execute(IgdServer.this::announceNewBoot);
+        }
+    };
+
+    /** Event thread: byebye with the old BOOTID, the BOOTID increased, alive with the new one (SSDP on only). */
+    private void announceNewBoot() {
+        IgdUpnpService u;
+        synchronized (this) {
+            u = upnp;
+        }
+        if (u == null || ssdpPort == 0) {
+            bumpBootId();
+            return;
+        }
+        for (LocalDevice root : List.of(v1.root(), v2.root())) {
+            u.getProtocolFactory().createSendingNotificationByebye(root).run();
+        }
+        bumpBootId();
+        for (LocalDevice root : List.of(v1.root(), v2.root())) {
+            u.getProtocolFactory().createSendingNotificationAlive(root).run();
+        }
+    }
+
+    private void bumpBootId() {
+        try {
+            long id = identity.bootId().next();
+            LOG.debug("UPnP BOOTID.UPNP.ORG is now {} (the external address changed)", id);
+        } catch (java.io.IOException e) {
+            LOG.warn("UPnP BOOTID.UPNP.ORG stays {}: it cannot be kept in {}: {}", identity.bootId(), config.dataDir(),
+                    e.toString());
+        }
+    }
+
+    /** BOOTID.UPNP.ORG in force (tests). */
+    long bootId() {
+        return identity.bootId().value();
     }
 
     /** Opens HTTP on every LAN address and SSDP, and announces both devices. Throws when anything cannot listen. */
@@ -197,6 +246,7 @@ public final class IgdServer implements AutoCloseable {
     public synchronized void close() {
         events.close();
         table.removeListener(events);
+        table.removeListener(newBootOnAddressChange);
         if (upnp != null) {
             try {
                 upnp.shutdown();

@@ -98,7 +98,7 @@ final class IgdServiceConfiguration extends DefaultUpnpServiceConfiguration {
 
         @Override
         public synchronized void send(OutgoingDatagramMessage message) {
-            message.getHeaders().add("BOOTID.UPNP.ORG", Long.toString(identity.bootId()));
+            message.getHeaders().add("BOOTID.UPNP.ORG", Long.toString(identity.bootId().value()));
             message.getHeaders().add("CONFIGID.UPNP.ORG", Integer.toString(identity.configId()));
             super.send(message);
         }

@@ -151,4 +151,26 @@ class IgdIdentityTest {
         assertEquals(config, again.headers().get("CONFIGID.UPNP.ORG"));
         assertNotEquals(config, third.headers().get("CONFIGID.UPNP.ORG"));
     }
+    /** UDA 1.1 section 1.2.2: an external address change is a new BOOTID (kept in the data directory), not only a restart. */
+    @Test
+    void anExternalAddressChangeRaisesBootIdAndKeepsIt(@TempDir Path dir) throws Exception {
+        int ssdpPort = freeUdpPort();
+        long before;
+        try (TestGateway gw = TestGateway.start(config(dir), ssdpPort, TrafficStats.NONE)) {
+            before = Long.parseLong(search(ssdpPort).headers().get("BOOTID.UPNP.ORG"));
+            io.natgw.core.Outcome o = gw.table.apply(new io.natgw.core.MappingRequest.SetExternalAddress(
+                    io.natgw.core.Owner.of(TestGateway.LAN, io.natgw.core.Origin.ADMIN), TestGateway.address("127.0.1.2")));
+            assertTrue(o instanceof io.natgw.core.Outcome.Done, o.toString());
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(
+                    () -> Long.parseLong(search(ssdpPort).headers().get("BOOTID.UPNP.ORG")) == before + 1);
+            assertEquals(Long.toString(before + 1), Files.readString(dir.resolve(IgdIdentity.BOOTID_FILE)).trim());
+            io.natgw.core.Outcome same = gw.table.apply(new io.natgw.core.MappingRequest.SetExternalAddress(
+                    io.natgw.core.Owner.of(TestGateway.LAN, io.natgw.core.Origin.ADMIN), TestGateway.address("127.0.1.2")));
+            assertTrue(same instanceof io.natgw.core.Outcome.Done, same.toString());
+            assertEquals(before + 1, Long.parseLong(search(ssdpPort).headers().get("BOOTID.UPNP.ORG")), "the same address: no new boot");
+        }
+        try (TestGateway gw = TestGateway.start(config(dir), ssdpPort, TrafficStats.NONE)) {
+            assertEquals(before + 2, Long.parseLong(search(ssdpPort).headers().get("BOOTID.UPNP.ORG")), "a restart goes on from it");
+        }
+    }
 }

@@ -56,9 +56,10 @@ class AnnouncerTest {
                 fx.clock.advance(Duration.ofSeconds(3));
                 Outcome o = fx.table.apply(new MappingRequest.SetExternalAddress(Owner.of(CLIENT, Origin.ADMIN), ip("127.0.1.2")));
                 assertInstanceOf(Outcome.Done.class, o);
-                assertEquals(new NatPmpResponse.ExternalAddress(NatPmpResultCode.SUCCESS, 3, (Inet4Address) ip("127.0.1.2")),
+                // RFC 6887 §8.5, RFC 6886 §3.6: the new address starts a new epoch (it was 3 s old)
+                assertEquals(new NatPmpResponse.ExternalAddress(NatPmpResultCode.SUCCESS, 0, (Inet4Address) ip("127.0.1.2")),
                         NatPmpCodec.decodeResponse(ByteBuffer.wrap(receive(listener))));
-                assertEquals(24, receive(listener).length);
+                assertEquals(0, PcpCodec.decodeResponse(ByteBuffer.wrap(receive(listener))).epoch(), "the PCP ANNOUNCE's epoch too");
                 HandDrivenScheduler.Timer newRound = fx.announceSchedule.next();
                 assertTrue(third.cancelled().get(), "the old round's timer is cancelled");
                 assertEquals(Duration.ofMillis(250), newRound.delay(), "a new round starts at 250 ms again");
@@ -66,7 +67,7 @@ class AnnouncerTest {
                 // an old round's timer that fires anyway (its cancel came too late) sends nothing and sets no timer
                 third.fire();
                 newRound.fire();
-                assertEquals(new NatPmpResponse.ExternalAddress(NatPmpResultCode.SUCCESS, 3, (Inet4Address) ip("127.0.1.2")),
+                assertEquals(new NatPmpResponse.ExternalAddress(NatPmpResultCode.SUCCESS, 0, (Inet4Address) ip("127.0.1.2")),
                         NatPmpCodec.decodeResponse(ByteBuffer.wrap(receive(listener))));
                 assertEquals(24, receive(listener).length);
                 assertEquals(Duration.ofMillis(500), fx.announceSchedule.next().delay());

@@ -32,6 +32,7 @@ public final class StunProbe {
 
     private final InetSocketAddress server;
     private final AtomicReference<Result> result = new AtomicReference<>(new Result(null, "not asked yet"));
+    private final java.util.concurrent.atomic.AtomicLong rounds = new java.util.concurrent.atomic.AtomicLong();
 
     public StunProbe(InetSocketAddress server) {
         this.server = server;
@@ -41,22 +42,30 @@ public final class StunProbe {
         return result.get();
     }
 
-    /** Starts the one query from {@code bind} (port 0). */
+    /** Starts the one query from {@code bind} (port 0); again when the WAN address changes (the latest one counts). */
     public void start(InetAddress bind) {
-        Thread t = new Thread(() -> run(bind), "natgw-stun");
+        long round = rounds.incrementAndGet();
+        if (round > 1) {
+            result.set(new Result(null, "asking again from " + bind.getHostAddress()));
+        }
+        Thread t = new Thread(() -> run(bind, round), "natgw-stun");
         t.setDaemon(true);
         t.start();
     }
 
-    private void run(InetAddress bind) {
+    private void run(InetAddress bind, long round) {
         String at = server.getAddress().getHostAddress() + ":" + server.getPort();
         try {
             InetSocketAddress mapped = ask(bind, server, new SecureRandom());
-            result.set(new Result(mapped.getAddress().getHostAddress(), null));
-            LOG.info("STUN server {} sees the WAN address {} as {}", at, bind.getHostAddress(), mapped.getAddress().getHostAddress());
+            if (round == rounds.get()) { // an answer to an older address's query is not news
+                result.set(new Result(mapped.getAddress().getHostAddress(), null));
+                LOG.info("STUN server {} sees the WAN address {} as {}", at, bind.getHostAddress(), mapped.getAddress().getHostAddress());
+            }
         } catch (IOException e) {
-            result.set(new Result(null, "STUN server " + at + ": " + e.getMessage()));
-            LOG.warn("STUN server {} gave no public address: {}", at, e.getMessage());
+            if (round == rounds.get()) {
+                result.set(new Result(null, "STUN server " + at + ": " + e.getMessage()));
+                LOG.warn("STUN server {} gave no public address: {}", at, e.getMessage());
+            }
         }
     }
 
