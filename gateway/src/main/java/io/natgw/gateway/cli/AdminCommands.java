@@ -256,12 +256,37 @@ public final class AdminCommands {
                     + t.path("sessions").asText() + " sessions"
                     + (t.path("bytesApproximate").asBoolean() ? " (~: may be short by up to " + t.path("bytesUncertainty").asText()
                     + " B each way, spliced TCP is counted in 64 KiB chunks)" : ""));
+            out().println("WAN link          " + link(s.path("link")));
             out().println("listeners");
             for (JsonNode l : s.path("listeners")) {
                 out().println("  " + l.path("name").asText() + " " + l.path("transport").asText() + " " + l.path("address").asText());
             }
             out().println("web UI            " + c.baseUrl() + "  (natgw ui prints a sign-in link)");
         }
+    }
+
+    /** "eth0 up 1000 Mbit/s for 2h 3m, rx 12 MB tx 3 MB", or what is unknown and why. */
+    static String link(JsonNode l) {
+        if (l.isMissingNode() || l.isNull()) {
+            return "not reported";
+        }
+        StringBuilder sb = new StringBuilder(l.hasNonNull("interfaceName") ? l.path("interfaceName").asText() + " " : "");
+        sb.append(l.path("state").asText());
+        if (l.hasNonNull("speedBitsPerSecond")) {
+            sb.append(", ").append(l.path("speedBitsPerSecond").asLong() / 1_000_000).append(" Mbit/s");
+        }
+        if (l.hasNonNull("upSeconds")) {
+            sb.append(", up for ").append(Tables.duration(l.get("upSeconds")));
+        }
+        if (l.hasNonNull("bytesReceived") || l.hasNonNull("bytesSent")) {
+            sb.append(", rx ").append(bytes(l, "bytesReceived")).append(" B (").append(l.path("packetsReceived").asText("?"))
+                    .append(" packets), tx ").append(bytes(l, "bytesSent")).append(" B (").append(l.path("packetsSent").asText("?"))
+                    .append(" packets)");
+        }
+        if (l.hasNonNull("problem")) {
+            sb.append(" (").append(l.path("problem").asText()).append(')');
+        }
+        return sb.toString();
     }
 
     @Command(name = "token", mixinStandardHelpOptions = true, description = "Print the admin API's bearer token (from the data directory).")

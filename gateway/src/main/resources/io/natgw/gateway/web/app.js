@@ -368,6 +368,17 @@ async function addTrigger(ev) {
 
 // ---- status -------------------------------------------------------------------------------------
 
+// The WAN interface as the kernel reports it: "gwwan up, 10000 Mbit/s, up 5m, 3 MB in (2100 packets), …".
+function fmtLink(l) {
+  const parts = [(l.interfaceName ? l.interfaceName + ' ' : '') + l.state];
+  if (l.speedBitsPerSecond != null) parts.push(Math.floor(l.speedBitsPerSecond / 1e6) + ' Mbit/s');
+  if (l.upSeconds != null) parts.push('up ' + fmtDuration(l.upSeconds));
+  if (l.bytesReceived != null) parts.push(`${l.bytesReceived} B in (${l.packetsReceived ?? '?'} packets)`);
+  if (l.bytesSent != null) parts.push(`${l.bytesSent} B out (${l.packetsSent ?? '?'} packets)`);
+  if (l.problem) parts.push(l.problem);
+  return parts.join(', ');
+}
+
 async function loadStatus() {
   try {
     const s = await api('GET', '/status');
@@ -378,6 +389,7 @@ async function loadStatus() {
       ['Uptime', fmtDuration(s.uptimeSeconds)], ['Mappings', s.mappings],
       ['Traffic', `${fmtTrafficBytes(s.traffic, 'bytesReceived')} in, ${fmtTrafficBytes(s.traffic, 'bytesSent')} out, `
         + `${s.traffic.sessions} sessions` + (s.traffic.bytesApproximate ? ` (${approximateTitle(s.traffic)})` : '')],
+      ...(s.link ? [['WAN link', fmtLink(s.link)]] : []),
       ['Configuration', s.config]];
     const dl = $('#status');
     dl.replaceChildren();
