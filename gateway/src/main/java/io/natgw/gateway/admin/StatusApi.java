@@ -44,12 +44,15 @@ final class StatusApi {
      *                               loopback without network.wan.allowPrivate), or null
      * @param stunAddress            what network.wan.stun's server sees (null when not configured or not learned)
      * @param stunProblem            why there is no stunAddress (null when learned or not configured)
+     * @param mappings               every row: NAT mappings and IPv6 pinholes
+     * @param counts                 NAT mappings by protocol and kind
+     * @param pinholes               IPv6 pinholes
      */
     record Status(String externalAddress, String reportedAddress, String externalAddressProblem, String stunAddress,
                   String stunProblem, long epochSeconds,
                   String epochStart, long uptimeSeconds, String startedAt,
                   int mappings, Map<String, Map<String, Integer>> counts, MappingJson.Traffic traffic,
-                  List<Listener> listeners, String config, Link link) {
+                  List<Listener> listeners, String config, Link link, int pinholes) {
     }
 
     /**
@@ -81,8 +84,9 @@ final class StatusApi {
             }
             counts.put(p.label(), byKind);
         }
-        List<Mapping> rows = table.view().mappings();
-        for (Mapping m : rows) {
+        io.natgw.core.TableView view = table.view();
+        List<Mapping> rows = view.mappings();
+        for (Mapping m : view.portMappings()) {
             counts.get(m.protocol().label()).merge(m.kind().label(), 1, Integer::sum);
         }
         Instant now = table.clock().instant();
@@ -93,6 +97,6 @@ final class StatusApi {
                 stun.get() == null ? null : stun.get().problem(), table.epochSeconds(), table.epochStart().toString(),
                 Duration.between(startedAt, now).toSeconds(), startedAt.toString(), rows.size(), counts,
                 MappingJson.Traffic.totals(traffic), new ArrayList<>(listeners.get()),
-                String.valueOf(table.config().source()), Link.of(link.read()));
+                String.valueOf(table.config().source()), Link.of(link.read()), view.pinholes().size());
     }
 }
