@@ -292,7 +292,12 @@ public final class AdminCommands {
         }
     }
 
-    /** "eth0 up 1000 Mbit/s for 2h 3m, rx 12 MB tx 3 MB", or what is unknown and why. */
+    /** A figure of the link object, or "?" where the kernel did not say. */
+    private static String known(JsonNode l, String field) {
+        return l.hasNonNull(field) ? l.path(field).asText() : "?";
+    }
+
+    /** "eth0 up, 1000 Mbit/s, up for 1h02m05s, rx 12 B (3 packets), tx 34 B (4 packets)", leaving out what is unknown. */
     static String link(JsonNode l) {
         if (l.isMissingNode() || l.isNull()) {
             return "not reported";
@@ -306,8 +311,8 @@ public final class AdminCommands {
             sb.append(", up for ").append(Tables.duration(l.get("upSeconds")));
         }
         if (l.hasNonNull("bytesReceived") || l.hasNonNull("bytesSent")) {
-            sb.append(", rx ").append(bytes(l, "bytesReceived")).append(" B (").append(l.path("packetsReceived").asText("?"))
-                    .append(" packets), tx ").append(bytes(l, "bytesSent")).append(" B (").append(l.path("packetsSent").asText("?"))
+            sb.append(", rx ").append(known(l, "bytesReceived")).append(" B (").append(known(l, "packetsReceived"))
+                    .append(" packets), tx ").append(known(l, "bytesSent")).append(" B (").append(known(l, "packetsSent"))
                     .append(" packets)");
         }
         if (l.hasNonNull("problem")) {
