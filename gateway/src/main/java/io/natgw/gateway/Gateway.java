@@ -6,6 +6,9 @@ import io.natgw.conf.NatgwConfig;
 import io.natgw.core.Forwarder;
 import io.natgw.core.MappingTable;
 import io.natgw.core.TrafficStats;
+import io.natgw.core.WanLink;
+import io.natgw.gateway.link.LinkSampler;
+import io.natgw.gateway.link.SysfsWanLink;
 import io.natgw.dataplane.Dataplane;
 import io.natgw.igd.IgdServer;
 import io.natgw.pcp.PcpServer;
@@ -47,6 +50,7 @@ public final class Gateway implements AutoCloseable {
     private Dataplane dataplane;
     private AdminServer admin;
     private JournalLeaseStore store;
+    private SysfsWanLink link;
     private volatile boolean closed;
 
     /**
@@ -138,18 +142,19 @@ public final class Gateway implements AutoCloseable {
             dataplane.attach(table);
             table.addListener(dataplane);
         }
+        link = SysfsWanLink.forConfig(config, table::externalAddress, clock);
         // Front-ends that listen to the table (the admin event stream, the IGD's GENA) are built before it starts,
         // so that they see the restored rows.
         if (config.admin().enabled()) {
-            List<MeterBinder> meters = new ArrayList<>(List.of(GatewayMeters.journal(store)));
-            AdminHooks hooks = AdminHooks.none().withTraffic(traffic()).withListeners(this::listeners).withReload(this::reload);
+            List<MeterBinder> meters = new ArrayList<>(List.of(GatewayMeters.journal(store), GatewayMeters.link(link)));
+            AdminHooks hooks = AdminHooks.none().withTraffic(traffic()).withLink(link).withListeners(this::listeners).withReload(this::reload);
             if (dataplane != null) {
                 meters.add(GatewayMeters.triggers(dataplane.triggers()));
                 hooks = hooks.withTriggers(dataplane.triggers()::setRules);
             }
             admin = new AdminServer(config, table, hooks.withMeters(meters));
         }
-        IgdServer igd = config.upnp().enabled() ? new IgdServer(config, table, traffic()) : null;
+        IgdServer igd = config.upnp().enabled() ? new IgdServer(config, table, link) : null;
         try {
             table.start();
         } catch (IOException | UncheckedIOException e) {
@@ -182,6 +187,8 @@ public final class Gateway implements AutoCloseable {
         if (igd != null) {
             igd.start();
         }
+        LinkSampler sampler = LinkSampler.start(link); // notices the link going down and up (uptime, GENA)
+        open.push(sampler);
         if (admin != null) {
             admin.start(); // token, TLS identity, saved trigger rules, then listen
         }
@@ -288,6 +295,11 @@ public final class Gateway implements AutoCloseable {
             out.add(new Listener("ssdp", "udp", "239.255.255.250:1900"));
         }
         return out;
+    }
+
+    /** The WAN link natgw reports (the IGD's link figures, status, metrics). */
+    public WanLink link() {
+        return link != null ? link : WanLink.NONE;
     }
 
     /** The dataplane's counters, or zeros when the dataplane is off. */

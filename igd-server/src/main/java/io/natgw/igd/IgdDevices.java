@@ -2,7 +2,7 @@ package io.natgw.igd;
 
 import io.natgw.conf.NatgwConfig;
 import io.natgw.core.MappingTable;
-import io.natgw.core.TrafficStats;
+import io.natgw.core.WanLink;
 import org.jupnp.model.ValidationException;
 import org.jupnp.model.meta.DeviceDetails;
 import org.jupnp.model.meta.DeviceIdentity;
@@ -36,13 +36,13 @@ final class IgdDevices {
     }
 
     static Tree build(int version, String friendlyName, IgdIdentity identity, NatgwConfig.Network network,
-                      MappingTable table, TrafficStats traffic) throws ValidationException {
+                      MappingTable table, WanLink link) throws ValidationException {
         UDN rootUdn = new UDN(identity.udn(version, "InternetGatewayDevice"));
         UDN wanUdn = new UDN(identity.udn(version, "WANDevice"));
         UDN connUdn = new UDN(identity.udn(version, "WANConnectionDevice"));
 
-        LocalService<Object> wanIp = new WanIpConnection(table, network, version).spec().build();
-        LocalService<Object> common = OtherServices.commonInterfaceConfig(traffic).build();
+        LocalService<Object> wanIp = new WanIpConnection(table, network, version, link).spec().build();
+        LocalService<Object> common = OtherServices.commonInterfaceConfig(link).build();
         LocalService<Object> l3f = OtherServices.layer3Forwarding(
                 () -> connUdn + ":WANConnectionDevice:" + version + ",urn:upnp-org:serviceId:WANIPConn1").build();
 

@@ -22,14 +22,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 final class IgdEvents implements TableListener {
 
-    private final List<LocalService<?>> wanIpServices;
+    /** Every service of both trees: each variable is sent by the services that have it. */
+    private final List<LocalService<?>> services;
     private final Executor executor;
     private final Set<String> due = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private volatile boolean open = true;
 
-    IgdEvents(List<LocalService<?>> wanIpServices, Executor executor) {
-        this.wanIpServices = List.copyOf(wanIpServices);
+    IgdEvents(List<LocalService<?>> services, Executor executor) {
+        this.services = List.copyOf(services);
         this.executor = executor;
     }
 
@@ -50,6 +51,11 @@ final class IgdEvents implements TableListener {
     @Override
     public void externalAddressChanged(InetAddress previous, InetAddress current) {
         fire("ExternalIPAddress", "SystemUpdateID");
+    }
+
+    /** The WAN link went up or down: PhysicalLinkStatus (WANCommonInterfaceConfig) and ConnectionStatus are evented. */
+    void linkChanged() {
+        fire("PhysicalLinkStatus", "ConnectionStatus");
     }
 
     void close() {
@@ -77,12 +83,15 @@ final class IgdEvents implements TableListener {
         if (variables.isEmpty() || !open) {
             return;
         }
-        for (LocalService<?> s : wanIpServices) {
+        for (LocalService<?> s : services) {
             StringBuilder names = new StringBuilder();
             for (String v : variables) {
                 if (s.getStateVariable(v) != null) {
                     names.append(names.length() == 0 ? "" : ",").append(v);
                 }
+            }
+            if (names.length() == 0) {
+                continue;
             }
             // jupnp's manager reads the named variables and sends them to every subscriber of the service.
             s.getManager().getPropertyChangeSupport().firePropertyChange(names.toString(), null, "changed");

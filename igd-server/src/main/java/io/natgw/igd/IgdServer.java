@@ -4,7 +4,7 @@ import io.natgw.conf.NatgwConfig;
 import io.natgw.core.Change;
 import io.natgw.core.MappingTable;
 import io.natgw.core.TableListener;
-import io.natgw.core.TrafficStats;
+import io.natgw.core.WanLink;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -62,19 +62,20 @@ public final class IgdServer implements AutoCloseable {
     private ThreadPoolExecutor workers;
     private IgdUpnpService upnp;
 
-    public IgdServer(NatgwConfig config, MappingTable table, TrafficStats traffic) {
-        this(config, table, traffic, config.upnp().ssdp() ? SSDP_PORT : 0);
+    /** @param link the WAN link whose state and counters WANCommonInterfaceConfig and GetStatusInfo report */
+    public IgdServer(NatgwConfig config, MappingTable table, WanLink link) {
+        this(config, table, link, config.upnp().ssdp() ? SSDP_PORT : 0);
     }
 
     /** @param ssdpPort where SSDP listens (tests use another port than 1900); 0 = no SSDP */
-    IgdServer(NatgwConfig config, MappingTable table, TrafficStats traffic, int ssdpPort) {
+    IgdServer(NatgwConfig config, MappingTable table, WanLink link, int ssdpPort) {
         this.config = config;
         this.table = table;
         this.ssdpPort = ssdpPort;
         identity = IgdIdentity.load(config);
         try {
-            v1 = IgdDevices.build(1, config.upnp().friendlyName(), identity, config.network(), table, traffic);
-            v2 = IgdDevices.build(2, config.upnp().friendlyName(), identity, config.network(), table, traffic);
+            v1 = IgdDevices.build(1, config.upnp().friendlyName(), identity, config.network(), table, link);
+            v2 = IgdDevices.build(2, config.upnp().friendlyName(), identity, config.network(), table, link);
         } catch (ValidationException e) {
             throw new IllegalStateException("the IGD device model is invalid: " + e.getErrors(), e);
         }
@@ -83,9 +84,12 @@ public final class IgdServer implements AutoCloseable {
                 table::externalAddress);
         eventExecutor = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(EVENT_QUEUE),
                 new DefaultThreadFactory("natgw-igd-events", true), droppedEvents);
-        events = new IgdEvents(List.of(v1.wanIpConnection(), v2.wanIpConnection()), eventExecutor);
+        List<org.jupnp.model.meta.LocalService<?>> services = new java.util.ArrayList<>(v1.services());
+        services.addAll(v2.services());
+        events = new IgdEvents(services, eventExecutor);
         table.addListener(events);
         table.addListener(newBootOnAddressChange);
+        link.onStateChange(events::linkChanged);
     }
 
     /** UDA 1.1 section 1.2.2: a new external address is a new BOOTID, announced by ssdp:byebye then ssdp:alive. */

@@ -1,6 +1,6 @@
 package io.natgw.igd;
 
-import io.natgw.core.TrafficStats;
+import io.natgw.core.WanLink;
 
 import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
@@ -10,53 +10,55 @@ import static io.natgw.igd.WanIpConnection.outputs;
 import static org.jupnp.model.types.Datatype.Builtin.STRING;
 import static org.jupnp.model.types.Datatype.Builtin.UI4;
 
-/** WANCommonInterfaceConfig:1 (link properties, the dataplane's counters) and Layer3Forwarding:1. */
+/** WANCommonInterfaceConfig:1 (the WAN link's properties and counters) and Layer3Forwarding:1. */
 final class OtherServices {
 
     private OtherServices() {
     }
 
-    /*
-     * Link properties that natgw does not measure: it never reads the WAN link, so these are assumptions, stated
-     * as such in the README (real link figures are a later issue). Clients need them: upnpc accepts an IGD only
-     * when its link is "Up" and its connection "Connected" (WanIpConnection.ASSUMED_CONNECTION_STATUS).
+    /**
+     * Not measured: the WAN access type. The kernel says only that the WAN interface is Ethernet-framed (or not); what
+     * lies behind it (DSL, cable) is not visible, and the spec's allowed values are DSL, POTS, Cable, Ethernet.
      */
-    /** Assumed, not measured: the WAN access type. */
-    static final String ASSUMED_ACCESS_TYPE = "Ethernet";
-    /** Assumed, not measured: 1 Gbit/s each way. */
-    static final String ASSUMED_MAX_BIT_RATE = "1000000000";
-    /** Assumed, not measured: natgw does not watch the WAN link's carrier. */
-    static final String ASSUMED_LINK_STATUS = "Up";
+    static final String ACCESS_TYPE = "Ethernet";
 
-    static ServiceSpec commonInterfaceConfig(TrafficStats traffic) {
+    /**
+     * The link properties and counters of the WAN interface ({@link WanLink}): what the spec means by "the WAN
+     * interface" is the link, so the counters are all the interface's traffic, not only natgw's relays (the admin
+     * API and {@code /metrics} show those separately). Each action reads the link once; nothing here throws on an
+     * unreadable figure (see {@link LinkFigures}).
+     */
+    static ServiceSpec commonInterfaceConfig(WanLink link) {
         return ServiceSpec.of("WANCommonInterfaceConfig", 1, "WANCommonIFC1")
-                .var("WANAccessType", STRING, false, () -> ASSUMED_ACCESS_TYPE)
-                .var("Layer1UpstreamMaxBitRate", UI4, false, () -> ASSUMED_MAX_BIT_RATE)
-                .var("Layer1DownstreamMaxBitRate", UI4, false, () -> ASSUMED_MAX_BIT_RATE)
-                .var("PhysicalLinkStatus", STRING, true, () -> ASSUMED_LINK_STATUS)
-                .var("TotalBytesSent", UI4, false, counter(traffic, TrafficStats.Counters::bytesSent))
-                .var("TotalBytesReceived", UI4, false, counter(traffic, TrafficStats.Counters::bytesReceived))
-                .var("TotalPacketsSent", UI4, false, counter(traffic, TrafficStats.Counters::packetsSent))
-                .var("TotalPacketsReceived", UI4, false, counter(traffic, TrafficStats.Counters::packetsReceived))
-                .action("GetCommonLinkProperties", (a, c) -> outputs("NewWANAccessType", ASSUMED_ACCESS_TYPE,
-                                "NewLayer1UpstreamMaxBitRate", ASSUMED_MAX_BIT_RATE,
-                                "NewLayer1DownstreamMaxBitRate", ASSUMED_MAX_BIT_RATE, "NewPhysicalLinkStatus", ASSUMED_LINK_STATUS),
+                .var("WANAccessType", STRING, false, () -> ACCESS_TYPE)
+                .var("Layer1UpstreamMaxBitRate", UI4, false, () -> LinkFigures.maxBitRate(link.read()))
+                .var("Layer1DownstreamMaxBitRate", UI4, false, () -> LinkFigures.maxBitRate(link.read()))
+                .var("PhysicalLinkStatus", STRING, true, () -> LinkFigures.physicalLinkStatus(link.read()))
+                .var("TotalBytesSent", UI4, false, counter(link, WanLink.Reading::bytesSent))
+                .var("TotalBytesReceived", UI4, false, counter(link, WanLink.Reading::bytesReceived))
+                .var("TotalPacketsSent", UI4, false, counter(link, WanLink.Reading::packetsSent))
+                .var("TotalPacketsReceived", UI4, false, counter(link, WanLink.Reading::packetsReceived))
+                .action("GetCommonLinkProperties", (a, c) -> {
+                            WanLink.Reading r = link.read();
+                            String rate = LinkFigures.maxBitRate(r);
+                            return outputs("NewWANAccessType", ACCESS_TYPE, "NewLayer1UpstreamMaxBitRate", rate,
+                                    "NewLayer1DownstreamMaxBitRate", rate, "NewPhysicalLinkStatus", LinkFigures.physicalLinkStatus(r));
+                        },
                         out("NewWANAccessType", "WANAccessType"), out("NewLayer1UpstreamMaxBitRate", "Layer1UpstreamMaxBitRate"),
                         out("NewLayer1DownstreamMaxBitRate", "Layer1DownstreamMaxBitRate"),
                         out("NewPhysicalLinkStatus", "PhysicalLinkStatus"))
                 .action("GetTotalBytesSent", (a, c) -> outputs("NewTotalBytesSent",
-                        counter(traffic, TrafficStats.Counters::bytesSent).get()), out("NewTotalBytesSent", "TotalBytesSent"))
+                        counter(link, WanLink.Reading::bytesSent).get()), out("NewTotalBytesSent", "TotalBytesSent"))
                 .action("GetTotalBytesReceived", (a, c) -> outputs("NewTotalBytesReceived",
-                        counter(traffic, TrafficStats.Counters::bytesReceived).get()), out("NewTotalBytesReceived", "TotalBytesReceived"))
+                        counter(link, WanLink.Reading::bytesReceived).get()), out("NewTotalBytesReceived", "TotalBytesReceived"))
                 .action("GetTotalPacketsSent", (a, c) -> outputs("NewTotalPacketsSent",
-                        counter(traffic, TrafficStats.Counters::packetsSent).get()), out("NewTotalPacketsSent", "TotalPacketsSent"))
+                        counter(link, WanLink.Reading::packetsSent).get()), out("NewTotalPacketsSent", "TotalPacketsSent"))
                 .action("GetTotalPacketsReceived", (a, c) -> outputs("NewTotalPacketsReceived",
-                        counter(traffic, TrafficStats.Counters::packetsReceived).get()), out("NewTotalPacketsReceived", "TotalPacketsReceived"));
+                        counter(link, WanLink.Reading::packetsReceived).get()), out("NewTotalPacketsReceived", "TotalPacketsReceived"));
     }
 
-    /** ui4 counters wrap at 2^32 (WANCommonInterfaceConfig:1 §2.2.9). */
-    private static Supplier<String> counter(TrafficStats traffic, ToLongFunction<TrafficStats.Counters> field) {
-        return () -> Long.toString(field.applyAsLong(traffic.totals()) & 0xffffffffL);
+    private static Supplier<String> counter(WanLink link, ToLongFunction<WanLink.Reading> field) {
+        return () -> LinkFigures.counter(field.applyAsLong(link.read()));
     }
 
     static ServiceSpec layer3Forwarding(Supplier<String> defaultConnectionService) {

@@ -12,13 +12,13 @@ import io.natgw.core.Origin;
 import io.natgw.core.Outcome;
 import io.natgw.core.Owner;
 import io.natgw.core.RemoteFilter;
+import io.natgw.core.WanLink;
 import org.jupnp.model.action.ActionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetAddress;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,12 +42,6 @@ final class WanIpConnection {
 
     private static final Logger LOG = LoggerFactory.getLogger(WanIpConnection.class);
 
-    /**
-     * Assumed, not measured: natgw does not watch the WAN connection, so it always reports "Connected" (upnpc
-     * refuses an IGD that does not). Stated as an assumption in the README; real status is a later issue.
-     */
-    static final String ASSUMED_CONNECTION_STATUS = "Connected";
-
     /** The longest description accepted, as the admin API's (a longer one is refused with 402, not cut). */
     static final int MAX_DESCRIPTION = 256;
 
@@ -59,15 +53,16 @@ final class WanIpConnection {
 
     private final MappingTable table;
     private final int version;
-    private final Instant started;
+    private final WanLink link;
 
     private final NatgwConfig.Network network;
 
-    WanIpConnection(MappingTable table, NatgwConfig.Network network, int version) {
+    /** @param link the WAN link: ConnectionStatus, Uptime and LastConnectionError are its state (see {@link LinkFigures}) */
+    WanIpConnection(MappingTable table, NatgwConfig.Network network, int version, WanLink link) {
         this.table = table;
         this.network = network;
         this.version = version;
-        this.started = table.clock().instant();
+        this.link = link;
     }
 
     /**
@@ -85,9 +80,9 @@ final class WanIpConnection {
         ServiceSpec s = ServiceSpec.of("WANIPConnection", version, "WANIPConn1")
                 .var("ConnectionType", STRING, false, () -> "IP_Routed")
                 .var("PossibleConnectionTypes", STRING, false, () -> "IP_Routed")
-                .var("ConnectionStatus", STRING, true, () -> ASSUMED_CONNECTION_STATUS)
-                .var("Uptime", UI4, false, () -> Long.toString(uptime()))
-                .var("LastConnectionError", STRING, false, () -> "ERROR_NONE")
+                .var("ConnectionStatus", STRING, true, () -> LinkFigures.connectionStatus(link.read()))
+                .var("Uptime", UI4, false, () -> LinkFigures.uptime(link.read()))
+                .var("LastConnectionError", STRING, false, () -> LinkFigures.lastConnectionError(link.read()))
                 .var("RSIPAvailable", BOOLEAN, false, () -> "0")
                 .var("NATEnabled", BOOLEAN, false, () -> "1")
                 .var("ExternalIPAddress", STRING, true, this::externalIpAddress)
@@ -112,8 +107,11 @@ final class WanIpConnection {
                 .action("ForceTermination", (a, c) -> {
                     throw UpnpError.NOT_AUTHORIZED.fault("the WAN connection is not controlled over UPnP");
                 })
-                .action("GetStatusInfo", (a, c) -> outputs("NewConnectionStatus", ASSUMED_CONNECTION_STATUS,
-                                "NewLastConnectionError", "ERROR_NONE", "NewUptime", Long.toString(uptime())),
+                .action("GetStatusInfo", (a, c) -> {
+                            WanLink.Reading r = link.read(); // one reading: the three outputs agree
+                            return outputs("NewConnectionStatus", LinkFigures.connectionStatus(r),
+                                    "NewLastConnectionError", LinkFigures.lastConnectionError(r), "NewUptime", LinkFigures.uptime(r));
+                        },
                         out("NewConnectionStatus", "ConnectionStatus"), out("NewLastConnectionError", "LastConnectionError"),
                         out("NewUptime", "Uptime"))
                 .action("GetNATRSIPStatus", (a, c) -> outputs("NewRSIPAvailable", "0", "NewNATEnabled", "1"),
@@ -163,10 +161,6 @@ final class WanIpConnection {
                             out("NewPortListing", "A_ARG_TYPE_PortListing"));
         }
         return s;
-    }
-
-    private long uptime() {
-        return Math.max(0, Duration.between(started, table.clock().instant()).getSeconds()) & 0xffffffffL;
     }
 
     // ---- actions ----

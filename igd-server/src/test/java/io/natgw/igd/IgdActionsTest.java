@@ -3,7 +3,7 @@ package io.natgw.igd;
 import io.natgw.conf.Protocol;
 import io.natgw.core.Mapping;
 import io.natgw.core.MappingKey;
-import io.natgw.core.TrafficStats;
+import io.natgw.core.WanLink;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -28,23 +28,16 @@ class IgdActionsTest {
     private static final InetAddress A = TestGateway.address("127.0.0.1");
     private static final InetAddress B = TestGateway.address("127.0.0.2");
     private static TestGateway gw;
+    /** A 10 Gbit/s link up for 5e9 s whose byte counter has passed 2^32. */
+    private static final WanLink.Reading UP = new WanLink.Reading("wan0", WanLink.State.UP, 5_000_000_000L, 1234, 77, 66,
+            10_000_000_000L, 5_000_000_000L, null);
+    private static final TestLink LINK = new TestLink(UP);
     private static Soap v1;
     private static Soap v2;
 
     @BeforeAll
     static void start() throws Exception {
-        TrafficStats traffic = new TrafficStats() {
-            @Override
-            public Counters totals() {
-                return new Counters(5_000_000_000L, 1234, 77, 66, 1);
-            }
-
-            @Override
-            public Counters of(MappingKey key) {
-                return Counters.ZERO;
-            }
-        };
-        gw = TestGateway.start(TestGateway.config(true, 128), 0, traffic);
+        gw = TestGateway.start(TestGateway.config(true, 128), 0, LINK);
         v1 = gw.soap(1);
         v2 = gw.soap(2);
     }
@@ -56,6 +49,7 @@ class IgdActionsTest {
 
     @BeforeEach
     void clean() throws Exception {
+        LINK.set(UP);
         for (InetAddress who : List.of(A, B)) {
             for (String p : List.of("TCP", "UDP")) {
                 v2.callFrom(who, "DeletePortMappingRange", "NewStartPort", "1", "NewEndPort", "65535", "NewProtocol", p,
@@ -83,7 +77,8 @@ class IgdActionsTest {
     void statusActionsAnswerWhatTheSpecExpects() throws Exception {
         assertEquals(Map.of("NewExternalIPAddress", "127.0.1.1"), v1.call("GetExternalIPAddress").outputs());
         Soap.Result status = v1.call("GetStatusInfo");
-        assertEquals(List.of("Connected", "ERROR_NONE"), List.of(status.out("NewConnectionStatus"), status.out("NewLastConnectionError")));
+        assertEquals(List.of("Connected", "ERROR_NONE", Long.toString(5_000_000_000L & 0xffffffffL)),
+                List.of(status.out("NewConnectionStatus"), status.out("NewLastConnectionError"), status.out("NewUptime")));
         assertEquals(Map.of("NewConnectionType", "IP_Routed", "NewPossibleConnectionTypes", "IP_Routed"),
                 v2.call("GetConnectionTypeInfo").outputs());
         assertEquals(Map.of("NewRSIPAvailable", "0", "NewNATEnabled", "1"), v1.call("GetNATRSIPStatus").outputs());
@@ -94,19 +89,63 @@ class IgdActionsTest {
     }
 
     @Test
-    void commonInterfaceConfigReportsTheDataplaneCountersWrappedToUi4() throws Exception {
-        Soap common = new Soap(Descriptions.controlUrl(gw.description(1), "urn:schemas-upnp-org:service:WANCommonInterfaceConfig:1"),
-                "urn:schemas-upnp-org:service:WANCommonInterfaceConfig:1");
+    void commonInterfaceConfigReportsTheLinkCountersWrappedToUi4() throws Exception {
+        Soap common = common();
         assertEquals(Map.of("NewTotalBytesReceived", Long.toString(5_000_000_000L & 0xffffffffL)),
                 common.call("GetTotalBytesReceived").outputs());
         assertEquals(Map.of("NewTotalBytesSent", "1234"), common.call("GetTotalBytesSent").outputs());
         assertEquals(Map.of("NewTotalPacketsReceived", "77"), common.call("GetTotalPacketsReceived").outputs());
         assertEquals(Map.of("NewTotalPacketsSent", "66"), common.call("GetTotalPacketsSent").outputs());
-        assertEquals("Up", common.call("GetCommonLinkProperties").out("NewPhysicalLinkStatus"));
+        // 10 Gbit/s does not fit a ui4: a rate saturates rather than wraps
+        assertEquals(Map.of("NewWANAccessType", "Ethernet", "NewLayer1UpstreamMaxBitRate", "4294967295",
+                "NewLayer1DownstreamMaxBitRate", "4294967295", "NewPhysicalLinkStatus", "Up"),
+                common.call("GetCommonLinkProperties").outputs());
         Soap l3f = new Soap(Descriptions.controlUrl(gw.description(2), "urn:schemas-upnp-org:service:Layer3Forwarding:1"),
                 "urn:schemas-upnp-org:service:Layer3Forwarding:1");
         assertTrue(l3f.call("GetDefaultConnectionService").out("NewDefaultConnectionService")
                 .endsWith(":WANConnectionDevice:2,urn:upnp-org:serviceId:WANIPConn1"));
+    }
+
+    private static Soap common() throws Exception {
+        return new Soap(Descriptions.controlUrl(gw.description(1), "urn:schemas-upnp-org:service:WANCommonInterfaceConfig:1"),
+                "urn:schemas-upnp-org:service:WANCommonInterfaceConfig:1");
+    }
+
+    private static List<String> statusInfo(Soap s) throws Exception {
+        Soap.Result r = s.call("GetStatusInfo");
+        assertEquals(0, r.errorCode(), r.body());
+        return List.of(r.out("NewConnectionStatus"), r.out("NewLastConnectionError"), r.out("NewUptime"));
+    }
+
+    @Test
+    void aLinkThatIsDownIsDisconnectedWithNoCarrier() throws Exception {
+        LINK.set(new WanLink.Reading("wan0", WanLink.State.DOWN, 10, 20, 1, 2, -1, -1, "operstate down"));
+        assertEquals(List.of("Disconnected", "ERROR_NO_CARRIER", "0"), statusInfo(v1));
+        assertEquals(List.of("Disconnected", "ERROR_NO_CARRIER", "0"), statusInfo(v2));
+        assertEquals(Map.of("NewWANAccessType", "Ethernet", "NewLayer1UpstreamMaxBitRate", "0",
+                "NewLayer1DownstreamMaxBitRate", "0", "NewPhysicalLinkStatus", "Down"), common().call("GetCommonLinkProperties").outputs());
+        assertTrue(v1.call("QueryStateVariable", "varName", "ConnectionStatus").body().contains("Disconnected"));
+    }
+
+    @Test
+    void aLinkComingUpIsConnecting() throws Exception {
+        LINK.set(new WanLink.Reading("wan0", WanLink.State.INITIALIZING, 0, 0, 0, 0, -1, -1, "operstate dormant"));
+        assertEquals(List.of("Connecting", "ERROR_NONE", "0"), statusInfo(v1));
+        assertEquals("Initializing", common().call("GetCommonLinkProperties").out("NewPhysicalLinkStatus"));
+    }
+
+    @Test
+    void noInterfaceOrAnUnreadableOneIsUnavailableAndCountsZero() throws Exception {
+        LINK.set(WanLink.Reading.absent("no interface holds the WAN address 127.0.1.1"));
+        assertEquals(List.of("Disconnected", "ERROR_IP_CONFIGURATION", "0"), statusInfo(v1));
+        Soap common = common();
+        assertEquals("Unavailable", common.call("GetCommonLinkProperties").out("NewPhysicalLinkStatus"));
+        for (String counter : List.of("BytesSent", "BytesReceived", "PacketsSent", "PacketsReceived")) {
+            assertEquals(Map.of("NewTotal" + counter, "0"), common.call("GetTotal" + counter).outputs(), counter);
+        }
+        LINK.set(new WanLink.Reading("wan0", WanLink.State.UNKNOWN, -1, 5, -1, -1, -1, -1, "unexpected operstate"));
+        assertEquals(List.of("Disconnected", "ERROR_UNKNOWN", "0"), statusInfo(v2));
+        assertEquals(Map.of("NewTotalBytesSent", "5"), common.call("GetTotalBytesSent").outputs());
     }
 
     @Test

@@ -1,6 +1,5 @@
 package io.natgw.igd;
 
-import io.natgw.core.TrafficStats;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -38,7 +37,7 @@ class IgdDiscoveryTest {
         try (DatagramSocket probe = new DatagramSocket(0, TestGateway.LAN)) {
             ssdpPort = probe.getLocalPort();
         }
-        gw = TestGateway.start(TestGateway.config(true, 16), ssdpPort, TrafficStats.NONE);
+        gw = TestGateway.start(TestGateway.config(true, 16), ssdpPort, TestLink.up());
     }
 
     @AfterAll

@@ -91,6 +91,25 @@ class IgdEventsTest {
     }
 
     @Test
+    void aLinkGoingDownAndUpIsEvented() throws Exception {
+        TestLink link = TestLink.up();
+        try (TestGateway own = TestGateway.start(TestGateway.config(true, 16), 0, link)) {
+            String cb = "<http://127.0.0.1:" + subscriber.getAddress().getPort() + "/cb>";
+            for (String service : List.of("WANCommonInterfaceConfig:1", "WANIPConnection:1")) {
+                URI event = Descriptions.eventUrl(own.description(1), "urn:schemas-upnp-org:service:" + service);
+                assertEquals(200, subscribe(event, cb).status(), service);
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> events.stream().anyMatch(
+                    e -> e.contains("<PhysicalLinkStatus>Up</PhysicalLinkStatus>")));
+            link.set(new io.natgw.core.WanLink.Reading("wan0", io.natgw.core.WanLink.State.DOWN, 0, 0, 0, 0, -1, -1, "down"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> events.stream().anyMatch(
+                    e -> e.contains("<PhysicalLinkStatus>Down</PhysicalLinkStatus>")));
+            await().atMost(Duration.ofSeconds(10)).until(() -> events.stream().anyMatch(
+                    e -> e.contains("<ConnectionStatus>Disconnected</ConnectionStatus>")));
+        }
+    }
+
+    @Test
     void callbacksToAnotherHostAreRefused() throws Exception {
         URI event = Descriptions.eventUrl(gw.description(1), "urn:schemas-upnp-org:service:WANIPConnection:1");
         int port = subscriber.getAddress().getPort();

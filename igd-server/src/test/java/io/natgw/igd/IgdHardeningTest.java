@@ -2,7 +2,6 @@ package io.natgw.igd;
 
 import io.natgw.conf.Cidr;
 import io.natgw.conf.NatgwConfig;
-import io.natgw.core.TrafficStats;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -143,7 +142,7 @@ class IgdHardeningTest {
                 List.of(Cidr.parse("127.0.0.1/32")), List.of(), base.network().wanAddress(), false, ""),
                 base.dataDir(), base.pcp(), base.upnp(), base.admin(), base.limits(), base.permissions(),
                 base.staticMappings(), base.triggers(), base.dataplane());
-        try (TestGateway strict = TestGateway.start(onlyOne, 0, TrafficStats.NONE)) {
+        try (TestGateway strict = TestGateway.start(onlyOne, 0, TestLink.up())) {
             URI d = strict.description(1);
             RawHttp.Response fromWan = RawHttp.exchange(d, TestGateway.address("127.0.0.5"),
                     "GET " + d.getRawPath() + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");

@@ -1,7 +1,6 @@
 package io.natgw.igd;
 
 import io.natgw.conf.NatgwConfig;
-import io.natgw.core.TrafficStats;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -96,13 +95,13 @@ class IgdIdentityTest {
     @Test
     void twoDefaultInstallsHaveDifferentUdnsAndARestartKeepsItsOwn(@TempDir Path a, @TempDir Path b) throws Exception {
         String first;
-        try (TestGateway gw = TestGateway.start(config(a), 0, TrafficStats.NONE)) {
+        try (TestGateway gw = TestGateway.start(config(a), 0, TestLink.up())) {
             first = rootUdn(gw);
         }
-        try (TestGateway gw = TestGateway.start(config(b), 0, TrafficStats.NONE)) {
+        try (TestGateway gw = TestGateway.start(config(b), 0, TestLink.up())) {
             assertNotEquals(first, rootUdn(gw));
         }
-        try (TestGateway gw = TestGateway.start(config(a), 0, TrafficStats.NONE)) {
+        try (TestGateway gw = TestGateway.start(config(a), 0, TestLink.up())) {
             assertEquals(first, rootUdn(gw));
         }
         Path file = a.resolve(IgdIdentity.UDN_FILE);
@@ -115,7 +114,7 @@ class IgdIdentityTest {
         String udn = "5f3c2a9e-1b7d-4c8e-9a6f-2d4b8e1c7a30";
         NatgwConfig.Admin admin = new NatgwConfig.Admin(true, List.of(TestGateway.LAN), 18443, false);
         try (TestGateway gw = TestGateway.start(config(dir, upnp("Home router", udn, "Acme Networks", "Acme X1", "SN-0042"),
-                admin), 0, TrafficStats.NONE)) {
+                admin), 0, TestLink.up())) {
             assertEquals(udn, rootUdn(gw));
             String d = description(gw);
             for (String s : List.of("<manufacturer>Acme Networks</manufacturer>", "<modelName>Acme X1 InternetGatewayDevice",
@@ -130,16 +129,16 @@ class IgdIdentityTest {
             throws Exception {
         int ssdpPort = freeUdpPort();
         Answer first;
-        try (TestGateway gw = TestGateway.start(config(dir), ssdpPort, TrafficStats.NONE)) {
+        try (TestGateway gw = TestGateway.start(config(dir), ssdpPort, TestLink.up())) {
             first = search(ssdpPort);
         }
         Answer again;
-        try (TestGateway gw = TestGateway.start(config(dir), ssdpPort, TrafficStats.NONE)) {
+        try (TestGateway gw = TestGateway.start(config(dir), ssdpPort, TestLink.up())) {
             again = search(ssdpPort);
         }
         NatgwConfig renamed = config(dir, upnp("renamed", "", "natgw", "natgw", ""), TestGateway.config(true, 16).admin());
         Answer third;
-        try (TestGateway gw = TestGateway.start(renamed, ssdpPort, TrafficStats.NONE)) {
+        try (TestGateway gw = TestGateway.start(renamed, ssdpPort, TestLink.up())) {
             third = search(ssdpPort);
         }
         assertEquals(List.of(ssdpPort, ssdpPort, ssdpPort), List.of(first.sourcePort(), again.sourcePort(), third.sourcePort()));
@@ -156,7 +155,7 @@ class IgdIdentityTest {
     void anExternalAddressChangeRaisesBootIdAndKeepsIt(@TempDir Path dir) throws Exception {
         int ssdpPort = freeUdpPort();
         long before;
-        try (TestGateway gw = TestGateway.start(config(dir), ssdpPort, TrafficStats.NONE)) {
+        try (TestGateway gw = TestGateway.start(config(dir), ssdpPort, TestLink.up())) {
             before = Long.parseLong(search(ssdpPort).headers().get("BOOTID.UPNP.ORG"));
             io.natgw.core.Outcome o = gw.table.apply(new io.natgw.core.MappingRequest.SetExternalAddress(
                     io.natgw.core.Owner.of(TestGateway.LAN, io.natgw.core.Origin.ADMIN), TestGateway.address("127.0.1.2")));
@@ -169,7 +168,7 @@ class IgdIdentityTest {
             assertTrue(same instanceof io.natgw.core.Outcome.Done, same.toString());
             assertEquals(before + 1, Long.parseLong(search(ssdpPort).headers().get("BOOTID.UPNP.ORG")), "the same address: no new boot");
         }
-        try (TestGateway gw = TestGateway.start(config(dir), ssdpPort, TrafficStats.NONE)) {
+        try (TestGateway gw = TestGateway.start(config(dir), ssdpPort, TestLink.up())) {
             assertEquals(before + 2, Long.parseLong(search(ssdpPort).headers().get("BOOTID.UPNP.ORG")), "a restart goes on from it");
         }
     }

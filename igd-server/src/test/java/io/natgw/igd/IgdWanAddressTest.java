@@ -1,7 +1,6 @@
 package io.natgw.igd;
 
 import io.natgw.conf.NatgwConfig;
-import io.natgw.core.TrafficStats;
 import org.junit.jupiter.api.Test;
 
 import java.net.InetAddress;
@@ -32,7 +31,7 @@ class IgdWanAddressTest {
 
     @Test
     void loopbackWanIsAnEmptyExternalAddressByDefault() throws Exception {
-        try (TestGateway gw = TestGateway.start(withWan(false, null), 0, TrafficStats.NONE)) {
+        try (TestGateway gw = TestGateway.start(withWan(false, null), 0, TestLink.up())) {
             for (int version : new int[] {1, 2}) {
                 Soap s = gw.soap(version);
                 assertEquals(Map.of("NewExternalIPAddress", ""), s.call("GetExternalIPAddress").outputs());
@@ -45,14 +44,14 @@ class IgdWanAddressTest {
 
     @Test
     void cgnatReportedAddressIsEmptyToo() throws Exception {
-        try (TestGateway gw = TestGateway.start(withWan(false, TestGateway.address("100.100.1.1")), 0, TrafficStats.NONE)) {
+        try (TestGateway gw = TestGateway.start(withWan(false, TestGateway.address("100.100.1.1")), 0, TestLink.up())) {
             assertEquals(Map.of("NewExternalIPAddress", ""), gw.soap(2).call("GetExternalIPAddress").outputs());
         }
     }
 
     @Test
     void reportedAddressIsToldAndMappingsAreOnTheBindAddress() throws Exception {
-        try (TestGateway gw = TestGateway.start(withWan(false, TestGateway.address("198.51.100.7")), 0, TrafficStats.NONE)) {
+        try (TestGateway gw = TestGateway.start(withWan(false, TestGateway.address("198.51.100.7")), 0, TestLink.up())) {
             Soap s = gw.soap(2);
             assertEquals(Map.of("NewExternalIPAddress", "198.51.100.7"), s.call("GetExternalIPAddress").outputs());
             assertEquals(200, add(s, 9200).status());

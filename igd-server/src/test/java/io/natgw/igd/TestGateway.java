@@ -5,7 +5,7 @@ import io.natgw.conf.NatgwConfig;
 import io.natgw.core.Forwarder;
 import io.natgw.core.InMemoryLeaseStore;
 import io.natgw.core.MappingTable;
-import io.natgw.core.TrafficStats;
+import io.natgw.core.WanLink;
 
 import java.net.InetAddress;
 import java.net.URI;
@@ -28,15 +28,15 @@ final class TestGateway implements AutoCloseable {
     final MappingTable table;
     final IgdServer igd;
 
-    private TestGateway(NatgwConfig config, int ssdpPort, TrafficStats traffic, Clock clock) throws Exception {
-        this(config, ssdpPort, traffic, clock, igd -> igd.requestTimeout(java.time.Duration.ofMillis(1500)));
+    private TestGateway(NatgwConfig config, int ssdpPort, WanLink link, Clock clock) throws Exception {
+        this(config, ssdpPort, link, clock, igd -> igd.requestTimeout(java.time.Duration.ofMillis(1500)));
     }
 
-    private TestGateway(NatgwConfig config, int ssdpPort, TrafficStats traffic, Clock clock,
+    private TestGateway(NatgwConfig config, int ssdpPort, WanLink link, Clock clock,
                         java.util.function.UnaryOperator<IgdServer> tune) throws Exception {
         this.config = config;
         this.table = new MappingTable(config, new InMemoryLeaseStore(), Forwarder.NONE, clock);
-        this.igd = tune.apply(new IgdServer(config, table, traffic, ssdpPort));
+        this.igd = tune.apply(new IgdServer(config, table, link, ssdpPort));
         table.start();
         try {
             igd.start();
@@ -47,21 +47,21 @@ final class TestGateway implements AutoCloseable {
     }
 
     static TestGateway start() throws Exception {
-        return new TestGateway(config(true, 128), 0, TrafficStats.NONE, Clock.systemUTC());
+        return new TestGateway(config(true, 128), 0, TestLink.up(), Clock.systemUTC());
     }
 
-    static TestGateway start(NatgwConfig config, int ssdpPort, TrafficStats traffic) throws Exception {
-        return new TestGateway(config, ssdpPort, traffic, Clock.systemUTC());
+    static TestGateway start(NatgwConfig config, int ssdpPort, WanLink link) throws Exception {
+        return new TestGateway(config, ssdpPort, link, Clock.systemUTC());
     }
 
     /** With the IgdServer's limits of the test's choosing (request deadline, connection caps). */
     static TestGateway start(java.util.function.UnaryOperator<IgdServer> tune) throws Exception {
-        return new TestGateway(config(true, 128), 0, TrafficStats.NONE, Clock.systemUTC(), tune);
+        return new TestGateway(config(true, 128), 0, TestLink.up(), Clock.systemUTC(), tune);
     }
 
     /** With a clock of the test's choosing (the SSDP rate limit reads it). */
     static TestGateway start(NatgwConfig config, int ssdpPort, Clock clock) throws Exception {
-        return new TestGateway(config, ssdpPort, TrafficStats.NONE, clock);
+        return new TestGateway(config, ssdpPort, TestLink.up(), clock);
     }
 
     static NatgwConfig config(boolean secureMode, int quota) {

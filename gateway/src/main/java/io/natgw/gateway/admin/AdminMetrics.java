@@ -45,8 +45,11 @@ final class AdminMetrics {
     private static void bindTable(MeterRegistry r, MappingTable table) {
         for (Protocol p : Protocol.values()) {
             for (Kind k : Kind.values()) {
-                Gauge.builder("natgw_mappings", table, t -> count(t, p, k))
-                        .description("mappings in the table").tag("protocol", p.label()).tag("kind", k.label()).register(r);
+                Gauge.builder("natgw_mappings", table, t -> count(t.view().portMappings(), p, k))
+                        .description("NAT mappings in the table (on the WAN address)").tag("protocol", p.label())
+                        .tag("kind", k.label()).register(r);
+                Gauge.builder("natgw_pinholes", table, t -> count(t.view().pinholes(), p, k))
+                        .description("IPv6 pinholes in the table").tag("protocol", p.label()).tag("kind", k.label()).register(r);
             }
         }
         TableStats stats = table.stats();
@@ -96,9 +99,9 @@ final class AdminMetrics {
         FunctionCounter.builder(name, traffic, t -> f.applyAsDouble(t.totals())).description(help).register(r);
     }
 
-    private static double count(MappingTable t, Protocol p, Kind k) {
+    private static double count(List<Mapping> rows, Protocol p, Kind k) {
         int n = 0;
-        for (Mapping m : t.view().mappings()) {
+        for (Mapping m : rows) {
             if (m.protocol() == p && m.kind() == k) {
                 n++;
             }

@@ -94,7 +94,8 @@ public final class AdminServer implements AutoCloseable {
             return t;
         });
         AdminApi api = new AdminApi(new MappingsApi(table, hooks.traffic()), triggers,
-                new StatusApi(table, hooks.traffic(), this::listeners, startedAt, () -> stun == null ? null : stun.result()),
+                new StatusApi(table, hooks.traffic(), this::listeners, startedAt, () -> stun == null ? null : stun.result(),
+                        hooks.link()),
                 triggerWorker).withReload(hooks.reload(), reloadWorker);
         AdminHttpHandler handler = new AdminHttpHandler(token, api, events,
                 new AdminMetrics(table, hooks.traffic(), hooks.meters()), new WebAssets());

@@ -51,6 +51,38 @@ public final class GatewayMeters {
         }).description(help).tag("rule", rule).register(registry);
     }
 
+    /**
+     * The WAN link as the kernel counts it (every packet on the interface, not only natgw's): bytes and packets each
+     * way, whether it is up, its speed and how long it has been up. An unknown figure is NaN.
+     */
+    public static MeterBinder link(io.natgw.core.WanLink link) {
+        return registry -> {
+            linkCounter(registry, "natgw_wan_received_bytes", "bytes the WAN interface received", link,
+                    io.natgw.core.WanLink.Reading::bytesReceived);
+            linkCounter(registry, "natgw_wan_sent_bytes", "bytes the WAN interface sent", link, io.natgw.core.WanLink.Reading::bytesSent);
+            linkCounter(registry, "natgw_wan_received_packets", "packets the WAN interface received", link,
+                    io.natgw.core.WanLink.Reading::packetsReceived);
+            linkCounter(registry, "natgw_wan_sent_packets", "packets the WAN interface sent", link,
+                    io.natgw.core.WanLink.Reading::packetsSent);
+            Gauge.builder("natgw_wan_link_up", link, l -> l.read().state() == io.natgw.core.WanLink.State.UP ? 1 : 0)
+                    .description("1 while the WAN link is up (operstate up, or unknown with the interface and carrier up)")
+                    .register(registry);
+            Gauge.builder("natgw_wan_link_speed_bits_per_second", link, l -> known(l.read().speedBitsPerSecond()))
+                    .description("the WAN link's speed as the kernel knows it (NaN for virtual links)").register(registry);
+            Gauge.builder("natgw_wan_link_uptime_seconds", link, l -> known(l.read().upSeconds()))
+                    .description("how long natgw has seen the WAN link up (NaN when it is not up)").register(registry);
+        };
+    }
+
+    private static double known(long v) {
+        return v >= 0 ? v : Double.NaN;
+    }
+
+    private static void linkCounter(io.micrometer.core.instrument.MeterRegistry registry, String name, String help,
+                                    io.natgw.core.WanLink link, java.util.function.ToLongFunction<io.natgw.core.WanLink.Reading> f) {
+        FunctionCounter.builder(name, link, l -> known(f.applyAsLong(l.read()))).description(help).register(registry);
+    }
+
     /** Journal commits, records, bytes and fsync latency (count, sum, max, p50/p99 from the store's histogram). */
     public static MeterBinder journal(JournalLeaseStore store) {
         return journal(store::stats);

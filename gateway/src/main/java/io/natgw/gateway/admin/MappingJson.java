@@ -7,16 +7,27 @@ import io.natgw.core.TrafficStats;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * One row of the lease table as the API shows it.
  *
- * @param id               the path segment that names the row: {@code tcp/6000}, plus {@code ?remote=} for filtered rows
+ * @param id               the path segment that names the row: {@code tcp/6000}, plus {@code ?remote=} for filtered rows;
+ *                         for a pinhole {@code tcp/6000?host=fd00:77::10}
+ * @param external         where the WAN side reaches it: the WAN address and external port, or for a pinhole the
+ *                         internal host and port themselves (no translation)
  * @param remainingSeconds lifetime left; null for static mappings
+ * @param family           {@code ipv4} for a NAT mapping on the WAN address, {@code ipv6} for an IPv6 pinhole
+ * @param pinholeId        the pinhole's id (IGD:2 UniqueID), null for a NAT mapping
  */
 record MappingJson(String id, String protocol, int externalPort, String external, String internalAddress, int internalPort,
                    String internal, String remote, String owner, String origin, String description, String kind,
-                   Long remainingSeconds, String expiresAt, String createdAt, boolean enabled, Traffic traffic) {
+                   Long remainingSeconds, String expiresAt, String createdAt, boolean enabled, Traffic traffic,
+                   String family, Integer pinholeId) {
+
+    static final String IPV4 = "ipv4";
+    static final String IPV6 = "ipv6";
 
     /**
      * What the dataplane counted.
@@ -44,15 +55,22 @@ record MappingJson(String id, String protocol, int externalPort, String external
 
     static MappingJson of(Mapping m, InetAddress externalAddress, Instant now, TrafficStats traffic) {
         Duration left = m.remaining(now);
-        String id = m.protocol().label() + "/" + m.externalPort()
-                + (m.remote().isAny() ? "" : "?remote=" + Routes.remoteParam(m.remote()));
+        List<String> query = new ArrayList<>();
+        if (m.pinhole()) {
+            query.add("host=" + Routes.text(m.internal().address()));
+        }
+        if (!m.remote().isAny()) {
+            query.add("remote=" + Routes.remoteParam(m.remote()));
+        }
+        String id = m.protocol().label() + "/" + m.externalPort() + (query.isEmpty() ? "" : "?" + String.join("&", query));
+        InetAddress reachedAt = m.pinhole() ? m.internal().address() : externalAddress;
         return new MappingJson(id, m.protocol().label(), m.externalPort(),
-                new io.natgw.core.Endpoint(externalAddress, m.externalPort()).toString(),
-                m.internal().address().getHostAddress(), m.internal().port(), m.internal().toString(),
-                m.remote().toString(), m.owner().address().getHostAddress(), m.owner().origin().label(), m.description(),
+                Routes.endpoint(reachedAt, m.externalPort()),
+                Routes.text(m.internal().address()), m.internal().port(), Routes.endpoint(m.internal().address(), m.internal().port()),
+                m.remote().toString(), Routes.text(m.owner().address()), m.owner().origin().label(), m.description(),
                 m.kind().label(), left == null ? null : left.toSeconds(),
                 m.expiresAt() == null ? null : m.expiresAt().toString(), m.createdAt().toString(), m.enabled(),
-                Traffic.of(traffic, m.key()));
+                Traffic.of(traffic, m.key()), m.pinhole() ? IPV6 : IPV4, m.pinhole() ? m.pinholeId() : null);
     }
 
     /** One event of the change stream. */

@@ -15,6 +15,7 @@ import io.natgw.core.RemoteFilter;
 import io.natgw.core.TrafficStats;
 import io.netty.handler.codec.http.HttpResponseStatus;
 
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.time.Instant;
@@ -41,18 +42,26 @@ final class MappingsApi {
         this.traffic = traffic;
     }
 
-    /** {@code GET /api/v1/mappings[?protocol=&kind=&origin=]}: every row, in listing order. */
+    /**
+     * {@code GET /api/v1/mappings[?protocol=&kind=&family=]}: every row, in listing order (NAT mappings, then IPv6
+     * pinholes); {@code family=ipv4} lists the NAT mappings only, {@code family=ipv6} the pinholes only.
+     */
     ApiResponse list(ApiRequest r) throws ApiException {
         Protocol protocol = r.param("protocol") == null ? null : Routes.protocol(r.param("protocol"), "protocol");
         String kind = r.param("kind");
         if (kind != null && !Set.of("static", "dynamic", "triggered").contains(kind)) {
             throw ApiException.badField("kind", "kind '" + kind + "' is not known", "static, dynamic, triggered");
         }
+        String family = r.param("family");
+        if (family != null && !Set.of(MappingJson.IPV4, MappingJson.IPV6).contains(family)) {
+            throw ApiException.badField("family", "family '" + family + "' is not known", "ipv4 (NAT mappings), ipv6 (pinholes)");
+        }
         Instant now = table.clock().instant();
         InetAddress ext = table.externalAddress();
         List<MappingJson> rows = table.view().mappings().stream()
                 .filter(m -> protocol == null || m.protocol() == protocol)
                 .filter(m -> kind == null || m.kind().label().equals(kind))
+                .filter(m -> family == null || m.pinhole() == family.equals(MappingJson.IPV6))
                 .map(m -> MappingJson.of(m, ext, now, traffic))
                 .toList();
         return ApiResponse.ok(new Listing(rows.size(), rows));
@@ -61,20 +70,35 @@ final class MappingsApi {
     record Listing(int count, List<MappingJson> mappings) {
     }
 
-    /** {@code GET /api/v1/mappings/{protocol}/{port}[?remote=]}. */
+    /** {@code GET /api/v1/mappings/{protocol}/{port}[?remote=][&host=]} ({@code host}: a pinhole's IPv6 address). */
     ApiResponse get(ApiRequest r, String protocol, String port) throws ApiException {
-        MappingKey key = Routes.key(protocol, port, r.param("remote"), r.param("remotePort"));
+        MappingKey key = Routes.key(protocol, port, r.param("remote"), r.param("remotePort"), r.param("host"));
         Mapping m = table.view().find(key).orElseThrow(() -> ApiException.notFound("no mapping " + key));
         return ApiResponse.ok(MappingJson.of(m, table.externalAddress(), table.clock().instant(), traffic));
     }
 
-    /** {@code POST /api/v1/mappings}: a static mapping; the whole body is checked before the table sees it. */
+    /**
+     * {@code POST /api/v1/mappings}: a static mapping; the whole body is checked before the table sees it. An IPv6
+     * {@code internalAddress} asks for a static IPv6 pinhole: no translation, so its port is the internal port
+     * ({@code externalPort} may be left out; when given it must equal it). The table refuses pinholes unless the
+     * dataplane forwards them (linux-gateway mode with kernel forwarding): 409 and nothing added.
+     */
     CompletableFuture<ApiResponse> create(ApiRequest r) throws ApiException {
         ObjectNode o = Json.object(r.body(), CREATE_FIELDS);
         Protocol protocol = Routes.protocol(Json.text(o, "protocol", true, "tcp, udp"), "protocol");
-        int external = Json.port(o, "externalPort", 1, true, 0);
+        boolean looksV6 = o.hasNonNull("internalAddress") && o.get("internalAddress").isTextual()
+                && o.get("internalAddress").asText().contains(":");
+        int external = Json.port(o, "externalPort", 1, !looksV6 || !o.has("internalPort"), 0);
         InetAddress internalAddress = Routes.address(Json.text(o, "internalAddress", true, "an IP address literal"), "internalAddress");
+        boolean pinhole = internalAddress instanceof Inet6Address;
         int internalPort = Json.port(o, "internalPort", 1, false, external);
+        if (pinhole && o.has("externalPort") && o.has("internalPort") && external != internalPort) {
+            throw ApiException.badField("externalPort", "a pinhole opens the internal port itself: externalPort " + external
+                    + " is not internalPort " + internalPort, "the internal port, or no externalPort");
+        }
+        if (pinhole) {
+            external = internalPort;
+        }
         String description = Json.text(o, "description", false, "a string");
         if (description != null && description.length() > MAX_DESCRIPTION) {
             throw ApiException.badField("description", "description has " + description.length() + " characters",
@@ -88,7 +112,9 @@ final class MappingsApi {
         MappingRequest.Map request = new MappingRequest.Map(admin, protocol, new Endpoint(internalAddress, internalPort),
                 external, remote, Duration.ZERO, Kind.STATIC, description, "", MappingRequest.OnConflict.FAIL, enabled,
                 !internalAddress.equals(r.client()));
-        Mapping before = table.view().find(new MappingKey(protocol, external, remote)).orElse(null);
+        MappingKey key = pinhole ? MappingKey.pinhole(protocol, (Inet6Address) internalAddress, internalPort, remote)
+                : new MappingKey(protocol, external, remote);
+        Mapping before = table.view().find(key).orElse(null);
         return table.submit(request).thenApply(outcome -> {
             if (outcome instanceof Outcome.Granted g) {
                 MappingJson now = MappingJson.of(g.mapping(), table.externalAddress(), table.clock().instant(), traffic);
@@ -101,13 +127,13 @@ final class MappingsApi {
                         table.clock().instant(), traffic)));
                 return ApiResponse.json(HttpResponseStatus.OK, body);
             }
-            return outcome instanceof Outcome.Refused f ? refused(f, "externalPort") : unexpected(outcome);
+            return outcome instanceof Outcome.Refused f ? refused(f, pinhole ? "internalPort" : "externalPort") : unexpected(outcome);
         });
     }
 
-    /** {@code DELETE /api/v1/mappings/{protocol}/{port}[?remote=]}: admins may delete any row. */
+    /** {@code DELETE /api/v1/mappings/{protocol}/{port}[?remote=][&host=]}: admins may delete any row, pinholes too. */
     CompletableFuture<ApiResponse> delete(ApiRequest r, String protocol, String port) throws ApiException {
-        MappingKey key = Routes.key(protocol, port, r.param("remote"), r.param("remotePort"));
+        MappingKey key = Routes.key(protocol, port, r.param("remote"), r.param("remotePort"), r.param("host"));
         return table.submit(new MappingRequest.Delete(Owner.of(r.client(), Origin.ADMIN), key)).thenApply(this::deleted);
     }
 
@@ -172,13 +198,24 @@ final class MappingsApi {
             case NOT_AUTHORIZED -> HttpResponseStatus.FORBIDDEN;
             case NO_RESOURCES, QUOTA_EXCEEDED -> HttpResponseStatus.INSUFFICIENT_STORAGE;
             case INVALID, INTERNAL_PORT_WILDCARD, BAD_INTERNAL_ADDRESS -> HttpResponseStatus.BAD_REQUEST;
-            case PINHOLES_DISABLED -> HttpResponseStatus.FORBIDDEN;
+            // a state of this gateway, not the caller's rights (403 is the CLI's "token refused")
+            case PINHOLES_DISABLED -> HttpResponseStatus.CONFLICT;
             case NOT_FOUND -> HttpResponseStatus.NOT_FOUND;
             case UNAVAILABLE -> HttpResponseStatus.SERVICE_UNAVAILABLE;
         };
-        String accepted = f.reason() == Outcome.Reason.CONFLICT ? "a free external port" : null;
+        String accepted = switch (f.reason()) {
+            case CONFLICT -> "internalPort".equals(field) ? "a port no other owner's pinhole holds on that host" : "a free external port";
+            case PINHOLES_DISABLED -> "IPv6 pinholes in dataplane.mode linux-gateway with dataplane.forwarding kernel";
+            case BAD_INTERNAL_ADDRESS -> "a global or unique-local IPv6 unicast address";
+            default -> null;
+        };
+        String named = switch (f.reason()) {
+            case CONFLICT -> field;
+            case PINHOLES_DISABLED, BAD_INTERNAL_ADDRESS -> field == null ? null : "internalAddress";
+            case INTERNAL_PORT_WILDCARD -> field == null ? null : "internalPort";
+            default -> null;
+        };
         return ApiResponse.json(status, new ApiException.ErrorBody(
-                f.reason().name().toLowerCase(java.util.Locale.ROOT) + ": " + f.detail(),
-                f.reason() == Outcome.Reason.CONFLICT ? field : null, accepted));
+                f.reason().name().toLowerCase(java.util.Locale.ROOT) + ": " + f.detail(), named, accepted));
     }
 }

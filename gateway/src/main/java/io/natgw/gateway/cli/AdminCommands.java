@@ -48,7 +48,8 @@ public final class AdminCommands {
         return (traffic.path("bytesApproximate").asBoolean() ? "~" : "") + traffic.path(field).asText();
     }
 
-    @Command(name = "leases", mixinStandardHelpOptions = true, description = "List the lease table (every mapping of every kind).")
+    @Command(name = "leases", mixinStandardHelpOptions = true,
+            description = "List the lease table (every mapping of every kind; FAMILY ipv6 rows are IPv6 pinholes).")
     static final class Leases extends CliCommand {
         @Option(names = "--json", description = "print the API's JSON")
         boolean json;
@@ -62,16 +63,20 @@ public final class AdminCommands {
             }
             List<List<String>> rows = new ArrayList<>();
             for (JsonNode m : r.path("mappings")) {
-                rows.add(List.of(m.path("protocol").asText(), m.path("external").asText(), m.path("internal").asText(),
+                rows.add(List.of(m.path("family").asText("ipv4"), m.path("protocol").asText(),
+                        m.path("external").asText() + (m.hasNonNull("pinholeId") ? " #" + m.path("pinholeId").asText() : ""),
+                        m.path("internal").asText(),
                         m.path("remote").asText(), m.path("kind").asText(), m.path("origin").asText(), m.path("owner").asText(),
                         Tables.duration(m.get("remainingSeconds")), m.path("enabled").asBoolean() ? "yes" : "no",
                         bytes(m.path("traffic"), "bytesReceived"), bytes(m.path("traffic"), "bytesSent"),
                         m.path("description").asText()));
             }
-            Tables.print(out(), List.of("PROTO", "EXTERNAL", "INTERNAL", "REMOTE", "KIND", "ORIGIN", "OWNER", "LEFT", "ENABLED",
-                    "RX", "TX", "DESCRIPTION"), rows);
-            out().println(rows.size() + " mapping" + (rows.size() == 1 ? "" : "s"));
-            if (rows.stream().anyMatch(row -> row.get(9).startsWith("~"))) {
+            Tables.print(out(), List.of("FAMILY", "PROTO", "EXTERNAL", "INTERNAL", "REMOTE", "KIND", "ORIGIN", "OWNER", "LEFT",
+                    "ENABLED", "RX", "TX", "DESCRIPTION"), rows);
+            long pinholes = rows.stream().filter(row -> row.get(0).equals("ipv6")).count();
+            out().println(rows.size() + " mapping" + (rows.size() == 1 ? "" : "s")
+                    + (pinholes > 0 ? " (" + pinholes + " IPv6 pinhole" + (pinholes == 1 ? "" : "s") + ", EXTERNAL is the host itself, #id)" : ""));
+            if (rows.stream().anyMatch(row -> row.get(10).startsWith("~"))) {
                 out().println("~ approximate: spliced TCP is counted in 64 KiB chunks (natgw leases --json gives the bound)");
             }
         }
@@ -90,13 +95,16 @@ public final class AdminCommands {
     }
 
     @Command(name = "add", mixinStandardHelpOptions = true,
-            description = "Add a static mapping, e.g. natgw map add tcp 8080 192.168.77.10:80 --description web")
+            description = {"Add a static mapping, e.g. natgw map add tcp 8080 192.168.77.10:80 --description web",
+                    "An IPv6 INTERNAL opens a static IPv6 pinhole to it (no translation: the port is the internal port),"
+                            + " e.g. natgw map add tcp 8080 [fd00:77::10]:8080; only linux-gateway mode with kernel forwarding"
+                            + " forwards pinholes, otherwise the daemon refuses and nothing is added."})
     static final class MapAdd extends CliCommand {
         @Parameters(index = "0", paramLabel = "PROTOCOL", description = "tcp or udp")
         String protocol;
-        @Parameters(index = "1", paramLabel = "EXTERNAL_PORT", description = "1-65535")
+        @Parameters(index = "1", paramLabel = "EXTERNAL_PORT", description = "1-65535 (a pinhole's: its internal port)")
         int externalPort;
-        @Parameters(index = "2", paramLabel = "INTERNAL", description = "ADDRESS[:PORT] (port defaults to EXTERNAL_PORT; IPv6 as [::1]:80)")
+        @Parameters(index = "2", paramLabel = "INTERNAL", description = "ADDRESS[:PORT] (port defaults to EXTERNAL_PORT; IPv6 as [fd00:77::10]:80)")
         String internal;
         @Option(names = {"-d", "--description"}, description = "free text (what uninstallers match on)")
         String description;
@@ -135,11 +143,15 @@ public final class AdminCommands {
             if (!old.isMissingNode()) {
                 out().println("replaced " + describe(old));
             }
-            out().println("mapped " + describe(m));
+            out().println((m.hasNonNull("pinholeId") ? "opened pinhole " + m.path("pinholeId").asText() + " " : "mapped ") + describe(m));
         }
 
         private static String describe(JsonNode m) {
             String d = m.path("description").asText("");
+            if (m.hasNonNull("pinholeId")) {
+                return m.path("protocol").asText() + " to " + m.path("internal").asText() + (d.isEmpty() ? "" : " '" + d + "'")
+                        + " (" + m.path("kind").asText("static") + (m.path("enabled").asBoolean() ? "" : ", disabled") + ")";
+            }
             return m.path("protocol").asText() + " " + m.path("external").asText() + " -> " + m.path("internal").asText()
                     + (d.isEmpty() ? "" : " '" + d + "'") + " (" + m.path("kind").asText("static")
                     + (m.path("enabled").asBoolean() ? "" : ", disabled") + ")";
@@ -154,22 +166,35 @@ public final class AdminCommands {
         }
     }
 
-    @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete any mapping by protocol and external port.")
+    @Command(name = "delete", mixinStandardHelpOptions = true,
+            description = {"Delete any mapping by protocol and external port,",
+                    "or an IPv6 pinhole by protocol, port and --host, e.g. natgw map delete tcp 8080 --host fd00:77::10."})
     static final class MapDelete extends CliCommand {
         @Parameters(index = "0", paramLabel = "PROTOCOL", description = "tcp or udp")
         String protocol;
-        @Parameters(index = "1", paramLabel = "EXTERNAL_PORT")
+        @Parameters(index = "1", paramLabel = "EXTERNAL_PORT", description = "the external port (a pinhole's: its port)")
         String externalPort;
         @Option(names = "--remote", paramLabel = "ADDRESS/PREFIX", description = "the remote filter of the mapping, if it has one")
         String remote;
+        @Option(names = "--host", paramLabel = "IPV6", description = "close the IPv6 pinhole to this host (its internal address)")
+        String host;
 
         @Override
         void run() throws CliException {
-            String path = "/api/v1/mappings/" + enc(protocol) + "/" + enc(externalPort) + (remote == null ? "" : "?remote=" + enc(remote));
+            List<String> query = new ArrayList<>();
+            if (host != null) {
+                String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+                query.add("host=" + enc(h));
+            }
+            if (remote != null) {
+                query.add("remote=" + enc(remote));
+            }
+            String path = "/api/v1/mappings/" + enc(protocol) + "/" + enc(externalPort) + (query.isEmpty() ? "" : "?" + String.join("&", query));
             JsonNode r = daemon.client().delete(path);
             for (JsonNode m : r.path("mappings")) {
-                out().println("deleted " + m.path("protocol").asText() + " " + m.path("external").asText() + " -> "
-                        + m.path("internal").asText());
+                out().println(m.hasNonNull("pinholeId")
+                        ? "closed pinhole " + m.path("pinholeId").asText() + " " + m.path("protocol").asText() + " to " + m.path("internal").asText()
+                        : "deleted " + m.path("protocol").asText() + " " + m.path("external").asText() + " -> " + m.path("internal").asText());
             }
         }
     }
@@ -180,7 +205,7 @@ public final class AdminCommands {
         static final class Selector {
             @Option(names = "--description", paramLabel = "TEXT", required = true, description = "exactly this description")
             String description;
-            @Option(names = "--owner", paramLabel = "IP", required = true, description = "mappings this client address made itself (UPnP, NAT-PMP, PCP); static, admin and triggered ones are kept")
+            @Option(names = "--owner", paramLabel = "IP", required = true, description = "mappings (and IPv6 pinholes) this client address, IPv4 or IPv6, made itself (UPnP, NAT-PMP, PCP); static, admin and triggered ones are kept")
             String owner;
         }
 
@@ -192,8 +217,9 @@ public final class AdminCommands {
             String query = selector.description != null ? "description=" + enc(selector.description) : "owner=" + enc(selector.owner);
             JsonNode r = daemon.client().delete("/api/v1/mappings?" + query);
             for (JsonNode m : r.path("mappings")) {
-                out().println("deleted " + m.path("protocol").asText() + " " + m.path("external").asText() + " -> "
-                        + m.path("internal").asText() + " (" + m.path("origin").asText() + ", '" + m.path("description").asText() + "')");
+                out().println((m.hasNonNull("pinholeId") ? "closed pinhole " + m.path("pinholeId").asText() + " " + m.path("protocol").asText()
+                        + " to " + m.path("internal").asText() : "deleted " + m.path("protocol").asText() + " " + m.path("external").asText()
+                        + " -> " + m.path("internal").asText()) + " (" + m.path("origin").asText() + ", '" + m.path("description").asText() + "')");
             }
             int n = r.path("count").asInt();
             out().println("removed " + n + " mapping" + (n == 1 ? "" : "s"));
@@ -245,7 +271,8 @@ public final class AdminCommands {
             }
             out().println("epoch             " + s.path("epochSeconds").asText() + " s (since " + s.path("epochStart").asText() + ")");
             out().println("uptime            " + Tables.duration(s.get("uptimeSeconds")));
-            out().println("mappings          " + s.path("mappings").asText());
+            out().println("mappings          " + s.path("mappings").asText()
+                    + (s.path("pinholes").asInt() > 0 ? " (" + s.path("pinholes").asText() + " of them IPv6 pinholes)" : ""));
             s.path("counts").fields().forEachRemaining(p -> {
                 StringBuilder sb = new StringBuilder();
                 p.getValue().fields().forEachRemaining(k -> sb.append(' ').append(k.getKey()).append('=').append(k.getValue().asText()));
@@ -256,12 +283,42 @@ public final class AdminCommands {
                     + t.path("sessions").asText() + " sessions"
                     + (t.path("bytesApproximate").asBoolean() ? " (~: may be short by up to " + t.path("bytesUncertainty").asText()
                     + " B each way, spliced TCP is counted in 64 KiB chunks)" : ""));
+            out().println("WAN link          " + link(s.path("link")));
             out().println("listeners");
             for (JsonNode l : s.path("listeners")) {
                 out().println("  " + l.path("name").asText() + " " + l.path("transport").asText() + " " + l.path("address").asText());
             }
             out().println("web UI            " + c.baseUrl() + "  (natgw ui prints a sign-in link)");
         }
+    }
+
+    /** A figure of the link object, or "?" where the kernel did not say. */
+    private static String known(JsonNode l, String field) {
+        return l.hasNonNull(field) ? l.path(field).asText() : "?";
+    }
+
+    /** "eth0 up, 1000 Mbit/s, up for 1h02m05s, rx 12 B (3 packets), tx 34 B (4 packets)", leaving out what is unknown. */
+    static String link(JsonNode l) {
+        if (l.isMissingNode() || l.isNull()) {
+            return "not reported";
+        }
+        StringBuilder sb = new StringBuilder(l.hasNonNull("interfaceName") ? l.path("interfaceName").asText() + " " : "");
+        sb.append(l.path("state").asText());
+        if (l.hasNonNull("speedBitsPerSecond")) {
+            sb.append(", ").append(l.path("speedBitsPerSecond").asLong() / 1_000_000).append(" Mbit/s");
+        }
+        if (l.hasNonNull("upSeconds")) {
+            sb.append(", up for ").append(Tables.duration(l.get("upSeconds")));
+        }
+        if (l.hasNonNull("bytesReceived") || l.hasNonNull("bytesSent")) {
+            sb.append(", rx ").append(known(l, "bytesReceived")).append(" B (").append(known(l, "packetsReceived"))
+                    .append(" packets), tx ").append(known(l, "bytesSent")).append(" B (").append(known(l, "packetsSent"))
+                    .append(" packets)");
+        }
+        if (l.hasNonNull("problem")) {
+            sb.append(" (").append(l.path("problem").asText()).append(')');
+        }
+        return sb.toString();
     }
 
     @Command(name = "token", mixinStandardHelpOptions = true, description = "Print the admin API's bearer token (from the data directory).")

@@ -141,7 +141,7 @@ function renderLeases() {
   const q = $('#filter').value.trim().toLowerCase();
   const { key, dir } = state.sort;
   const rows = [...state.rows.values()]
-    .filter(m => !q || [m.protocol, m.external, m.internal, m.remote, m.kind, m.origin, m.owner, m.description]
+    .filter(m => !q || [m.protocol, m.family, m.external, m.internal, m.remote, m.kind, m.origin, m.owner, m.description]
       .join(' ').toLowerCase().includes(q))
     .sort((a, b) => {
       const x = sortValue(a, key), y = sortValue(b, key);
@@ -152,8 +152,10 @@ function renderLeases() {
   for (const m of rows) {
     const tr = document.createElement('tr');
     tr.dataset.id = m.id;
-    cell(tr, m.protocol.toUpperCase());
-    cell(tr, m.external, 'mono');
+    // an IPv6 pinhole: no translation, so "external" is the host itself; its id is IGD:2's UniqueID
+    const pinhole = m.family === 'ipv6';
+    cell(tr, m.protocol.toUpperCase() + (pinhole ? ' · IPv6' : '')).title = pinhole ? 'IPv6 pinhole' : 'IPv4 NAT mapping';
+    cell(tr, m.external + (pinhole ? ' #' + m.pinholeId : ''), 'mono');
     cell(tr, m.internal, 'mono');
     cell(tr, m.remote, 'mono');
     cell(tr, m.kind, 'kind ' + m.kind);
@@ -201,11 +203,12 @@ function confirmDialog(text, okLabel) {
 }
 
 async function deleteMapping(m) {
-  const ok = await confirmDialog(`Delete ${m.protocol.toUpperCase()} ${m.external} → ${m.internal}`
+  const ok = await confirmDialog((m.family === 'ipv6' ? `Close IPv6 pinhole ${m.pinholeId}: ${m.protocol.toUpperCase()} to ${m.internal}`
+    : `Delete ${m.protocol.toUpperCase()} ${m.external} → ${m.internal}`)
     + (m.description ? ` (“${m.description}”)` : '') + ` owned by ${m.owner} via ${m.origin}?`, 'Delete');
   if (!ok) return;
   try {
-    await api('DELETE', '/mappings/' + m.id); // id: tcp/6000, plus ?remote=… for filtered rows
+    await api('DELETE', '/mappings/' + m.id); // id: tcp/6000, plus ?remote=… for filtered rows, ?host=… for pinholes
     state.rows.delete(m.id);
     renderLeases();
   } catch (e) { $('#lease-count').textContent = 'Delete failed: ' + e.describe(); }
@@ -368,6 +371,17 @@ async function addTrigger(ev) {
 
 // ---- status -------------------------------------------------------------------------------------
 
+// The WAN interface as the kernel reports it: "gwwan up, 10000 Mbit/s, up 5m, 3 MB in (2100 packets), …".
+function fmtLink(l) {
+  const parts = [(l.interfaceName ? l.interfaceName + ' ' : '') + l.state];
+  if (l.speedBitsPerSecond != null) parts.push(Math.floor(l.speedBitsPerSecond / 1e6) + ' Mbit/s');
+  if (l.upSeconds != null) parts.push('up ' + fmtDuration(l.upSeconds));
+  if (l.bytesReceived != null) parts.push(`${l.bytesReceived} B in (${l.packetsReceived ?? '?'} packets)`);
+  if (l.bytesSent != null) parts.push(`${l.bytesSent} B out (${l.packetsSent ?? '?'} packets)`);
+  if (l.problem) parts.push(l.problem);
+  return parts.join(', ');
+}
+
 async function loadStatus() {
   try {
     const s = await api('GET', '/status');
@@ -375,9 +389,10 @@ async function loadStatus() {
       ...(s.reportedAddress !== s.externalAddress ? [['Told to clients', s.reportedAddress]] : []),
       ...(s.stunAddress || s.stunProblem ? [['STUN sees', s.stunAddress || ('nothing: ' + s.stunProblem)]] : []),
       ...(s.externalAddressProblem ? [['Warning', s.externalAddressProblem]] : []), ['Epoch', s.epochSeconds + ' s since ' + s.epochStart],
-      ['Uptime', fmtDuration(s.uptimeSeconds)], ['Mappings', s.mappings],
+      ['Uptime', fmtDuration(s.uptimeSeconds)], ['Mappings', s.mappings + (s.pinholes ? ` (${s.pinholes} IPv6 pinholes)` : '')],
       ['Traffic', `${fmtTrafficBytes(s.traffic, 'bytesReceived')} in, ${fmtTrafficBytes(s.traffic, 'bytesSent')} out, `
         + `${s.traffic.sessions} sessions` + (s.traffic.bytesApproximate ? ` (${approximateTitle(s.traffic)})` : '')],
+      ...(s.link ? [['WAN link', fmtLink(s.link)]] : []),
       ['Configuration', s.config]];
     const dl = $('#status');
     dl.replaceChildren();

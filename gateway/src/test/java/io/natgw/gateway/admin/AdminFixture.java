@@ -53,8 +53,18 @@ final class AdminFixture implements AutoCloseable {
 
     AdminFixture(Path dataDir, boolean plainHttp, LeaseStore store, UnaryOperator<AdminHooks> hooks, AdminLimits limits)
             throws IOException {
-        this.config = config(dataDir, 0, plainHttp);
-        this.table = new MappingTable(config, store, Forwarder.NONE, clock);
+        this(dataDir, plainHttp, store, hooks, limits, Forwarder.NONE);
+    }
+
+    /** With a forwarder of the test's choosing (e.g. one that forwards pinholes). */
+    AdminFixture(Path dataDir, Forwarder forwarder) throws IOException {
+        this(dataDir, false, new InMemoryLeaseStore(), UnaryOperator.identity(), AdminLimits.DEFAULT, forwarder);
+    }
+
+    private AdminFixture(Path dataDir, boolean plainHttp, LeaseStore store, UnaryOperator<AdminHooks> hooks, AdminLimits limits,
+                         Forwarder forwarder) throws IOException {
+        this.config = forwarder.forwardsPinholes() ? withIpv6Clients(config(dataDir, 0, plainHttp)) : config(dataDir, 0, plainHttp);
+        this.table = new MappingTable(config, store, forwarder, clock);
         this.triggers = new TriggerEngine(config.triggers(), clock);
         triggers.attach(table);
         this.server = new AdminServer(config, table, hooks.apply(AdminHooks.none().withTriggers(triggers::setRules)))
@@ -76,6 +86,16 @@ final class AdminFixture implements AutoCloseable {
         return new NatgwConfig(d.source(), d.network(), dataDir, d.pcp(), d.upnp(),
                 new NatgwConfig.Admin(true, List.of(InetAddress.getLoopbackAddress()), adminPort, plainHttp), d.limits(),
                 d.permissions(), d.staticMappings(), d.triggers(), d.dataplane());
+    }
+
+    /** The same with the IPv6 LAN fd00:77::/64 among network.lan.clients (pinholes go to LAN clients only). */
+    static NatgwConfig withIpv6Clients(NatgwConfig c) {
+        NatgwConfig.Network n = c.network();
+        List<io.natgw.conf.Cidr> clients = new java.util.ArrayList<>(n.lanClients());
+        clients.add(io.natgw.conf.Cidr.parse("fd00:77::/64"));
+        return new NatgwConfig(c.source(), new NatgwConfig.Network(n.lanAddresses(), clients, n.lanInterfaces(), n.wanAddress(),
+                n.wanAuto(), n.wanInterface(), n.allowPrivate(), n.reportedAddress(), n.stun()), c.dataDir(), c.pcp(), c.upnp(),
+                c.admin(), c.limits(), c.permissions(), c.staticMappings(), c.triggers(), c.dataplane());
     }
 
     /** What one exchange returned: status and body, compared as one value. */

@@ -126,9 +126,9 @@ class AdminCommandsTest {
         assertEquals("0 mapped tcp 127.0.1.1:8080 -> 127.0.0.5:80 'web server' (static)", add.exit() + " " + add.out().trim(), add.err());
         Run leases = natgw("leases");
         List<String> lines = leases.out().lines().toList();
-        assertEquals("PROTO  EXTERNAL        INTERNAL      REMOTE  KIND    ORIGIN  OWNER      LEFT   ENABLED  RX  TX  DESCRIPTION",
+        assertEquals("FAMILY  PROTO  EXTERNAL        INTERNAL      REMOTE  KIND    ORIGIN  OWNER      LEFT   ENABLED  RX  TX  DESCRIPTION",
                 lines.get(0));
-        assertEquals("tcp    127.0.1.1:8080  127.0.0.5:80  *       static  admin   127.0.0.1  never  yes      0   0   web server",
+        assertEquals("ipv4    tcp    127.0.1.1:8080  127.0.0.5:80  *       static  admin   127.0.0.1  never  yes      0   0   web server",
                 lines.get(1));
         assertEquals("1 mapping", lines.get(2));
         assertTrue(natgw("leases", "--json").out().contains("\"description\" : \"web server\""));

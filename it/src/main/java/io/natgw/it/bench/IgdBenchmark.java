@@ -4,7 +4,6 @@ import io.natgw.conf.ConfigLoader;
 import io.natgw.conf.NatgwConfig;
 import io.natgw.core.Forwarder;
 import io.natgw.core.MappingTable;
-import io.natgw.core.TrafficStats;
 import io.natgw.igd.IgdServer;
 import io.natgw.persistence.JournalLeaseStore;
 
@@ -73,7 +72,8 @@ public final class IgdBenchmark {
         NatgwConfig config = benchConfig(root);
         try (MappingTable table = new MappingTable(config, JournalLeaseStore.open(root.resolve("data"), Clock.systemUTC()),
                 Forwarder.NONE, Clock.systemUTC())) {
-            IgdServer igd = new IgdServer(config, table, TrafficStats.NONE);
+            IgdServer igd = new IgdServer(config, table,
+                    io.natgw.gateway.link.SysfsWanLink.forConfig(config, table::externalAddress, Clock.systemUTC()));
             table.start();
             igd.start();
             try {

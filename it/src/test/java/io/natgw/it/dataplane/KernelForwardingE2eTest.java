@@ -256,24 +256,27 @@ class KernelForwardingE2eTest {
         // the transfer's connection is still tracked by the kernel (closing, TIME_WAIT): a session measured, not a 0
         assertTrue(traffic.path("sessions").asLong() >= 1, "the mapping's conntrack entries: " + traffic);
 
-        // the IGD's WANCommonInterfaceConfig and /metrics: the kernel's totals, IP packets and their bytes
+        // the IGD's WANCommonInterfaceConfig and /metrics: the WAN interface's own counters (gwwan carries the transfer)
         long igdRx = igd("GetTotalBytesReceived", "NewTotalBytesReceived");
-        assertTrue(igdRx >= bytes && igdRx < bytes * 1.1, "IGD total WAN to LAN: " + igdRx);
+        assertTrue(igdRx >= bytes, "IGD total WAN to LAN: " + igdRx);
         assertTrue(igd("GetTotalBytesSent", "NewTotalBytesSent") > 0, "IGD total LAN to WAN");
         long igdPackets = igd("GetTotalPacketsReceived", "NewTotalPacketsReceived");
-        assertTrue(igdPackets >= bytes / 65_536 && igdPackets < bytes, "IP packets (at most 64 KiB each): " + igdPackets);
+        assertTrue(igdPackets >= bytes / 65_536, "IP packets (at most 64 KiB each): " + igdPackets);
         assertTrue(igd("GetTotalPacketsSent", "NewTotalPacketsSent") > 0, "IGD packets LAN to WAN");
 
         await("the totals to settle (the connection closed)").atMost(CEILING).pollInterval(Duration.ofMillis(600))
                 .untilAsserted(() -> {
                     String metrics = metrics();
                     assertEquals(igd("GetTotalPacketsReceived", "NewTotalPacketsReceived"),
-                            (long) metric(metrics, "natgw_forwarded_received_packets_total"), metrics);
+                            (long) metric(metrics, "natgw_wan_received_packets_total"), metrics);
                     assertEquals(igd("GetTotalBytesReceived", "NewTotalBytesReceived"),
-                            (long) metric(metrics, "natgw_forwarded_received_bytes_total"), metrics);
+                            (long) metric(metrics, "natgw_wan_received_bytes_total"), metrics);
                     assertEquals(igd("GetTotalBytesSent", "NewTotalBytesSent"),
-                            (long) metric(metrics, "natgw_forwarded_sent_bytes_total"), metrics);
+                            (long) metric(metrics, "natgw_wan_sent_bytes_total"), metrics);
                 });
+        // the kernel's forwarded totals (what natgw's elements counted) in /metrics: the transfer, within headers
+        double forwarded = metric(metrics(), "natgw_forwarded_received_bytes_total");
+        assertTrue(forwarded >= bytes && forwarded < bytes * 1.1, "forwarded WAN to LAN: " + forwarded);
         assertTrue(metric(metrics(), "natgw_relay_sessions") >= 1, "conntrack sessions in total");
     }
 
