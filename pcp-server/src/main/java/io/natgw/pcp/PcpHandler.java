@@ -38,6 +38,8 @@ final class PcpHandler {
     private final StatsCounter stats;
 
     private final NatgwConfig.Network network;
+    /** Whether the one line saying why pinholes are refused was written (the table writes its own too). */
+    private final java.util.concurrent.atomic.AtomicBoolean pinholesRefusedLogged = new java.util.concurrent.atomic.AtomicBoolean();
 
     PcpHandler(MappingTable table, StatsCounter stats, NatgwConfig.Network network) {
         this.table = table;
@@ -137,8 +139,8 @@ final class PcpHandler {
     /**
      * The internal host of a MAP or PEER, the packet's source or THIRD_PARTY's address: null when it may ask the
      * table, else the code to answer. An IPv6 internal host must be one a pinhole can reach: not link-local,
-     * multicast, unspecified or IPv4-compatible, nor loopback except in the loopback sandbox (every LAN address
-     * loopback, as for the own-address rule). An IPv4-mapped address decodes as IPv4 and is an IPv4 host.
+     * multicast, loopback, unspecified or IPv4-compatible (the table refuses the same, BAD_INTERNAL_ADDRESS). An
+     * IPv4-mapped address decodes as IPv4 and is an IPv4 host.
      * From the packet's source that is NOT_AUTHORIZED (the request is well formed; policy refuses such a host, a
      * long-lived error so the client does not retry); in THIRD_PARTY it is MALFORMED_OPTION (the option names no
      * host a mapping can be for). THIRD_PARTY naming the sender itself is MALFORMED_REQUEST (RFC 6887 §13.1 MUST).
@@ -148,7 +150,7 @@ final class PcpHandler {
             LOG.debug("pcp {} from {}: THIRD_PARTY names the sender itself", request.opcode(), client.getHostAddress());
             return PcpResultCode.MALFORMED_REQUEST;
         }
-        if (internal instanceof Inet6Address v6 && !pinholeHost(v6, sandbox())) {
+        if (internal instanceof Inet6Address v6 && !pinholeHost(v6)) {
             LOG.debug("pcp {} from {}: internal address {} cannot have a pinhole (link-local, multicast, loopback,"
                     + " unspecified or IPv4-compatible)", request.opcode(), client.getHostAddress(), v6.getHostAddress());
             return thirdParty ? PcpResultCode.MALFORMED_OPTION : PcpResultCode.NOT_AUTHORIZED;
@@ -156,17 +158,10 @@ final class PcpHandler {
         return null;
     }
 
-    /** An IPv6 address a pinhole can be opened to: a global or unique-local unicast address (and ::1 in the sandbox). */
-    static boolean pinholeHost(Inet6Address a, boolean sandbox) {
-        if (a.isLoopbackAddress()) {
-            return sandbox;
-        }
-        return !a.isLinkLocalAddress() && !a.isMulticastAddress() && !a.isAnyLocalAddress() && !a.isIPv4CompatibleAddress();
-    }
-
-    /** The loopback sandbox: every LAN address is loopback (the shipped configuration). */
-    private boolean sandbox() {
-        return network.lanAddresses().stream().allMatch(InetAddress::isLoopbackAddress);
+    /** An IPv6 address a pinhole can be opened to: a global or unique-local unicast address. */
+    static boolean pinholeHost(Inet6Address a) {
+        return !a.isLinkLocalAddress() && !a.isMulticastAddress() && !a.isLoopbackAddress() && !a.isAnyLocalAddress()
+                && !a.isIPv4CompatibleAddress();
     }
 
     /** FILTER's prefix counts bits of the 128-bit form: an IPv4 filter's prefix is 96 more than its own. */
@@ -243,6 +238,10 @@ final class PcpHandler {
             }
             if (outcome instanceof Outcome.Refused r) {
                 LOG.debug("pcp {} refused: {}", request.opcode(), r.detail());
+                if (r.reason() == Outcome.Reason.PINHOLES_DISABLED && pinholesRefusedLogged.compareAndSet(false, true)) {
+                    LOG.info("answering NOT_AUTHORIZED to PCP MAP and PEER from IPv6 hosts: pinholes need linux-gateway"
+                            + " mode with kernel forwarding (dataplane.mode: linux-gateway, dataplane.forwarding: kernel)");
+                }
                 return answer(error(request, resultFor(r.reason())));
             }
             return answer(error(request, PcpResultCode.MALFORMED_REQUEST));
@@ -286,15 +285,20 @@ final class PcpHandler {
         return why.isPresent();
     }
 
-    /** The table's reasons as RFC 6887 §7.4 result codes. */
+    /**
+     * The table's reasons as RFC 6887 §7.4 result codes. Pinholes: PINHOLES_DISABLED is NOT_AUTHORIZED ("the
+     * requested operation is disabled for this PCP client", long-lived: it lasts until the gateway runs in
+     * linux-gateway mode; RFC 6887 has no UNSUPP_FAMILY, a code of its drafts only); BAD_INTERNAL_ADDRESS is
+     * NOT_AUTHORIZED as {@link #checkInternal} answers it; an internal port 0 (all ports) is MALFORMED_REQUEST, as for
+     * a NAT mapping.
+     */
     static PcpResultCode resultFor(Outcome.Reason reason) {
         return switch (reason) {
             case CONFLICT -> PcpResultCode.CANNOT_PROVIDE_EXTERNAL;
-            case NOT_AUTHORIZED -> PcpResultCode.NOT_AUTHORIZED;
+            case NOT_AUTHORIZED, PINHOLES_DISABLED, BAD_INTERNAL_ADDRESS -> PcpResultCode.NOT_AUTHORIZED;
             case QUOTA_EXCEEDED -> PcpResultCode.USER_EX_QUOTA;
             case NO_RESOURCES -> PcpResultCode.NO_RESOURCES;
-            case INVALID, INTERNAL_PORT_WILDCARD, BAD_INTERNAL_ADDRESS -> PcpResultCode.MALFORMED_REQUEST;
-            case PINHOLES_DISABLED -> PcpResultCode.NOT_AUTHORIZED;
+            case INVALID, INTERNAL_PORT_WILDCARD -> PcpResultCode.MALFORMED_REQUEST;
             case UNAVAILABLE -> PcpResultCode.NETWORK_FAILURE;
             case NOT_FOUND -> PcpResultCode.SUCCESS;
         };

@@ -4,9 +4,15 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import io.natgw.conf.Cidr;
 import io.natgw.conf.NatgwConfig;
-import io.natgw.core.Forwarder;
 import io.natgw.core.InMemoryLeaseStore;
+import io.natgw.conf.Protocol;
+import io.natgw.core.Endpoint;
+import io.natgw.core.Mapping;
 import io.natgw.core.MappingTable;
+import io.natgw.core.Origin;
+import io.natgw.core.Owner;
+import io.natgw.core.RecordingForwarder;
+import io.natgw.core.RemoteFilter;
 import io.natgw.core.TestClock;
 import io.natgw.testsupport.LogCapture;
 import org.junit.jupiter.api.Test;
@@ -18,9 +24,11 @@ import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 import static io.natgw.pcp.PcpServerTest.N1;
 import static io.natgw.pcp.PcpServerTest.NO_PREFERENCE_V6;
@@ -58,11 +66,15 @@ class PcpIpv6Test {
             assertEquals(List.of(CLIENT, LOOPBACK6), bound.stream().map(InetSocketAddress::getAddress).toList());
             InetSocketAddress v6 = bound.get(1);
             ServerFixture.Client c = fx.client(LOOPBACK6).to(v6);
-            c.send(map(LOOPBACK6, N1, 6, 0, 0, NO_PREFERENCE_V6, 0)); // delete of nothing: answered, changes nothing
+            fx.clock.advance(Duration.ofSeconds(5));
+            c.send(PcpCodec.encodeRequest(new PcpRequest(PcpOpcode.ANNOUNCE, 0, LOOPBACK6, new PcpOpcodeData.Announce(), List.of())));
             ServerFixture.Received got = c.receive();
             assertEquals(v6, got.from(), "the reply leaves from the address the client sent to");
-            PcpResponse r = decode(got.bytes());
-            assertEquals(PcpResultCode.SUCCESS, r.result());
+            assertEquals(new PcpResponse(0, PcpResultCode.SUCCESS, 0, 5, new PcpOpcodeData.Announce(), List.of()),
+                    decode(got.bytes()));
+            // ::1 itself is no host a pinhole could reach (loopback): refused before the table, long-lived
+            PcpResponse map = ask(c, map(LOOPBACK6, N1, 6, 8080, 0, NO_PREFERENCE_V6, 600));
+            assertEquals(List.of(PcpResultCode.NOT_AUTHORIZED, 1800L), List.of(map.result(), map.lifetime()));
             assertEquals(List.of(), fx.rows());
         }
     }
@@ -120,7 +132,7 @@ class PcpIpv6Test {
             NatgwConfig config = ServerFixture.config(dualStack().announceTo((InetSocketAddress) v4.getLocalSocketAddress()));
             TestClock clock = new TestClock(Instant.parse("2026-05-01T10:00:00Z"));
             HandDrivenScheduler schedule = new HandDrivenScheduler();
-            try (MappingTable table = new MappingTable(config, new InMemoryLeaseStore(), Forwarder.NONE, clock)) {
+            try (MappingTable table = new MappingTable(config, new InMemoryLeaseStore(), io.natgw.core.Forwarder.NONE, clock)) {
                 table.start();
                 PcpServer server = new PcpServer(config, table, (InetSocketAddress) v4.getLocalSocketAddress(),
                         (InetSocketAddress) v6.getLocalSocketAddress(), schedule);
@@ -154,17 +166,27 @@ class PcpIpv6Test {
 
     // ---- rules for LAN hosts, on the handler ----
 
-    /** The handler of a router whose LAN is fd00:77::1/64 and 192.168.77.1/24, with a real table behind it. */
+    /**
+     * The handler of a router whose LAN is fd00:77::1/64 and 192.168.77.1/24, with a real table behind it and a
+     * dataplane that forwards pinholes (core's recording forwarder, saying yes as the kernel forwarder does) or not.
+     */
     static final class Lan implements AutoCloseable {
         final TestClock clock = new TestClock(Instant.parse("2026-05-01T10:00:00Z"));
+        final RecordingForwarder forwarder = new RecordingForwarder();
         final MappingTable table;
         final PcpHandler handler;
 
         Lan(List<Cidr> thirdParty) throws java.io.IOException {
+            this(thirdParty, true);
+        }
+
+        Lan(List<Cidr> thirdParty, boolean pinholes) throws java.io.IOException {
             NatgwConfig config = ServerFixture.config(ServerFixture.Options.defaults()
                     .lan(List.of(ip("192.168.77.1"), ip("fd00:77::1")), List.of(Cidr.parse("192.168.77.0/24"), Cidr.parse("fd00:77::/64")))
                     .thirdParty(thirdParty));
-            table = new MappingTable(config, new InMemoryLeaseStore(), Forwarder.NONE, clock);
+            forwarder.pinholes = pinholes;
+            table = new MappingTable(config, new InMemoryLeaseStore(), forwarder, clock);
+            table.addListener(forwarder);
             table.start();
             handler = new PcpHandler(table, new StatsCounter(), config.network());
         }
@@ -247,6 +269,139 @@ class PcpIpv6Test {
             assertEquals(PcpResultCode.ADDRESS_MISMATCH, other.result());
             assertEquals(List.of(), lan.table.view().mappings());
         }
+    }
+
+    // ---- pinholes ----
+
+    static final PcpNonce N2 = PcpServerTest.N2;
+
+    @Test
+    void aMapFromAnIpv6HostOpensAPinholeOnItsOwnAddressAndPort() throws Exception {
+        try (Lan lan = new Lan(List.of())) {
+            PcpResponse r = lan.ask(HOST6, map(HOST6, N1, 6, 8080, 0, NO_PREFERENCE_V6, 7200, new PcpOption.Description("web")));
+            // RFC 6887 as a firewall: the assigned external address and port are the internal ones
+            assertEquals(new PcpResponse(1, PcpResultCode.SUCCESS, 7200, 0,
+                    new PcpOpcodeData.MapData(N1, 6, 8080, 8080, HOST6), List.of(new PcpOption.Description("web"))), r);
+            Mapping m = lan.table.view().mappings().get(0);
+            assertEquals(List.of(true, Protocol.TCP, 8080, new Endpoint(HOST6, 8080), Owner.of(HOST6, Origin.PCP), N1.hex(), "web",
+                    RemoteFilter.ANY), List.of(m.pinhole(), m.protocol(), m.externalPort(), m.internal(), m.owner(), m.nonce(),
+                    m.description(), m.remote()));
+            assertEquals(Map.of(m.key(), m), lan.forwarder.routes(), "the dataplane forwards it");
+            assertEquals(m, lan.table.view().pinhole(m.pinholeId()).orElseThrow());
+
+            // a refresh, with another nonce (pcp.strictNonce off): same pinhole, same id, new lifetime
+            lan.clock.advance(Duration.ofSeconds(100));
+            PcpResponse refreshed = lan.ask(HOST6, map(HOST6, N2, 6, 8080, 8080, NO_PREFERENCE_V6, 3600));
+            assertEquals(List.of(PcpResultCode.SUCCESS, 3600L, (Object) new PcpOpcodeData.MapData(N2, 6, 8080, 8080, HOST6)),
+                    List.of(refreshed.result(), refreshed.lifetime(), refreshed.data()));
+            assertEquals(List.of(m.pinholeId()), lan.table.view().mappings().stream().map(Mapping::pinholeId).toList());
+
+            // delete: lifetime 0 with the pinhole's nonce; another nonce is refused and changes nothing
+            assertEquals(PcpResultCode.NOT_AUTHORIZED, lan.ask(HOST6, map(HOST6, N1, 6, 8080, 0, NO_PREFERENCE_V6, 0)).result());
+            assertEquals(1, lan.table.view().size());
+            PcpResponse deleted = lan.ask(HOST6, map(HOST6, N2, 6, 8080, 0, NO_PREFERENCE_V6, 0));
+            assertEquals(List.of(PcpResultCode.SUCCESS, 0L, (Object) new PcpOpcodeData.MapData(N2, 6, 8080, 8080, HOST6)),
+                    List.of(deleted.result(), deleted.lifetime(), deleted.data()));
+            assertEquals(List.of(), lan.table.view().mappings());
+            assertEquals(Map.of(), lan.forwarder.routes());
+        }
+    }
+
+    @Test
+    void suggestionsAreHintsAndPreferFailureRefusesWhatAPinholeCannotBe() throws Exception {
+        try (Lan lan = new Lan(List.of())) {
+            InetAddress v4suggestion = ip("203.0.113.1");
+            // §11.3: a hint the server cannot honour is replaced by what it assigns: the internal address and port
+            PcpResponse hinted = lan.ask(HOST6, map(HOST6, N1, 17, 5000, 6000, v4suggestion, 600));
+            assertEquals(new PcpOpcodeData.MapData(N1, 17, 5000, 5000, HOST6), hinted.data());
+            PcpResponse other6 = lan.ask(HOST6, map(HOST6, N1, 17, 5001, 5001, ip("2001:db8:113::9"), 600));
+            assertEquals(new PcpOpcodeData.MapData(N1, 17, 5001, 5001, HOST6), other6.data());
+            assertEquals(2, lan.table.view().size());
+
+            // §13.2 PREFER_FAILURE: an IPv4 external address (NAT64: not done here), another IPv6 one or another port
+            for (byte[] refused : List.of(
+                    map(HOST6, N1, 17, 5002, 5002, v4suggestion, 600, new PcpOption.PreferFailure()),
+                    map(HOST6, N1, 17, 5002, 5002, ip("2001:db8:113::9"), 600, new PcpOption.PreferFailure()),
+                    map(HOST6, N1, 17, 5002, 6002, NO_PREFERENCE_V6, 600, new PcpOption.PreferFailure()))) {
+                PcpResponse r = lan.ask(HOST6, refused);
+                assertEquals(List.of(PcpResultCode.CANNOT_PROVIDE_EXTERNAL, 30L), List.of(r.result(), r.lifetime()));
+            }
+            assertEquals(2, lan.table.view().size(), "no side effect");
+            // what it can be: both no-preference forms, or its own address, with its own port
+            for (InetAddress ok : List.of(NO_PREFERENCE_V6, ip("0.0.0.0"), HOST6)) {
+                PcpResponse r = lan.ask(HOST6, map(HOST6, N1, 17, 5002, 5002, ok, 600, new PcpOption.PreferFailure()));
+                assertEquals(new PcpOpcodeData.MapData(N1, 17, 5002, 5002, HOST6), r.data(), "suggested " + ok);
+            }
+        }
+    }
+
+    @Test
+    void filterPeerThirdPartyAndDescriptionWorkForIpv6() throws Exception {
+        try (Lan lan = new Lan(List.of(Cidr.parse("fd00:77::10/128")))) {
+            // FILTER: only 2001:db8:113::/64, any port
+            PcpResponse filtered = lan.ask(HOST6, map(HOST6, N1, 6, 22, 0, NO_PREFERENCE_V6, 600,
+                    new PcpOption.Filter(64, 0, ip("2001:db8:113::"))));
+            assertEquals(PcpResultCode.SUCCESS, filtered.result());
+            assertEquals(new RemoteFilter(ip("2001:db8:113::"), 64, 0), row(lan, HOST6, 22).remote());
+            // an IPv4 filter for an IPv6 host: no NAT64
+            assertEquals(PcpResultCode.MALFORMED_OPTION, lan.ask(HOST6, map(HOST6, N1, 6, 23, 0, NO_PREFERENCE_V6, 600,
+                    new PcpOption.Filter(120, 0, ip("198.51.100.0")))).result());
+
+            // PEER: the implicit pinhole of one flow, only that peer admitted
+            PcpOpcodeData.PeerData peer = new PcpOpcodeData.PeerData(N1, 17, 9000, 0, NO_PREFERENCE_V6, 443, ip("2001:db8:113::2"));
+            PcpResponse p = lan.ask(HOST6, PcpCodec.encodeRequest(new PcpRequest(PcpOpcode.PEER, 600, HOST6, peer,
+                    List.of(new PcpOption.Description("call")))));
+            assertEquals(new PcpOpcodeData.PeerData(N1, 17, 9000, 9000, HOST6, 443, ip("2001:db8:113::2")), p.data());
+            Mapping peerRow = row(lan, HOST6, 9000);
+            assertEquals(List.of(true, new RemoteFilter(ip("2001:db8:113::2"), 128, 443), "call"),
+                    List.of(peerRow.pinhole(), peerRow.remote(), peerRow.description()));
+            // a PEER with an IPv4 peer for an IPv6 host: no NAT64
+            PcpOpcodeData.PeerData v4peer = new PcpOpcodeData.PeerData(N1, 17, 9001, 0, NO_PREFERENCE_V6, 443, ip("198.51.100.7"));
+            assertEquals(PcpResultCode.MALFORMED_REQUEST, lan.ask(HOST6, PcpCodec.encodeRequest(new PcpRequest(PcpOpcode.PEER,
+                    600, HOST6, v4peer, List.of()))).result());
+
+            // THIRD_PARTY from an authorized client: the pinhole is the other host's, on its address
+            PcpResponse third = lan.ask(HOST6, map(HOST6, N1, 6, 8443, 0, NO_PREFERENCE_V6, 600, new PcpOption.ThirdParty(OTHER6)));
+            assertEquals(new PcpOpcodeData.MapData(N1, 6, 8443, 8443, OTHER6), third.data());
+            assertEquals(List.of(new PcpOption.ThirdParty(OTHER6)), third.options());
+            assertEquals(Owner.of(HOST6, Origin.PCP), row(lan, OTHER6, 8443).owner());
+            // ... and from one that is not: NOT_AUTHORIZED, nothing opened
+            PcpResponse denied = lan.ask(OTHER6, map(OTHER6, N1, 6, 8444, 0, NO_PREFERENCE_V6, 600, new PcpOption.ThirdParty(HOST6)));
+            assertEquals(PcpResultCode.NOT_AUTHORIZED, denied.result());
+            // first client wins: OTHER6's own request for its port 8443, held by HOST6's third-party pinhole
+            PcpResponse taken = lan.ask(OTHER6, map(OTHER6, N2, 6, 8443, 0, NO_PREFERENCE_V6, 600));
+            assertEquals(List.of(PcpResultCode.CANNOT_PROVIDE_EXTERNAL, 30L), List.of(taken.result(), taken.lifetime()));
+            assertEquals(3, lan.table.view().size());
+        }
+    }
+
+    @Test
+    void withoutAPinholeForwarderTheRefusalIsNotAuthorizedWithNoSideEffectAndOneLine() throws Exception {
+        try (Lan lan = new Lan(List.of(), false); LogCapture log = new LogCapture(PcpHandler.class)) {
+            for (int port : new int[] {8080, 8081}) {
+                PcpResponse r = lan.ask(HOST6, map(HOST6, N1, 6, port, 0, NO_PREFERENCE_V6, 600));
+                assertEquals(List.of(PcpResultCode.NOT_AUTHORIZED, 1800L, (Object) new PcpOpcodeData.MapData(N1, 6, port, 0,
+                        NO_PREFERENCE_V6)), List.of(r.result(), r.lifetime(), r.data()));
+            }
+            PcpOpcodeData.PeerData peer = new PcpOpcodeData.PeerData(N1, 17, 9000, 0, NO_PREFERENCE_V6, 443, ip("2001:db8:113::2"));
+            assertEquals(PcpResultCode.NOT_AUTHORIZED, lan.ask(HOST6, PcpCodec.encodeRequest(
+                    new PcpRequest(PcpOpcode.PEER, 600, HOST6, peer, List.of()))).result());
+            assertEquals(List.of(), lan.table.view().mappings());
+            assertEquals(Map.of(), lan.forwarder.routes());
+            assertEquals(List.of("answering NOT_AUTHORIZED to PCP MAP and PEER from IPv6 hosts: pinholes need linux-gateway"
+                    + " mode with kernel forwarding (dataplane.mode: linux-gateway, dataplane.forwarding: kernel)"),
+                    log.lines(Level.INFO), "one line, not one per request");
+            // IPv4 hosts still get NAT mappings
+            InetAddress v4 = ip("192.168.77.10");
+            PcpResponse nat = lan.ask(v4, map(v4, N1, 6, 8080, 0, ip("0.0.0.0"), 600));
+            assertEquals(List.of(PcpResultCode.SUCCESS, ServerFixture.WAN),
+                    List.of(nat.result(), ((PcpOpcodeData.MapData) nat.data()).externalAddress()));
+        }
+    }
+
+    private static Mapping row(Lan lan, InetAddress host, int port) {
+        return lan.table.view().mappings().stream().filter(m -> m.internal().equals(new Endpoint(host, port))).findFirst()
+                .orElseThrow(() -> new AssertionError("no row for [" + host.getHostAddress() + "]:" + port));
     }
 
     private static ServerFixture.Received receive(DatagramSocket s) throws Exception {
