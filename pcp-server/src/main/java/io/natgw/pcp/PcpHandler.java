@@ -98,7 +98,7 @@ final class PcpHandler {
             // RFC 6887 §15: lifetime 0 deletes; protocol 0 / internal port 0 mean all; the nonce must match.
             MappingRequest.DeleteInternal delete = new MappingRequest.DeleteInternal(owner, protocol, internal,
                     d.internalPort(), d.nonce().hex());
-            return submit(request, delete, mapping -> new PcpOpcodeData.MapData(d.nonce(), d.protocol(),
+            return submit(client, request, delete, mapping -> new PcpOpcodeData.MapData(d.nonce(), d.protocol(),
                     d.internalPort(), mapping == null ? d.externalPort() : mapping.externalPort(), assigned(internal)));
         }
         if (protocol == null) {
@@ -132,7 +132,7 @@ final class PcpHandler {
         MappingRequest.Map map = new MappingRequest.Map(owner, protocol, new Endpoint(internal, d.internalPort()),
                 pinhole ? d.internalPort() : d.externalPort(), remote, Duration.ofSeconds(request.lifetime()), Kind.DYNAMIC,
                 description, d.nonce().hex(), preferFailure ? OnConflict.FAIL : OnConflict.ALTERNATIVE, true, thirdParty);
-        return submit(request, map, mapping -> new PcpOpcodeData.MapData(d.nonce(), d.protocol(), d.internalPort(),
+        return submit(client, request, map, mapping -> new PcpOpcodeData.MapData(d.nonce(), d.protocol(), d.internalPort(),
                 mapping.externalPort(), assigned(mapping.internal().address())));
     }
 
@@ -205,7 +205,7 @@ final class PcpHandler {
         MappingRequest.Map map = new MappingRequest.Map(owner, protocol, new Endpoint(internal, d.internalPort()),
                 pinhole ? d.internalPort() : d.externalPort(), remote, Duration.ofSeconds(request.lifetime()), Kind.DYNAMIC,
                 description, d.nonce().hex(), OnConflict.ALTERNATIVE, true, thirdParty);
-        return submit(request, map, mapping -> new PcpOpcodeData.PeerData(d.nonce(), d.protocol(), d.internalPort(),
+        return submit(client, request, map, mapping -> new PcpOpcodeData.PeerData(d.nonce(), d.protocol(), d.internalPort(),
                 mapping.externalPort(), assigned(mapping.internal().address()), d.remotePort(), d.remoteAddress()));
     }
 
@@ -219,7 +219,7 @@ final class PcpHandler {
         PcpOpcodeData of(Mapping mapping);
     }
 
-    private CompletableFuture<byte[]> submit(PcpRequest request, MappingRequest change, DataFor data) {
+    private CompletableFuture<byte[]> submit(InetAddress client, PcpRequest request, MappingRequest change, DataFor data) {
         return table.submit(change).handle((outcome, failure) -> {
             if (failure != null) {
                 LOG.warn("pcp {} failed in the table: {}", request.opcode(), failure.toString());
@@ -237,7 +237,7 @@ final class PcpHandler {
                         data.of(one), request.options()));
             }
             if (outcome instanceof Outcome.Refused r) {
-                LOG.debug("pcp {} refused: {}", request.opcode(), r.detail());
+                LOG.debug("pcp {} from {} refused: {}", request.opcode(), client.getHostAddress(), r.detail());
                 if (r.reason() == Outcome.Reason.PINHOLES_DISABLED && pinholesRefusedLogged.compareAndSet(false, true)) {
                     LOG.info("answering NOT_AUTHORIZED to PCP MAP and PEER from IPv6 hosts: pinholes need linux-gateway"
                             + " mode with kernel forwarding (dataplane.mode: linux-gateway, dataplane.forwarding: kernel)");
