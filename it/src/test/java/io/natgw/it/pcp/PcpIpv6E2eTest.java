@@ -13,6 +13,7 @@ import io.natgw.pcp.PcpRequest;
 import io.natgw.pcp.PcpResponse;
 import io.natgw.pcp.PcpResultCode;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -159,6 +160,69 @@ class PcpIpv6E2eTest {
         assertEquals(1, daemon.log().lines().filter(l -> l.contains(line)).count(), daemon.logTail());
         Topology.Result leases = cli("leases", "--json");
         assertEquals("{\"count\":0,\"mappings\":[]}", leases.output().replaceAll("\\s", ""), leases.output());
+    }
+
+    /**
+     * The happy path: linux-gateway mode with kernel forwarding forwards pinholes, so portmapper's MAP from fd00:77::10
+     * is granted on the host's own address and port, the WAN host reaches that TCP port (not its UDP port, not another
+     * host), and after portmapper's refresh and unmap it no longer does. Runs once the build's dataplane forwards
+     * pinholes (wt-v6kernel's kernel pinholes, issue 14 point 4); until then it is skipped with that reason.
+     */
+    @Test
+    void linuxGatewayModeOpensAPinholeForPortmapperAndForwardsOnlyIt() throws Exception {
+        Assumptions.assumeTrue(dataplaneForwardsPinholes(), "this build's dataplane forwards no pinholes yet"
+                + " (io.natgw.dataplane.Dataplane does not override forwardsPinholes: kernel pinholes, issue 14 point 4)");
+        Require.tool("nft");
+        Require.tool("conntrack");
+        net.server(net.lan, "peer-a", "peer", LAN_A6, "8080");
+        net.server(net.lan, "peer-b", "peer", Topology.LAN_B6, "8080");
+        daemon = start(Map.of("dataplane.mode", "linux-gateway", "network.wan.interface", "gwwan", "pcp.announce", false));
+        assertTrue(daemon.log().contains("kernel forwarding (nftables)"), "the kernel path ran:\n" + daemon.logTail());
+        String wan = ip(Topology.WAN_HOST6).getHostAddress();
+        assertDropped(LAN_A6, 8080, 40001, "before any pinhole");
+
+        Path out = net.work.resolve("portmapper.log");
+        List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", net.lan));
+        cmd.addAll(List.of(javaCommand(PortmapperPcpClient.class, LAN_A6, GW_LAN6, "tcp", "8080", "600", "hold")));
+        Process client = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        processes.add(client);
+        await("portmapper to map").atMost(CEILING).until(() -> {
+            if (!client.isAlive()) {
+                throw new IllegalStateException("portmapper exited: " + Files.readString(out) + "\n" + daemon.logTail());
+            }
+            return Files.readString(out).contains("HOLDING");
+        });
+        // RFC 6887 as a firewall: the assigned external address and port are the host's own
+        assertTrue(Files.readString(out).contains("MAPPED 8080 8080 " + ip(LAN_A6).getHostAddress() + " 600"), Files.readString(out));
+        String forwarded = net.peer(net.wan, "ask-from", Topology.WAN_HOST6, LAN_A6, "8080", "40002");
+        assertTrue(forwarded.startsWith("tcp=" + wan + ":40002 udp=java.net.SocketTimeoutException"),
+                "TCP through the pinhole, the peer's own address seen; UDP not opened: " + forwarded + "\n" + daemon.logTail());
+        assertDropped(Topology.LAN_B6, 8080, 40003, "another host's port");
+
+        client.getOutputStream().write('\n');
+        client.getOutputStream().flush();
+        assertTrue(client.waitFor(CEILING.toSeconds(), TimeUnit.SECONDS), Files.readString(out));
+        assertEquals(0, client.exitValue(), Files.readString(out));
+        assertTrue(Files.readString(out).contains("REFRESHED 8080 8080 " + ip(LAN_A6).getHostAddress() + " 1200"), Files.readString(out));
+        assertTrue(Files.readString(out).contains("UNMAPPED"), Files.readString(out));
+        assertDropped(LAN_A6, 8080, 40004, "after portmapper's unmap");
+        Topology.Result leases = cli("leases", "--json");
+        assertEquals("{\"count\":0,\"mappings\":[]}", leases.output().replaceAll("\\s", ""), leases.output());
+    }
+
+    void assertDropped(String lanHost, int port, int localPort, String what) {
+        String r = net.peer(net.wan, "ask-from", Topology.WAN_HOST6, lanHost, Integer.toString(port), Integer.toString(localPort));
+        assertTrue(r.matches("tcp=java.net.SocketTimeoutException.* udp=java.net.SocketTimeoutException.*"), what + ": " + r);
+    }
+
+    /** Whether this build's dataplane says it forwards pinholes (in linux-gateway mode with kernel forwarding). */
+    static boolean dataplaneForwardsPinholes() {
+        try {
+            return io.natgw.dataplane.Dataplane.class.getMethod("forwardsPinholes").getDeclaringClass()
+                    == io.natgw.dataplane.Dataplane.class;
+        } catch (NoSuchMethodException e) {
+            return false;
+        }
     }
 
     /** Sends the datagrams from fd00:77::10 to [fd00:77::1]:5351 and decodes what comes back, in order. */

@@ -11,11 +11,13 @@ import java.net.InetAddress;
 
 /**
  * {@code com.offbynull.portmapper}'s PCP client, a PCP implementation natgw does not include, run on a namespace host
- * ({@code ip netns exec LAN java -cp TESTCLASSPATH PortmapperPcpClient INTERNAL GATEWAY tcp|udp PORT LIFETIME}). Its
- * discovery ignores what this test needs (TESTING-NOTES), so the mapper is built directly with the host's IPv6
+ * ({@code ip netns exec LAN java -cp TESTCLASSPATH PortmapperPcpClient INTERNAL GATEWAY tcp|udp PORT LIFETIME [hold]}).
+ * Its discovery ignores what this test needs (TESTING-NOTES), so the mapper is built directly with the host's IPv6
  * address and the gateway's. It maps, refreshes and unmaps, printing one line per step:
  * {@code MAPPED internalPort externalPort externalAddress lifetime}, {@code REFRESHED ...}, {@code UNMAPPED}, or
- * {@code FAILED step: exception} (and exit 1) at the first failure.
+ * {@code FAILED step: exception} (and exit 1) at the first failure. With {@code hold} it prints {@code HOLDING} after
+ * the map and waits for a line on its standard input before it refreshes and unmaps (the test checks the forwarding
+ * meanwhile; the unmap needs this process's nonce).
  */
 public final class PortmapperPcpClient {
 
@@ -35,6 +37,11 @@ public final class PortmapperPcpClient {
             PcpPortMapper mapper = new PcpPortMapper(network.getBus(), internal, gateway);
             MappedPort m = mapper.mapPort(type, port, port, lifetime);
             print("MAPPED", m);
+            if (args.length > 5 && args[5].equals("hold")) {
+                System.out.println("HOLDING");
+                System.out.flush();
+                new java.io.BufferedReader(new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.US_ASCII)).readLine();
+            }
             step = "refresh";
             MappedPort r = mapper.refreshPort(m, lifetime * 2);
             print("REFRESHED", r);
