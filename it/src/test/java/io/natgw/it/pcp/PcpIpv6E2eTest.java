@@ -45,8 +45,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * own raw-socket client ({@link RawDatagrams}) where the answer's code must be read; another LAN process listens on
  * ff02::1 port 5350 for the announcements.
  * <p>
- * The dataplane here is userspace mode, which forwards no pinholes: every pinhole request is refused with
- * NOT_AUTHORIZED and nothing is left in the table (the happy path needs linux-gateway mode with kernel pinholes).
+ * In userspace mode, which forwards no pinholes, every pinhole request is refused with NOT_AUTHORIZED and nothing is
+ * left in the table; the happy path runs in linux-gateway mode once the build's dataplane forwards pinholes.
  */
 class PcpIpv6E2eTest {
 
@@ -318,8 +318,8 @@ class PcpIpv6E2eTest {
 
     static String testClassPath() {
         String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        assertTrue(cp.contains("portmapper"), "portmapper on the class path: " + cp);
-        return String.join(File.pathSeparator, cp.split(File.pathSeparator));
+        assertTrue(cp.contains("portmapper") && cp.contains(File.pathSeparator), "portmapper on the class path: " + cp);
+        return cp;
     }
 
     static String java() {
