@@ -73,8 +73,10 @@ public final class IgdServer implements AutoCloseable {
         this.ssdpPort = ssdpPort;
         identity = IgdIdentity.load(config);
         try {
-            v1 = IgdDevices.build(1, config.upnp().friendlyName(), identity, config.network(), table, traffic);
-            v2 = IgdDevices.build(2, config.upnp().friendlyName(), identity, config.network(), table, traffic);
+            v1 = IgdDevices.build(1, config.upnp().friendlyName(), identity, config.network(), table, traffic, null);
+            v2 = IgdDevices.build(2, config.upnp().friendlyName(), identity, config.network(), table, traffic,
+                    new WanIpv6FirewallControl(table, traffic, table::forwardsPinholes,
+                            new ConntrackTimeouts(ConntrackTimeouts.SYSCTL)));
         } catch (ValidationException e) {
             throw new IllegalStateException("the IGD device model is invalid: " + e.getErrors(), e);
         }

@@ -39,6 +39,7 @@ class IgdIpv6TransportTest {
             assertTrue(v2.toString().startsWith("http://[0:0:0:0:0:0:0:1]:" + v2.getPort() + "/"), v2.toString());
             RawHttp.Response d = RawHttp.get(v2, Map.of());
             assertEquals(200, d.status(), d.body());
+            assertTrue(d.body().contains("urn:schemas-upnp-org:service:WANIPv6FirewallControl:1"), d.body());
 
             URI control = Descriptions.controlUrl(v2, "urn:schemas-upnp-org:service:WANIPConnection:2");
             assertEquals(v2.getHost(), control.getHost(), "the control URL is on the IPv6 address too");
@@ -48,6 +49,7 @@ class IgdIpv6TransportTest {
 
             RawHttp.Response v1 = RawHttp.get(gw.igd.descriptionUrl(1, V6), Map.of());
             assertEquals(200, v1.status());
+            assertTrue(!v1.body().contains("WANIPv6FirewallControl"), "IGD:1 stays as it was: " + v1.body());
         }
     }
 
