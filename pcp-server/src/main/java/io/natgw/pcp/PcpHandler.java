@@ -228,7 +228,8 @@ final class PcpHandler {
             case NOT_AUTHORIZED -> PcpResultCode.NOT_AUTHORIZED;
             case QUOTA_EXCEEDED -> PcpResultCode.USER_EX_QUOTA;
             case NO_RESOURCES -> PcpResultCode.NO_RESOURCES;
-            case INVALID -> PcpResultCode.MALFORMED_REQUEST;
+            case INVALID, INTERNAL_PORT_WILDCARD, BAD_INTERNAL_ADDRESS -> PcpResultCode.MALFORMED_REQUEST;
+            case PINHOLES_DISABLED -> PcpResultCode.NOT_AUTHORIZED;
             case UNAVAILABLE -> PcpResultCode.NETWORK_FAILURE;
             case NOT_FOUND -> PcpResultCode.SUCCESS;
         };
