@@ -33,7 +33,7 @@ import java.util.StringJoiner;
  *   chain prerouting  nat dstnat-5:   ct mark set ..., dnat to ... (filtered maps first)
  *   chain forward     filter -5:      new IPv6 flows from the WAN: ct mark set by @pin6 / @fpin6 (a pinhole);
  *                                     count by ct mark and direction, accept natgw's flows; with the IPv6
- *                                     firewall on, drop other new IPv6 flows from the WAN to the LAN (ICMPv6
+ *                                     firewall on, drop other IPv6 from the WAN to the LAN that is not a reply (ICMPv6
  *                                     errors and echo pass, RFC 4890 4.3.1)
  *   chain input       filter -5:      drop (not refuse) new WAN flows to trigger incoming ports not mapped yet
  *   chain postrouting nat srcnat-5:   hairpin masquerade (LAN to LAN through a mapping);
@@ -318,7 +318,8 @@ public final class KernelRuleset {
             // flows pass, and so does the ICMPv6 IPv6 needs (RFC 4890 4.3.1: errors, path MTU, echo)
             String toLan = fromWan6 + " oifname " + lans;
             sb.append("    ").append(toLan).append(" icmpv6 type ").append(ICMPV6_NEEDED).append(" accept\n");
-            sb.append("    ").append(toLan).append(" ct state new drop\n");
+            // new flows, and packets conntrack cannot place (invalid) or does not track: a reply is established
+            sb.append("    ").append(toLan).append(" ct state invalid,new,untracked drop\n");
         }
         sb.append("  }\n");
         sb.append("  chain input {\n    type filter hook input priority filter - 5; policy accept;\n");
