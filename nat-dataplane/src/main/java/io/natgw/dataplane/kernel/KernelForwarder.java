@@ -165,7 +165,7 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
             return; // no stale table
         }
         staleCompatible = t.contains("comment \"" + KernelRuleset.comment(wan, config.network().wanInterface(),
-                config.network().lanInterfaces()) + "\"");
+                config.network().lanInterfaces(), config.dataplane().ipv6Firewall()) + "\"");
         stale = true;
         try {
             KernelRuleset.parseElements(nft.run("list map inet " + KernelRuleset.TABLE + " fmark4")).forEach((k, v) -> {
@@ -216,7 +216,8 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
             return;
         }
         if (!KernelRuleset.carries(after)) {
-            throw new ForwardingException("kernel forwarding carries IPv4 only: " + after, null);
+            throw new ForwardingException("kernel forwarding carries NAT mappings to IPv4 hosts with IPv4 remote "
+                    + "filters and pinholes to IPv6 hosts with IPv6 remote filters, not " + after, null);
         }
         Map<MappingKey, Entry> previous = new HashMap<>();
         previous.put(after.key(), desired.get(after.key()));
@@ -329,7 +330,7 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
             return;
         }
         Entry e = desired.get(m.key());
-        if (e != null && e.mapping().internal().equals(m.internal())) {
+        if (e != null && e.mapping().internal().equals(m.internal()) && e.mapping().pinholeId() == m.pinholeId()) {
             if (!e.mapping().equals(m)) {
                 Entry refreshed = new Entry(m, e.element());
                 desired.put(m.key(), refreshed); // a lease refresh: the same element
@@ -351,7 +352,9 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
     private void put(Mapping m) {
         Entry old = desired.get(m.key());
         long mark;
-        if (old != null && old.mapping().internal().equals(m.internal())) {
+        if (m.pinhole()) {
+            mark = KernelRuleset.pinholeMark(m.pinholeId()); // its id: a restart knows it without a listing
+        } else if (old != null && old.mapping().internal().equals(m.internal())) {
             mark = old.element().mark();
         } else {
             Element probe = Element.of(m, 0);
@@ -360,7 +363,7 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
             } else {
                 Long staleMark = staleMarks.remove(probe.key());
                 mark = staleMark != null ? staleMark : KernelRuleset.MAPPED | nextId++;
-                if (nextId >= KernelRuleset.TRIGGER) {
+                if (nextId >= KernelRuleset.PINHOLE) {
                     nextId = KernelRuleset.FILTERED_FIRST;
                 }
             }
@@ -466,8 +469,8 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
     }
 
     private String script(List<Element> elements) {
-        return KernelRuleset.table(wan, config.network().wanInterface(), config.network().lanInterfaces(), rules.get(),
-                elements);
+        return KernelRuleset.table(wan, config.network().wanInterface(), config.network().lanInterfaces(),
+                config.dataplane().ipv6Firewall(), rules.get(), elements);
     }
 
     // ---- counters: any thread ----

@@ -13,6 +13,7 @@ import java.util.EnumSet;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The text natgw hands to nftables (the namespace tests show the kernel acting on it). */
@@ -74,11 +75,11 @@ class KernelRulesetTest {
         String script = KernelRuleset.table(ip("203.0.113.1"), "eth0", List.of("eth1", "wlan0"), List.of(irc, off),
                 List.of(new Element(Protocol.TCP, 8080, RemoteFilter.ANY, ip("192.168.77.10"), 80, 0x80000001L)));
 
-        String comment = KernelRuleset.comment(ip("203.0.113.1"), "eth0", List.of("eth1", "wlan0"));
+        String comment = KernelRuleset.comment(ip("203.0.113.1"), "eth0", List.of("eth1", "wlan0"), true);
         assertTrue(comment.matches("natgw kernel forwarding [0-9a-f]{16}"), comment);
         assertTrue(script.startsWith("table inet natgw {}\ndelete table inet natgw\ntable inet natgw {\n"
                 + "  comment \"" + comment + "\"\n"), script);
-        assertTrue(!comment.equals(KernelRuleset.comment(ip("203.0.113.9"), "eth0", List.of("eth1", "wlan0"))),
+        assertTrue(!comment.equals(KernelRuleset.comment(ip("203.0.113.9"), "eth0", List.of("eth1", "wlan0"), true)),
                 "another structure, another digest");
         assertTrue(script.contains("meta l4proto { tcp, udp } ip daddr 203.0.113.1 dnat ip to meta l4proto . th dport map @dnat4\n"), script);
         assertTrue(script.contains("ct mark and 0x80000000 == 0x80000000 ct status dnat iifname { \"eth1\", \"wlan0\" } "
@@ -107,6 +108,8 @@ class KernelRulesetTest {
                 flush map inet natgw mark4
                 flush map inet natgw fdnat4
                 flush map inet natgw fmark4
+                flush map inet natgw pin6
+                flush map inet natgw fpin6
                 """), refill);
         assertTrue(refill.endsWith("""
                 add element inet natgw dnat4 { udp . 5000 : 192.168.77.10 . 5000 }
@@ -122,5 +125,57 @@ class KernelRulesetTest {
                 add element inet natgw rx { 0x80011388, 0x80020000 }
                 add element inet natgw tx { 0x80011388, 0x80020000 }
                 """, KernelRuleset.counters(List.of(plain, filtered)));
+    }
+
+    @Test
+    void aPinholeIsAMarkElementKeyedByItsHostProtocolAndPortCountedLikeAMapping() throws Exception {
+        Element open = new Element(Protocol.TCP, 8080, RemoteFilter.ANY, ip("fd00:77::10"), 8080,
+                KernelRuleset.pinholeMark(7));
+        Element peer = new Element(Protocol.UDP, 9000, new RemoteFilter(ip("2001:db8:113::2"), 128, 5000),
+                ip("fd00:77::10"), 9000, KernelRuleset.pinholeMark(8));
+        Element prefix = new Element(Protocol.TCP, 22, new RemoteFilter(ip("2001:db8:113::ff"), 64, 0),
+                ip("fd00:77::11"), 22, KernelRuleset.pinholeMark(65535));
+        assertEquals(0x90000007L, open.mark(), "a pinhole's mark is its id, beside the mapped and pinhole bits");
+        assertEquals(0x9000ffffL, prefix.mark());
+
+        assertEquals("""
+                delete element inet natgw pin6 { fd00:77:0:0:0:0:0:10 . tcp . 8080 }
+                delete element inet natgw rx { 0x90000007 }
+                delete element inet natgw tx { 0x90000007 }
+                add element inet natgw fpin6 { 2001:db8:113:0:0:0:0:2 . 5000 . fd00:77:0:0:0:0:0:10 . udp . 9000 : 0x90000008, \
+                2001:db8:113:0:0:0:0:0/64 . 0-65535 . fd00:77:0:0:0:0:0:11 . tcp . 22 : 0x9000ffff }
+                add element inet natgw rx { 0x90000008, 0x9000ffff }
+                add element inet natgw tx { 0x90000008, 0x9000ffff }
+                """, KernelRuleset.changes(List.of(open), List.of(peer, prefix)), "no DNAT: a pinhole translates nothing");
+        assertTrue(KernelRuleset.refill(List.of(), List.of(open)).endsWith(
+                "add element inet natgw pin6 { fd00:77:0:0:0:0:0:10 . tcp . 8080 : 0x90000007 }\n"));
+        assertThrows(IllegalArgumentException.class, () -> KernelRuleset.pinholeMark(0));
+        assertThrows(IllegalArgumentException.class, () -> KernelRuleset.pinholeMark(65536));
+    }
+
+    @Test
+    void theIpv6FirewallDropsNewInboundFlowsToTheLanAfterThePinholesAndLetsNeededIcmpv6Through() throws Exception {
+        String on = KernelRuleset.table(ip("203.0.113.1"), "eth0", List.of("eth1"), true, List.of(), List.of());
+        String off = KernelRuleset.table(ip("203.0.113.1"), "eth0", List.of("eth1"), false, List.of(), List.of());
+        String forward = on.substring(on.indexOf("chain forward"), on.indexOf("chain input"));
+        String pinholes = "iifname \"eth0\" meta nfproto ipv6 meta l4proto { tcp, udp } ct state new ct mark set "
+                + "ip6 daddr . meta l4proto . th dport map @pin6\n";
+        String filtered = "ct mark set ip6 saddr . th sport . ip6 daddr . meta l4proto . th dport map @fpin6\n";
+        String admit = "ct mark and 0x90000000 == 0x90000000 ct direction original counter name rxall accept\n";
+        String icmp = "iifname \"eth0\" meta nfproto ipv6 oifname { \"eth1\" } icmpv6 type { destination-unreachable, "
+                + "packet-too-big, time-exceeded, parameter-problem, echo-request, echo-reply } accept\n";
+        String drop = "iifname \"eth0\" meta nfproto ipv6 oifname { \"eth1\" } ct state invalid,new,untracked drop\n";
+        for (String rule : List.of(pinholes, filtered, admit, icmp, drop)) {
+            assertTrue(forward.contains(rule), rule + " in\n" + forward);
+        }
+        assertTrue(forward.indexOf(pinholes) < forward.indexOf(filtered), "a filtered pinhole's mark wins");
+        assertTrue(forward.indexOf(filtered) < forward.indexOf("ct mark @rx"), "the first packet is counted");
+        assertTrue(forward.indexOf(admit) < forward.indexOf(icmp) && forward.indexOf(icmp) < forward.indexOf(drop),
+                "pinholes and ICMPv6 before the drop");
+        assertTrue(!off.contains("untracked drop"), "no drop of natgw's with the firewall off:\n" + off);
+        assertTrue(off.contains(pinholes) && off.contains(admit), "pinholes are marked and counted either way");
+        assertTrue(!KernelRuleset.comment(ip("203.0.113.1"), "eth0", List.of("eth1"), true)
+                .equals(KernelRuleset.comment(ip("203.0.113.1"), "eth0", List.of("eth1"), false)),
+                "a stale table with the other firewall setting is replaced, not refilled");
     }
 }
