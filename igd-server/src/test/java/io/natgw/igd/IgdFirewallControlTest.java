@@ -234,7 +234,8 @@ class IgdFirewallControlTest {
             Soap.Result r = fc(gw).callFrom(A, "GetOutboundPinholeTimeout", "RemoteHost", "", "RemotePort", "0",
                     "InternalClient", HOST, "InternalPort", "8080", "Protocol", "6");
             if (Files.isReadable(tcp)) {
-                assertEquals(Files.readString(tcp).trim(), r.out("OutboundPinholeTimeout"), r.toString());
+                // read as cat does (Files.readString returns only the first byte of a /proc/sys file)
+                assertEquals(Files.readAllLines(tcp).get(0).trim(), r.out("OutboundPinholeTimeout"), r.toString());
             } else {
                 assertEquals(501, r.errorCode(), "no connection tracking here: unknown, not a made-up figure");
             }
@@ -242,8 +243,8 @@ class IgdFirewallControlTest {
                     "InternalClient", HOST, "InternalPort", "8080", "Protocol", "132").errorCode());
         }
         Path dir = Files.createTempDirectory("conntrack");
-        Files.writeString(dir.resolve("nf_conntrack_udp_timeout_stream"), "180\n");
-        assertEquals(List.of(180L, -1L), List.of(new ConntrackTimeouts(dir).seconds(io.natgw.conf.Protocol.UDP),
+        Files.writeString(dir.resolve("nf_conntrack_udp_timeout_stream"), "432000\n");
+        assertEquals(List.of(432000L, -1L), List.of(new ConntrackTimeouts(dir).seconds(io.natgw.conf.Protocol.UDP),
                 new ConntrackTimeouts(dir).seconds(io.natgw.conf.Protocol.TCP)));
     }
 }
