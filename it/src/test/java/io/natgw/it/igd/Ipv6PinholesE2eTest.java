@@ -8,6 +8,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -138,6 +139,15 @@ class Ipv6PinholesE2eTest {
         return java.net.URI.create(desc).resolve(m.group(1)).toString();
     }
 
+    /** One M-SEARCH for IGD:1 to ff02::c out of {@code dev} in {@code ns}: the answers of the next 3 s, then "done N". */
+    String search(String ns, String dev) throws Exception {
+        Topology.Result r = net.exec(ns, Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx32m",
+                "-cp", Path.of(SsdpSearch.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString(),
+                SsdpSearch.class.getName(), "ff02::c", dev, "3", "urn:schemas-upnp-org:device:InternetGatewayDevice:1");
+        assertEquals(0, r.exit(), r.output());
+        return r.output();
+    }
+
     /** The first link-local address of {@code dev} in {@code ns}. */
     String linkLocal(String ns, String dev) {
         Topology.Result r = net.exec(ns, "ip", "-6", "-o", "addr", "show", "dev", dev, "scope", "link");
@@ -200,6 +210,49 @@ class Ipv6PinholesE2eTest {
         assertTrue(status.contains("Firewall Enabled: No"), "upnpc works on the link-local URL with a zone:\n" + status);
         assertTrue(daemon.log().contains("IGD:2 at http://[fe80:"), "the daemon logs its link-local URL:\n"
                 + daemon.logTail());
+    }
+
+    /**
+     * SSDP NOTIFYs reach the LAN on ff02::c naming the gateway's IPv6 addresses (bracketed, no zone; never an IPv4
+     * LOCATION there), and nothing answers the WAN side: no search over IPv6 from the WAN link, no HTTP from a WAN
+     * host although it can route to the gateway's ULA.
+     */
+    @Test
+    void notifiesGoToFf02cAndTheWanSideFindsNothing() throws Exception {
+        Path heard = net.work.resolve("ssdp-lan0.log");
+        List<String> cmd = List.of("ip", "netns", "exec", net.lan, Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx32m", "-cp", Path.of(SsdpListen.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString(),
+                SsdpListen.class.getName(), "ff02::c", "lan0", "60", "500");
+        Process listener = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(heard.toFile())).start();
+        try {
+            await("the SSDP listener").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> Files.readString(heard).contains("ready"));
+            daemon = builder("userspace").start();
+            String alive = "NTS: ssdp:alive|";
+            await("a NOTIFY on ff02::c").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> Files.readString(heard).contains("LOCATION: http://[fd00:77:0:0:0:0:0:1]:" + HTTP_PORT + "/"));
+            List<String> notifies = Files.readAllLines(heard).stream().filter(l -> l.contains("NOTIFY * HTTP/1.1")).toList();
+            assertTrue(notifies.stream().anyMatch(l -> l.contains(alive)), String.join("\n", notifies));
+            for (String n : notifies) {
+                Matcher location = Pattern.compile("LOCATION: (\\S+?)\\|").matcher(n);
+                assertTrue(location.find() && location.group(1).startsWith("http://[") && !location.group(1).contains("%"),
+                        "an IPv6 NOTIFY names a bracketed IPv6 LOCATION without a zone: " + n);
+            }
+        } finally {
+            listener.destroy();
+            listener.waitFor();
+        }
+
+        String fromLan = search(net.lan, "lan0");
+        assertTrue(fromLan.contains("LOCATION: http://[fd00:77:0:0:0:0:0:1]:" + HTTP_PORT + "/"), "the LAN is answered: " + fromLan);
+        String fromWan = search(net.wan, "wan0");
+        assertTrue(fromWan.endsWith("done 0"), "a search from the WAN link gets no answer: " + fromWan);
+        String desc = discoveredIgd2();
+        Topology.Result http = net.exec(net.wan, "curl", "-g", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                "--max-time", "5", desc);
+        assertTrue(http.exit() != 0 && !http.output().contains("200"),
+                "the WAN host routes to " + desc + " but gets no answer: exit " + http.exit() + " " + http.output());
     }
 
     /**
