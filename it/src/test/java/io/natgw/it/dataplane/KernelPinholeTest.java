@@ -276,6 +276,31 @@ class KernelPinholeTest {
         assertDropped(WAN_HOST6, LAN_A6, 8080, 40303, "the same remote from another port");
     }
 
+    /** Not a pinhole: the IPv4 filtered mappings' port gate ({@code fports}) that shares the transactions with them. */
+    @Test
+    void aPortHasItsFilteredMappingsLookupsWhileItHasOneAndAPlainMappingBeside() throws Exception {
+        Topology.sh("ip", "-n", net.wan, "addr", "add", "203.0.113.3/24", "dev", "wan0");
+        net.server(net.lan, "peer-b", "peer", Topology.LAN_B, "8080"); // A has no server yet: a flow to A is refused
+        start(true);
+        host.ok("restore");
+        String fromB = "0/tcp/" + Topology.LAN_B + "/8080/203.0.113.3/32/0";
+        String fromNet = "0/tcp/" + Topology.LAN_B + "/8080/203.0.113.0/24/7";
+        host.ok("add " + fromB);
+        host.ok("add " + fromNet);
+        assertTrue(nft("list", "set", "inet", "natgw", "fports").contains("tcp . 8080"));
+        assertEquals("203.0.113.3", net.peer(net.wan, "line-from", "203.0.113.3", GW_WAN, "8080").split(":")[0]);
+        host.ok("del " + fromB);
+        assertTrue(nft("list", "set", "inet", "natgw", "fports").contains("tcp . 8080"), "one filtered mapping left");
+        host.ok("del " + fromNet);
+        assertFalse(nft("list", "set", "inet", "natgw", "fports").contains("8080"), "none left: no lookups for the port");
+        host.ok("add 0/tcp/" + Topology.LAN_A + "/8080");
+        String toA = net.peer(net.wan, "line-from", "203.0.113.3", GW_WAN, "8080");
+        assertTrue(toA.contains("ConnectException"), "DNATed to A (no server there), not to B: " + toA);
+        net.server(net.lan, "peer-a", "peer", Topology.LAN_A, "8080");
+        String seen = net.peer(net.wan, "line-from", "203.0.113.3", GW_WAN, "8080");
+        assertEquals("203.0.113.3", seen.split(":")[0], "the plain mapping forwards: " + seen);
+    }
+
     @Test
     void countersRiseWithATransferOfKnownSize() throws Exception {
         net.server(net.lan, "sink", "sink", LAN_A6, "8085");
@@ -297,6 +322,13 @@ class KernelPinholeTest {
                 });
         String[] totals = host.call("totals").split(" ");
         assertTrue(Long.parseLong(totals[2]) >= bytes, "the totals count pinholes too: " + String.join(" ", totals));
+
+        // the totals are the elements' counters summed: a removed element's stay in them
+        host.ok("del " + spec);
+        assertEquals(0, host.counters(spec)[1], "a removed pinhole has no counters of its own");
+        String[] after = host.call("totals").split(" ");
+        assertTrue(Long.parseLong(after[2]) >= Long.parseLong(totals[2]) && Long.parseLong(after[1]) >= Long.parseLong(totals[1]),
+                "the totals keep what a removed pinhole carried: " + String.join(" ", after) + " after " + String.join(" ", totals));
     }
 
     @Test
