@@ -267,4 +267,267 @@ class PinholeTableTest {
         assertTrue(MappingKey.of(Protocol.UDP, 65535).compareTo(MappingKey.pinhole(Protocol.TCP, H10, 1, RemoteFilter.ANY)) < 0,
                 "NAT mappings list before pinholes");
     }
+
+    // ---- the same rules as mappings ----
+
+    @Test
+    void secureModeOpensPinholesOnlyToTheClientsOwnAddressAndSpoofedThirdPartiesAreRefused() throws IOException {
+        InetAddress authorized = ip("fd00:77::99");
+        open(TestConfigs.v6(true, 64, 1024, 1000, List.of(), List.of(), List.of(Cidr.parse("fd00:77::99/128"))), forwarder);
+        Traces before = traces();
+        // a client asking for its neighbour, plainly or as PCP THIRD_PARTY: refused, nothing changed
+        assertEquals(Reason.NOT_AUTHORIZED, refused(table.apply(pinhole(H11_UPNP, H10, 6000))));
+        MappingRequest.Map thirdParty = new MappingRequest.Map(Owner.of(H11, Origin.PCP), Protocol.TCP,
+                new Endpoint(H10, 6000), 0, RemoteFilter.ANY, HOUR, Kind.DYNAMIC, "", "00112233445566778899aabb",
+                OnConflict.ALTERNATIVE, true, true);
+        assertEquals(Reason.NOT_AUTHORIZED, refused(table.apply(thirdParty)));
+        // an IPv4 client cannot open a pinhole to an IPv6 host either
+        assertEquals(Reason.NOT_AUTHORIZED, refused(table.apply(pinhole(Owner.of(ip("127.0.0.1"), Origin.PCP), H10, 6000))));
+        // a host outside network.lan.clients is no LAN host, whoever asks
+        Inet6Address outside = v6("2001:db8:113::2");
+        assertEquals(Reason.NOT_AUTHORIZED, refused(table.apply(pinhole(Owner.of(outside, Origin.UPNP), 6000))));
+        assertEquals(Reason.NOT_AUTHORIZED, refused(table.apply(pinhole(ADMIN, outside, 6000))));
+        assertEquals(before, traces());
+
+        assertEquals(H10, granted(table.apply(pinhole(H10_UPNP, 6000))).internal().address(), "its own address");
+        assertEquals(H11, granted(table.apply(pinhole(Owner.of(authorized, Origin.PCP), H11, 6001))).internal().address(),
+                "a configured third-party client (pcp.thirdPartyClients)");
+        assertEquals(H11, granted(table.apply(pinhole(ADMIN, H11, 6002))).internal().address(), "an admin");
+    }
+
+    @Test
+    void quotaExhaustionByOneIpv6SubnetLeavesAnotherAnswered() throws IOException {
+        // per client 2, per /64 (limits.subnetPrefixLengthV6) 4
+        open(TestConfigs.v6(true, 2, 4, 1000, List.of(), List.of(), List.of()), forwarder);
+        int granted = 0;
+        for (int host = 1; host <= 10; host++) {
+            Owner o = Owner.of(ip("fd00:77:0:1::" + host), Origin.UPNP);
+            for (int port = 6000; port < 6003; port++) {
+                Outcome out = table.apply(pinhole(o, port));
+                if (out instanceof Outcome.Granted) {
+                    granted++;
+                } else {
+                    assertEquals(Reason.QUOTA_EXCEEDED, refused(out));
+                }
+            }
+        }
+        assertEquals(4, granted, "fd00:77:0:1::/64 holds its 4");
+        Traces before = traces();
+        Outcome one = table.apply(pinhole(Owner.of(ip("fd00:77:0:1::ff"), Origin.PCP), 7000));
+        assertEquals(Reason.QUOTA_EXCEEDED, refused(one));
+        assertTrue(((Outcome.Refused) one).detail().contains("fd00:77:0:1:0:0:0:0/64"), ((Outcome.Refused) one).detail());
+        assertEquals(before, traces());
+        // another /64 is answered, and a refresh inside the full one still is
+        granted(table.apply(pinhole(Owner.of(ip("fd00:77:0:2::1"), Origin.UPNP), 6000)));
+        assertTrue(((Outcome.Granted) table.apply(pinhole(Owner.of(ip("fd00:77:0:1::1"), Origin.UPNP), 6000))).refreshed());
+        // IPv4 clients count per /24 apart from the IPv6 ones
+        granted(table.apply(MappingRequest.Map.dynamic(Owner.of(ip("127.0.0.1"), Origin.PCP), Protocol.TCP,
+                new Endpoint(ip("127.0.0.1"), 6000), 0, HOUR)));
+    }
+
+    @Test
+    void pinholesCountAgainstMaxMappings() throws IOException {
+        open(TestConfigs.v6(true, 64, 1024, 3, List.of(), List.of(), List.of()), forwarder);
+        granted(table.apply(MappingRequest.Map.dynamic(Owner.of(ip("127.0.0.1"), Origin.PCP), Protocol.TCP,
+                new Endpoint(ip("127.0.0.1"), 6000), 0, HOUR)));
+        granted(table.apply(pinhole(H10_UPNP, 6000)));
+        granted(table.apply(pinhole(H11_UPNP, 6000)));
+        Traces before = traces();
+        assertEquals(Reason.NO_RESOURCES, refused(table.apply(pinhole(H10_UPNP, 6001))));
+        assertEquals(before, traces());
+    }
+
+    @Test
+    void permissionRulesMatchIpv6Cidrs() throws IOException {
+        open(config(true, List.of(
+                PermissionRule.parse("deny 0-65535 fd00:77::11/128 0-65535"),
+                PermissionRule.parse("allow 1024-65535 fd00:77::/64 1024-65535"),
+                PermissionRule.parse("allow 1024-65535 0.0.0.0/0 1024-65535"),
+                PermissionRule.parse("deny 0-65535 ::/0 0-65535"))), forwarder);
+        Traces before = traces();
+        assertEquals(Reason.NOT_AUTHORIZED, refused(table.apply(pinhole(H10_UPNP, 80))), "below 1024");
+        assertEquals(Reason.NOT_AUTHORIZED, refused(table.apply(pinhole(H11_UPNP, 8080))), "the denied host");
+        assertEquals(Reason.NOT_AUTHORIZED, refused(table.apply(pinhole(Owner.of(ip("fd00:77:0:9::1"), Origin.UPNP), 8080))),
+                "outside the allowed /64: the last rule");
+        assertEquals(before, traces());
+        granted(table.apply(pinhole(H10_UPNP, 8080)));
+        granted(table.apply(pinhole(ADMIN, H11, 80))); // admins are exempt, as for mappings
+    }
+
+    @Test
+    void pinholeLifetimesAreClampedAndExpireThroughTheSamePathAsADelete() throws IOException {
+        open();
+        MappingRequest.Map shortLived = MappingRequest.Map.dynamic(H10_PCP, Protocol.UDP, new Endpoint(H10, 5000), 0,
+                Duration.ofSeconds(5));
+        Mapping p = granted(table.apply(shortLived));
+        assertEquals(clock.instant().plusSeconds(120), p.expiresAt(), "pcp.lifetimes min 120 s");
+        Mapping q = granted(table.apply(MappingRequest.Map.dynamic(H10_PCP, Protocol.UDP, new Endpoint(H10, 5001), 0,
+                Duration.ofDays(30))));
+        assertEquals(clock.instant().plusSeconds(86400), q.expiresAt(), "pcp.lifetimes max 86400 s");
+        clock.advance(Duration.ofSeconds(120));
+        assertEquals(1, table.expireDue().join());
+        assertEquals(List.of(q), table.view().mappings());
+        assertEquals(java.util.Optional.empty(), table.view().pinhole(p.pinholeId()));
+        assertEquals(List.of(q), store.rows());
+        assertEquals(Change.removed(p, Change.Cause.EXPIRED), seen.get(seen.size() - 1));
+        assertFalse(forwarder.routes().containsKey(p.key()));
+    }
+
+    @Test
+    void pcpLifetimeZeroDeletesItsPinholeAndUpnpRangeDeletesLeaveThemAlone() throws IOException {
+        open();
+        Mapping nat = granted(table.apply(MappingRequest.Map.dynamic(Owner.of(ip("127.0.0.1"), Origin.UPNP), Protocol.TCP,
+                new Endpoint(ip("127.0.0.1"), 6000), 6000, HOUR).withOnConflict(OnConflict.FAIL)));
+        Mapping upnpPinhole = granted(table.apply(pinhole(H10_UPNP, 6000)));
+        assertEquals(new Outcome.Deleted(List.of()), table.apply(new MappingRequest.DeleteRange(H10_UPNP, null, 1, 65535)),
+                "DeletePortMappingRange is about WAN ports: no pinhole goes");
+        Mapping pcp = granted(table.apply(MappingRequest.Map.dynamic(H10_PCP, Protocol.UDP, new Endpoint(H10, 7000), 0, HOUR)
+                .withNonce("00112233445566778899aabb")));
+        assertEquals(Reason.NOT_AUTHORIZED, refused(table.apply(new MappingRequest.DeleteInternal(H10_PCP, Protocol.UDP, H10,
+                7000, "ffffffffffffffffffffffff"))), "RFC 6887 §15: another nonce");
+        assertEquals(new Outcome.Deleted(List.of(pcp)), table.apply(new MappingRequest.DeleteInternal(H10_PCP, Protocol.UDP,
+                H10, 7000, "00112233445566778899aabb")));
+        assertEquals(List.of(nat, upnpPinhole), table.view().mappings());
+        assertEquals(new Outcome.Deleted(List.of(upnpPinhole)), table.apply(new MappingRequest.DeleteMatching(ADMIN,
+                "pinholes", Mapping::pinhole)));
+    }
+
+    @Test
+    void aReloadRemovesThePinholesTheNewRulesRefuse() throws IOException {
+        open(config(false, List.of()), forwarder);
+        Mapping own = granted(table.apply(pinhole(H10_UPNP, 6000)));
+        Mapping forNeighbour = granted(table.apply(pinhole(H11_UPNP, H10, 6001)));
+        Mapping low = granted(table.apply(pinhole(H11_UPNP, 8080)));
+        MappingTable.Reconciled r = table.reconfigure(config(true, List.of(
+                PermissionRule.parse("deny 0-65535 fd00:77::11/128 8000-8999"))));
+        assertEquals(2, r.leasesRefused());
+        assertEquals(List.of(own), table.view().mappings());
+        assertEquals(List.of(own), store.rows());
+        assertFalse(forwarder.routes().containsKey(forNeighbour.key()));
+        assertFalse(forwarder.routes().containsKey(low.key()));
+    }
+
+    @Test
+    void pinholesSurviveARestartWithTheirIdsAndAreDroppedWhereNothingForwardsThem() throws IOException {
+        open();
+        Mapping p = granted(table.apply(pinhole(H10_UPNP, 6000)));
+        Mapping q = granted(table.apply(pinhole(H11_UPNP, 6000)));
+        table.close();
+
+        open();
+        assertEquals(List.of(p, q), table.view().mappings());
+        assertEquals(java.util.Optional.of(q), table.view().pinhole(q.pinholeId()));
+        Mapping r = granted(table.apply(pinhole(H10_UPNP, 6001)));
+        assertTrue(r.pinholeId() != p.pinholeId() && r.pinholeId() != q.pinholeId(), "ids stay unique after a restart");
+        table.close();
+
+        open(config(true, List.of()), new RecordingForwarder()); // relays: pinholes are not forwarded
+        assertEquals(List.of(), table.view().mappings(), "no pinhole listed that forwards nothing");
+        assertEquals(List.of(), store.rows(), "and the journal says so");
+    }
+
+    @Test
+    void exhaustingThe65535PinholeIdsIsRefusedWithNoSideEffect() throws IOException {
+        open();
+        List<java.util.concurrent.CompletableFuture<Outcome>> all = new java.util.ArrayList<>();
+        for (int port = 1; port <= Mapping.MAX_PINHOLE_ID; port++) {
+            all.add(table.submit(pinhole(ADMIN, H10, port)));
+        }
+        java.util.Set<Integer> ids = new java.util.HashSet<>();
+        for (var f : all) {
+            ids.add(granted(f.join()).pinholeId());
+        }
+        assertEquals(Mapping.MAX_PINHOLE_ID, ids.size(), "every id once");
+        int before = store.rows().size();
+        int events = seen.size();
+        Outcome o = table.apply(pinhole(ADMIN, H11, 6000));
+        assertEquals(Reason.NO_RESOURCES, refused(o));
+        assertTrue(((Outcome.Refused) o).detail().contains("65535 pinhole ids"), ((Outcome.Refused) o).detail());
+        assertEquals(Mapping.MAX_PINHOLE_ID, table.view().size());
+        assertEquals(before, store.rows().size());
+        assertEquals(events, seen.size());
+        assertFalse(forwarder.routes().containsKey(MappingKey.pinhole(Protocol.TCP, H11, 6000, RemoteFilter.ANY)));
+        // one freed id is handed out again
+        Mapping gone = table.view().pinholes().get(0);
+        table.apply(new MappingRequest.Delete(ADMIN, gone.key()));
+        assertEquals(gone.pinholeId(), granted(table.apply(pinhole(ADMIN, H11, 6000))).pinholeId());
+    }
+
+    @Test
+    void aPinholeNeverOpensToTheGatewaysOwnAddress() throws IOException {
+        open(config(false, List.of()), forwarder); // the LAN addresses are 127.0.0.1 and fd00:77::1
+        Traces before = traces();
+        assertEquals(Reason.NOT_AUTHORIZED, refused(table.apply(pinhole(ADMIN, ip("fd00:77::1"), 6000))));
+        assertEquals(Reason.NOT_AUTHORIZED, refused(table.apply(pinhole(Owner.of(ip("fd00:77::1"), Origin.UPNP), 6000))));
+        assertEquals(before, traces());
+    }
+
+    @Test
+    void aStaticMappingToAnIpv6HostIsAStaticPinholeFollowingTheFile() throws IOException {
+        io.natgw.conf.StaticMapping https = new io.natgw.conf.StaticMapping(Protocol.TCP, 443, H10, 443, "https", true);
+        open(TestConfigs.v6(true, 64, 1024, 1000, List.of(), List.of(https), List.of()), forwarder);
+        Mapping p = table.view().pinholes().get(0);
+        assertEquals(Kind.STATIC, p.kind());
+        assertEquals(MappingKey.pinhole(Protocol.TCP, H10, 443, RemoteFilter.ANY), p.key());
+        assertEquals(MappingTable.CONFIG_OWNER, p.owner());
+        assertEquals(null, p.expiresAt());
+        // a client cannot take it, nor delete it
+        assertEquals(Reason.CONFLICT, refused(table.apply(pinhole(H10_UPNP, 443))));
+        assertEquals(Reason.NOT_AUTHORIZED, refused(table.apply(new MappingRequest.Delete(H10_UPNP, p.key()))));
+        // a reload that keeps it keeps it as it is; one that drops it closes it
+        assertEquals(new MappingTable.Reconciled(0, 1, 0, 0), table.reconfigure(TestConfigs.v6(true, 64, 1024, 1000,
+                List.of(), List.of(https), List.of())));
+        assertEquals(List.of(p), table.view().mappings());
+        assertEquals(1, table.reconfigure(TestConfigs.v6(true, 64, 1024, 1000, List.of(), List.of(), List.of()))
+                .staleStaticRemoved());
+        assertEquals(List.of(), table.view().mappings());
+        assertTrue(forwarder.routes().isEmpty());
+    }
+
+    @Test
+    void aDeletedIdIsNotHandedOutAgainEvenAfterARefreshOfAnOlderOne() throws IOException {
+        open();
+        Mapping a = granted(table.apply(pinhole(H10_UPNP, 6000)));
+        granted(table.apply(pinhole(H10_UPNP, 6001)));
+        Mapping c = granted(table.apply(pinhole(H10_UPNP, 6002)));
+        table.apply(new MappingRequest.Delete(H10_UPNP, c.key()));
+        assertTrue(((Outcome.Granted) table.apply(pinhole(H10_UPNP, 6000))).refreshed());
+        Mapping d = granted(table.apply(pinhole(H11_UPNP, 6000)));
+        assertNotEquals(c.pinholeId(), d.pinholeId(), "the stale id " + c.pinholeId() + " reaches nothing yet");
+        assertTrue(d.pinholeId() > c.pinholeId() && c.pinholeId() > a.pinholeId(), a + " " + c + " " + d);
+    }
+
+    @Test
+    void aPinholeTheJournalOrTheDataplaneFailsOnLeavesTableJournalAndForwardingAsTheyWere() throws IOException {
+        BatchFailureTest.GatedStore gated = new BatchFailureTest.GatedStore(store);
+        table = new MappingTable(config(true, List.of()), gated, forwarder, clock);
+        table.addListener(seen::addAll);
+        table.addListener(forwarder);
+        table.start();
+        Mapping p = granted(table.apply(pinhole(H10_UPNP, 6000)));
+        Traces before = traces();
+
+        gated.fault = changes -> new IOException("No space left on device");
+        Outcome o = table.apply(pinhole(H11_UPNP, 6000));
+        assertEquals(Reason.UNAVAILABLE, refused(o));
+        assertEquals(before, traces());
+        assertEquals(java.util.Optional.empty(), table.view().pinhole(p.pinholeId() + 1));
+
+        gated.fault = changes -> null;
+        forwarder.fault = c -> c.after() != null && c.after().pinhole()
+                ? new Forwarder.ForwardingException("nft: element rejected", null) : null;
+        assertEquals(Reason.NO_RESOURCES, refused(table.apply(pinhole(H11_UPNP, 6000))));
+        assertEquals(before, traces());
+
+        // a removal while the journal fails takes effect at once (fail closed), and is journaled when it writes again
+        forwarder.fault = c -> null;
+        gated.fault = changes -> new IOException("No space left on device");
+        assertEquals(new Outcome.Deleted(List.of(p)), table.apply(new MappingRequest.Delete(H10_UPNP, p.key())));
+        assertEquals(List.of(), table.view().mappings());
+        assertTrue(forwarder.routes().isEmpty());
+        assertEquals(List.of(p), store.rows(), "not journaled yet");
+        gated.fault = changes -> null;
+        Mapping q = granted(table.apply(pinhole(H11_UPNP, 6000)));
+        assertEquals(List.of(q), store.rows(), "the removal was journaled first");
+    }
 }
