@@ -198,16 +198,17 @@ public final class KernelRuleset {
      */
     public static String table(InetAddress wan, String wanInterface, List<String> lanInterfaces,
                                List<TriggerRule> rules, Collection<Element> elements) {
-        return table(wan, wanInterface, lanInterfaces, true, rules, elements);
+        return table(wan, wanInterface, lanInterfaces, true, false, rules, elements);
     }
 
     /**
      * The whole table as {@link #table(InetAddress, String, List, List, Collection)}, with the IPv6 firewall
-     * ({@code dataplane.ipv6Firewall}) on or off.
+     * ({@code dataplane.ipv6Firewall}) on or off, and the drop of a removed pinhole's established flows
+     * ({@code dataplane.cutOnDelete}).
      */
     public static String table(InetAddress wan, String wanInterface, List<String> lanInterfaces, boolean ipv6Firewall,
-                               List<TriggerRule> rules, Collection<Element> elements) {
-        String body = body(wan, wanInterface, lanInterfaces, ipv6Firewall);
+                               boolean cutOnDelete, List<TriggerRule> rules, Collection<Element> elements) {
+        String body = body(wan, wanInterface, lanInterfaces, ipv6Firewall, cutOnDelete);
         StringBuilder sb = new StringBuilder();
         sb.append("table inet ").append(TABLE).append(" {}\n");
         sb.append("delete table inet ").append(TABLE).append('\n');
@@ -293,11 +294,13 @@ public final class KernelRuleset {
     }
 
     /** The structure's comment for this configuration. */
-    public static String comment(InetAddress wan, String wanInterface, List<String> lanInterfaces, boolean ipv6Firewall) {
-        return comment(body(wan, wanInterface, lanInterfaces, ipv6Firewall));
+    public static String comment(InetAddress wan, String wanInterface, List<String> lanInterfaces, boolean ipv6Firewall,
+                                 boolean cutOnDelete) {
+        return comment(body(wan, wanInterface, lanInterfaces, ipv6Firewall, cutOnDelete));
     }
 
-    private static String body(InetAddress wan, String wanInterface, List<String> lanInterfaces, boolean ipv6Firewall) {
+    private static String body(InetAddress wan, String wanInterface, List<String> lanInterfaces, boolean ipv6Firewall,
+                               boolean cutOnDelete) {
         String w = wan.getHostAddress();
         StringJoiner lans = new StringJoiner(", ", "{ ", " }");
         lanInterfaces.forEach(i -> lans.add("\"" + i + "\""));
@@ -342,6 +345,11 @@ public final class KernelRuleset {
         sb.append("    ct direction reply ct mark @tx\n");
         sb.append("    ct direction original ct mark @trx\n");
         sb.append("    ").append(mapped).append(" ct status dnat accept\n");
+        if (cutOnDelete) {
+            // a removed pinhole's flows stop: their conntrack entries keep the mark, which no counter set has any more
+            // (deleting the entries instead would let the LAN side's next packet pick the flow up again as its own)
+            sb.append("    ").append(pinned).append(" ct mark != @rx drop\n");
+        }
         sb.append("    ").append(pinned).append(" accept\n");
         if (ipv6Firewall) {
             // inbound IPv6 is refused unless a pinhole admits it; replies (established, related) and LAN-originated
