@@ -70,6 +70,9 @@ final class Funnel {
             return false;
         }
         state.put(m);
+        if (m.pinhole() && m.pinholeId() >= state.pinholeIdCursor()) {
+            state.pinholeIdTaken(m.pinholeId()); // new ids continue after the restored ones
+        }
         restored.add(c);
         return true;
     }
@@ -191,6 +194,10 @@ final class Funnel {
         if (denied != null) {
             return refuse(Reason.NOT_AUTHORIZED, denied);
         }
+        if (policy.gatewayAddress(host)) {
+            return refuse(Reason.NOT_AUTHORIZED, host.getHostAddress() + " is one of the gateway's own addresses; the"
+                    + " gateway never opens a pinhole to itself");
+        }
         Instant expiry = r.kind() == Kind.STATIC ? null : now.plus(policy.clampLifetime(who.origin(), r.lifetime()));
         int port = r.internal().port();
         Mapping existing = who.origin().identifiesByInternal()
@@ -223,6 +230,7 @@ final class Funnel {
         if (r.enabled() && !prepare(c)) {
             return refuse(Reason.NO_RESOURCES, "the dataplane cannot open " + row);
         }
+        state.pinholeIdTaken(id); // not handed out again until the search has gone round (a stale id reaches nothing)
         return commitAdded(c, batch);
     }
 

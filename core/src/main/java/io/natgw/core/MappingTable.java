@@ -153,7 +153,9 @@ public final class MappingTable implements AutoCloseable {
         for (Mapping m : recovered.mappings()) {
             if (!funnel.restore(m, restored)) {
                 lost.add(Change.removed(m, Change.Cause.RESTORED));
-                LOG.warn("dropped restored mapping {}: its port cannot be served any more", m);
+                LOG.warn("dropped restored {} {}: {}", m.pinhole() ? "pinhole" : "mapping", m,
+                        m.pinhole() && !forwarder.forwardsPinholes() ? "this dataplane does not forward pinholes (only"
+                                + " linux-gateway mode with kernel forwarding does)" : "its port cannot be served any more");
             }
         }
         if (!lost.isEmpty()) {

@@ -7,7 +7,8 @@ import java.util.List;
  * Pinholes are refused with the same reasons as mappings (CONFLICT: another owner's pinhole on the same host, port
  * and overlapping filter; NO_RESOURCES: the table is full or all 65535 pinhole ids are live, IGD:2 701
  * PinholeSpaceExhausted), plus three of their own: {@link Reason#PINHOLES_DISABLED},
- * {@link Reason#INTERNAL_PORT_WILDCARD}, {@link Reason#BAD_INTERNAL_ADDRESS}.
+ * {@link Reason#INTERNAL_PORT_WILDCARD}, {@link Reason#BAD_INTERNAL_ADDRESS}. A wildcard protocol (IGD:2 707
+ * ProtocolWildcardingNotAllowed) never reaches the table: a request names TCP or UDP, so the front-end refuses it.
  */
 public sealed interface Outcome {
 

@@ -89,6 +89,16 @@ final class TableState {
      * not given to the next one at once (a client holding a stale UniqueID must not reach another's pinhole); 0 when
      * every id is live. Does not reserve it: {@link #put} does.
      */
+    /** The next search for a free id starts after {@code id} (just handed out, or the highest restored). */
+    void pinholeIdTaken(int id) {
+        nextPinholeId = id >= Mapping.MAX_PINHOLE_ID ? 1 : id + 1;
+    }
+
+    /** Where the next search for a free pinhole id starts. */
+    int pinholeIdCursor() {
+        return nextPinholeId;
+    }
+
     int freePinholeId() {
         int id = pinholeIds.nextClearBit(nextPinholeId);
         if (id > Mapping.MAX_PINHOLE_ID) {
@@ -152,7 +162,6 @@ final class TableState {
             pinholesOn.computeIfAbsent(targetKey(m), k -> new ArrayList<>(1)).add(m);
             byPinholeId.put(m.pinholeId(), m);
             pinholeIds.set(m.pinholeId());
-            nextPinholeId = m.pinholeId() == Mapping.MAX_PINHOLE_ID ? 1 : m.pinholeId() + 1;
         } else {
             byPort.computeIfAbsent(portKey(m.protocol(), m.externalPort()), k -> new ArrayList<>(1)).add(m);
             occupied[m.protocol().ordinal()].set(m.externalPort());

@@ -452,4 +452,82 @@ class PinholeTableTest {
         table.apply(new MappingRequest.Delete(ADMIN, gone.key()));
         assertEquals(gone.pinholeId(), granted(table.apply(pinhole(ADMIN, H11, 6000))).pinholeId());
     }
+
+    @Test
+    void aPinholeNeverOpensToTheGatewaysOwnAddress() throws IOException {
+        open(config(false, List.of()), forwarder); // the LAN addresses are 127.0.0.1 and fd00:77::1
+        Traces before = traces();
+        assertEquals(Reason.NOT_AUTHORIZED, refused(table.apply(pinhole(ADMIN, ip("fd00:77::1"), 6000))));
+        assertEquals(Reason.NOT_AUTHORIZED, refused(table.apply(pinhole(Owner.of(ip("fd00:77::1"), Origin.UPNP), 6000))));
+        assertEquals(before, traces());
+    }
+
+    @Test
+    void aStaticMappingToAnIpv6HostIsAStaticPinholeFollowingTheFile() throws IOException {
+        io.natgw.conf.StaticMapping https = new io.natgw.conf.StaticMapping(Protocol.TCP, 443, H10, 443, "https", true);
+        open(TestConfigs.v6(true, 64, 1024, 1000, List.of(), List.of(https), List.of()), forwarder);
+        Mapping p = table.view().pinholes().get(0);
+        assertEquals(Kind.STATIC, p.kind());
+        assertEquals(MappingKey.pinhole(Protocol.TCP, H10, 443, RemoteFilter.ANY), p.key());
+        assertEquals(MappingTable.CONFIG_OWNER, p.owner());
+        assertEquals(null, p.expiresAt());
+        // a client cannot take it, nor delete it
+        assertEquals(Reason.CONFLICT, refused(table.apply(pinhole(H10_UPNP, 443))));
+        assertEquals(Reason.NOT_AUTHORIZED, refused(table.apply(new MappingRequest.Delete(H10_UPNP, p.key()))));
+        // a reload that keeps it keeps it as it is; one that drops it closes it
+        assertEquals(new MappingTable.Reconciled(0, 1, 0, 0), table.reconfigure(TestConfigs.v6(true, 64, 1024, 1000,
+                List.of(), List.of(https), List.of())));
+        assertEquals(List.of(p), table.view().mappings());
+        assertEquals(1, table.reconfigure(TestConfigs.v6(true, 64, 1024, 1000, List.of(), List.of(), List.of()))
+                .staleStaticRemoved());
+        assertEquals(List.of(), table.view().mappings());
+        assertTrue(forwarder.routes().isEmpty());
+    }
+
+    @Test
+    void aDeletedIdIsNotHandedOutAgainEvenAfterARefreshOfAnOlderOne() throws IOException {
+        open();
+        Mapping a = granted(table.apply(pinhole(H10_UPNP, 6000)));
+        granted(table.apply(pinhole(H10_UPNP, 6001)));
+        Mapping c = granted(table.apply(pinhole(H10_UPNP, 6002)));
+        table.apply(new MappingRequest.Delete(H10_UPNP, c.key()));
+        assertTrue(((Outcome.Granted) table.apply(pinhole(H10_UPNP, 6000))).refreshed());
+        Mapping d = granted(table.apply(pinhole(H11_UPNP, 6000)));
+        assertNotEquals(c.pinholeId(), d.pinholeId(), "the stale id " + c.pinholeId() + " reaches nothing yet");
+        assertTrue(d.pinholeId() > c.pinholeId() && c.pinholeId() > a.pinholeId(), a + " " + c + " " + d);
+    }
+
+    @Test
+    void aPinholeTheJournalOrTheDataplaneFailsOnLeavesTableJournalAndForwardingAsTheyWere() throws IOException {
+        BatchFailureTest.GatedStore gated = new BatchFailureTest.GatedStore(store);
+        table = new MappingTable(config(true, List.of()), gated, forwarder, clock);
+        table.addListener(seen::addAll);
+        table.addListener(forwarder);
+        table.start();
+        Mapping p = granted(table.apply(pinhole(H10_UPNP, 6000)));
+        Traces before = traces();
+
+        gated.fault = changes -> new IOException("No space left on device");
+        Outcome o = table.apply(pinhole(H11_UPNP, 6000));
+        assertEquals(Reason.UNAVAILABLE, refused(o));
+        assertEquals(before, traces());
+        assertEquals(java.util.Optional.empty(), table.view().pinhole(p.pinholeId() + 1));
+
+        gated.fault = changes -> null;
+        forwarder.fault = c -> c.after() != null && c.after().pinhole()
+                ? new Forwarder.ForwardingException("nft: element rejected", null) : null;
+        assertEquals(Reason.NO_RESOURCES, refused(table.apply(pinhole(H11_UPNP, 6000))));
+        assertEquals(before, traces());
+
+        // a removal while the journal fails takes effect at once (fail closed), and is journaled when it writes again
+        forwarder.fault = c -> null;
+        gated.fault = changes -> new IOException("No space left on device");
+        assertEquals(new Outcome.Deleted(List.of(p)), table.apply(new MappingRequest.Delete(H10_UPNP, p.key())));
+        assertEquals(List.of(), table.view().mappings());
+        assertTrue(forwarder.routes().isEmpty());
+        assertEquals(List.of(p), store.rows(), "not journaled yet");
+        gated.fault = changes -> null;
+        Mapping q = granted(table.apply(pinhole(H11_UPNP, 6000)));
+        assertEquals(List.of(q), store.rows(), "the removal was journaled first");
+    }
 }

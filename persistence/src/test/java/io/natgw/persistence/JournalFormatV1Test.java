@@ -9,6 +9,8 @@ import io.natgw.core.Mapping;
 import io.natgw.core.Origin;
 import io.natgw.core.Owner;
 import io.natgw.core.RemoteFilter;
+import ch.qos.logback.classic.Level;
+import io.natgw.testsupport.LogCapture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -84,7 +86,13 @@ class JournalFormatV1Test {
             assertEquals(1, header(dir, name).generation(), name);
             assertEquals(1, header(dir, name).version(), name + ": format version 1");
         }
-        LeaseStore.Recovered r = StoreFixture.reopen(dir, WRITTEN);
+        LeaseStore.Recovered r;
+        try (LogCapture logs = new LogCapture(JournalLeaseStore.class)) {
+            r = StoreFixture.reopen(dir, WRITTEN);
+            assertEquals(List.of(dir + ": not restored: udp 6001 relayed to [fd00:77:0:0:0:0:0:40]:6001 (format 1); this"
+                    + " release relays no IPv4 port to an IPv6 host, which asks for a pinhole instead"),
+                    logs.lines(Level.WARN));
+        }
         assertEquals(expected(), r.mappings());
         assertFalse(r.mappings().stream().anyMatch(m -> m.key().equals(OBSOLETE_V6_RELAY)), "the IPv4-to-IPv6 relay is gone");
         assertEquals(0, r.expiredDropped());
@@ -105,5 +113,43 @@ class JournalFormatV1Test {
         ByteBuffer header = ByteBuffer.wrap(Files.readAllBytes(dir.resolve(name)), 0, RecordCodec.HEADER_BYTES);
         return RecordCodec.decodeHeader(header, name.startsWith("snap") ? RecordCodec.FileType.SNAPSHOT
                 : RecordCodec.FileType.JOURNAL);
+    }
+
+    /**
+     * A journal alone (no snapshot) written by release one's code (main at 1ec5c33, before format 2) on 2026-12-06:
+     * {@code src/test/resources/journal-v1-replay/}, format 1, replayed record by record: adds of every origin (an
+     * admin and a configured static row, one disabled; PCP with its nonce and a PEER-like filtered row; UPnP with a
+     * remote filter; NAT-PMP asymmetric), then a PCP refresh with a new nonce, a UPnP row disabled, the NAT-PMP row
+     * removed. Never regenerate it.
+     */
+    @Test
+    void aJournalWrittenByReleaseOneReplaysToExactlyItsRows(@TempDir Path dir) throws IOException, RecordFormatException {
+        try (InputStream in = getClass().getResourceAsStream("/journal-v1-replay/journal.bin")) {
+            Files.copy(in, dir.resolve("journal.bin"));
+        }
+        assertEquals(1, header(dir, "journal.bin").version());
+        Instant t = Instant.parse("2026-12-06T22:00:00.000000123Z");
+        Instant far = Instant.parse("2099-01-01T00:00:00Z");
+        Owner pcpHost = Owner.of(ip("192.168.77.20"), Origin.PCP);
+        List<Mapping> expected = new ArrayList<>(List.of(
+                new Mapping(Protocol.TCP, 8080, RemoteFilter.ANY, new Endpoint(ip("192.168.77.10"), 80), ADMIN, "",
+                        Kind.STATIC, "web", t, null, true),
+                new Mapping(Protocol.UDP, 51820, RemoteFilter.ANY, new Endpoint(ip("192.168.77.2"), 51820),
+                        Owner.of(ip("127.0.0.1"), Origin.CONFIG), "", Kind.STATIC, "wireguard", t, null, false),
+                new Mapping(Protocol.UDP, 4500, RemoteFilter.ANY, new Endpoint(ip("192.168.77.20"), 4500), pcpHost,
+                        "fedcba9876543210fedcba98", Kind.DYNAMIC, "", t, far, true),
+                new Mapping(Protocol.TCP, 6000, new RemoteFilter(ip("203.0.113.0"), 24, 4000),
+                        new Endpoint(ip("192.168.77.40"), 6000), Owner.of(ip("192.168.77.40"), Origin.UPNP), "",
+                        Kind.DYNAMIC, "game", t, far, false),
+                new Mapping(Protocol.TCP, 6002, new RemoteFilter(ip("198.51.100.7"), 32, 443),
+                        new Endpoint(ip("192.168.77.42"), 6002), Owner.of(ip("192.168.77.42"), Origin.PCP),
+                        "aaaaaaaaaaaaaaaaaaaaaaaa", Kind.DYNAMIC, "peer", t, far, true)));
+        expected.sort(Comparator.comparing(Mapping::key));
+        LeaseStore.Recovered r = StoreFixture.reopen(dir, t);
+        assertEquals(expected, r.mappings());
+        assertEquals(Instant.parse("2026-12-02T00:00:00Z"), r.epochStart());
+        assertEquals(ip("203.0.113.1"), r.externalAddress());
+        assertEquals(RecordCodec.VERSION, header(dir, "snapshot.bin").version(), "rewritten in the current format");
+        assertEquals(expected, StoreFixture.reopen(dir, t).mappings(), "and restored the same from it");
     }
 }

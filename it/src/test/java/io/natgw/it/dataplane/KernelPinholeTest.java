@@ -156,6 +156,10 @@ class KernelPinholeTest {
     }
 
     Path config(boolean ipv6Firewall, boolean lanIpv6) throws IOException {
+        return config(ipv6Firewall, lanIpv6, false);
+    }
+
+    Path config(boolean ipv6Firewall, boolean lanIpv6, boolean cutOnDelete) throws IOException {
         Path config = net.work.resolve("kernel-host-" + System.nanoTime() + ".yaml");
         Files.writeString(config, """
                 network:
@@ -169,8 +173,9 @@ class KernelPinholeTest {
                 dataplane:
                   mode: linux-gateway
                   ipv6Firewall: %s
+                  cutOnDelete: %s
                 dataDir: %s
-                """.formatted(lanIpv6 ? GW_LAN + ", " + GW_LAN6 : GW_LAN, GW_WAN, ipv6Firewall,
+                """.formatted(lanIpv6 ? GW_LAN + ", " + GW_LAN6 : GW_LAN, GW_WAN, ipv6Firewall, cutOnDelete,
                 net.work.resolve("data")));
         return config;
     }
@@ -276,6 +281,31 @@ class KernelPinholeTest {
         assertDropped(WAN_HOST6, LAN_A6, 8080, 40303, "the same remote from another port");
     }
 
+    /** Not a pinhole: the IPv4 filtered mappings' port gate ({@code fports}) that shares the transactions with them. */
+    @Test
+    void aPortHasItsFilteredMappingsLookupsWhileItHasOneAndAPlainMappingBeside() throws Exception {
+        Topology.sh("ip", "-n", net.wan, "addr", "add", "203.0.113.3/24", "dev", "wan0");
+        net.server(net.lan, "peer-b", "peer", Topology.LAN_B, "8080"); // A has no server yet: a flow to A is refused
+        start(true);
+        host.ok("restore");
+        String fromB = "0/tcp/" + Topology.LAN_B + "/8080/203.0.113.3/32/0";
+        String fromNet = "0/tcp/" + Topology.LAN_B + "/8080/203.0.113.0/24/7";
+        host.ok("add " + fromB);
+        host.ok("add " + fromNet);
+        assertTrue(nft("list", "set", "inet", "natgw", "fports").contains("tcp . 8080"));
+        assertEquals("203.0.113.3", net.peer(net.wan, "line-from", "203.0.113.3", GW_WAN, "8080").split(":")[0]);
+        host.ok("del " + fromB);
+        assertTrue(nft("list", "set", "inet", "natgw", "fports").contains("tcp . 8080"), "one filtered mapping left");
+        host.ok("del " + fromNet);
+        assertFalse(nft("list", "set", "inet", "natgw", "fports").contains("8080"), "none left: no lookups for the port");
+        host.ok("add 0/tcp/" + Topology.LAN_A + "/8080");
+        String toA = net.peer(net.wan, "line-from", "203.0.113.3", GW_WAN, "8080");
+        assertTrue(toA.contains("ConnectException"), "DNATed to A (no server there), not to B: " + toA);
+        net.server(net.lan, "peer-a", "peer", Topology.LAN_A, "8080");
+        String seen = net.peer(net.wan, "line-from", "203.0.113.3", GW_WAN, "8080");
+        assertEquals("203.0.113.3", seen.split(":")[0], "the plain mapping forwards: " + seen);
+    }
+
     @Test
     void countersRiseWithATransferOfKnownSize() throws Exception {
         net.server(net.lan, "sink", "sink", LAN_A6, "8085");
@@ -297,6 +327,13 @@ class KernelPinholeTest {
                 });
         String[] totals = host.call("totals").split(" ");
         assertTrue(Long.parseLong(totals[2]) >= bytes, "the totals count pinholes too: " + String.join(" ", totals));
+
+        // the totals are the elements' counters summed: a removed element's stay in them
+        host.ok("del " + spec);
+        assertEquals(0, host.counters(spec)[1], "a removed pinhole has no counters of its own");
+        String[] after = host.call("totals").split(" ");
+        assertTrue(Long.parseLong(after[2]) >= Long.parseLong(totals[2]) && Long.parseLong(after[1]) >= Long.parseLong(totals[1]),
+                "the totals keep what a removed pinhole carried: " + String.join(" ", after) + " after " + String.join(" ", totals));
     }
 
     @Test
@@ -335,6 +372,30 @@ class KernelPinholeTest {
 
         host.ok("quit");
         assertFalse(nft("list", "tables").contains("natgw"), "a clean stop removes the table");
+    }
+
+    @Test
+    void anEstablishedFlowFinishesAfterItsPinholeIsDeletedUnlessCutOnDelete() throws Exception {
+        net.server(net.lan, "echo", "echo", LAN_A6, "9090");
+        start(true);
+        host.ok("restore");
+        host.ok("add " + tcp(1, LAN_A6, 9090));
+        Path stream = net.server(net.wan, "stream", "stream", LAN_A6, "9090");
+        host.ok("del " + tcp(1, LAN_A6, 9090));
+        int before = KernelForwardingE2eTest.rounds(stream);
+        await("the established flow to go on").atMost(CEILING).pollInterval(Duration.ofMillis(100))
+                .until(() -> KernelForwardingE2eTest.rounds(stream) >= before + 3);
+        assertFalse(Files.readString(stream).contains("stream ended"), "a reply, not a new flow: the firewall lets it by");
+        host.ok("quit");
+
+        host = new Host(config(true, true, true));
+        assertEquals("ready", host.reply(), host.logText());
+        host.ok("restore");
+        host.ok("add " + tcp(2, LAN_A6, 9090));
+        Path cut = net.server(net.wan, "stream-cut", "stream", LAN_A6, "9090");
+        host.ok("del " + tcp(2, LAN_A6, 9090));
+        await("the flow to be cut").atMost(CEILING).pollInterval(Duration.ofMillis(100))
+                .until(() -> Files.readString(cut).contains("stream ended"));
     }
 
     @Test

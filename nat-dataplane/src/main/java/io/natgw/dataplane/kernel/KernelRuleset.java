@@ -28,7 +28,6 @@ import java.util.StringJoiner;
  *   map pin6   (internal IPv6 addr . proto . port)    : ct mark                IPv6 pinholes without a remote filter
  *   map fpin6  (remote addr/prefix . remote ports . internal addr . proto . port) : ct mark   filtered pinholes
  *   set rx, tx (ct mark, per-element counters)        bytes/packets per mapping or pinhole, WAN to LAN and LAN to WAN
- *   counter rxall, txall                              totals
  *   set trig_tcp, trig_udp (trigger ports), hold_tcp, hold_udp (their incoming ports)
  *   chain prerouting  nat dstnat-5:   ct mark set ..., dnat to ... (filtered maps first)
  *   chain forward     filter -5:      new IPv6 flows from the WAN: ct mark set by @pin6 / @fpin6 (a pinhole);
@@ -128,6 +127,11 @@ public final class KernelRuleset {
             return key() + " : " + dnatValue();
         }
 
+        /** (protocol . port): the key of {@code fports}. */
+        String portKey() {
+            return protocol.label() + " . " + port;
+        }
+
         String dnatValue() {
             return internal.getHostAddress() + " . " + internalPort;
         }
@@ -194,16 +198,17 @@ public final class KernelRuleset {
      */
     public static String table(InetAddress wan, String wanInterface, List<String> lanInterfaces,
                                List<TriggerRule> rules, Collection<Element> elements) {
-        return table(wan, wanInterface, lanInterfaces, true, rules, elements);
+        return table(wan, wanInterface, lanInterfaces, true, false, rules, elements);
     }
 
     /**
      * The whole table as {@link #table(InetAddress, String, List, List, Collection)}, with the IPv6 firewall
-     * ({@code dataplane.ipv6Firewall}) on or off.
+     * ({@code dataplane.ipv6Firewall}) on or off, and the drop of a removed pinhole's established flows
+     * ({@code dataplane.cutOnDelete}).
      */
     public static String table(InetAddress wan, String wanInterface, List<String> lanInterfaces, boolean ipv6Firewall,
-                               List<TriggerRule> rules, Collection<Element> elements) {
-        String body = body(wan, wanInterface, lanInterfaces, ipv6Firewall);
+                               boolean cutOnDelete, List<TriggerRule> rules, Collection<Element> elements) {
+        String body = body(wan, wanInterface, lanInterfaces, ipv6Firewall, cutOnDelete);
         StringBuilder sb = new StringBuilder();
         sb.append("table inet ").append(TABLE).append(" {}\n");
         sb.append("delete table inet ").append(TABLE).append('\n');
@@ -218,6 +223,7 @@ public final class KernelRuleset {
             (e.filtered() ? filtered : plain).add(e);
         }
         appendElements(sb, "add", plain, filtered, true, false);
+        ports(sb, "add", filteredPorts(filtered));
         return sb.toString();
     }
 
@@ -244,6 +250,7 @@ public final class KernelRuleset {
         for (String map : FORWARDING_MAPS) {
             sb.append("flush map inet ").append(TABLE).append(' ').append(map).append('\n');
         }
+        sb.append("flush set inet ").append(TABLE).append(" fports\n");
         sb.append(triggerPorts(rules));
         List<Element> plain = new ArrayList<>();
         List<Element> filtered = new ArrayList<>();
@@ -251,7 +258,26 @@ public final class KernelRuleset {
             (e.filtered() ? filtered : plain).add(e);
         }
         appendElements(sb, "add", plain, filtered, true, false);
+        ports(sb, "add", filteredPorts(filtered));
         return sb.toString();
+    }
+
+    /** The (protocol . port) of NAT mappings with a remote filter, once each: the elements of {@code fports}. */
+    static java.util.Set<String> filteredPorts(Collection<Element> elements) {
+        java.util.Set<String> out = new java.util.LinkedHashSet<>();
+        for (Element e : elements) {
+            if (e.filtered() && !e.pinhole()) {
+                out.add(e.portKey());
+            }
+        }
+        return out;
+    }
+
+    private static void ports(StringBuilder sb, String verb, Collection<String> ports) {
+        if (!ports.isEmpty()) {
+            sb.append(verb).append(" element inet ").append(TABLE).append(" fports { ").append(String.join(", ", ports))
+                    .append(" }\n");
+        }
     }
 
     /**
@@ -268,11 +294,13 @@ public final class KernelRuleset {
     }
 
     /** The structure's comment for this configuration. */
-    public static String comment(InetAddress wan, String wanInterface, List<String> lanInterfaces, boolean ipv6Firewall) {
-        return comment(body(wan, wanInterface, lanInterfaces, ipv6Firewall));
+    public static String comment(InetAddress wan, String wanInterface, List<String> lanInterfaces, boolean ipv6Firewall,
+                                 boolean cutOnDelete) {
+        return comment(body(wan, wanInterface, lanInterfaces, ipv6Firewall, cutOnDelete));
     }
 
-    private static String body(InetAddress wan, String wanInterface, List<String> lanInterfaces, boolean ipv6Firewall) {
+    private static String body(InetAddress wan, String wanInterface, List<String> lanInterfaces, boolean ipv6Firewall,
+                               boolean cutOnDelete) {
         String w = wan.getHostAddress();
         StringJoiner lans = new StringJoiner(", ", "{ ", " }");
         lanInterfaces.forEach(i -> lans.add("\"" + i + "\""));
@@ -283,36 +311,46 @@ public final class KernelRuleset {
         sb.append("  map mark4 { type inet_proto . inet_service : mark; }\n");
         sb.append("  map fdnat4 { type ipv4_addr . inet_service . inet_proto . inet_service : ipv4_addr . inet_service; flags interval; }\n");
         sb.append("  map fmark4 { type ipv4_addr . inet_service . inet_proto . inet_service : mark; flags interval; }\n");
+        sb.append("  set fports { type inet_proto . inet_service; }\n");
         sb.append("  map pin6 { type ipv6_addr . inet_proto . inet_service : mark; }\n");
         sb.append("  map fpin6 { type ipv6_addr . inet_service . ipv6_addr . inet_proto . inet_service : mark; flags interval; }\n");
         sb.append("  set rx { type mark; counter; }\n");
         sb.append("  set tx { type mark; counter; }\n");
         sb.append("  set trx { type mark; counter; }\n");
-        sb.append("  counter rxall {}\n  counter txall {}\n");
         for (String s : List.of("trig_tcp", "trig_udp", "hold_tcp", "hold_udp")) {
             sb.append("  set ").append(s).append(" { type inet_service; flags interval; }\n");
         }
         sb.append("  chain prerouting {\n    type nat hook prerouting priority dstnat - 5; policy accept;\n");
-        sb.append("    ").append(l4).append(" ct mark set ip saddr . th sport . meta l4proto . th dport map @fmark4\n");
-        sb.append("    ").append(l4).append(" dnat ip to ip saddr . th sport . meta l4proto . th dport map @fdnat4\n");
-        sb.append("    ").append(l4).append(" ct mark set meta l4proto . th dport map @mark4\n");
-        sb.append("    ").append(l4).append(" dnat ip to meta l4proto . th dport map @dnat4\n");
+        // filtered mappings first (more specific), but only on the ports that have one (@fports, a hash lookup): other
+        // connections never pay for the filtered maps' interval lookups. A miss in a mark map ends its rule, so a
+        // connection is DNATed only with its mapping's mark.
+        sb.append("    ").append(l4).append(" meta l4proto . th dport @fports")
+                .append(" ct mark set ip saddr . th sport . meta l4proto . th dport map @fmark4")
+                .append(" dnat ip to ip saddr . th sport . meta l4proto . th dport map @fdnat4\n");
+        sb.append("    ").append(l4).append(" ct mark set meta l4proto . th dport map @mark4")
+                .append(" dnat ip to meta l4proto . th dport map @dnat4\n");
         sb.append("  }\n");
         String fromWan6 = "iifname \"" + wanInterface + "\" meta nfproto ipv6";
         String pinned = "ct mark and " + hex(MAPPED | PINHOLE) + " == " + hex(MAPPED | PINHOLE);
-        sb.append("  chain forward {\n    type filter hook forward priority filter - 5; policy accept;\n");
         // a new IPv6 flow from the WAN to a pinhole gets the pinhole's mark (a filtered one's wins: more specific)
-        sb.append("    ").append(fromWan6).append(" meta l4proto { tcp, udp } ct state new ct mark set ")
-                .append("ip6 daddr . meta l4proto . th dport map @pin6\n");
-        sb.append("    ").append(fromWan6).append(" meta l4proto { tcp, udp } ct state new ct mark set ")
-                .append("ip6 saddr . th sport . ip6 daddr . meta l4proto . th dport map @fpin6\n");
+        sb.append("  chain pinholes {\n");
+        sb.append("    meta l4proto { tcp, udp } ct mark set ip6 daddr . meta l4proto . th dport map @pin6\n");
+        sb.append("    meta l4proto { tcp, udp } ct mark set ip6 saddr . th sport . ip6 daddr . meta l4proto . th dport map @fpin6\n");
+        sb.append("  }\n");
+        // every forwarded packet runs this chain: a packet of an established flow costs its direction's counter lookup
+        // (and, original direction, the small trx set's) and one accept; totals are the per-element counters summed
+        sb.append("  chain forward {\n    type filter hook forward priority filter - 5; policy accept;\n");
+        sb.append("    ct state new ").append(fromWan6).append(" jump pinholes\n");
         sb.append("    ct direction original ct mark @rx\n");
         sb.append("    ct direction reply ct mark @tx\n");
         sb.append("    ct direction original ct mark @trx\n");
-        sb.append("    ").append(mapped).append(" ct status dnat ct direction original counter name rxall accept\n");
-        sb.append("    ").append(mapped).append(" ct status dnat ct direction reply counter name txall accept\n");
-        sb.append("    ").append(pinned).append(" ct direction original counter name rxall accept\n");
-        sb.append("    ").append(pinned).append(" ct direction reply counter name txall accept\n");
+        sb.append("    ").append(mapped).append(" ct status dnat accept\n");
+        if (cutOnDelete) {
+            // a removed pinhole's flows stop: their conntrack entries keep the mark, which no counter set has any more
+            // (deleting the entries instead would let the LAN side's next packet pick the flow up again as its own)
+            sb.append("    ").append(pinned).append(" ct mark != @rx drop\n");
+        }
+        sb.append("    ").append(pinned).append(" accept\n");
         if (ipv6Firewall) {
             // inbound IPv6 is refused unless a pinhole admits it; replies (established, related) and LAN-originated
             // flows pass, and so does the ICMPv6 IPv6 needs (RFC 4890 4.3.1: errors, path MTU, echo)
@@ -398,6 +436,18 @@ public final class KernelRuleset {
             }
         }
         return out;
+    }
+
+    /**
+     * As {@link #changes(Collection, Collection)}, and the ports that no longer have a filtered mapping leave
+     * {@code fports} while those that now have one join it.
+     */
+    public static String changes(Collection<Element> removed, Collection<Element> added, Collection<String> portsGone,
+                                 Collection<String> portsNew) {
+        StringBuilder sb = new StringBuilder(changes(removed, added));
+        ports(sb, "delete", portsGone);
+        ports(sb, "add", portsNew);
+        return sb.toString();
     }
 
     /** Commands that delete the elements of {@code removed} and add those of {@code added}, in this order. */
