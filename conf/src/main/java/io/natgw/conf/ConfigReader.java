@@ -389,6 +389,8 @@ final class ConfigReader {
         forwardings.put("kernel", NatgwConfig.Forwarding.KERNEL);
         forwardings.put("relay", NatgwConfig.Forwarding.RELAY);
         NatgwConfig.Forwarding forwarding = s.choice("forwarding", NatgwConfig.Forwarding.KERNEL, forwardings);
-        return new NatgwConfig.Dataplane(enabled, mode, relay, connect, udpIdle, sessions, cut, budgets, forwarding);
+        boolean ipv6Firewall = s.bool("ipv6Firewall", true);
+        return new NatgwConfig.Dataplane(enabled, mode, relay, connect, udpIdle, sessions, cut, budgets, forwarding,
+                ipv6Firewall);
     }
 }

@@ -154,7 +154,7 @@ public final class Gateway implements AutoCloseable {
             }
             admin = new AdminServer(config, table, hooks.withMeters(meters));
         }
-        IgdServer igd = config.upnp().enabled() ? new IgdServer(config, table, link) : null;
+        IgdServer igd = config.upnp().enabled() ? new IgdServer(config, table, link, traffic()) : null;
         try {
             table.start();
         } catch (IOException | UncheckedIOException e) {

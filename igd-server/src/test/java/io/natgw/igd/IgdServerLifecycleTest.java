@@ -1,5 +1,6 @@
 package io.natgw.igd;
 
+import io.natgw.core.TrafficStats;
 import io.natgw.core.Forwarder;
 import io.natgw.core.InMemoryLeaseStore;
 import io.natgw.core.MappingTable;
@@ -39,7 +40,7 @@ class IgdServerLifecycleTest {
     void closeRemovesTheTableListenerAndStopsTheEventExecutor() throws Exception {
         MappingTable table = new MappingTable(TestGateway.config(true, 16), new InMemoryLeaseStore(), Forwarder.NONE, Clock.systemUTC());
         int before = listeners(table).size();
-        IgdServer igd = new IgdServer(table.config(), table, TestLink.up(), 0);
+        IgdServer igd = new IgdServer(table.config(), table, TestLink.up(), TrafficStats.NONE, 0);
         assertEquals(before + 2, listeners(table).size(), "it listens once built: GENA events, a new BOOTID on an address change");
         table.start();
         igd.close();
@@ -58,7 +59,7 @@ class IgdServerLifecycleTest {
                     new io.natgw.conf.NatgwConfig.Upnp(true, held.getLocalPort(), false, base.upnp().v1ZeroLease(),
                             base.upnp().maxLease(), base.upnp().friendlyName()),
                     base.admin(), base.limits(), base.permissions(), base.staticMappings(), base.triggers(), base.dataplane());
-            IgdServer igd = new IgdServer(taken, table, TestLink.up(), 0);
+            IgdServer igd = new IgdServer(taken, table, TestLink.up(), TrafficStats.NONE, 0);
             table.start();
             IllegalStateException e = assertThrows(IllegalStateException.class, igd::start);
             assertTrue(e.getMessage().contains("UPnP HTTP cannot listen on 127.0.0.1:" + held.getLocalPort()), e.getMessage());

@@ -2,6 +2,7 @@ package io.natgw.igd;
 
 import io.natgw.conf.Cidr;
 import io.natgw.conf.NatgwConfig;
+import io.natgw.core.TrafficStats;
 import io.natgw.core.Forwarder;
 import io.natgw.core.InMemoryLeaseStore;
 import io.natgw.core.MappingTable;
@@ -34,9 +35,14 @@ final class TestGateway implements AutoCloseable {
 
     private TestGateway(NatgwConfig config, int ssdpPort, WanLink link, Clock clock,
                         java.util.function.UnaryOperator<IgdServer> tune) throws Exception {
+        this(config, ssdpPort, link, TrafficStats.NONE, clock, tune, Forwarder.NONE);
+    }
+
+    private TestGateway(NatgwConfig config, int ssdpPort, WanLink link, TrafficStats traffic, Clock clock,
+                        java.util.function.UnaryOperator<IgdServer> tune, Forwarder forwarder) throws Exception {
         this.config = config;
-        this.table = new MappingTable(config, new InMemoryLeaseStore(), Forwarder.NONE, clock);
-        this.igd = tune.apply(new IgdServer(config, table, link, ssdpPort));
+        this.table = new MappingTable(config, new InMemoryLeaseStore(), forwarder, clock);
+        this.igd = tune.apply(new IgdServer(config, table, link, traffic, ssdpPort));
         table.start();
         try {
             igd.start();
@@ -52,6 +58,12 @@ final class TestGateway implements AutoCloseable {
 
     static TestGateway start(NatgwConfig config, int ssdpPort, WanLink link) throws Exception {
         return new TestGateway(config, ssdpPort, link, Clock.systemUTC());
+    }
+
+    /** With the forwarder of the test's choosing (whether pinholes are forwarded is the forwarder's answer). */
+    static TestGateway start(NatgwConfig config, Forwarder forwarder, TrafficStats traffic) throws Exception {
+        return new TestGateway(config, 0, TestLink.up(), traffic, Clock.systemUTC(),
+                igd -> igd.requestTimeout(java.time.Duration.ofMillis(1500)), forwarder);
     }
 
     /** With the IgdServer's limits of the test's choosing (request deadline, connection caps). */

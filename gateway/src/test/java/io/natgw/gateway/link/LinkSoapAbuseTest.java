@@ -55,7 +55,7 @@ class LinkSoapAbuseTest {
         SysfsWanLink link = new SysfsWanLink(root, () -> Optional.of("eth0"), Clock.systemUTC());
         Random random = new Random(15_4);
         try (MappingTable table = new MappingTable(config, new InMemoryLeaseStore(), Forwarder.NONE, Clock.systemUTC())) {
-            IgdServer igd = new IgdServer(config, table, link);
+            IgdServer igd = new IgdServer(config, table, link, io.natgw.core.TrafficStats.NONE);
             table.start();
             igd.start();
             try {

@@ -73,7 +73,8 @@ public final class IgdBenchmark {
         try (MappingTable table = new MappingTable(config, JournalLeaseStore.open(root.resolve("data"), Clock.systemUTC()),
                 Forwarder.NONE, Clock.systemUTC())) {
             IgdServer igd = new IgdServer(config, table,
-                    io.natgw.gateway.link.SysfsWanLink.forConfig(config, table::externalAddress, Clock.systemUTC()));
+                    io.natgw.gateway.link.SysfsWanLink.forConfig(config, table::externalAddress, Clock.systemUTC()),
+                    io.natgw.core.TrafficStats.NONE);
             table.start();
             igd.start();
             try {
