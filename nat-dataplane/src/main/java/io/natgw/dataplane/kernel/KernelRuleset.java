@@ -347,8 +347,9 @@ public final class KernelRuleset {
         sb.append("    ").append(mapped).append(" ct status dnat accept\n");
         if (cutOnDelete) {
             // a removed pinhole's flows stop: their conntrack entries keep the mark, which no counter set has any more
-            // (deleting the entries instead would let the LAN side's next packet pick the flow up again as its own)
-            sb.append("    ").append(pinned).append(" ct mark != @rx drop\n");
+            // (deleting the entries instead would let the LAN side's next packet pick the flow up again as its own).
+            // Established flows only: a new one in the instant between a start's two transactions is admitted.
+            sb.append("    ").append(pinned).append(" ct state established ct mark != @rx drop\n");
         }
         sb.append("    ").append(pinned).append(" accept\n");
         if (ipv6Firewall) {
