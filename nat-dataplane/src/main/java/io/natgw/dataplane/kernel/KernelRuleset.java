@@ -27,11 +27,15 @@ import java.util.StringJoiner;
  *   map fmark4 (same key)                             : ct mark
  *   map pin6   (internal IPv6 addr . proto . port)    : ct mark                IPv6 pinholes without a remote filter
  *   map fpin6  (remote addr/prefix . remote ports . internal addr . proto . port) : ct mark   filtered pinholes
+ *   set fports (proto . port)                         ports that have a mapping with a remote filter
  *   set rx, tx (ct mark, per-element counters)        bytes/packets per mapping or pinhole, WAN to LAN and LAN to WAN
+ *                                                     (the totals are their sum, plus removed elements')
  *   set trig_tcp, trig_udp (trigger ports), hold_tcp, hold_udp (their incoming ports)
- *   chain prerouting  nat dstnat-5:   ct mark set ..., dnat to ... (filtered maps first)
- *   chain forward     filter -5:      new IPv6 flows from the WAN: ct mark set by @pin6 / @fpin6 (a pinhole);
- *                                     count by ct mark and direction, accept natgw's flows; with the IPv6
+ *   chain prerouting  nat dstnat-5:   ct mark set ... dnat to ... (filtered maps first, on @fports only)
+ *   chain pinholes                    ct mark set by @pin6 / @fpin6 (a filtered pinhole's wins)
+ *   chain forward     filter -5:      new IPv6 flows from the WAN: jump pinholes;
+ *                                     count by ct mark and direction, accept natgw's flows (cutOnDelete: drop a
+ *                                     removed pinhole's established flows); with the IPv6
  *                                     firewall on, drop other IPv6 from the WAN to the LAN that is not a reply (ICMPv6
  *                                     errors and echo pass, RFC 4890 4.3.1)
  *   chain input       filter -5:      drop (not refuse) new WAN flows to trigger incoming ports not mapped yet
@@ -347,8 +351,9 @@ public final class KernelRuleset {
         sb.append("    ").append(mapped).append(" ct status dnat accept\n");
         if (cutOnDelete) {
             // a removed pinhole's flows stop: their conntrack entries keep the mark, which no counter set has any more
-            // (deleting the entries instead would let the LAN side's next packet pick the flow up again as its own)
-            sb.append("    ").append(pinned).append(" ct mark != @rx drop\n");
+            // (deleting the entries instead would let the LAN side's next packet pick the flow up again as its own).
+            // Established flows only: a new one in the instant between a start's two transactions is admitted.
+            sb.append("    ").append(pinned).append(" ct state established ct mark != @rx drop\n");
         }
         sb.append("    ").append(pinned).append(" accept\n");
         if (ipv6Firewall) {

@@ -167,7 +167,7 @@ class KernelRulesetTest {
         String on = KernelRuleset.table(ip("203.0.113.1"), "eth0", List.of("eth1"), true, false, List.of(), List.of());
         String off = KernelRuleset.table(ip("203.0.113.1"), "eth0", List.of("eth1"), false, false, List.of(), List.of());
         String cut = KernelRuleset.table(ip("203.0.113.1"), "eth0", List.of("eth1"), true, true, List.of(), List.of());
-        String dropRemoved = "ct mark and 0x90000000 == 0x90000000 ct mark != @rx drop\n";
+        String dropRemoved = "ct mark and 0x90000000 == 0x90000000 ct state established ct mark != @rx drop\n";
         assertTrue(cut.contains(dropRemoved) && cut.indexOf(dropRemoved) < cut.indexOf("0x90000000 accept"),
                 "cutOnDelete: a removed pinhole's flows are dropped\n" + cut);
         assertTrue(!on.contains(dropRemoved), "without cutOnDelete they finish on their own");
