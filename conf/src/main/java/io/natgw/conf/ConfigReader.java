@@ -19,9 +19,12 @@ final class ConfigReader {
     static final InetAddress LOOPBACK = Addresses.parseLiteral("127.0.0.1");
     static final Cidr LOOPBACK_NET = Cidr.parse("127.0.0.0/24");
     static final InetAddress SANDBOX_WAN = Addresses.parseLiteral("127.0.1.1");
+    /** A rule's CIDR matches its own family only, so the default has the same two rules for IPv6 pinholes. */
     static final List<PermissionRule> DEFAULT_PERMISSIONS = List.of(
             PermissionRule.parse("allow 1024-65535 0.0.0.0/0 1024-65535"),
-            PermissionRule.parse("deny 0-65535 0.0.0.0/0 0-65535"));
+            PermissionRule.parse("deny 0-65535 0.0.0.0/0 0-65535"),
+            PermissionRule.parse("allow 1024-65535 ::/0 1024-65535"),
+            PermissionRule.parse("deny 0-65535 ::/0 0-65535"));
     /** RFC 4787 REQ-5: a UDP mapping timer must not expire in less than two minutes. */
     static final long MIN_UDP_IDLE_SECONDS = 120;
     static final long MAX_UPNP_LEASE_SECONDS = 604800;
@@ -29,6 +32,8 @@ final class ConfigReader {
     static final int MAX_FRIENDLY_NAME = 64; // UPnP Device Architecture: friendlyName should be < 64 characters
 
     private final Problems problems;
+    /** The staticMappings entries to IPv6 hosts (static pinholes): they need kernel forwarding. */
+    private final List<Section> staticPinholes = new ArrayList<>();
 
     ConfigReader(Problems problems) {
         this.problems = problems;
@@ -47,6 +52,13 @@ final class ConfigReader {
         List<StaticMapping> staticMappings = staticMappings(top, network, pcp, upnp, admin);
         List<TriggerRule> triggers = triggers(top);
         NatgwConfig.Dataplane dataplane = dataplane(top.section("dataplane"), network);
+        if (!dataplane.kernelForwarding()) {
+            for (Section s : staticPinholes) {
+                s.error("internalAddress", s.text("internalAddress", "") + " is IPv6: a static pinhole needs"
+                        + " dataplane.mode linux-gateway with dataplane.forwarding kernel (accepted: an IPv4 LAN host,"
+                        + " or that mode)");
+            }
+        }
         problems.finish();
         return new NatgwConfig(source, network, dataDir, pcp, upnp, admin, limits, permissions, staticMappings, triggers,
                 dataplane);
@@ -54,10 +66,12 @@ final class ConfigReader {
 
     private NatgwConfig.Network network(Section s) {
         Section lan = s.section("lan");
-        List<InetAddress> lanAddresses = lan.list("addresses", List.of(LOOPBACK), Addresses::parseLiteral, "[192.168.77.1]",
-                "no address (accepted: at least one LAN address to listen on, e.g. [192.168.77.1])");
-        List<Cidr> lanClients = lan.list("clients", List.of(LOOPBACK_NET), Cidr::parse, "[192.168.77.0/24]",
-                "no client network (accepted: at least one CIDR block, e.g. [192.168.77.0/24])");
+        List<InetAddress> lanAddresses = lan.list("addresses", List.of(LOOPBACK), Addresses::parseLanAddress,
+                "[192.168.77.1, fd00:77::1]",
+                "no address (accepted: at least one LAN address to listen on, e.g. [192.168.77.1, fd00:77::1])");
+        List<Cidr> lanClients = lan.list("clients", List.of(LOOPBACK_NET), Addresses::parseClientNetwork,
+                "[192.168.77.0/24, fd00:77::/64]",
+                "no client network (accepted: at least one CIDR block, e.g. [192.168.77.0/24, fd00:77::/64])");
         List<String> lanInterfaces = lan.list("interfaces", List.of(), ConfigReader::interfaceName, "[eth1]", null);
         Section wan = s.section("wan");
         WanAddress wanAddress = wan.parsed("address", new WanAddress(SANDBOX_WAN, false), ConfigReader::wanAddress);
@@ -158,7 +172,8 @@ final class ConfigReader {
             min = max;
         }
         boolean strictNonce = s.bool("strictNonce", false);
-        List<Cidr> thirdParty = s.list("thirdPartyClients", List.of(), Cidr::parse, "[192.168.77.10/32]", null);
+        List<Cidr> thirdParty = s.list("thirdPartyClients", List.of(), Addresses::parseClientNetwork,
+                "[192.168.77.10/32, fd00:77::10/128]", null);
         int rate = s.integer("rateLimitPerSecond", 50, 1, 1_000_000);
         boolean announce = s.bool("announce", true);
         return new NatgwConfig.Pcp(enabled, port, new NatgwConfig.Lifetimes(min, max), strictNonce, thirdParty, rate, announce);
@@ -273,6 +288,12 @@ final class ConfigReader {
             if (problems.count() != before) {
                 continue;
             }
+            if (internal instanceof java.net.Inet6Address) {
+                if (staticPinholeProblem(s, internal, external, internalPort)) {
+                    continue;
+                }
+                staticPinholes.add(s); // the dataplane, read later, must forward pinholes
+            }
             if (!network.isLanClient(internal)) {
                 s.error("internalAddress", internal.getHostAddress() + " is not a LAN client (accepted: an address inside"
                         + " network.lan.clients: " + network.lanClients() + ")");
@@ -293,6 +314,27 @@ final class ConfigReader {
             out.add(new StaticMapping(protocol, external, internal, internalPort, description, enabled));
         }
         return out;
+    }
+
+    /**
+     * A static mapping to an IPv6 host is a static pinhole: no translation (the external port is the internal one) and
+     * a global or unique-local host (and, checked once the dataplane is read, a dataplane that forwards pinholes).
+     * Says what is wrong; true if anything is.
+     */
+    private static boolean staticPinholeProblem(Section s, InetAddress internal, int external, int internalPort) {
+        if (internal.isLinkLocalAddress() || internal.isMulticastAddress() || internal.isLoopbackAddress()
+                || internal.isAnyLocalAddress()) {
+            s.error("internalAddress", internal.getHostAddress() + " is not a host a pinhole can open to (accepted: a"
+                    + " global or unique-local IPv6 unicast address, e.g. fd00:77::10)");
+            return true;
+        }
+        if (external != internalPort) {
+            s.error("internalPort", internalPort + " differs from externalPort " + external + ": a static mapping to an"
+                    + " IPv6 host is a pinhole, which translates nothing (accepted: internalPort " + external
+                    + ", or no internalPort)");
+            return true;
+        }
+        return false;
     }
 
     private List<TriggerRule> triggers(Section top) {
@@ -341,6 +383,8 @@ final class ConfigReader {
         forwardings.put("kernel", NatgwConfig.Forwarding.KERNEL);
         forwardings.put("relay", NatgwConfig.Forwarding.RELAY);
         NatgwConfig.Forwarding forwarding = s.choice("forwarding", NatgwConfig.Forwarding.KERNEL, forwardings);
-        return new NatgwConfig.Dataplane(enabled, mode, relay, connect, udpIdle, sessions, cut, budgets, forwarding);
+        boolean ipv6Firewall = s.bool("ipv6Firewall", true);
+        return new NatgwConfig.Dataplane(enabled, mode, relay, connect, udpIdle, sessions, cut, budgets, forwarding,
+                ipv6Firewall);
     }
 }

@@ -200,10 +200,20 @@ public record NatgwConfig(Path source, Network network, Path dataDir, Pcp pcp, U
      * @param cutOnDelete       close established connections when their mapping goes away
      * @param budgets           how many relayed connections and UDP sessions outsiders can make the relay hold
      * @param forwarding        linux-gateway mode: kernel (nftables DNAT, the default) or relay (user space)
+     * @param ipv6Firewall      linux-gateway mode with kernel forwarding: natgw's table drops new inbound IPv6 flows
+     *                          from the WAN to the LAN unless a pinhole admits them (default on)
      */
     public record Dataplane(boolean enabled, DataplaneMode mode, RelayMode relay, Duration connectTimeout,
                             Duration udpIdleTimeout, int udpSessionsPerMapping, boolean cutOnDelete,
-                            RelayBudgets budgets, Forwarding forwarding) {
+                            RelayBudgets budgets, Forwarding forwarding, boolean ipv6Firewall) {
+
+        /** With the IPv6 firewall on (the default). */
+        public Dataplane(boolean enabled, DataplaneMode mode, RelayMode relay, Duration connectTimeout,
+                         Duration udpIdleTimeout, int udpSessionsPerMapping, boolean cutOnDelete,
+                         RelayBudgets budgets, Forwarding forwarding) {
+            this(enabled, mode, relay, connectTimeout, udpIdleTimeout, udpSessionsPerMapping, cutOnDelete, budgets,
+                    forwarding, true);
+        }
 
         /** With the default {@link RelayBudgets} and kernel forwarding. */
         public Dataplane(boolean enabled, DataplaneMode mode, RelayMode relay, Duration connectTimeout,

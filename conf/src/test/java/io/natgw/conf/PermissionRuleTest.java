@@ -54,5 +54,20 @@ class PermissionRuleTest {
         assertTrue(PermissionRule.permits(shipped, 1024, client, 65535));
         assertFalse(PermissionRule.permits(shipped, 1023, client, 2000));
         assertFalse(PermissionRule.permits(shipped, 2000, client, 22));
+        // and for IPv6 pinholes alike (a pinhole is checked with its port as both ports)
+        InetAddress v6 = Addresses.parseLiteral("fd00:77::10");
+        assertTrue(PermissionRule.permits(shipped, 1024, v6, 1024));
+        assertFalse(PermissionRule.permits(shipped, 22, v6, 22));
+    }
+
+    @Test
+    void ipv6RulesMatchIpv6HostsOnly() {
+        List<PermissionRule> rules = List.of(PermissionRule.parse("deny 0-65535 fd00:77::/64 0-65535"),
+                PermissionRule.parse("deny 0-65535 0.0.0.0/0 0-65535"));
+        assertFalse(PermissionRule.permits(rules, 8080, Addresses.parseLiteral("fd00:77::10"), 8080));
+        assertTrue(PermissionRule.permits(rules, 8080, Addresses.parseLiteral("fd00:78::10"), 8080),
+                "no rule of its family: allowed");
+        assertFalse(PermissionRule.permits(rules, 8080, Addresses.parseLiteral("192.168.77.10"), 8080));
+        assertEquals("deny 0-65535 fd00:77:0:0:0:0:0:0/64 0-65535", rules.get(0).toString());
     }
 }

@@ -43,7 +43,9 @@ class ShippedConfigTest {
         assertEquals(new NatgwConfig.Admin(true, List.of(ip("127.0.0.1")), 8443, false), c.admin());
         assertEquals(new NatgwConfig.Limits(true, 64, NatgwConfig.Limits.AUTO, 256, 24, 64), c.limits());
         assertEquals(List.of(PermissionRule.parse("allow 1024-65535 0.0.0.0/0 1024-65535"),
-                PermissionRule.parse("deny 0-65535 0.0.0.0/0 0-65535")), c.permissions());
+                PermissionRule.parse("deny 0-65535 0.0.0.0/0 0-65535"),
+                PermissionRule.parse("allow 1024-65535 ::/0 1024-65535"),
+                PermissionRule.parse("deny 0-65535 ::/0 0-65535")), c.permissions());
         assertEquals(List.of(), c.staticMappings());
         assertEquals(List.of(new TriggerRule("IRC IDENT", Set.of(Protocol.TCP), PortRanges.parse("6660-7000"),
                 Set.of(Protocol.TCP), PortRanges.parse("113"), Duration.ofSeconds(300), true)), c.triggers());

@@ -445,9 +445,9 @@ class ValidationTest {
     void emptyListsWhereOneIsNeeded() {
         assertEquals(List.of(
                 "t.yaml:1:30: network.lan.addresses: no address (accepted: at least one LAN address to listen on,"
-                        + " e.g. [192.168.77.1])",
+                        + " e.g. [192.168.77.1, fd00:77::1])",
                 "t.yaml:1:42: network.lan.clients: no client network (accepted: at least one CIDR block,"
-                        + " e.g. [192.168.77.0/24])"),
+                        + " e.g. [192.168.77.0/24, fd00:77::/64])"),
                 errors("network: { lan: { addresses: [], clients: } }"));
     }
 

@@ -28,6 +28,16 @@ public interface Forwarder {
     default void flush() throws ForwardingException {
     }
 
+    /**
+     * Whether this forwarder forwards IPv6 pinholes (rows whose internal address is IPv6, {@link Mapping#pinhole()}).
+     * When it does not, the table refuses every pinhole request with {@link Outcome.Reason#PINHOLES_DISABLED} and
+     * no side effect, and drops restored pinholes: it never says yes to a pinhole that forwards nothing. Only the
+     * kernel forwarder (linux-gateway mode, {@code dataplane.forwarding: kernel}) does.
+     */
+    default boolean forwardsPinholes() {
+        return false;
+    }
+
     /** Forwarding does nothing: a table without a dataplane. */
     Forwarder NONE = new Forwarder() {
         @Override

@@ -3,6 +3,7 @@ package io.natgw.core;
 import io.natgw.conf.Cidr;
 import io.natgw.conf.Protocol;
 
+import java.net.Inet6Address;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,6 +27,8 @@ final class Funnel {
     private final TableState state;
     private final Policy policy;
     private final Forwarder forwarder;
+    /** Whether the one log line saying why pinholes are refused was written. */
+    private boolean pinholesRefusedLogged;
 
     Funnel(TableState state, Policy policy, Forwarder forwarder) {
         this.state = state;
@@ -59,11 +62,17 @@ final class Funnel {
 
     /** Re-opens a row restored from the journal; false when the dataplane cannot serve it any more. */
     boolean restore(Mapping m, List<Change> restored) {
+        if (m.pinhole() && (!forwarder.forwardsPinholes() || state.pinhole(m.pinholeId()) != null)) {
+            return false; // never a pinhole listed that forwards nothing; ids stay unique
+        }
         Change c = Change.added(m, Cause.RESTORED);
         if (m.enabled() && !prepare(c)) {
             return false;
         }
         state.put(m);
+        if (m.pinhole() && m.pinholeId() >= state.pinholeIdCursor()) {
+            state.pinholeIdTaken(m.pinholeId()); // new ids continue after the restored ones
+        }
         restored.add(c);
         return true;
     }
@@ -71,6 +80,9 @@ final class Funnel {
     // ---- create / refresh ----
 
     private Outcome map(MappingRequest.Map r, Instant now, List<Change> batch) {
+        if (r.internal().address() instanceof Inet6Address) {
+            return pinhole(r, now, batch);
+        }
         Owner who = r.requester();
         if (r.internal().port() == 0) {
             return refuse(Reason.INVALID, "internal port 0 cannot be mapped");
@@ -99,19 +111,9 @@ final class Funnel {
         if (existing != null) {
             return refresh(existing, r, expiry, batch);
         }
-        if (r.kind() == Kind.DYNAMIC && !who.privileged() && state.dynamicCount(who.address()) >= policy.perClientQuota()) {
-            return refuse(Reason.QUOTA_EXCEEDED, "client " + who.address().getHostAddress() + " holds its quota of "
-                    + policy.perClientQuota() + " mappings");
-        }
-        if (r.kind() == Kind.DYNAMIC && !who.privileged()) {
-            Cidr subnet = policy.subnetOf(who.address());
-            if (state.dynamicCountInSubnet(subnet) >= policy.perSubnetQuota()) {
-                return refuse(Reason.QUOTA_EXCEEDED, "client subnet " + subnet + " holds its quota of "
-                        + policy.perSubnetQuota() + " mappings (limits.perSubnetQuota)");
-            }
-        }
-        if (state.size() >= policy.maxMappings()) {
-            return refuse(Reason.NO_RESOURCES, "the table holds its limit of " + policy.maxMappings() + " mappings");
+        Refused full = checkBudgets(who, r.kind());
+        if (full != null) {
+            return full;
         }
         if (r.onConflict() == OnConflict.FAIL) {
             return mapExactly(r, now, expiry, batch);
@@ -129,6 +131,140 @@ final class Funnel {
             }
         }
         return refuse(Reason.NO_RESOURCES, "no free external " + r.protocol().label() + " port for " + r.internal());
+    }
+
+    /** Quotas (per client, per client subnet) and the table's size; null when a new row fits. */
+    private Refused checkBudgets(Owner who, Kind kind) {
+        if (kind == Kind.DYNAMIC && !who.privileged() && state.dynamicCount(who.address()) >= policy.perClientQuota()) {
+            return refuse(Reason.QUOTA_EXCEEDED, "client " + who.address().getHostAddress() + " holds its quota of "
+                    + policy.perClientQuota() + " mappings");
+        }
+        if (kind == Kind.DYNAMIC && !who.privileged()) {
+            Cidr subnet = policy.subnetOf(who.address());
+            if (state.dynamicCountInSubnet(subnet) >= policy.perSubnetQuota()) {
+                return refuse(Reason.QUOTA_EXCEEDED, "client subnet " + subnet + " holds its quota of "
+                        + policy.perSubnetQuota() + " mappings (limits.perSubnetQuota)");
+            }
+        }
+        if (state.size() >= policy.maxMappings()) {
+            return refuse(Reason.NO_RESOURCES, "the table holds its limit of " + policy.maxMappings() + " mappings");
+        }
+        return null;
+    }
+
+    // ---- pinholes ----
+
+    /**
+     * An IPv6 pinhole: no translation, so the port is the internal port and the request's external port is ignored.
+     * The same rules as a mapping (secure mode, LAN clients, permission rules, quotas, lifetimes, first client wins),
+     * checked in the same order, plus: the dataplane must forward pinholes, the internal port is not a wildcard, the
+     * internal address is a global or unique-local unicast host. Another owner's pinhole on the same host and port
+     * with an overlapping filter is a CONFLICT, whatever {@link OnConflict} says (there is no alternative port).
+     */
+    private Outcome pinhole(MappingRequest.Map r, Instant now, List<Change> batch) {
+        Owner who = r.requester();
+        Inet6Address host = (Inet6Address) r.internal().address();
+        if (!forwarder.forwardsPinholes()) {
+            if (!pinholesRefusedLogged) {
+                pinholesRefusedLogged = true;
+                MappingTable.LOG.info("refusing IPv6 pinholes: only linux-gateway mode with kernel forwarding forwards"
+                        + " them (dataplane.mode: linux-gateway, dataplane.forwarding: kernel); this dataplane does not");
+            }
+            return refuse(Reason.PINHOLES_DISABLED, "IPv6 pinholes need linux-gateway mode with kernel forwarding"
+                    + " (dataplane.mode: linux-gateway, dataplane.forwarding: kernel)");
+        }
+        if (r.internal().port() == 0) {
+            return refuse(Reason.INTERNAL_PORT_WILDCARD, "internal port 0 (all ports) cannot be opened by a pinhole");
+        }
+        String bad = unusablePinholeAddress(host);
+        if (bad != null) {
+            return refuse(Reason.BAD_INTERNAL_ADDRESS, "internal address " + host.getHostAddress() + " is " + bad
+                    + " (accepted: a global or unique-local IPv6 unicast address)");
+        }
+        if (r.kind() == Kind.STATIC && !who.privileged()) {
+            return refuse(Reason.NOT_AUTHORIZED, "only admins and the configuration create static pinholes");
+        }
+        if (r.kind() == Kind.TRIGGERED) {
+            return refuse(Reason.INVALID, "trigger rules open ports on the WAN address, not pinholes");
+        }
+        if (r.kind() != Kind.STATIC && r.lifetime().isNegative()) {
+            return refuse(Reason.INVALID, "lifetime " + r.lifetime().getSeconds() + " s is negative (accepted: 0 or more)");
+        }
+        String denied = policy.checkInternalAddress(r);
+        if (denied != null) {
+            return refuse(Reason.NOT_AUTHORIZED, denied);
+        }
+        if (policy.gatewayAddress(host)) {
+            return refuse(Reason.NOT_AUTHORIZED, host.getHostAddress() + " is one of the gateway's own addresses; the"
+                    + " gateway never opens a pinhole to itself");
+        }
+        Instant expiry = r.kind() == Kind.STATIC ? null : now.plus(policy.clampLifetime(who.origin(), r.lifetime()));
+        int port = r.internal().port();
+        Mapping existing = who.origin().identifiesByInternal()
+                ? state.byInternal(new TableState.InternalKey(who, r.protocol(), r.internal(), r.remote()))
+                : ownRow(state.get(MappingKey.pinhole(r.protocol(), host, port, r.remote())), who);
+        if (existing != null) {
+            return refresh(existing, r, expiry, batch);
+        }
+        Refused full = checkBudgets(who, r.kind());
+        if (full != null) {
+            return full;
+        }
+        for (Mapping m : state.pinholesOn(r.protocol(), host, port)) {
+            // as isFree: another owner's overlapping filter, or the requester's own row with this very filter
+            if (!m.owner().equals(who) && m.remote().overlaps(r.remote()) || m.remote().equals(r.remote())) {
+                return refuse(Reason.CONFLICT, "pinhole " + m.pinholeId() + " to " + r.internal() + " is held by "
+                        + (m.owner().equals(who) ? "this client's other request" : "another client"));
+            }
+        }
+        if (!policy.permitted(who, port, r.internal())) {
+            return refuse(Reason.NOT_AUTHORIZED, "permission rules deny port " + port + " to " + r.internal());
+        }
+        int id = state.freePinholeId();
+        if (id == 0) {
+            return refuse(Reason.NO_RESOURCES, "all " + Mapping.MAX_PINHOLE_ID + " pinhole ids are in use");
+        }
+        Mapping row = new Mapping(r.protocol(), port, r.remote(), r.internal(), who, r.nonce(), r.kind(),
+                r.description(), now, expiry, r.enabled(), id);
+        Change c = Change.added(row, Cause.REQUEST);
+        if (r.enabled() && !prepare(c)) {
+            return refuse(Reason.NO_RESOURCES, "the dataplane cannot open " + row);
+        }
+        state.pinholeIdTaken(id); // not handed out again until the search has gone round (a stale id reaches nothing)
+        return commitAdded(c, batch);
+    }
+
+    private static Mapping ownRow(Mapping m, Owner who) {
+        return m != null && m.owner().equals(who) ? m : null;
+    }
+
+    /**
+     * Why no pinhole may open to {@code a}, or null: an IPv4-mapped address (::ffff:0:0/96; normally decoded as IPv4
+     * already) would reach an IPv4 host, a link-local one is ambiguous without its link, multicast, loopback and
+     * unspecified are no LAN host.
+     */
+    static String unusablePinholeAddress(Inet6Address a) {
+        byte[] b = a.getAddress();
+        boolean mapped = b[10] == (byte) 0xff && b[11] == (byte) 0xff;
+        for (int i = 0; i < 10 && mapped; i++) {
+            mapped = b[i] == 0;
+        }
+        if (mapped) {
+            return "IPv4-mapped";
+        }
+        if (a.isLinkLocalAddress()) {
+            return "link-local";
+        }
+        if (a.isMulticastAddress()) {
+            return "multicast";
+        }
+        if (a.isLoopbackAddress()) {
+            return "loopback";
+        }
+        if (a.isAnyLocalAddress()) {
+            return "unspecified";
+        }
+        return null;
     }
 
     /** AddPortMapping and PREFER_FAILURE: the asked-for port or nothing. */
@@ -175,7 +311,7 @@ final class Funnel {
                 existing.owner(), r.nonce(), existing.kind(),
                 // a client's refresh without a description keeps it; an admin's static mapping is what was given
                 r.description().isEmpty() && r.kind() != Kind.STATIC ? existing.description() : r.description(),
-                existing.createdAt(), expiry, r.enabled());
+                existing.createdAt(), expiry, r.enabled(), existing.pinholeId());
         Change c = Change.updated(existing, after, Cause.REQUEST);
         if (c.affectsForwarding() && after.enabled() && !prepare(c)) {
             return refuse(Reason.NO_RESOURCES, "port " + existing.externalPort() + " cannot be re-bound");

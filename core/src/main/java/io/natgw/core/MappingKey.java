@@ -2,23 +2,59 @@ package io.natgw.core;
 
 import io.natgw.conf.Protocol;
 
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.util.Arrays;
 import java.util.Comparator;
+import java.util.Objects;
 
-/** What identifies a mapping in the table: protocol, external port, and the remote filter that narrows it. */
-public record MappingKey(Protocol protocol, int externalPort, RemoteFilter remote) implements Comparable<MappingKey> {
+/**
+ * What identifies a row in the table. For a NAT mapping ({@code host} null): protocol, external port on the WAN
+ * address, and the remote filter that narrows it. For an IPv6 pinhole: protocol, the internal host's IPv6 address
+ * ({@code host}), its port ({@code externalPort}, which for a pinhole is the internal port: no translation) and
+ * the remote filter.
+ *
+ * @param host null for a NAT mapping; the pinhole's internal IPv6 address for a pinhole
+ */
+public record MappingKey(Protocol protocol, int externalPort, RemoteFilter remote, InetAddress host)
+        implements Comparable<MappingKey> {
 
-    /** Listing order: protocol, then external port, then filter (any first). Stable while the table changes. */
-    private static final Comparator<MappingKey> ORDER = Comparator.comparing(MappingKey::protocol)
+    /**
+     * Listing order: NAT mappings first, then pinholes; within each, protocol, then port, then filter (any first),
+     * then (pinholes) the host address. Stable while the table changes.
+     */
+    private static final Comparator<MappingKey> ORDER = Comparator.comparing((MappingKey k) -> k.pinhole())
+            .thenComparing(MappingKey::protocol)
             .thenComparingInt(MappingKey::externalPort)
-            .thenComparing(k -> k.remote().toString());
+            .thenComparing(k -> k.remote().toString())
+            .thenComparing((a, b) -> a.host == null || b.host == null ? 0
+                    : Arrays.compareUnsigned(a.host.getAddress(), b.host.getAddress()));
 
     public MappingKey {
-        java.util.Objects.requireNonNull(protocol, "protocol");
-        java.util.Objects.requireNonNull(remote, "remote");
+        Objects.requireNonNull(protocol, "protocol");
+        Objects.requireNonNull(remote, "remote");
+        if (host != null && !(host instanceof Inet6Address)) {
+            throw new IllegalArgumentException("a pinhole's host is an IPv6 address, not " + host.getHostAddress());
+        }
+    }
+
+    /** A NAT mapping's key: on the WAN address, no host. */
+    public MappingKey(Protocol protocol, int externalPort, RemoteFilter remote) {
+        this(protocol, externalPort, remote, null);
     }
 
     public static MappingKey of(Protocol protocol, int externalPort) {
         return new MappingKey(protocol, externalPort, RemoteFilter.ANY);
+    }
+
+    /** A pinhole's key: traffic of {@code protocol} to {@code host} port {@code port} from peers {@code remote} admits. */
+    public static MappingKey pinhole(Protocol protocol, Inet6Address host, int port, RemoteFilter remote) {
+        return new MappingKey(protocol, port, remote, Objects.requireNonNull(host, "host"));
+    }
+
+    /** Whether this is a pinhole's key (it names an IPv6 host). */
+    public boolean pinhole() {
+        return host != null;
     }
 
     @Override
@@ -28,6 +64,8 @@ public record MappingKey(Protocol protocol, int externalPort, RemoteFilter remot
 
     @Override
     public String toString() {
-        return protocol.label() + " " + externalPort + (remote.isAny() ? "" : " from " + remote);
+        String filter = remote.isAny() ? "" : " from " + remote;
+        return host == null ? protocol.label() + " " + externalPort + filter
+                : "pinhole " + protocol.label() + " [" + host.getHostAddress() + "]:" + externalPort + filter;
     }
 }

@@ -29,7 +29,16 @@ public sealed interface MappingRequest {
      * endpoint the requester already maps refresh that mapping and keep its external port; UPnP, admin and
      * config requests for an external port the requester holds change that mapping in place.
      *
-     * @param externalPort the wanted external port; 0 = no preference
+     * <p>An {@code internal} address that is IPv6 asks for a <b>pinhole</b> ({@link Mapping#pinhole()}): no
+     * translation, so {@code externalPort} is ignored and the pinhole's port is {@code internal.port()}; the table
+     * assigns its id. The same Map again from the same owner refreshes it (lifetime, description; the id is kept).
+     * Another owner's pinhole on the same host, protocol and port with an overlapping filter is
+     * {@link Outcome.Reason#CONFLICT} whatever {@code onConflict} says. Refused with no side effect:
+     * {@link Outcome.Reason#PINHOLES_DISABLED} when the dataplane does not forward pinholes,
+     * {@link Outcome.Reason#INTERNAL_PORT_WILDCARD} for internal port 0, {@link Outcome.Reason#BAD_INTERNAL_ADDRESS}
+     * for an IPv4-mapped, link-local, multicast, loopback or unspecified address.
+     *
+     * @param externalPort the wanted external port; 0 = no preference (ignored for a pinhole)
      * @param lifetime     the requested lease; clamped to the origin's bounds. Ignored for {@link Kind#STATIC}.
      * @param nonce        PCP mapping nonce (24 hex digits), empty otherwise
      * @param thirdParty   the requester asks for another host ({@code internal.address() != requester.address()}),
@@ -78,8 +87,10 @@ public sealed interface MappingRequest {
     }
 
     /**
-     * Delete the mapping with this key (UPnP DeletePortMapping, admin delete). Only its owner or a privileged
-     * requester may; {@link Outcome.Reason#NOT_FOUND} when there is none.
+     * Delete the mapping with this key (UPnP DeletePortMapping, admin delete), or the pinhole with this key
+     * ({@link MappingKey#pinhole}, e.g. IGD:2 DeletePinhole after {@link TableView#pinhole(int)}). Only its owner or a
+     * privileged requester may, else {@link Outcome.Reason#NOT_AUTHORIZED}; {@link Outcome.Reason#NOT_FOUND} when
+     * there is none.
      */
     record Delete(Owner requester, MappingKey key) implements MappingRequest {
     }
@@ -99,7 +110,8 @@ public sealed interface MappingRequest {
 
     /**
      * Delete the requester's own mappings with external ports in {@code [first, last]} (UPnP
-     * DeletePortMappingRange; only the caller's, unlike miniupnpd). Another owner's mappings are left alone.
+     * DeletePortMappingRange; only the caller's, unlike miniupnpd). Another owner's mappings are left alone, and so
+     * are pinholes (they have no port on the WAN address).
      * {@code protocol} null means both.
      */
     record DeleteRange(Owner requester, Protocol protocol, int first, int last) implements MappingRequest {

@@ -153,7 +153,9 @@ public final class MappingTable implements AutoCloseable {
         for (Mapping m : recovered.mappings()) {
             if (!funnel.restore(m, restored)) {
                 lost.add(Change.removed(m, Change.Cause.RESTORED));
-                LOG.warn("dropped restored mapping {}: its port cannot be served any more", m);
+                LOG.warn("dropped restored {} {}: {}", m.pinhole() ? "pinhole" : "mapping", m,
+                        m.pinhole() && !forwarder.forwardsPinholes() ? "this dataplane does not forward pinholes (only"
+                                + " linux-gateway mode with kernel forwarding does)" : "its port cannot be served any more");
             }
         }
         if (!lost.isEmpty()) {
@@ -628,6 +630,10 @@ public final class MappingTable implements AutoCloseable {
         for (Change c : changes) {
             Mapping m = c.mapping();
             String via = m.owner().origin().label();
+            if (m.pinhole()) {
+                logPinhole(c, m, via, now);
+                continue;
+            }
             switch (c.type()) {
                 case ADDED -> LOG.info("mapped {} {}:{} -> {} {} via {}{}", m.protocol().label(), wan, m.externalPort(),
                         m.internal(), m.permanent() ? "permanently" : "for " + m.remaining(now).getSeconds() + "s", via,
@@ -644,6 +650,25 @@ public final class MappingTable implements AutoCloseable {
                 case REMOVED -> LOG.info("unmapped {} {}:{} -> {} via {}{}", m.protocol().label(), wan, m.externalPort(),
                         m.internal(), via, c.cause() == Change.Cause.EXPIRED ? " (expired)" : "");
             }
+        }
+    }
+
+    private static void logPinhole(Change c, Mapping m, String via, Instant now) {
+        String filter = m.remote().isAny() ? "" : " from " + m.remote();
+        switch (c.type()) {
+            case ADDED -> LOG.info("opened pinhole {} {} {} {} via {}{}", m.pinholeId(), m.protocol().label(), m.internal(),
+                    m.permanent() ? "permanently" : "for " + m.remaining(now).getSeconds() + "s", via, filter);
+            case UPDATED -> {
+                if (c.affectsForwarding()) {
+                    LOG.info("changed pinhole {} {} {} ({}) via {}", m.pinholeId(), m.protocol().label(), m.internal(),
+                            m.enabled() ? "enabled" : "disabled", via);
+                } else if (LOG.isDebugEnabled()) {
+                    LOG.debug("refreshed pinhole {} {} {} for {}s via {}", m.pinholeId(), m.protocol().label(),
+                            m.internal(), m.permanent() ? 0 : m.remaining(now).getSeconds(), via);
+                }
+            }
+            case REMOVED -> LOG.info("closed pinhole {} {} {} via {}{}{}", m.pinholeId(), m.protocol().label(), m.internal(),
+                    via, filter, c.cause() == Change.Cause.EXPIRED ? " (expired)" : "");
         }
     }
 

@@ -81,6 +81,12 @@ final class Policy {
                 + target.getHostAddress();
     }
 
+    /** Whether {@code a} is one of the gateway's own LAN or admin addresses (a pinhole never opens to the gateway). */
+    boolean gatewayAddress(InetAddress a) {
+        NatgwConfig config = this.config;
+        return config.network().lanAddresses().contains(a) || config.admin().addresses().contains(a);
+    }
+
     /** Permission rules, first match wins, no match allows (miniupnpd). Admin, config and trigger rules are exempt. */
     boolean permitted(Owner who, int externalPort, Endpoint internal) {
         if (who.privileged() || who.origin() == Origin.TRIGGER) {

@@ -116,7 +116,10 @@ final class Reconciliation {
         if (denied != null) {
             return denied;
         }
-        if (policy.isServicePort(m.externalPort())) {
+        if (m.pinhole() && policy.gatewayAddress(m.internal().address())) {
+            return m.internal().address().getHostAddress() + " is one of the gateway's own addresses";
+        }
+        if (!m.pinhole() && policy.isServicePort(m.externalPort())) { // a pinhole's port is on the LAN host
             return m.protocol().label() + " port " + m.externalPort() + " is used by the gateway itself";
         }
         if (!policy.permitted(who, m.externalPort(), m.internal())) {

@@ -44,8 +44,15 @@ final class TableState {
     private final Map<Cidr, Integer> dynamicPerSubnet = new HashMap<>();
     private final Function<InetAddress, Cidr> subnetOf;
     private final TreeSet<Mapping> byExpiry = new TreeSet<>(BY_EXPIRY);
-    /** Per protocol, the external ports that hold at least one row: lets the allocator skip them in one step. */
+    /** Per protocol, the external ports that hold at least one NAT row: lets the allocator skip them in one step. */
     private final BitSet[] occupied = {new BitSet(65536), new BitSet(65536)};
+    /** Pinholes by protocol, host and port (any filter): the rows a new pinhole could conflict with. */
+    private final Map<MappingKey, List<Mapping>> pinholesOn = new HashMap<>();
+    /** Pinholes by id, and the ids in use. */
+    private final Map<Integer, Mapping> byPinholeId = new HashMap<>();
+    private final BitSet pinholeIds = new BitSet(Mapping.MAX_PINHOLE_ID + 1);
+    /** Where the search for the next pinhole id starts: ids are not reused at once after a delete. */
+    private int nextPinholeId = 1;
 
     TableState(Function<InetAddress, Cidr> subnetOf) {
         this.subnetOf = subnetOf;
@@ -59,8 +66,45 @@ final class TableState {
         return rows.get(key);
     }
 
+    /** NAT rows on this external port (pinholes have no port on the WAN address). */
     List<Mapping> onPort(Protocol protocol, int port) {
         return byPort.getOrDefault(portKey(protocol, port), List.of());
+    }
+
+    /** Pinholes to this host and port, whatever their filter. */
+    List<Mapping> pinholesOn(Protocol protocol, InetAddress host, int port) {
+        return pinholesOn.getOrDefault(new MappingKey(protocol, port, RemoteFilter.ANY, host), List.of());
+    }
+
+    int pinholeCount() {
+        return byPinholeId.size();
+    }
+
+    Mapping pinhole(int id) {
+        return byPinholeId.get(id);
+    }
+
+    /**
+     * A free pinhole id (1-65535), searched onward from the last one handed out so that a deleted pinhole's id is
+     * not given to the next one at once (a client holding a stale UniqueID must not reach another's pinhole); 0 when
+     * every id is live. Does not reserve it: {@link #put} does.
+     */
+    /** The next search for a free id starts after {@code id} (just handed out, or the highest restored). */
+    void pinholeIdTaken(int id) {
+        nextPinholeId = id >= Mapping.MAX_PINHOLE_ID ? 1 : id + 1;
+    }
+
+    /** Where the next search for a free pinhole id starts. */
+    int pinholeIdCursor() {
+        return nextPinholeId;
+    }
+
+    int freePinholeId() {
+        int id = pinholeIds.nextClearBit(nextPinholeId);
+        if (id > Mapping.MAX_PINHOLE_ID) {
+            id = pinholeIds.nextClearBit(1);
+        }
+        return id > Mapping.MAX_PINHOLE_ID ? 0 : id;
     }
 
     BitSet occupied(Protocol protocol) {
@@ -114,8 +158,14 @@ final class TableState {
         }
         rows.put(m.key(), m);
         byOwner.computeIfAbsent(m.owner(), o -> new TreeMap<>()).put(m.key(), m);
-        byPort.computeIfAbsent(portKey(m.protocol(), m.externalPort()), k -> new ArrayList<>(1)).add(m);
-        occupied[m.protocol().ordinal()].set(m.externalPort());
+        if (m.pinhole()) {
+            pinholesOn.computeIfAbsent(targetKey(m), k -> new ArrayList<>(1)).add(m);
+            byPinholeId.put(m.pinholeId(), m);
+            pinholeIds.set(m.pinholeId());
+        } else {
+            byPort.computeIfAbsent(portKey(m.protocol(), m.externalPort()), k -> new ArrayList<>(1)).add(m);
+            occupied[m.protocol().ordinal()].set(m.externalPort());
+        }
         byInternal.put(InternalKey.of(m), m);
         if (m.kind() == Kind.DYNAMIC) {
             dynamicPerClient.merge(m.owner().address(), 1, Integer::sum);
@@ -137,12 +187,25 @@ final class TableState {
         if (owned.isEmpty()) {
             byOwner.remove(current.owner());
         }
-        int pk = portKey(current.protocol(), current.externalPort());
-        List<Mapping> onPort = byPort.get(pk);
-        onPort.remove(current);
-        if (onPort.isEmpty()) {
-            byPort.remove(pk);
-            occupied[current.protocol().ordinal()].clear(current.externalPort());
+        if (current.pinhole()) {
+            MappingKey target = targetKey(current);
+            List<Mapping> on = pinholesOn.get(target);
+            on.remove(current);
+            if (on.isEmpty()) {
+                pinholesOn.remove(target);
+            }
+            byPinholeId.remove(current.pinholeId(), current);
+            if (!byPinholeId.containsKey(current.pinholeId())) {
+                pinholeIds.clear(current.pinholeId());
+            }
+        } else {
+            int pk = portKey(current.protocol(), current.externalPort());
+            List<Mapping> onPort = byPort.get(pk);
+            onPort.remove(current);
+            if (onPort.isEmpty()) {
+                byPort.remove(pk);
+                occupied[current.protocol().ordinal()].clear(current.externalPort());
+            }
         }
         byInternal.remove(InternalKey.of(current), current);
         if (current.kind() == Kind.DYNAMIC) {
@@ -162,6 +225,10 @@ final class TableState {
         if (c.before() != null) {
             put(c.before());
         }
+    }
+
+    private static MappingKey targetKey(Mapping m) {
+        return new MappingKey(m.protocol(), m.externalPort(), RemoteFilter.ANY, m.internal().address());
     }
 
     private static int portKey(Protocol protocol, int port) {

@@ -19,6 +19,13 @@ public final class RecordingForwarder implements Forwarder, TableListener {
     private final Map<MappingKey, Mapping> displaced = new HashMap<>();
     /** The failure prepare throws for a change, or null to succeed. */
     public volatile Function<Change, Exception> fault = c -> null;
+    /** What {@link #forwardsPinholes()} answers (the kernel forwarder's yes, the relays' no). */
+    public volatile boolean pinholes;
+
+    @Override
+    public boolean forwardsPinholes() {
+        return pinholes;
+    }
 
     @Override
     public synchronized void prepare(Change c) throws ForwardingException {

@@ -37,6 +37,17 @@ final class TestConfigs {
                         Duration.ofSeconds(5), Duration.ofSeconds(120), 256, false));
     }
 
+    /** A LAN with IPv6 clients (fd00:77::/64) beside the IPv4 ones: pinholes, quotas per /64, third parties. */
+    static NatgwConfig v6(boolean secure, int quota, int subnetQuota, int max, List<PermissionRule> rules,
+                          List<StaticMapping> statics, List<Cidr> thirdParty) {
+        NatgwConfig c = with(secure, quota, max, rules, statics, thirdParty);
+        return new NatgwConfig(c.source(),
+                new NatgwConfig.Network(List.of(ip("127.0.0.1"), ip("fd00:77::1")),
+                        List.of(Cidr.parse("127.0.0.0/24"), Cidr.parse("fd00:77::/48")), List.of(), WAN, false, ""),
+                c.dataDir(), c.pcp(), c.upnp(), c.admin(), new NatgwConfig.Limits(secure, quota, max, subnetQuota, 24, 64),
+                c.permissions(), c.staticMappings(), c.triggers(), c.dataplane());
+    }
+
     static InetAddress ip(String literal) {
         try {
             return InetAddress.getByName(literal);

@@ -41,7 +41,8 @@ enum UpnpError {
             case CONFLICT -> CONFLICT_IN_MAPPING_ENTRY;
             case NOT_AUTHORIZED -> NOT_AUTHORIZED;
             case NO_RESOURCES, QUOTA_EXCEEDED -> NO_PORT_MAPS_AVAILABLE;
-            case INVALID -> INVALID_ARGS;
+            case INVALID, INTERNAL_PORT_WILDCARD, BAD_INTERNAL_ADDRESS -> INVALID_ARGS;
+            case PINHOLES_DISABLED -> ACTION_FAILED;
             case NOT_FOUND -> NO_SUCH_ENTRY_IN_ARRAY;
             case UNAVAILABLE -> ACTION_FAILED;
         };

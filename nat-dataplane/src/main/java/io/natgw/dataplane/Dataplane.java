@@ -151,6 +151,17 @@ public final class Dataplane implements Forwarder, TableListener, TrafficStats, 
     }
 
     /**
+     * IPv6 pinholes are forwarded by kernel forwarding only (elements of natgw's nftables table). The relays bind
+     * the IPv4 WAN address and translate, which a pinhole must not: in userspace mode and with
+     * {@code forwarding: relay} the table refuses every pinhole request instead of granting one that forwards
+     * nothing.
+     */
+    @Override
+    public boolean forwardsPinholes() {
+        return kernel != null;
+    }
+
+    /**
      * The table has started (restored its leases): kernel forwarding installs its table now if no change did
      * (a restart whose every lease expired meanwhile). Call after {@code table.start()}; nothing in userspace mode.
      *
@@ -192,6 +203,10 @@ public final class Dataplane implements Forwarder, TableListener, TrafficStats, 
         Mapping after = change.after();
         if (after == null || !after.enabled()) {
             return; // removals and disabling take effect once committed
+        }
+        if (after.pinhole()) {
+            // the table refuses pinholes when forwardsPinholes() is false; never relay one as if it were a NAT mapping
+            throw new ForwardingException("IPv6 pinholes need linux-gateway mode with kernel forwarding: " + after, null);
         }
         if (change.type() == Change.Type.UPDATED && !change.affectsForwarding()) {
             return;

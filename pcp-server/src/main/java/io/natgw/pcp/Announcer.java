@@ -15,10 +15,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * Gratuitous announcements on start and on an external address change: a NAT-PMP external address response
- * (RFC 6886 §3.2.1) and a PCP unsolicited ANNOUNCE (RFC 6887 §14.1.3) to 224.0.0.1:5350 from every LAN
- * socket, ten times, 250 ms apart at first and doubling. Sent on the event loop, at times a {@link Scheduler} keeps
- * (the event loop's timer, or a test's hand-driven one); a new round cancels the old.
+ * Gratuitous announcements on start and on an external address change, from every LAN socket, ten times, 250 ms
+ * apart at first and doubling: from an IPv4 socket a NAT-PMP external address response (RFC 6886 §3.2.1) and a PCP
+ * unsolicited ANNOUNCE (RFC 6887 §14.1.3) to 224.0.0.1:5350; from an IPv6 socket the PCP ANNOUNCE only, to
+ * ff02::1 port 5350 on that socket's link (RFC 6887 §14.1.3; NAT-PMP is IPv4-only). Sent on the event loop, at
+ * times a {@link Scheduler} keeps (the event loop's timer, or a test's hand-driven one); a new round cancels the old.
  */
 final class Announcer {
 
@@ -27,15 +28,30 @@ final class Announcer {
     static final int TIMES = 10;
     static final Duration FIRST_INTERVAL = Duration.ofMillis(250);
 
-    private final List<Channel> channels;
-    private final InetSocketAddress target;
-    private final Supplier<List<byte[]>> messages;
+    private final List<Destination> destinations;
+    private final Supplier<Messages> messages;
     private final EventLoop loop;
     private final Scheduler scheduler;
     private Runnable cancelNext; // event loop only
     private int round; // event loop only: a timer of an earlier round that fires anyway sends nothing
     private int sent; // event loop only
     private boolean stopped; // event loop only
+
+    /**
+     * Where one LAN socket announces.
+     *
+     * @param natPmp whether the NAT-PMP address response goes there too (IPv4 sockets only)
+     */
+    record Destination(Channel channel, InetSocketAddress target, boolean natPmp) {
+    }
+
+    /** One announcement's datagrams, built at each send so the epoch and address are current. */
+    record Messages(byte[] natPmp, byte[] pcp) {
+        /** @param natPmp null when there is no usable IPv4 address to announce */
+        Messages {
+            java.util.Objects.requireNonNull(pcp, "pcp");
+        }
+    }
 
     /** Runs the next announcement of a round after its interval. */
     interface Scheduler {
@@ -55,11 +71,10 @@ final class Announcer {
      * @param messages  built at each send, so the epoch and address are current
      * @param scheduler keeps the intervals; null for the event loop's timer
      */
-    Announcer(List<Channel> channels, InetSocketAddress target, Supplier<List<byte[]>> messages, Scheduler scheduler) {
-        this.channels = List.copyOf(channels);
-        this.target = target;
+    Announcer(List<Destination> destinations, Supplier<Messages> messages, Scheduler scheduler) {
+        this.destinations = List.copyOf(destinations);
         this.messages = messages;
-        this.loop = channels.get(0).eventLoop();
+        this.loop = destinations.get(0).channel().eventLoop();
         this.scheduler = scheduler != null ? scheduler : Scheduler.of(loop);
     }
 
@@ -88,6 +103,16 @@ final class Announcer {
         });
     }
 
+    private static void send(Destination d, byte[] payload) {
+        Channel ch = d.channel();
+        ch.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(payload), d.target())).addListener(f -> {
+            if (!f.isSuccess()) {
+                // On loopback or without a multicast route this fails; it must never stop the server.
+                LOG.debug("announcement from {} to {} not sent: {}", ch.localAddress(), d.target(), f.cause().toString());
+            }
+        });
+    }
+
     private void cancelNext() {
         if (cancelNext != null) {
             cancelNext.run();
@@ -99,16 +124,12 @@ final class Announcer {
         if (stopped || ofRound != round) {
             return;
         }
-        List<byte[]> payloads = messages.get();
-        for (Channel ch : channels) {
-            for (byte[] p : payloads) {
-                ch.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(p), target)).addListener(f -> {
-                    if (!f.isSuccess()) {
-                        // On loopback or without a multicast route this fails; it must never stop the server.
-                        LOG.debug("announcement from {} to {} not sent: {}", ch.localAddress(), target, f.cause().toString());
-                    }
-                });
+        Messages m = messages.get();
+        for (Destination d : destinations) {
+            if (d.natPmp() && m.natPmp() != null) {
+                send(d, m.natPmp());
             }
+            send(d, m.pcp());
         }
         sent++;
         if (sent < TIMES) {

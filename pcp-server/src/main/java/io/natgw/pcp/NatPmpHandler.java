@@ -107,7 +107,8 @@ final class NatPmpHandler {
     /** RFC 6886 §3.5 has only coarse codes: refused (2), network failure (3), out of resources (4). */
     static NatPmpResultCode resultFor(Outcome.Reason reason) {
         return switch (reason) {
-            case NOT_AUTHORIZED, INVALID -> NatPmpResultCode.NOT_AUTHORIZED;
+            case NOT_AUTHORIZED, INVALID, PINHOLES_DISABLED, INTERNAL_PORT_WILDCARD, BAD_INTERNAL_ADDRESS ->
+                    NatPmpResultCode.NOT_AUTHORIZED;
             case CONFLICT, QUOTA_EXCEEDED, NO_RESOURCES -> NatPmpResultCode.OUT_OF_RESOURCES;
             case UNAVAILABLE -> NatPmpResultCode.NETWORK_FAILURE;
             case NOT_FOUND -> NatPmpResultCode.SUCCESS;

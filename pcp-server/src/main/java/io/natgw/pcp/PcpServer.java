@@ -26,8 +26,12 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.Inet4Address;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,10 +39,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The NAT-PMP and PCP server: one UDP socket per configured LAN address on {@code pcp.port}, so every reply
- * leaves from the address the client sent to. Version 0 is NAT-PMP, 2 is PCP, anything else is answered with
- * PCP UNSUPP_VERSION. Datagrams from outside {@code network.lanClients} are dropped, as are those over a
- * client's rate. Policy is the table's; this server only translates.
+ * The NAT-PMP and PCP server: one UDP socket per configured LAN address (IPv4 or IPv6) on {@code pcp.port}, so
+ * every reply leaves from the address the client sent to. Version 0 is NAT-PMP (IPv4 only: over IPv6 it is
+ * dropped), 2 is PCP, anything else is answered with PCP UNSUPP_VERSION. Datagrams from outside
+ * {@code network.lanClients} are dropped, as are those over a client's rate. Policy is the table's; this server
+ * only translates.
  */
 public final class PcpServer implements AutoCloseable {
 
@@ -47,11 +52,17 @@ public final class PcpServer implements AutoCloseable {
     /** RFC 6886 §3.2.1, RFC 6887 §14.1.3: announcements go to all-hosts on the client port. */
     public static final InetSocketAddress ANNOUNCE_TARGET = new InetSocketAddress(ipv4(224, 0, 0, 1), 5350);
 
+    private static final Inet6Address ALL_NODES = allNodes();
+
+    /** RFC 6887 §14.1.3 over IPv6: all-nodes ff02::1 on the client port, scoped to each LAN socket's link when sent. */
+    public static final InetSocketAddress ANNOUNCE_TARGET6 = new InetSocketAddress(ALL_NODES, 5350);
+
     static final int RECEIVE_BUFFER = 1 << 20;
 
     private final NatgwConfig config;
     private final MappingTable table;
     private final InetSocketAddress announceTarget;
+    private final InetSocketAddress announceTarget6;
     private final Announcer.Scheduler announceSchedule; // null: the event loop's timer
     private final StatsCounter stats = new StatsCounter();
     private final NatPmpHandler natPmp;
@@ -64,14 +75,24 @@ public final class PcpServer implements AutoCloseable {
     private volatile boolean running;
 
     public PcpServer(NatgwConfig config, MappingTable table) {
-        this(config, table, ANNOUNCE_TARGET, null);
+        this(config, table, ANNOUNCE_TARGET, ANNOUNCE_TARGET6, null);
     }
 
-    /** For tests: announcements to another address than 224.0.0.1:5350, at times {@code announceSchedule} keeps. */
+    /** For tests: IPv4 announcements to another address than 224.0.0.1:5350, at times {@code announceSchedule} keeps. */
     PcpServer(NatgwConfig config, MappingTable table, InetSocketAddress announceTarget, Announcer.Scheduler announceSchedule) {
+        this(config, table, announceTarget, ANNOUNCE_TARGET6, announceSchedule);
+    }
+
+    /**
+     * For tests: announcements from IPv4 sockets to {@code announceTarget}, from IPv6 ones to {@code announceTarget6}
+     * (ff02::1 is scoped to the socket's link; any other address is used as given).
+     */
+    PcpServer(NatgwConfig config, MappingTable table, InetSocketAddress announceTarget, InetSocketAddress announceTarget6,
+              Announcer.Scheduler announceSchedule) {
         this.config = config;
         this.table = table;
         this.announceTarget = announceTarget;
+        this.announceTarget6 = announceTarget6;
         this.announceSchedule = announceSchedule;
         this.natPmp = new NatPmpHandler(table, stats, config.network());
         this.pcp = new PcpHandler(table, stats, config.network());
@@ -109,7 +130,14 @@ public final class PcpServer implements AutoCloseable {
         running = true;
         LOG.info("nat-pmp/pcp listening on {} ({})", localAddresses(), epoll ? "epoll" : "nio");
         if (config.pcp().announce() && !channels.isEmpty()) {
-            announcer = new Announcer(channels, announceTarget, this::announcements, announceSchedule);
+            List<Announcer.Destination> destinations = new ArrayList<>();
+            for (Channel c : channels) {
+                InetAddress local = ((InetSocketAddress) c.localAddress()).getAddress();
+                destinations.add(local instanceof Inet6Address lan6
+                        ? new Announcer.Destination(c, onLink(announceTarget6, lan6), false)
+                        : new Announcer.Destination(c, announceTarget, true));
+            }
+            announcer = new Announcer(destinations, this::announcements, announceSchedule);
             addressWatch = new TableListener() {
                 @Override
                 public void committed(List<Change> changes) {
@@ -118,7 +146,8 @@ public final class PcpServer implements AutoCloseable {
                 @Override
                 public void externalAddressChanged(InetAddress previous, InetAddress current) {
                     if (running) { // a change already being delivered while close() runs
-                        LOG.info("announcing external address {} to {}", current.getHostAddress(), announceTarget);
+                        LOG.info("announcing external address {} to {}", current.getHostAddress(), destinations.stream()
+                                .map(d -> d.target().getAddress().getHostAddress()).distinct().toList());
                         announcer.announce();
                     }
                 }
@@ -137,17 +166,40 @@ public final class PcpServer implements AutoCloseable {
         return stats.snapshot();
     }
 
-    /** NAT-PMP external address response and PCP ANNOUNCE response, with the current epoch and address. */
-    private List<byte[]> announcements() {
-        List<byte[]> out = new ArrayList<>(2);
+    /** NAT-PMP external address response (when there is a usable IPv4 one) and PCP ANNOUNCE, current epoch and address. */
+    private Announcer.Messages announcements() {
+        byte[] natPmp = null;
         InetAddress external = config.network().reported(table.externalAddress());
         if (external instanceof Inet4Address v4 && config.network().unreachable(table.externalAddress()).isEmpty()) {
-            out.add(NatPmpCodec.encodeResponse(new NatPmpResponse.ExternalAddress(NatPmpResultCode.SUCCESS,
-                    table.epochSeconds(), v4)));
+            natPmp = NatPmpCodec.encodeResponse(new NatPmpResponse.ExternalAddress(NatPmpResultCode.SUCCESS,
+                    table.epochSeconds(), v4));
         }
-        out.add(PcpCodec.encodeResponse(new PcpResponse(PcpOpcode.ANNOUNCE.wire(), PcpResultCode.SUCCESS, 0,
-                table.epochSeconds(), new PcpOpcodeData.Announce(), List.of())));
-        return out;
+        return new Announcer.Messages(natPmp, PcpCodec.encodeResponse(new PcpResponse(PcpOpcode.ANNOUNCE.wire(),
+                PcpResultCode.SUCCESS, 0, table.epochSeconds(), new PcpOpcodeData.Announce(), List.of())));
+    }
+
+    /**
+     * A link-scoped multicast target (ff02::1) gets the scope of the LAN address's interface, so the datagram leaves
+     * through that link (the kernel needs an interface for link-local multicast); any other target is used as given.
+     */
+    static InetSocketAddress onLink(InetSocketAddress target, Inet6Address lan) {
+        if (!(target.getAddress() instanceof Inet6Address t) || !t.isMCLinkLocal() || t.getScopeId() != 0) {
+            return target;
+        }
+        NetworkInterface nif = null;
+        try {
+            nif = lan.getScopedInterface() != null ? lan.getScopedInterface() : NetworkInterface.getByInetAddress(lan);
+        } catch (SocketException e) {
+            LOG.debug("no interface for {}: {}", lan.getHostAddress(), e.toString());
+        }
+        if (nif == null) {
+            return target; // sending fails and is logged at DEBUG; the server keeps answering
+        }
+        try {
+            return new InetSocketAddress(Inet6Address.getByAddress(null, t.getAddress(), nif), target.getPort());
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @Override
@@ -175,10 +227,19 @@ public final class PcpServer implements AutoCloseable {
         group = null;
     }
 
-    /** Version byte first (RFC 6887 §9): 0 NAT-PMP, 2 PCP, else PCP UNSUPP_VERSION. */
+    /**
+     * Version byte first (RFC 6887 §9): 0 NAT-PMP, 2 PCP, else PCP UNSUPP_VERSION. NAT-PMP over IPv6 is dropped
+     * unanswered (DEBUG, counted as ignored): RFC 6886 defines it for IPv4 only (its address answer holds an IPv4
+     * address), no NAT-PMP client sends it over IPv6, and IPv6 hosts have PCP on the same socket.
+     */
     private CompletableFuture<byte[]> dispatch(InetAddress client, ByteBuffer datagram) {
         int version = datagram.remaining() > 0 ? datagram.get(0) & 0xff : -1;
         if (version == NatPmpCodec.VERSION) {
+            if (client instanceof Inet6Address) {
+                LOG.debug("nat-pmp from {} ignored: NAT-PMP is IPv4-only (RFC 6886); IPv6 hosts use PCP", client.getHostAddress());
+                stats.ignored();
+                return CompletableFuture.completedFuture(null);
+            }
             return natPmp.handle(client, datagram);
         }
         return pcp.handle(client, datagram); // PCP's decoder answers any other version with UNSUPP_VERSION
@@ -203,8 +264,8 @@ public final class PcpServer implements AutoCloseable {
 
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {
-            InetSocketAddress sender = packet.sender();
-            InetAddress client = sender.getAddress();
+            InetSocketAddress sender = packet.sender(); // replies go back here, with its scope
+            InetAddress client = unscoped(sender.getAddress());
             if (!config.network().isLanClient(client)) {
                 stats.notFromLan();
                 LOG.debug("dropped datagram from {}: not a LAN client", sender);
@@ -247,5 +308,32 @@ public final class PcpServer implements AutoCloseable {
 
     private static InetAddress ipv4(int a, int b, int c, int d) {
         return NatPmpCodec.ipv4(new byte[] {(byte) a, (byte) b, (byte) c, (byte) d});
+    }
+
+    /**
+     * The client as the table and the logs know it: an IPv6 source without the socket's scope id (Netty gives "%0"),
+     * which no owner, rule or log line should carry.
+     */
+    static InetAddress unscoped(InetAddress a) {
+        if (!(a instanceof Inet6Address v6)) {
+            return a;
+        }
+        try {
+            return InetAddress.getByAddress(v6.getAddress());
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Inet6Address allNodes() {
+        byte[] a = new byte[16];
+        a[0] = (byte) 0xff;
+        a[1] = 0x02;
+        a[15] = 1;
+        try {
+            return (Inet6Address) InetAddress.getByAddress(a);
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
     }
 }

@@ -190,8 +190,13 @@ public final class JournalLeaseStore implements LeaseStore {
         liveCount = mirror.live.size();
         log.info("recovered {} mappings from {} (snapshot generation {}: {} rows, journal: {} records, {} expired leases dropped)",
                 mirror.live.size(), dir, r.generation(), r.snapshotRows(), r.journalRecords(), expired.size());
+        for (String why : mirror.obsolete) {
+            log.warn("{}: not restored: {}", dir, why);
+        }
         if (r.rewrite()) {
             compactQuietly("damaged records were dropped");
+        } else if (r.olderFormat()) {
+            compactQuietly("files of an older format are rewritten in format " + RecordCodec.VERSION);
         } else {
             maybeCompact();
         }

@@ -15,7 +15,9 @@ sealed interface JournalRecord {
 
     /** A row as it is now (added or changed). */
     record Put(Mapping mapping) implements JournalRecord {
-        static final int TYPE = 1;
+        static final int TYPE = 4;
+        /** Format 1's PUT: no pinhole id. Read, never written. */
+        static final int TYPE_V1 = 1;
 
         public Put {
             Objects.requireNonNull(mapping, "mapping");
@@ -29,7 +31,9 @@ sealed interface JournalRecord {
 
     /** The row with this key is gone. */
     record Remove(MappingKey key) implements JournalRecord {
-        static final int TYPE = 2;
+        static final int TYPE = 5;
+        /** Format 1's REMOVE: no host. Read, never written. */
+        static final int TYPE_V1 = 2;
 
         public Remove {
             Objects.requireNonNull(key, "key");
@@ -47,6 +51,26 @@ sealed interface JournalRecord {
 
         public State {
             Objects.requireNonNull(epochStart, "epochStart");
+        }
+
+        @Override
+        public int type() {
+            return TYPE;
+        }
+    }
+
+    /**
+     * A row of an older format that this release does not restore (read, never written): recovery drops it with a
+     * warning that says why, as if removed.
+     *
+     * @param key the key the row had, so that a later REMOVE of it finds nothing to do
+     */
+    record Obsolete(MappingKey key, String why) implements JournalRecord {
+        static final int TYPE = 0;
+
+        public Obsolete {
+            Objects.requireNonNull(key, "key");
+            Objects.requireNonNull(why, "why");
         }
 
         @Override

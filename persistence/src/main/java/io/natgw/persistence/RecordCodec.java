@@ -27,21 +27,33 @@ import java.util.zip.CRC32C;
  *   generation i64 | written-at epoch millis i64 | CRC32C u32 of the 24 bytes before it
  * record
  *   length u32 (bytes of type + payload, 1..MAX_BODY) | CRC32C u32 of type + payload | type u8 | payload
- * PUT (1)    = protocol u8 (IANA number) | external port u16 | filter | internal address | internal port u16
+ * PUT (4)    = protocol u8 (IANA number) | external port u16 | filter | internal address | internal port u16
  *              | owner address | origin u8 | nonce str | kind u8 | description str
  *              | created-at instant | expires-at present u8 (0 = never) [instant] | enabled u8
- * REMOVE (2) = protocol u8 | external port u16 | filter
+ *              | pinhole id u16 (0 for a NAT mapping; 1-65535 for a pinhole, whose internal address is IPv6)
+ * REMOVE (5) = protocol u8 | external port u16 | filter | host address (length 0 = a NAT mapping's key; the
+ *              pinhole's IPv6 address)
  * STATE (3)  = epoch start instant | external address (length 0 = unknown)
  * filter     = address (length 0 = any) | prefix length u8 | remote port u16
  * address    = length u8 (0, 4 or 16) | bytes
  * str        = length u32 | UTF-8 bytes
  * instant    = epoch seconds i64 | nanos i32 (lossless, so a recovered row equals the committed one)
  * </pre>
+ *
+ * <p>Format versions: 2 (this one) added pinholes: PUT and REMOVE became types 4 and 5 (a type names its layout,
+ * so a record of a type this release does not know is refused as corrupt, as damage is). Files of version 1 are
+ * still read: their PUT (1) is PUT (4) without the pinhole id, their REMOVE (2) is REMOVE (5) without the host. A
+ * version-1 PUT whose internal address is IPv6 (an IPv4 port relayed to an IPv6 host, which this release no longer
+ * makes: an IPv6 host gets a pinhole) is read as {@link JournalRecord.Obsolete}. Only version 2 is written; a data
+ * directory of version 1 is rewritten as version 2 once recovered.
  */
 final class RecordCodec {
 
     static final int MAGIC = 0x4E47574A; // "NGWJ"
-    static final int VERSION = 1;
+    /** The format this release writes. */
+    static final int VERSION = 2;
+    /** The oldest format this release reads. */
+    static final int OLDEST_READABLE = 1;
     static final int HEADER_BYTES = 28;
     static final int FRAME_BYTES = 8;
     /** Largest type + payload accepted: a mapping record is ~100 bytes; this only bounds damage. */
@@ -58,7 +70,11 @@ final class RecordCodec {
     }
 
     /** What a file header says. */
-    record Header(FileType fileType, long generation, long writtenAtMillis) {
+    record Header(FileType fileType, long generation, long writtenAtMillis, int version) {
+        /** A header of the format this release writes. */
+        Header(FileType fileType, long generation, long writtenAtMillis) {
+            this(fileType, generation, writtenAtMillis, VERSION);
+        }
     }
 
     private RecordCodec() {
@@ -66,7 +82,7 @@ final class RecordCodec {
 
     static ByteBuffer encodeHeader(Header h) {
         ByteBuffer b = ByteBuffer.allocate(HEADER_BYTES);
-        b.putInt(MAGIC).putShort((short) VERSION).put((byte) h.fileType().code).put((byte) 0)
+        b.putInt(MAGIC).putShort((short) h.version()).put((byte) h.fileType().code).put((byte) 0)
                 .putLong(h.generation()).putLong(h.writtenAtMillis());
         b.putInt(crc(b.duplicate().flip()));
         return b.flip();
@@ -92,8 +108,9 @@ final class RecordCodec {
         if (stored != computed) {
             throw new RecordFormatException(String.format("header CRC32C 0x%08x does not match its bytes (0x%08x)", stored, computed));
         }
-        if (version != VERSION) {
-            throw new RecordFormatException("format version " + version + " is not supported (expected: " + VERSION + ")");
+        if (version < OLDEST_READABLE || version > VERSION) {
+            throw new RecordFormatException("format version " + version + " is not supported (expected: "
+                    + OLDEST_READABLE + "-" + VERSION + "; a later release wrote it?)");
         }
         if (type != expected.code) {
             throw new RecordFormatException("file type " + type + " (expected: " + expected.code + " for a " + expected.name().toLowerCase() + ")");
@@ -101,7 +118,7 @@ final class RecordCodec {
         if (generation < 0) {
             throw new RecordFormatException("generation " + generation + " is negative");
         }
-        return new Header(expected, generation, writtenAt);
+        return new Header(expected, generation, writtenAt, version);
     }
 
     /** Appends one framed record to {@code out}. */
@@ -139,13 +156,17 @@ final class RecordCodec {
                 instant(m.expiresAt(), out);
             }
             out.u8(m.enabled() ? 1 : 0);
+            out.u16(m.pinholeId());
         } else if (r instanceof JournalRecord.Remove rm) {
             MappingKey k = rm.key();
             out.u8(k.protocol().ianaNumber()).u16(k.externalPort());
             filter(k.remote(), out);
+            address(k.host(), out);
         } else if (r instanceof JournalRecord.State s) {
             instant(s.epochStart(), out);
             address(s.externalAddress(), out);
+        } else {
+            throw new IllegalArgumentException("not a record to write: " + r);
         }
     }
 
@@ -159,15 +180,18 @@ final class RecordCodec {
         try {
             int type = body.get() & 0xff;
             JournalRecord r = switch (type) {
-                case JournalRecord.Put.TYPE -> new JournalRecord.Put(mapping(body, f));
-                case JournalRecord.Remove.TYPE -> new JournalRecord.Remove(key(body, f));
+                case JournalRecord.Put.TYPE -> new JournalRecord.Put(mapping(body, f, true));
+                case JournalRecord.Remove.TYPE -> new JournalRecord.Remove(key(body, f, true));
+                case JournalRecord.Put.TYPE_V1 -> putV1(body, f);
+                case JournalRecord.Remove.TYPE_V1 -> new JournalRecord.Remove(key(body, f, false));
                 case JournalRecord.State.TYPE -> {
                     f.name = "epoch start";
                     Instant epoch = instant(body);
                     f.name = "external address";
                     yield new JournalRecord.State(epoch, address(body, true));
                 }
-                default -> throw new RecordFormatException("unknown record type " + type + " (expected: 1 put, 2 remove, 3 state)");
+                default -> throw new RecordFormatException("unknown record type " + type
+                        + " (expected: 4 put, 5 remove, 3 state; 1 and 2 of format 1)");
             };
             if (body.hasRemaining()) {
                 throw new RecordFormatException(body.remaining() + " bytes after the end of a type " + type + " record");
@@ -195,7 +219,33 @@ final class RecordCodec {
         }
     }
 
-    private static Mapping mapping(ByteBuffer b, Field f) throws RecordFormatException, UnknownHostException {
+    /** A format-1 PUT: a NAT mapping, or an obsolete row relaying an IPv4 port to an IPv6 host. */
+    private static JournalRecord putV1(ByteBuffer b, Field f) throws RecordFormatException, UnknownHostException {
+        int start = b.position();
+        f.name = "protocol";
+        b.get();
+        f.name = "external port";
+        b.getShort();
+        f.name = "remote filter";
+        filter(b);
+        f.name = "internal address";
+        InetAddress internal = address(b, false);
+        b.position(start);
+        if (internal instanceof java.net.Inet6Address) {
+            Protocol protocol = protocol(b.get() & 0xff);
+            int externalPort = b.getShort() & 0xffff;
+            RemoteFilter remote = filter(b);
+            address(b, false);
+            int internalPort = b.getShort() & 0xffff;
+            b.position(b.limit()); // the rest of the row no longer matters
+            return new JournalRecord.Obsolete(new MappingKey(protocol, externalPort, remote),
+                    protocol.label() + " " + externalPort + " relayed to [" + internal.getHostAddress() + "]:" + internalPort
+                    + " (format 1); this release relays no IPv4 port to an IPv6 host, which asks for a pinhole instead");
+        }
+        return new JournalRecord.Put(mapping(b, f, false));
+    }
+
+    private static Mapping mapping(ByteBuffer b, Field f, boolean withId) throws RecordFormatException, UnknownHostException {
         f.name = "protocol";
         Protocol protocol = protocol(b.get() & 0xff);
         f.name = "external port";
@@ -229,18 +279,23 @@ final class RecordCodec {
         if (enabled > 1) {
             throw new RecordFormatException("enabled flag " + enabled + " (expected: 0 or 1)");
         }
+        f.name = "pinhole id";
+        int pinholeId = withId ? b.getShort() & 0xffff : 0;
         f.name = "mapping";
         return new Mapping(protocol, externalPort, remote, new Endpoint(internalAddress, internalPort),
-                new Owner(ownerAddress, origin), nonce, kind, description, createdAt, expiresAt, enabled == 1);
+                new Owner(ownerAddress, origin), nonce, kind, description, createdAt, expiresAt, enabled == 1, pinholeId);
     }
 
-    private static MappingKey key(ByteBuffer b, Field f) throws RecordFormatException, UnknownHostException {
+    private static MappingKey key(ByteBuffer b, Field f, boolean withHost) throws RecordFormatException, UnknownHostException {
         f.name = "protocol";
         Protocol protocol = protocol(b.get() & 0xff);
         f.name = "external port";
         int port = b.getShort() & 0xffff;
         f.name = "remote filter";
-        return new MappingKey(protocol, port, filter(b));
+        RemoteFilter remote = filter(b);
+        f.name = "host";
+        InetAddress host = withHost ? address(b, true) : null;
+        return new MappingKey(protocol, port, remote, host);
     }
 
     private static Protocol protocol(int iana) throws RecordFormatException {

@@ -22,8 +22,11 @@ final class Recovery {
 
     /** What recovery left open and found. */
     record Result(FileChannel journal, long journalSize, long generation, long journalRecords, int snapshotRows,
-                  boolean rewrite) {
+                  boolean rewrite, boolean olderFormat) {
     }
+
+    /** Whether a file read was of an older format than {@link RecordCodec#VERSION} (the store then rewrites it). */
+    private boolean olderFormat;
 
     private final Path dir;
     private final DataFiles files;
@@ -46,9 +49,10 @@ final class Recovery {
         Result journal = openJournal(snapshot.generation(), snapshot.rows());
         if (snapshot.damaged()) {
             return new Result(journal.journal(), journal.journalSize(), journal.generation(), journal.journalRecords(),
-                    snapshot.rows(), true);
+                    snapshot.rows(), true, olderFormat);
         }
-        return journal;
+        return new Result(journal.journal(), journal.journalSize(), journal.generation(), journal.journalRecords(),
+                journal.snapshotRows(), journal.rewrite(), olderFormat);
     }
 
     private record SnapshotRead(long generation, int rows, boolean damaged) {
@@ -61,7 +65,7 @@ final class Recovery {
             return new SnapshotRead(0, 0, false);
         }
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            long gen = DataFiles.readHeader(ch, path, RecordCodec.FileType.SNAPSHOT).generation();
+            long gen = header(ch, path, RecordCodec.FileType.SNAPSHOT).generation();
             Replay r = replay(ch, path);
             boolean damaged = !(r.stop() instanceof RecordReader.End) || r.skipped() > 0;
             if (!(r.stop() instanceof RecordReader.End)) {
@@ -83,12 +87,12 @@ final class Recovery {
             FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
             boolean keep = false;
             try {
-                long gen = DataFiles.readHeader(ch, path, RecordCodec.FileType.JOURNAL).generation();
+                long gen = header(ch, path, RecordCodec.FileType.JOURNAL).generation();
                 if (gen == snapshotGeneration) {
                     Replay r = replay(ch, path);
                     long end = endOfReplay(ch, path, r);
                     keep = true;
-                    return new Result(ch, end, gen, r.records(), snapshotRows, r.skipped() > 0);
+                    return new Result(ch, end, gen, r.records(), snapshotRows, r.skipped() > 0, olderFormat);
                 }
                 if (gen > snapshotGeneration) {
                     throw new IOException("journal " + path + " continues snapshot generation " + gen + " but "
@@ -110,7 +114,15 @@ final class Recovery {
             ch.close();
             throw e;
         }
-        return new Result(ch, RecordCodec.HEADER_BYTES, snapshotGeneration, 0, snapshotRows, false);
+        return new Result(ch, RecordCodec.HEADER_BYTES, snapshotGeneration, 0, snapshotRows, false, olderFormat);
+    }
+
+    private RecordCodec.Header header(FileChannel ch, Path path, RecordCodec.FileType type) throws IOException {
+        RecordCodec.Header h = DataFiles.readHeader(ch, path, type);
+        if (h.version() < RecordCodec.VERSION) {
+            olderFormat = true;
+        }
+        return h;
     }
 
     /** {@code skipped}: damaged records stepped over; {@code stop}: where the replay ended; {@code copy}: or null. */

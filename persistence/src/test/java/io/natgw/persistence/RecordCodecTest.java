@@ -38,10 +38,15 @@ class RecordCodecTest {
                         created.plusNanos(n), kind == Kind.STATIC ? null : expires.plusSeconds(n), n % 4 != 0)));
             }
         }
-        // IPv6 everywhere, a host filter, port 65535, an empty description
+        // IPv6 pinholes: a host filter, port and id 65535, an empty description; a PCP one with its nonce
         records.add(new JournalRecord.Put(new Mapping(Protocol.TCP, 65535, RemoteFilter.host(ip("2001:db8::7")),
-                new Endpoint(ip("fd00::1"), 0), Owner.of(ip("fd00::2"), Origin.UPNP), "", Kind.DYNAMIC, "",
-                Instant.EPOCH, Instant.EPOCH.plusSeconds(1), false)));
+                new Endpoint(ip("fd00::1"), 65535), Owner.of(ip("fd00::2"), Origin.UPNP), "", Kind.DYNAMIC, "",
+                Instant.EPOCH, Instant.EPOCH.plusSeconds(1), false, 65535)));
+        records.add(new JournalRecord.Put(new Mapping(Protocol.UDP, 1, new RemoteFilter(ip("2001:db8:113::"), 48, 0),
+                new Endpoint(ip("fd00:77::10"), 1), Owner.of(ip("fd00:77::10"), Origin.PCP), "00112233445566778899aabb",
+                Kind.DYNAMIC, "pinhole", Instant.EPOCH, Instant.EPOCH.plusSeconds(1), true, 1)));
+        records.add(new JournalRecord.Remove(MappingKey.pinhole(Protocol.TCP, (java.net.Inet6Address) ip("fd00::1"), 65535,
+                RemoteFilter.host(ip("2001:db8::7")))));
         records.add(new JournalRecord.Put(new Mapping(Protocol.UDP, 1, new RemoteFilter(null, 0, 9), new Endpoint(ip("127.0.0.1"), 1),
                 Owner.of(ip("127.0.0.1"), Origin.TRIGGER), "", Kind.TRIGGERED, "x".repeat(5000),
                 Instant.ofEpochSecond(-5, 5), Instant.MAX, true)));
@@ -97,11 +102,26 @@ class RecordCodecTest {
     /** Bodies with a valid CRC but impossible contents (a newer writer, or a bug) name the field. */
     @Test
     void malformedBodiesNameTheField() {
-        assertEquals("unknown record type 9 (expected: 1 put, 2 remove, 3 state)", decodeError(9));
+        assertEquals("unknown record type 9 (expected: 4 put, 5 remove, 3 state; 1 and 2 of format 1)", decodeError(9));
+        assertEquals("unknown record type 0 (expected: 4 put, 5 remove, 3 state; 1 and 2 of format 1)", decodeError(0));
         assertEquals("protocol 1 (expected: 6 tcp, 17 udp)", decodeError(2, 1, 0, 80));
         assertEquals("record ends inside field 'external port'", decodeError(2, 6, 0));
         assertEquals("address length 5 (expected: 4 or 16, or 0 for none)", decodeError(2, 6, 0, 80, 5));
         assertEquals("3 bytes after the end of a type 2 record", decodeError(2, 6, 0, 80, 0, 0, 0, 0, 1, 2, 3));
+        // format 2's REMOVE: a host that is no IPv6 address, a host missing
+        assertEquals("field 'host': a pinhole's host is an IPv6 address, not 10.0.0.1",
+                decodeError(5, 6, 0, 80, 0, 0, 0, 0, 4, 10, 0, 0, 1));
+        assertEquals("record ends inside field 'host'", decodeError(5, 6, 0, 80, 0, 0, 0, 0));
+    }
+
+    /** A header of a format this release does not know (a later release's) is refused, not guessed at. */
+    @Test
+    void aHeaderOfAnUnknownVersionIsRefused() {
+        ByteBuffer later = RecordCodec.encodeHeader(new RecordCodec.Header(RecordCodec.FileType.JOURNAL, 1, 0,
+                RecordCodec.VERSION + 1));
+        RecordFormatException e = assertThrows(RecordFormatException.class,
+                () -> RecordCodec.decodeHeader(later, RecordCodec.FileType.JOURNAL));
+        assertEquals("format version 3 is not supported (expected: 1-2; a later release wrote it?)", e.getMessage());
     }
 
     private static String decodeError(int... bytes) {

@@ -171,7 +171,8 @@ final class MappingsApi {
             case CONFLICT -> HttpResponseStatus.CONFLICT;
             case NOT_AUTHORIZED -> HttpResponseStatus.FORBIDDEN;
             case NO_RESOURCES, QUOTA_EXCEEDED -> HttpResponseStatus.INSUFFICIENT_STORAGE;
-            case INVALID -> HttpResponseStatus.BAD_REQUEST;
+            case INVALID, INTERNAL_PORT_WILDCARD, BAD_INTERNAL_ADDRESS -> HttpResponseStatus.BAD_REQUEST;
+            case PINHOLES_DISABLED -> HttpResponseStatus.FORBIDDEN;
             case NOT_FOUND -> HttpResponseStatus.NOT_FOUND;
             case UNAVAILABLE -> HttpResponseStatus.SERVICE_UNAVAILABLE;
         };

@@ -1,6 +1,7 @@
 package io.natgw.it.pcp;
 
 import java.net.DatagramPacket;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.MulticastSocket;
@@ -10,9 +11,10 @@ import java.util.HexFormat;
 
 /**
  * A LAN host listening for a gateway's announcements, run in a network namespace
- * ({@code ip netns exec LAN java -cp ... AnnouncementListener IFACE COUNT SECONDS}): joins 224.0.0.1 on IFACE,
- * binds 224.0.0.1:5350 (so only datagrams sent to that group arrive), prints {@code ready}, then one line per
- * datagram, {@code FROM address:port HEX}, and exits after COUNT datagrams or SECONDS without one (exit 1).
+ * ({@code ip netns exec LAN java -cp ... AnnouncementListener IFACE COUNT SECONDS [GROUP]}): joins GROUP (224.0.0.1
+ * unless given, e.g. ff02::1) on IFACE, binds GROUP:5350 (so only datagrams sent to that group arrive), prints
+ * {@code ready}, then one line per datagram, {@code FROM address:port HEX}, and exits after COUNT datagrams or SECONDS
+ * without one (exit 1).
  */
 public final class AnnouncementListener {
 
@@ -23,7 +25,10 @@ public final class AnnouncementListener {
         NetworkInterface iface = NetworkInterface.getByName(args[0]);
         int count = Integer.parseInt(args[1]);
         int seconds = Integer.parseInt(args[2]);
-        InetAddress group = InetAddress.getByName("224.0.0.1");
+        InetAddress named = InetAddress.getByName(args.length > 3 ? args[3] : "224.0.0.1");
+        // a link-scoped IPv6 group is bound with the interface's scope (ff02::1%IFACE), as the kernel needs
+        InetAddress group = named instanceof Inet6Address && named.isMCLinkLocal()
+                ? Inet6Address.getByAddress(null, named.getAddress(), iface) : named;
         try (MulticastSocket s = new MulticastSocket(new InetSocketAddress(group, 5350))) {
             s.joinGroup(new InetSocketAddress(group, 0), iface);
             s.setSoTimeout(seconds * 1000);
@@ -38,7 +43,7 @@ public final class AnnouncementListener {
                     System.out.println("TIMEOUT after " + i + " datagrams");
                     System.exit(1);
                 }
-                System.out.println("FROM " + p.getAddress().getHostAddress() + ":" + p.getPort() + " "
+                System.out.println("FROM " + p.getAddress().getHostAddress().replaceAll("%.*", "") + ":" + p.getPort() + " "
                         + HexFormat.of().formatHex(p.getData(), 0, p.getLength()));
                 System.out.flush();
             }

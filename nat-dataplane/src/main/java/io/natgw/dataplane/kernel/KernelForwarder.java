@@ -44,7 +44,7 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
     private static final long COUNTER_CACHE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
     private static final Pattern ELEM_COUNTER = Pattern.compile(
             "\"val\":\\s*(\\d+),\\s*\"counter\":\\s*\\{\\s*\"packets\":\\s*(\\d+),\\s*\"bytes\":\\s*(\\d+)");
-    private static final Pattern COUNTER = Pattern.compile("\"packets\":\\s*(\\d+),\\s*\"bytes\":\\s*(\\d+)");
+    private static final Pattern TEXT_COUNTER = Pattern.compile("(0x[0-9a-f]+) counter packets (\\d+) bytes (\\d+)");
 
     private record Entry(Mapping mapping, Element element) {
     }
@@ -84,6 +84,14 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
     private volatile CounterSnapshot elementCounters = new CounterSnapshot(0, Map.of(), Map.of(), Map.of());
     private volatile long totalsAt;
     private volatile Counters totals = Counters.ZERO;
+    /**
+     * Totals of the elements removed since start (rx packets, rx bytes, tx packets, tx bytes): the totals are every
+     * element's counters summed plus these, so the packet path keeps no separate total counters. Under counterLock.
+     */
+    private final long[] retired = new long[4];
+    /** Installed NAT mappings with a remote filter by (protocol . port): a port is in {@code fports} while it has one. */
+    private final Map<String, Integer> filteredPorts = new HashMap<>();
+    private boolean everBuilt;
 
     private record CounterSnapshot(long at, Map<Long, long[]> rx, Map<Long, long[]> tx, Map<Long, Integer> sessions) {
     }
@@ -165,7 +173,7 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
             return; // no stale table
         }
         staleCompatible = t.contains("comment \"" + KernelRuleset.comment(wan, config.network().wanInterface(),
-                config.network().lanInterfaces()) + "\"");
+                config.network().lanInterfaces(), config.dataplane().ipv6Firewall()) + "\"");
         stale = true;
         try {
             KernelRuleset.parseElements(nft.run("list map inet " + KernelRuleset.TABLE + " fmark4")).forEach((k, v) -> {
@@ -216,7 +224,8 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
             return;
         }
         if (!KernelRuleset.carries(after)) {
-            throw new ForwardingException("kernel forwarding carries IPv4 only: " + after, null);
+            throw new ForwardingException("kernel forwarding carries NAT mappings to IPv4 hosts with IPv4 remote "
+                    + "filters and pinholes to IPv6 hosts with IPv6 remote filters, not " + after, null);
         }
         Map<MappingKey, Entry> previous = new HashMap<>();
         previous.put(after.key(), desired.get(after.key()));
@@ -329,7 +338,7 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
             return;
         }
         Entry e = desired.get(m.key());
-        if (e != null && e.mapping().internal().equals(m.internal())) {
+        if (e != null && e.mapping().internal().equals(m.internal()) && e.mapping().pinholeId() == m.pinholeId()) {
             if (!e.mapping().equals(m)) {
                 Entry refreshed = new Entry(m, e.element());
                 desired.put(m.key(), refreshed); // a lease refresh: the same element
@@ -351,7 +360,9 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
     private void put(Mapping m) {
         Entry old = desired.get(m.key());
         long mark;
-        if (old != null && old.mapping().internal().equals(m.internal())) {
+        if (m.pinhole()) {
+            mark = KernelRuleset.pinholeMark(m.pinholeId()); // its id: a restart knows it without a listing
+        } else if (old != null && old.mapping().internal().equals(m.internal())) {
             mark = old.element().mark();
         } else {
             Element probe = Element.of(m, 0);
@@ -360,7 +371,7 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
             } else {
                 Long staleMark = staleMarks.remove(probe.key());
                 mark = staleMark != null ? staleMark : KernelRuleset.MAPPED | nextId++;
-                if (nextId >= KernelRuleset.TRIGGER) {
+                if (nextId >= KernelRuleset.PINHOLE) {
                     nextId = KernelRuleset.FILTERED_FIRST;
                 }
             }
@@ -392,6 +403,9 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
                     log.warn("the previous run's nftables table does not reconcile ({}): it is replaced whole", e.getMessage());
                 }
             }
+            if (everBuilt) {
+                retire(readAll()); // a rebuild (another external address) starts every counter again
+            }
             if (!reconciled) {
                 nft.run(script(all));
                 long t1 = System.nanoTime();
@@ -402,8 +416,15 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
             }
             installed.clear();
             installed.putAll(desired);
+            filteredPorts.clear();
+            for (Entry e : installed.values()) {
+                if (e.element().filtered() && !e.element().pinhole()) {
+                    filteredPorts.merge(e.element().portKey(), 1, Integer::sum);
+                }
+            }
             dirty.clear();
             built = true;
+            everBuilt = true;
             staleCompatible = false;
             stale = false;
             staleMarks.clear();
@@ -433,7 +454,31 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
             }
         }
         if (!removed.isEmpty() || !added.isEmpty()) {
-            nft.run(KernelRuleset.changes(removed, added));
+            // the ports whose filtered mappings come and go: fports gates the filtered maps' lookups
+            Map<String, Integer> delta = new HashMap<>();
+            removed.stream().filter(e -> e.filtered() && !e.pinhole()).forEach(e -> delta.merge(e.portKey(), -1, Integer::sum));
+            added.stream().filter(e -> e.filtered() && !e.pinhole()).forEach(e -> delta.merge(e.portKey(), 1, Integer::sum));
+            List<String> portsGone = new ArrayList<>();
+            List<String> portsNew = new ArrayList<>();
+            delta.forEach((port, d) -> {
+                int before = filteredPorts.getOrDefault(port, 0);
+                if (before > 0 && before + d <= 0) {
+                    portsGone.add(port);
+                } else if (before <= 0 && before + d > 0) {
+                    portsNew.add(port);
+                }
+            });
+            Map<Long, long[]> counted = removed.isEmpty() ? Map.of() : read(removed);
+            nft.run(KernelRuleset.changes(removed, added, portsGone, portsNew));
+            delta.forEach((port, d) -> {
+                int after = filteredPorts.getOrDefault(port, 0) + d;
+                if (after > 0) {
+                    filteredPorts.put(port, after);
+                } else {
+                    filteredPorts.remove(port);
+                }
+            });
+            retire(counted);
         }
         for (MappingKey k : dirty) {
             Entry now = desired.get(k);
@@ -447,6 +492,79 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
         if (cutOnDelete && !cut.isEmpty()) {
             cutter.execute(() -> cut.forEach(KernelForwarder::cut));
         }
+    }
+
+    /**
+     * The counters of elements about to be removed ({@code rx}, {@code tx}: packets, bytes, packets, bytes by mark),
+     * read just before the transaction that removes them, so the totals keep them. Where the kernel cannot say (an
+     * element whose counters never went in), the last snapshot's figures.
+     */
+    private Map<Long, long[]> read(List<Element> removed) {
+        StringBuilder marks = new StringBuilder();
+        for (Element e : removed) {
+            marks.append(marks.isEmpty() ? "" : ", ").append(KernelRuleset.hex(e.mark()));
+        }
+        Map<Long, long[]> out = new HashMap<>();
+        try {
+            Map<Long, long[]> rx = parseCounters(nft.run("get element inet " + KernelRuleset.TABLE + " rx { " + marks + " }"));
+            Map<Long, long[]> tx = parseCounters(nft.run("get element inet " + KernelRuleset.TABLE + " tx { " + marks + " }"));
+            rx.forEach((m, c) -> out.put(m, new long[] {c[0], c[1], 0, 0}));
+            tx.forEach((m, c) -> {
+                long[] v = out.computeIfAbsent(m, k -> new long[4]);
+                v[2] = c[0];
+                v[3] = c[1];
+            });
+        } catch (Nft.NftException e) {
+            CounterSnapshot s = elementCounters;
+            for (Element el : removed) {
+                long[] rx = s.rx().getOrDefault(el.mark(), new long[2]);
+                long[] tx = s.tx().getOrDefault(el.mark(), new long[2]);
+                out.put(el.mark(), new long[] {rx[0], rx[1], tx[0], tx[1]});
+            }
+            log.debug("counters of removed elements not read ({}): the last snapshot's kept", e.getMessage());
+        }
+        return out;
+    }
+
+    /** Every element's counters, before a rebuild starts them again. */
+    private Map<Long, long[]> readAll() {
+        Map<Long, long[]> out = new HashMap<>();
+        try {
+            elementCounters(nft, "rx").forEach((m, c) -> out.put(m, new long[] {c[0], c[1], 0, 0}));
+            elementCounters(nft, "tx").forEach((m, c) -> {
+                long[] v = out.computeIfAbsent(m, k -> new long[4]);
+                v[2] = c[0];
+                v[3] = c[1];
+            });
+        } catch (Nft.NftException e) {
+            log.debug("counters not read before the rebuild: {}", e.getMessage());
+        }
+        return out;
+    }
+
+    /** Counters of removed elements join the totals; the snapshot that still lists them is dropped. */
+    private void retire(Map<Long, long[]> counted) {
+        if (counted.isEmpty()) {
+            return;
+        }
+        synchronized (counterLock) {
+            for (long[] c : counted.values()) {
+                for (int i = 0; i < 4; i++) {
+                    retired[i] += c[i];
+                }
+            }
+            elementCounters = new CounterSnapshot(0, Map.of(), Map.of(), Map.of());
+            totalsAt = 0;
+        }
+    }
+
+    static Map<Long, long[]> parseCounters(String listing) {
+        Map<Long, long[]> out = new HashMap<>();
+        Matcher m = TEXT_COUNTER.matcher(listing);
+        while (m.find()) {
+            out.put(Long.decode(m.group(1)), new long[] {Long.parseLong(m.group(2)), Long.parseLong(m.group(3))});
+        }
+        return out;
     }
 
     /** Deletes the conntrack entries of one mapping's connections, so they stop (cutOnDelete). */
@@ -466,8 +584,8 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
     }
 
     private String script(List<Element> elements) {
-        return KernelRuleset.table(wan, config.network().wanInterface(), config.network().lanInterfaces(), rules.get(),
-                elements);
+        return KernelRuleset.table(wan, config.network().wanInterface(), config.network().lanInterfaces(),
+                config.dataplane().ipv6Firewall(), rules.get(), elements);
     }
 
     // ---- counters: any thread ----
@@ -482,15 +600,26 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
             if (n == null || !built || (System.nanoTime() - totalsAt < COUNTER_CACHE_NANOS && totalsAt != 0)) {
                 return totals;
             }
-            try {
-                long[] rx = counter(n, "rxall");
-                long[] tx = counter(n, "txall");
-                long sessions = snapshot().sessions().values().stream().mapToLong(Integer::longValue).sum();
-                totals = new Counters(rx[1], tx[1], rx[0], tx[0], sessions);
-                totalsAt = System.nanoTime();
-            } catch (Nft.NftException e) {
-                log.debug("cannot read the nftables totals: {}", e.getMessage());
+            CounterSnapshot s = snapshot();
+            if (s.at() == 0) {
+                return totals; // not read (logged at DEBUG by snapshot)
             }
+            long[] sum = retired.clone();
+            s.rx().values().forEach(c -> {
+                sum[0] += c[0];
+                sum[1] += c[1];
+            });
+            s.tx().values().forEach(c -> {
+                sum[2] += c[0];
+                sum[3] += c[1];
+            });
+            long sessions = s.sessions().values().stream().mapToLong(Integer::longValue).sum();
+            Counters next = new Counters(sum[1], sum[3], sum[0], sum[2], sessions);
+            // never backwards (a removal between two reads of a busy mapping can only lose its last packets)
+            totals = new Counters(Math.max(next.bytesReceived(), totals.bytesReceived()),
+                    Math.max(next.bytesSent(), totals.bytesSent()), Math.max(next.packetsReceived(), totals.packetsReceived()),
+                    Math.max(next.packetsSent(), totals.packetsSent()), sessions);
+            totalsAt = System.nanoTime();
             return totals;
         }
     }
@@ -566,11 +695,6 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
             out.put(Long.parseLong(m.group(1)), new long[] {Long.parseLong(m.group(2)), Long.parseLong(m.group(3))});
         }
         return out;
-    }
-
-    private static long[] counter(Nft nft, String name) throws Nft.NftException {
-        Matcher m = COUNTER.matcher(nft.json("list counter inet " + KernelRuleset.TABLE + " " + name));
-        return m.find() ? new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2))} : new long[2];
     }
 
     /** Triggered mappings whose counters moved since the last poll carried incoming traffic: their leases renew. */

@@ -7,6 +7,7 @@ import io.natgw.core.Mapping;
 import io.natgw.core.RemoteFilter;
 
 import java.net.Inet4Address;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -24,11 +25,15 @@ import java.util.StringJoiner;
  *   map mark4  (proto . port)                         : ct mark                (their connections' mark)
  *   map fdnat4 (remote addr/prefix . remote ports . proto . port) : ...        mappings with a remote filter
  *   map fmark4 (same key)                             : ct mark
- *   set rx, tx (ct mark, per-element counters)        bytes/packets per mapping, WAN to LAN and LAN to WAN
- *   counter rxall, txall                              totals
+ *   map pin6   (internal IPv6 addr . proto . port)    : ct mark                IPv6 pinholes without a remote filter
+ *   map fpin6  (remote addr/prefix . remote ports . internal addr . proto . port) : ct mark   filtered pinholes
+ *   set rx, tx (ct mark, per-element counters)        bytes/packets per mapping or pinhole, WAN to LAN and LAN to WAN
  *   set trig_tcp, trig_udp (trigger ports), hold_tcp, hold_udp (their incoming ports)
  *   chain prerouting  nat dstnat-5:   ct mark set ..., dnat to ... (filtered maps first)
- *   chain forward     filter -5:      count by ct mark and direction, accept natgw's flows
+ *   chain forward     filter -5:      new IPv6 flows from the WAN: ct mark set by @pin6 / @fpin6 (a pinhole);
+ *                                     count by ct mark and direction, accept natgw's flows; with the IPv6
+ *                                     firewall on, drop other IPv6 from the WAN to the LAN that is not a reply (ICMPv6
+ *                                     errors and echo pass, RFC 4890 4.3.1)
  *   chain input       filter -5:      drop (not refuse) new WAN flows to trigger incoming ports not mapped yet
  *   chain postrouting nat srcnat-5:   hairpin masquerade (LAN to LAN through a mapping);
  *                                     trigger flows: ct mark TRIGGER, snat to the WAN address (port kept when free)
@@ -47,6 +52,14 @@ public final class KernelRuleset {
      * mapping without one is its key: {@link #mark(Protocol, int)}.
      */
     public static final long FILTERED_FIRST = 1L << 17;
+    /**
+     * Marks of IPv6 pinholes have this bit (with {@link #MAPPED}); the pinhole's id (1-65535, kept by the table and
+     * its journal) is in the low bits: {@link #pinholeMark(int)}. Filtered mappings' ids stay below it.
+     */
+    public static final long PINHOLE = 0x10000000L;
+    /** ICMPv6 that IPv6 needs to work, passed from the WAN whatever the pinholes (RFC 4890 4.3.1). */
+    static final String ICMPV6_NEEDED = "{ destination-unreachable, packet-too-big, time-exceeded, parameter-problem, "
+            + "echo-request, echo-reply }";
 
     /**
      * The mark of a mapping without a remote filter: {@link #MAPPED}, bit 16 for UDP, the external port. A function of
@@ -54,6 +67,14 @@ public final class KernelRuleset {
      */
     public static long mark(Protocol protocol, int port) {
         return MAPPED | (protocol == Protocol.UDP ? 1L << 16 : 0) | port;
+    }
+
+    /** The mark of the pinhole with this id: a function of the id, so a restart knows it without a listing. */
+    public static long pinholeMark(int pinholeId) {
+        if (pinholeId < 1 || pinholeId > 0xffff) {
+            throw new IllegalArgumentException("pinhole id " + pinholeId + " (accepted: 1-65535)");
+        }
+        return MAPPED | PINHOLE | pinholeId;
     }
 
     private KernelRuleset() {
@@ -76,16 +97,25 @@ public final class KernelRuleset {
             return !remote.isAny();
         }
 
+        /** An IPv6 pinhole: no translation, only its ct mark (which the forward chain admits and counts). */
+        boolean pinhole() {
+            return internal instanceof Inet6Address;
+        }
+
         String key() {
             String k = protocol.label() + " . " + port;
+            if (pinhole()) {
+                k = text(internal) + " . " + k;
+            }
             if (!filtered()) {
                 return k;
             }
             String addr;
+            int full = pinhole() ? 128 : 32;
             if (remote.address() == null) {
-                addr = "0.0.0.0/0";
-            } else if (remote.prefixLength() == 32) {
-                addr = remote.address().getHostAddress();
+                addr = pinhole() ? "::/0" : "0.0.0.0/0";
+            } else if (remote.prefixLength() >= full) {
+                addr = text(remote.address());
             } else {
                 addr = masked(remote.address(), remote.prefixLength()) + "/" + remote.prefixLength();
             }
@@ -97,6 +127,11 @@ public final class KernelRuleset {
             return key() + " : " + dnatValue();
         }
 
+        /** (protocol . port): the key of {@code fports}. */
+        String portKey() {
+            return protocol.label() + " . " + port;
+        }
+
         String dnatValue() {
             return internal.getHostAddress() + " . " + internalPort;
         }
@@ -105,19 +140,39 @@ public final class KernelRuleset {
             return key() + " : " + hex(mark);
         }
 
+        /** The DNAT map of a NAT mapping; null for a pinhole (no translation). */
         String dnatMap() {
-            return filtered() ? "fdnat4" : "dnat4";
+            return pinhole() ? null : filtered() ? "fdnat4" : "dnat4";
         }
 
         String markMap() {
-            return filtered() ? "fmark4" : "mark4";
+            return pinhole() ? (filtered() ? "fpin6" : "pin6") : filtered() ? "fmark4" : "mark4";
         }
     }
 
-    /** Whether the kernel path can carry the mapping (IPv4 internal host and remote filter). */
+    /** The forwarding maps, in the order a script writes them. */
+    static final List<String> FORWARDING_MAPS = List.of("dnat4", "mark4", "fdnat4", "fmark4", "pin6", "fpin6");
+
+    /**
+     * Whether the kernel path can carry the mapping: a NAT mapping to an IPv4 host with an IPv4 remote filter, or an
+     * IPv6 pinhole with an IPv6 remote filter.
+     */
     static boolean carries(Mapping m) {
-        return m.internal().address() instanceof Inet4Address
-                && (m.remote().address() == null || m.remote().address() instanceof Inet4Address);
+        InetAddress internal = m.internal().address();
+        InetAddress remote = m.remote().address();
+        if (internal instanceof Inet6Address) {
+            return remote == null || remote instanceof Inet6Address;
+        }
+        return internal instanceof Inet4Address && (remote == null || remote instanceof Inet4Address);
+    }
+
+    /** An address as nft reads it (IPv6 without a zone). */
+    static String text(InetAddress a) {
+        try {
+            return InetAddress.getByAddress(a.getAddress()).getHostAddress();
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     static String hex(long mark) {
@@ -131,7 +186,7 @@ public final class KernelRuleset {
             b[i] &= (byte) (bits == 0 ? 0 : 0xff << (8 - bits));
         }
         try {
-            return InetAddress.getByAddress(b).getHostAddress();
+            return text(InetAddress.getByAddress(b));
         } catch (java.net.UnknownHostException e) {
             throw new IllegalStateException(e);
         }
@@ -143,7 +198,16 @@ public final class KernelRuleset {
      */
     public static String table(InetAddress wan, String wanInterface, List<String> lanInterfaces,
                                List<TriggerRule> rules, Collection<Element> elements) {
-        String body = body(wan, wanInterface, lanInterfaces);
+        return table(wan, wanInterface, lanInterfaces, true, rules, elements);
+    }
+
+    /**
+     * The whole table as {@link #table(InetAddress, String, List, List, Collection)}, with the IPv6 firewall
+     * ({@code dataplane.ipv6Firewall}) on or off.
+     */
+    public static String table(InetAddress wan, String wanInterface, List<String> lanInterfaces, boolean ipv6Firewall,
+                               List<TriggerRule> rules, Collection<Element> elements) {
+        String body = body(wan, wanInterface, lanInterfaces, ipv6Firewall);
         StringBuilder sb = new StringBuilder();
         sb.append("table inet ").append(TABLE).append(" {}\n");
         sb.append("delete table inet ").append(TABLE).append('\n');
@@ -158,6 +222,7 @@ public final class KernelRuleset {
             (e.filtered() ? filtered : plain).add(e);
         }
         appendElements(sb, "add", plain, filtered, true, false);
+        ports(sb, "add", filteredPorts(filtered));
         return sb.toString();
     }
 
@@ -181,9 +246,10 @@ public final class KernelRuleset {
      */
     public static String refill(List<TriggerRule> rules, Collection<Element> elements) {
         StringBuilder sb = new StringBuilder();
-        for (String map : List.of("dnat4", "mark4", "fdnat4", "fmark4")) {
+        for (String map : FORWARDING_MAPS) {
             sb.append("flush map inet ").append(TABLE).append(' ').append(map).append('\n');
         }
+        sb.append("flush set inet ").append(TABLE).append(" fports\n");
         sb.append(triggerPorts(rules));
         List<Element> plain = new ArrayList<>();
         List<Element> filtered = new ArrayList<>();
@@ -191,7 +257,26 @@ public final class KernelRuleset {
             (e.filtered() ? filtered : plain).add(e);
         }
         appendElements(sb, "add", plain, filtered, true, false);
+        ports(sb, "add", filteredPorts(filtered));
         return sb.toString();
+    }
+
+    /** The (protocol . port) of NAT mappings with a remote filter, once each: the elements of {@code fports}. */
+    static java.util.Set<String> filteredPorts(Collection<Element> elements) {
+        java.util.Set<String> out = new java.util.LinkedHashSet<>();
+        for (Element e : elements) {
+            if (e.filtered() && !e.pinhole()) {
+                out.add(e.portKey());
+            }
+        }
+        return out;
+    }
+
+    private static void ports(StringBuilder sb, String verb, Collection<String> ports) {
+        if (!ports.isEmpty()) {
+            sb.append(verb).append(" element inet ").append(TABLE).append(" fports { ").append(String.join(", ", ports))
+                    .append(" }\n");
+        }
     }
 
     /**
@@ -208,11 +293,11 @@ public final class KernelRuleset {
     }
 
     /** The structure's comment for this configuration. */
-    public static String comment(InetAddress wan, String wanInterface, List<String> lanInterfaces) {
-        return comment(body(wan, wanInterface, lanInterfaces));
+    public static String comment(InetAddress wan, String wanInterface, List<String> lanInterfaces, boolean ipv6Firewall) {
+        return comment(body(wan, wanInterface, lanInterfaces, ipv6Firewall));
     }
 
-    private static String body(InetAddress wan, String wanInterface, List<String> lanInterfaces) {
+    private static String body(InetAddress wan, String wanInterface, List<String> lanInterfaces, boolean ipv6Firewall) {
         String w = wan.getHostAddress();
         StringJoiner lans = new StringJoiner(", ", "{ ", " }");
         lanInterfaces.forEach(i -> lans.add("\"" + i + "\""));
@@ -223,25 +308,49 @@ public final class KernelRuleset {
         sb.append("  map mark4 { type inet_proto . inet_service : mark; }\n");
         sb.append("  map fdnat4 { type ipv4_addr . inet_service . inet_proto . inet_service : ipv4_addr . inet_service; flags interval; }\n");
         sb.append("  map fmark4 { type ipv4_addr . inet_service . inet_proto . inet_service : mark; flags interval; }\n");
+        sb.append("  set fports { type inet_proto . inet_service; }\n");
+        sb.append("  map pin6 { type ipv6_addr . inet_proto . inet_service : mark; }\n");
+        sb.append("  map fpin6 { type ipv6_addr . inet_service . ipv6_addr . inet_proto . inet_service : mark; flags interval; }\n");
         sb.append("  set rx { type mark; counter; }\n");
         sb.append("  set tx { type mark; counter; }\n");
         sb.append("  set trx { type mark; counter; }\n");
-        sb.append("  counter rxall {}\n  counter txall {}\n");
         for (String s : List.of("trig_tcp", "trig_udp", "hold_tcp", "hold_udp")) {
             sb.append("  set ").append(s).append(" { type inet_service; flags interval; }\n");
         }
         sb.append("  chain prerouting {\n    type nat hook prerouting priority dstnat - 5; policy accept;\n");
-        sb.append("    ").append(l4).append(" ct mark set ip saddr . th sport . meta l4proto . th dport map @fmark4\n");
-        sb.append("    ").append(l4).append(" dnat ip to ip saddr . th sport . meta l4proto . th dport map @fdnat4\n");
-        sb.append("    ").append(l4).append(" ct mark set meta l4proto . th dport map @mark4\n");
-        sb.append("    ").append(l4).append(" dnat ip to meta l4proto . th dport map @dnat4\n");
+        // filtered mappings first (more specific), but only on the ports that have one (@fports, a hash lookup): other
+        // connections never pay for the filtered maps' interval lookups. A miss in a mark map ends its rule, so a
+        // connection is DNATed only with its mapping's mark.
+        sb.append("    ").append(l4).append(" meta l4proto . th dport @fports")
+                .append(" ct mark set ip saddr . th sport . meta l4proto . th dport map @fmark4")
+                .append(" dnat ip to ip saddr . th sport . meta l4proto . th dport map @fdnat4\n");
+        sb.append("    ").append(l4).append(" ct mark set meta l4proto . th dport map @mark4")
+                .append(" dnat ip to meta l4proto . th dport map @dnat4\n");
         sb.append("  }\n");
+        String fromWan6 = "iifname \"" + wanInterface + "\" meta nfproto ipv6";
+        String pinned = "ct mark and " + hex(MAPPED | PINHOLE) + " == " + hex(MAPPED | PINHOLE);
+        // a new IPv6 flow from the WAN to a pinhole gets the pinhole's mark (a filtered one's wins: more specific)
+        sb.append("  chain pinholes {\n");
+        sb.append("    meta l4proto { tcp, udp } ct mark set ip6 daddr . meta l4proto . th dport map @pin6\n");
+        sb.append("    meta l4proto { tcp, udp } ct mark set ip6 saddr . th sport . ip6 daddr . meta l4proto . th dport map @fpin6\n");
+        sb.append("  }\n");
+        // every forwarded packet runs this chain: a packet of an established flow costs its direction's counter lookup
+        // (and, original direction, the small trx set's) and one accept; totals are the per-element counters summed
         sb.append("  chain forward {\n    type filter hook forward priority filter - 5; policy accept;\n");
+        sb.append("    ct state new ").append(fromWan6).append(" jump pinholes\n");
         sb.append("    ct direction original ct mark @rx\n");
         sb.append("    ct direction reply ct mark @tx\n");
         sb.append("    ct direction original ct mark @trx\n");
-        sb.append("    ").append(mapped).append(" ct status dnat ct direction original counter name rxall accept\n");
-        sb.append("    ").append(mapped).append(" ct status dnat ct direction reply counter name txall accept\n");
+        sb.append("    ").append(mapped).append(" ct status dnat accept\n");
+        sb.append("    ").append(pinned).append(" accept\n");
+        if (ipv6Firewall) {
+            // inbound IPv6 is refused unless a pinhole admits it; replies (established, related) and LAN-originated
+            // flows pass, and so does the ICMPv6 IPv6 needs (RFC 4890 4.3.1: errors, path MTU, echo)
+            String toLan = fromWan6 + " oifname " + lans;
+            sb.append("    ").append(toLan).append(" icmpv6 type ").append(ICMPV6_NEEDED).append(" accept\n");
+            // new flows, and packets conntrack cannot place (invalid) or does not track: a reply is established
+            sb.append("    ").append(toLan).append(" ct state invalid,new,untracked drop\n");
+        }
         sb.append("  }\n");
         sb.append("  chain input {\n    type filter hook input priority filter - 5; policy accept;\n");
         sb.append("    iifname \"").append(wanInterface).append("\" ip daddr ").append(w).append(" ct state new tcp dport @hold_tcp drop\n");
@@ -321,6 +430,18 @@ public final class KernelRuleset {
         return out;
     }
 
+    /**
+     * As {@link #changes(Collection, Collection)}, and the ports that no longer have a filtered mapping leave
+     * {@code fports} while those that now have one join it.
+     */
+    public static String changes(Collection<Element> removed, Collection<Element> added, Collection<String> portsGone,
+                                 Collection<String> portsNew) {
+        StringBuilder sb = new StringBuilder(changes(removed, added));
+        ports(sb, "delete", portsGone);
+        ports(sb, "add", portsNew);
+        return sb.toString();
+    }
+
     /** Commands that delete the elements of {@code removed} and add those of {@code added}, in this order. */
     public static String changes(Collection<Element> removed, Collection<Element> added) {
         StringBuilder sb = new StringBuilder();
@@ -346,13 +467,23 @@ public final class KernelRuleset {
     private static void appendElements(StringBuilder sb, String verb, List<Element> plain, List<Element> filtered,
                                        boolean forwarding, boolean counters) {
         boolean delete = verb.equals("delete");
-        for (List<Element> list : forwarding ? List.of(plain, filtered) : List.<List<Element>>of()) {
-            if (list.isEmpty()) {
-                continue;
+        if (forwarding) {
+            Map<String, List<Element>> byMap = new java.util.LinkedHashMap<>();
+            FORWARDING_MAPS.forEach(m -> byMap.put(m, new ArrayList<>()));
+            for (List<Element> list : List.of(plain, filtered)) {
+                for (Element e : list) {
+                    if (e.dnatMap() != null) {
+                        byMap.get(e.dnatMap()).add(e);
+                    }
+                    byMap.get(e.markMap()).add(e);
+                }
             }
-            Element first = list.get(0);
-            elements(sb, verb, first.dnatMap(), list, e -> delete ? e.key() : e.dnat());
-            elements(sb, verb, first.markMap(), list, e -> delete ? e.key() : e.markValue());
+            byMap.forEach((map, list) -> {
+                if (!list.isEmpty()) {
+                    boolean dnat = map.contains("dnat");
+                    elements(sb, verb, map, list, e -> delete ? e.key() : dnat ? e.dnat() : e.markValue());
+                }
+            });
         }
         if (!counters) {
             return;

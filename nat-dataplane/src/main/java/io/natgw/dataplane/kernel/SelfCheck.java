@@ -4,6 +4,7 @@ import io.natgw.conf.NatgwConfig;
 
 import java.io.IOException;
 import java.net.Inet4Address;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,6 +38,14 @@ final class SelfCheck {
         if (!"1".equals(forward)) {
             out.add("IPv4 forwarding is off (net.ipv4.ip_forward = " + (forward == null ? "unreadable" : forward)
                     + "; set it with sysctl -w net.ipv4.ip_forward=1)");
+        }
+        if (config.network().lanAddresses().stream().anyMatch(a -> a instanceof Inet6Address)) {
+            String forward6 = read(Path.of("/proc/sys/net/ipv6/conf/all/forwarding"));
+            if (!"1".equals(forward6)) {
+                out.add("IPv6 forwarding is off while network.lan.addresses has IPv6 addresses, so no pinhole would "
+                        + "forward (net.ipv6.conf.all.forwarding = " + (forward6 == null ? "unreadable" : forward6)
+                        + "; set it with sysctl -w net.ipv6.conf.all.forwarding=1)");
+            }
         }
         if (!onPath("conntrack")) {
             out.add("the conntrack tool is not installed (Debian package conntrack: port triggering and cutOnDelete use it)");

@@ -13,6 +13,7 @@ import java.util.EnumSet;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The text natgw hands to nftables (the namespace tests show the kernel acting on it). */
@@ -74,13 +75,20 @@ class KernelRulesetTest {
         String script = KernelRuleset.table(ip("203.0.113.1"), "eth0", List.of("eth1", "wlan0"), List.of(irc, off),
                 List.of(new Element(Protocol.TCP, 8080, RemoteFilter.ANY, ip("192.168.77.10"), 80, 0x80000001L)));
 
-        String comment = KernelRuleset.comment(ip("203.0.113.1"), "eth0", List.of("eth1", "wlan0"));
+        String comment = KernelRuleset.comment(ip("203.0.113.1"), "eth0", List.of("eth1", "wlan0"), true);
         assertTrue(comment.matches("natgw kernel forwarding [0-9a-f]{16}"), comment);
         assertTrue(script.startsWith("table inet natgw {}\ndelete table inet natgw\ntable inet natgw {\n"
                 + "  comment \"" + comment + "\"\n"), script);
-        assertTrue(!comment.equals(KernelRuleset.comment(ip("203.0.113.9"), "eth0", List.of("eth1", "wlan0"))),
+        assertTrue(!comment.equals(KernelRuleset.comment(ip("203.0.113.9"), "eth0", List.of("eth1", "wlan0"), true)),
                 "another structure, another digest");
-        assertTrue(script.contains("meta l4proto { tcp, udp } ip daddr 203.0.113.1 dnat ip to meta l4proto . th dport map @dnat4\n"), script);
+        assertTrue(script.contains("meta l4proto { tcp, udp } ip daddr 203.0.113.1 ct mark set meta l4proto . th dport map @mark4"
+                + " dnat ip to meta l4proto . th dport map @dnat4\n"), script);
+        String filteredFirst = "meta l4proto { tcp, udp } ip daddr 203.0.113.1 meta l4proto . th dport @fports ct mark set "
+                + "ip saddr . th sport . meta l4proto . th dport map @fmark4 dnat ip to ip saddr . th sport . meta l4proto . "
+                + "th dport map @fdnat4\n";
+        assertTrue(script.indexOf(filteredFirst) > 0 && script.indexOf(filteredFirst) < script.indexOf("map @mark4"),
+                "filtered mappings first, on the ports that have one only:\n" + script);
+        assertTrue(!script.contains("counter name"), "no separate total counters on the packet path");
         assertTrue(script.contains("ct mark and 0x80000000 == 0x80000000 ct status dnat iifname { \"eth1\", \"wlan0\" } "
                 + "oifname { \"eth1\", \"wlan0\" } masquerade\n"), "hairpin: LAN to LAN only");
         assertTrue(script.contains("iifname { \"eth1\", \"wlan0\" } oifname \"eth0\" ct state new tcp dport @trig_tcp "
@@ -107,12 +115,16 @@ class KernelRulesetTest {
                 flush map inet natgw mark4
                 flush map inet natgw fdnat4
                 flush map inet natgw fmark4
+                flush map inet natgw pin6
+                flush map inet natgw fpin6
+                flush set inet natgw fports
                 """), refill);
         assertTrue(refill.endsWith("""
                 add element inet natgw dnat4 { udp . 5000 : 192.168.77.10 . 5000 }
                 add element inet natgw mark4 { udp . 5000 : 0x80011388 }
                 add element inet natgw fdnat4 { 203.0.113.2 . 0-65535 . tcp . 9001 : 192.168.77.11 . 9001 }
                 add element inet natgw fmark4 { 203.0.113.2 . 0-65535 . tcp . 9001 : 0x80020000 }
+                add element inet natgw fports { tcp . 9001 }
                 """), refill);
         assertTrue(!refill.contains(" rx ") && !refill.contains(" tx "), "no counters in the forwarding transaction");
         assertEquals("""
@@ -122,5 +134,90 @@ class KernelRulesetTest {
                 add element inet natgw rx { 0x80011388, 0x80020000 }
                 add element inet natgw tx { 0x80011388, 0x80020000 }
                 """, KernelRuleset.counters(List.of(plain, filtered)));
+    }
+
+    @Test
+    void aPinholeIsAMarkElementKeyedByItsHostProtocolAndPortCountedLikeAMapping() throws Exception {
+        Element open = new Element(Protocol.TCP, 8080, RemoteFilter.ANY, ip("fd00:77::10"), 8080,
+                KernelRuleset.pinholeMark(7));
+        Element peer = new Element(Protocol.UDP, 9000, new RemoteFilter(ip("2001:db8:113::2"), 128, 5000),
+                ip("fd00:77::10"), 9000, KernelRuleset.pinholeMark(8));
+        Element prefix = new Element(Protocol.TCP, 22, new RemoteFilter(ip("2001:db8:113::ff"), 64, 0),
+                ip("fd00:77::11"), 22, KernelRuleset.pinholeMark(65535));
+        assertEquals(0x90000007L, open.mark(), "a pinhole's mark is its id, beside the mapped and pinhole bits");
+        assertEquals(0x9000ffffL, prefix.mark());
+
+        assertEquals("""
+                delete element inet natgw pin6 { fd00:77:0:0:0:0:0:10 . tcp . 8080 }
+                delete element inet natgw rx { 0x90000007 }
+                delete element inet natgw tx { 0x90000007 }
+                add element inet natgw fpin6 { 2001:db8:113:0:0:0:0:2 . 5000 . fd00:77:0:0:0:0:0:10 . udp . 9000 : 0x90000008, \
+                2001:db8:113:0:0:0:0:0/64 . 0-65535 . fd00:77:0:0:0:0:0:11 . tcp . 22 : 0x9000ffff }
+                add element inet natgw rx { 0x90000008, 0x9000ffff }
+                add element inet natgw tx { 0x90000008, 0x9000ffff }
+                """, KernelRuleset.changes(List.of(open), List.of(peer, prefix)), "no DNAT: a pinhole translates nothing");
+        assertTrue(KernelRuleset.refill(List.of(), List.of(open)).endsWith(
+                "add element inet natgw pin6 { fd00:77:0:0:0:0:0:10 . tcp . 8080 : 0x90000007 }\n"));
+        assertThrows(IllegalArgumentException.class, () -> KernelRuleset.pinholeMark(0));
+        assertThrows(IllegalArgumentException.class, () -> KernelRuleset.pinholeMark(65536));
+    }
+
+    @Test
+    void theIpv6FirewallDropsNewInboundFlowsToTheLanAfterThePinholesAndLetsNeededIcmpv6Through() throws Exception {
+        String on = KernelRuleset.table(ip("203.0.113.1"), "eth0", List.of("eth1"), true, List.of(), List.of());
+        String off = KernelRuleset.table(ip("203.0.113.1"), "eth0", List.of("eth1"), false, List.of(), List.of());
+        String forward = on.substring(on.indexOf("chain forward"), on.indexOf("chain input"));
+        String pinholes = "meta l4proto { tcp, udp } ct mark set ip6 daddr . meta l4proto . th dport map @pin6\n";
+        String filtered = "ct mark set ip6 saddr . th sport . ip6 daddr . meta l4proto . th dport map @fpin6\n";
+        String jump = "ct state new iifname \"eth0\" meta nfproto ipv6 jump pinholes\n";
+        assertTrue(forward.contains(jump), forward);
+        String chain = on.substring(on.indexOf("chain pinholes"), on.indexOf("chain forward"));
+        String admit = "ct mark and 0x90000000 == 0x90000000 accept\n";
+        String icmp = "iifname \"eth0\" meta nfproto ipv6 oifname { \"eth1\" } icmpv6 type { destination-unreachable, "
+                + "packet-too-big, time-exceeded, parameter-problem, echo-request, echo-reply } accept\n";
+        String drop = "iifname \"eth0\" meta nfproto ipv6 oifname { \"eth1\" } ct state invalid,new,untracked drop\n";
+        for (String rule : List.of(admit, icmp, drop)) {
+            assertTrue(forward.contains(rule), rule + " in\n" + forward);
+        }
+        assertTrue(chain.contains(pinholes) && chain.indexOf(pinholes) < chain.indexOf(filtered),
+                "a filtered pinhole's mark wins:\n" + chain);
+        assertTrue(forward.indexOf(jump) < forward.indexOf("ct mark @rx"), "the first packet is counted");
+        assertTrue(forward.indexOf(admit) < forward.indexOf(icmp) && forward.indexOf(icmp) < forward.indexOf(drop),
+                "pinholes and ICMPv6 before the drop");
+        assertTrue(!off.contains("untracked drop"), "no drop of natgw's with the firewall off:\n" + off);
+        assertTrue(off.contains(pinholes) && off.contains(jump) && off.contains(admit), "pinholes are marked and counted either way");
+        assertTrue(!KernelRuleset.comment(ip("203.0.113.1"), "eth0", List.of("eth1"), true)
+                .equals(KernelRuleset.comment(ip("203.0.113.1"), "eth0", List.of("eth1"), false)),
+                "a stale table with the other firewall setting is replaced, not refilled");
+    }
+
+    @Test
+    void aPortJoinsFportsWithItsFirstFilteredMappingAndLeavesWithItsLast() throws Exception {
+        Element filtered = new Element(Protocol.UDP, 9000, new RemoteFilter(ip("203.0.113.0"), 24, 0),
+                ip("192.168.77.11"), 9000, 0x80020001L);
+        String script = KernelRuleset.changes(List.of(), List.of(filtered), List.of("tcp . 9001"), List.of("udp . 9000"));
+        assertTrue(script.endsWith("""
+                delete element inet natgw fports { tcp . 9001 }
+                add element inet natgw fports { udp . 9000 }
+                """), script);
+        assertEquals(java.util.Set.of("udp . 9000"), KernelRuleset.filteredPorts(List.of(filtered,
+                new Element(Protocol.TCP, 80, RemoteFilter.ANY, ip("192.168.77.10"), 80, 0x80000050L),
+                new Element(Protocol.TCP, 81, new RemoteFilter(ip("2001:db8:113::2"), 128, 0), ip("fd00:77::10"), 81,
+                        KernelRuleset.pinholeMark(1)))), "NAT mappings with a filter only, not pinholes");
+    }
+
+    @Test
+    void readsTheCountersOfAGetElementAnswer() {
+        var counters = KernelForwarder.parseCounters("""
+                table inet natgw {
+                	set rx {
+                		type mark
+                		elements = { 0x80001f90 counter packets 12 bytes 3400, 0x90000001 counter packets 0 bytes 0 }
+                	}
+                }
+                """);
+        assertEquals(2, counters.size());
+        assertEquals(List.of(12L, 3400L), java.util.Arrays.stream(counters.get(0x80001f90L)).boxed().toList());
+        assertEquals(List.of(0L, 0L), java.util.Arrays.stream(counters.get(0x90000001L)).boxed().toList());
     }
 }
