@@ -309,6 +309,15 @@ public final class MappingTable implements AutoCloseable {
         return externalAddress;
     }
 
+    /**
+     * Whether the forwarder forwards IPv6 pinholes ({@link Forwarder#forwardsPinholes()}): when it does not, every
+     * pinhole request is refused with {@link Outcome.Reason#PINHOLES_DISABLED}. Front-ends tell clients (IGD:2
+     * FirewallEnabled, InboundPinholeAllowed).
+     */
+    public boolean forwardsPinholes() {
+        return forwarder.forwardsPinholes();
+    }
+
     /** When the NAT-PMP/PCP epoch began; continuous across restarts that restored state. */
     public Instant epochStart() {
         return epochStart;

@@ -19,7 +19,8 @@ import java.util.List;
 /**
  * The two device trees that serve one table: InternetGatewayDevice:1 → WANDevice:1 → WANConnectionDevice:1
  * → WANIPConnection:1, and the same at version 2 with WANIPConnection:2. Each root has Layer3Forwarding:1 and
- * each WANDevice WANCommonInterfaceConfig:1. Two jupnp root devices with their own UDNs and descriptions are
+ * each WANDevice WANCommonInterfaceConfig:1; the IGD:2 WANConnectionDevice also has WANIPv6FirewallControl:1 (IPv6
+ * pinholes, as the IGD:2 spec places it). Two jupnp root devices with their own UDNs and descriptions are
  * the simplest faithful way to serve both views: every client reads an ordinary single-version IGD.
  */
 @SuppressWarnings({"rawtypes", "unchecked"}) // jupnp's model and transport APIs are raw-typed
@@ -35,8 +36,9 @@ final class IgdDevices {
     private IgdDevices() {
     }
 
+    /** @param firewall the IPv6 firewall service of the IGD:2 tree; null for IGD:1 */
     static Tree build(int version, String friendlyName, IgdIdentity identity, NatgwConfig.Network network,
-                      MappingTable table, TrafficStats traffic) throws ValidationException {
+                      MappingTable table, TrafficStats traffic, WanIpv6FirewallControl firewall) throws ValidationException {
         UDN rootUdn = new UDN(identity.udn(version, "InternetGatewayDevice"));
         UDN wanUdn = new UDN(identity.udn(version, "WANDevice"));
         UDN connUdn = new UDN(identity.udn(version, "WANConnectionDevice"));
@@ -46,9 +48,10 @@ final class IgdDevices {
         LocalService<Object> l3f = OtherServices.layer3Forwarding(
                 () -> connUdn + ":WANConnectionDevice:" + version + ",urn:upnp-org:serviceId:WANIPConn1").build();
 
+        LocalService<Object> v6 = firewall == null ? null : firewall.spec().build();
         LocalDevice conn = new LocalDevice(new DeviceIdentity(connUdn, 1800),
                 new UDADeviceType("WANConnectionDevice", version), details("WANConnectionDevice", friendlyName, identity),
-                new LocalService[] {wanIp});
+                v6 == null ? new LocalService[] {wanIp} : new LocalService[] {wanIp, v6});
         LocalDevice wan = new LocalDevice(new DeviceIdentity(wanUdn, 1800),
                 new UDADeviceType("WANDevice", version), details("WANDevice", friendlyName, identity),
                 new LocalService[] {common}, new LocalDevice[] {conn});
@@ -56,6 +59,9 @@ final class IgdDevices {
                 new UDADeviceType("InternetGatewayDevice", version), details("InternetGatewayDevice", friendlyName, identity),
                 new LocalService[] {l3f}, new LocalDevice[] {wan});
         List<LocalService<?>> all = new ArrayList<>(List.of(l3f, common, wanIp));
+        if (v6 != null) {
+            all.add(v6);
+        }
         return new Tree(version, root, wanIp, all);
     }
 

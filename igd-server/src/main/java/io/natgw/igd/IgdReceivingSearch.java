@@ -41,8 +41,9 @@ final class IgdReceivingSearch extends ReceivingSearch {
     protected void sendResponses(UpnpHeader searchTarget, NetworkAddress server) throws RouterException {
         String st = getInputMessage().getHeaders().getFirstHeader(UpnpHeader.Type.ST.getHttpName());
         LOG.debug("M-SEARCH {} from {}", st, getInputMessage().getSourceAddress().getHostAddress());
+        boolean ipv6 = getInputMessage().getSourceAddress() instanceof java.net.Inet6Address;
         if (searchTarget instanceof STAllHeader) {
-            for (org.jupnp.model.meta.LocalDevice root : targets.roots()) {
+            for (org.jupnp.model.meta.LocalDevice root : targets.roots(ipv6)) {
                 send(new SsdpTargets.Match(root, root), root.getType().toString(), server);
             }
             return;
@@ -52,7 +53,7 @@ final class IgdReceivingSearch extends ReceivingSearch {
             return;
         }
         String echoed = st.trim();
-        for (SsdpTargets.Match m : targets.match(echoed)) {
+        for (SsdpTargets.Match m : targets.match(echoed, ipv6)) {
             send(m, echoed, server);
         }
     }

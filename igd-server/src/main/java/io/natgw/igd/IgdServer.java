@@ -16,8 +16,10 @@ import org.jupnp.util.SpecificationViolationReporter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.net.Inet4Address;
+import java.net.Inet6Address;
 import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -71,8 +73,10 @@ public final class IgdServer implements AutoCloseable {
         this.ssdpPort = ssdpPort;
         identity = IgdIdentity.load(config);
         try {
-            v1 = IgdDevices.build(1, config.upnp().friendlyName(), identity, config.network(), table, traffic);
-            v2 = IgdDevices.build(2, config.upnp().friendlyName(), identity, config.network(), table, traffic);
+            v1 = IgdDevices.build(1, config.upnp().friendlyName(), identity, config.network(), table, traffic, null);
+            v2 = IgdDevices.build(2, config.upnp().friendlyName(), identity, config.network(), table, traffic,
+                    new WanIpv6FirewallControl(table, traffic, table::forwardsPinholes,
+                            new ConntrackTimeouts(ConntrackTimeouts.SYSCTL)));
         } catch (ValidationException e) {
             throw new IllegalStateException("the IGD device model is invalid: " + e.getErrors(), e);
         }
@@ -97,7 +101,7 @@ public final class IgdServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         }, new ThreadPoolExecutor.AbortPolicy());
-        List<InetAddress> lan = lanAddresses();
+        List<InetAddress> lan = lanAddresses(config.network().lanAddresses());
         NettyStreamServer.Config http = new NettyStreamServer.Config(config.upnp().httpPort(), 64 * 1024, 64,
                 (int) requestTimeout.toMillis(), maxConnections, maxPerClient);
         StartFailures failures = new StartFailures();
@@ -156,10 +160,43 @@ public final class IgdServer implements AutoCloseable {
         return this;
     }
 
-    /** The description of the IGD:{@code version} tree as served on a LAN address. */
+    /**
+     * The description of the IGD:{@code version} tree as served on a LAN address. An IPv6 address is bracketed; a
+     * link-local one carries its zone as RFC 6874 writes it ({@code %25gwlan}): the URL works from this host.
+     */
     public URI descriptionUrl(int version, InetAddress lan) {
         LocalDevice root = version == 1 ? v1.root() : v2.root();
-        return URI.create("http://" + lan.getHostAddress() + ":" + port(lan) + descriptionPath(root));
+        return URI.create("http://" + urlHost(lan, true) + ":" + port(lan) + descriptionPath(root));
+    }
+
+    /**
+     * The host part of a URL: an IPv4 literal, or a bracketed IPv6 one. With {@code zone}, a scoped IPv6 address
+     * keeps its zone as RFC 6874 escapes it ({@code [fe80::1%25eth0]}); without, the zone is left out, as in the
+     * LOCATION of SSDP answers: the gateway's interface name means nothing on the client, which uses the zone
+     * it received the answer on (miniupnpc does; UDA 2.0 §1.1.2 says link-local URLs carry no zone).
+     */
+    static String urlHost(InetAddress a, boolean zone) {
+        if (!(a instanceof Inet6Address v6)) {
+            return a.getHostAddress();
+        }
+        String bare = unscoped(v6).getHostAddress();
+        String scope = v6.getScopedInterface() != null ? v6.getScopedInterface().getName()
+                : v6.getScopeId() != 0 ? Integer.toString(v6.getScopeId()) : null;
+        return "[" + bare + (zone && scope != null ? "%25" + scope : "") + "]";
+    }
+
+    /** {@code 192.168.77.1:5000}, {@code [fd00:77::1]:5000} (for messages). */
+    static String hostPort(InetAddress a, int port) {
+        return (a instanceof Inet6Address ? "[" + a.getHostAddress() + "]" : a.getHostAddress()) + ":" + port;
+    }
+
+    /** The same IPv6 address without a zone. */
+    static Inet6Address unscoped(Inet6Address a) {
+        try {
+            return (Inet6Address) InetAddress.getByAddress(a.getAddress());
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException(e); // 16 bytes are always an address
+        }
     }
 
     /** The HTTP port UPnP listens on at this LAN address (the bound one when configured as 0). */
@@ -180,17 +217,37 @@ public final class IgdServer implements AutoCloseable {
         return namespace.getDescriptorPathString(root);
     }
 
-    private List<InetAddress> lanAddresses() {
+    /**
+     * The configured LAN addresses, plus the link-local IPv6 addresses of each interface that carries a configured
+     * IPv6 LAN address (not loopback): SSDP over IPv6 is link-local (ff02::c), so a client on that link may know
+     * only the gateway's link-local address. A link-local address is reachable from its link only, the LAN.
+     */
+    static List<InetAddress> lanAddresses(List<InetAddress> configured) {
         List<InetAddress> out = new ArrayList<>();
-        for (InetAddress a : config.network().lanAddresses()) {
-            if (a instanceof Inet4Address) {
+        for (InetAddress a : configured) {
+            if (a instanceof Inet6Address v6 && !v6.isLinkLocalAddress() && !v6.isLoopbackAddress()) {
+                out.add(a);
+                linkLocalOf(v6).stream().filter(l -> !out.contains(l)).forEach(out::add);
+            } else if (!out.contains(a)) {
                 out.add(a);
             }
         }
         if (out.isEmpty()) {
-            throw new IllegalStateException("UPnP needs an IPv4 LAN address; configured: " + config.network().lanAddresses());
+            throw new IllegalStateException("UPnP needs a LAN address; configured: " + configured);
         }
         return out;
+    }
+
+    private static List<InetAddress> linkLocalOf(Inet6Address a) {
+        try {
+            NetworkInterface nif = NetworkInterface.getByInetAddress(a);
+            if (nif == null) {
+                return List.of(); // LanNetworkAddressFactory names the missing address
+            }
+            return nif.inetAddresses().filter(x -> x instanceof Inet6Address && x.isLinkLocalAddress()).toList();
+        } catch (SocketException e) {
+            return List.of();
+        }
     }
 
     @Override

@@ -17,6 +17,10 @@ import org.jupnp.transport.spi.StreamClient;
 import org.jupnp.transport.spi.StreamServer;
 
 import java.io.IOException;
+import java.net.DatagramPacket;
+import java.net.Inet6Address;
+import org.jupnp.model.message.header.LocationHeader;
+import org.jupnp.model.message.header.UpnpHeader;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
 import java.util.List;
@@ -89,6 +93,7 @@ final class IgdServiceConfiguration extends DefaultUpnpServiceConfiguration {
     private static final class InterfaceDatagramIO extends DatagramIOImpl {
         private final StartFailures failures;
         private final IgdIdentity identity;
+        private NetworkInterface ssdpInterface;
 
         InterfaceDatagramIO(StartFailures failures, IgdIdentity identity) {
             super(new DatagramIOConfigurationImpl());
@@ -96,11 +101,49 @@ final class IgdServiceConfiguration extends DefaultUpnpServiceConfiguration {
             this.identity = identity;
         }
 
+        /**
+         * jupnp hands every datagram to every socket. A NOTIFY or search answer leaves only from the address its
+         * LOCATION names (an IPv4 LOCATION from the IPv4 socket, a link-local one from the link-local socket, so
+         * the client reaches the LOCATION with the zone the answer arrived on); a NOTIFY from an IPv6 socket goes to
+         * ff02::c instead of jupnp's IPv4 group. A datagram of the other family is never attempted.
+         */
         @Override
         public synchronized void send(OutgoingDatagramMessage message) {
+            InetAddress bound = localAddress.getAddress();
+            InetAddress location = locationAddress(message);
+            InetAddress to = message.getDestinationAddress();
+            boolean sameFamily = (to instanceof Inet6Address) == (bound instanceof Inet6Address);
+            if (location != null ? !java.util.Arrays.equals(location.getAddress(), bound.getAddress())
+                    : !sameFamily && !to.isMulticastAddress()) { // byebye (no LOCATION): every socket, to its group
+                return;
+            }
             message.getHeaders().add("BOOTID.UPNP.ORG", Long.toString(identity.bootId()));
             message.getHeaders().add("CONFIGID.UPNP.ORG", Integer.toString(identity.configId()));
-            super.send(message);
+            DatagramPacket packet = datagramProcessor.write(message);
+            if (bound instanceof Inet6Address && !(message.getDestinationAddress() instanceof Inet6Address)) {
+                if (!message.getDestinationAddress().isMulticastAddress() || ssdpInterface == null) {
+                    return;
+                }
+                try {
+                    packet.setAddress(Inet6Address.getByAddress(null, SsdpReceiver.SSDP_GROUP6.getAddress(), ssdpInterface));
+                } catch (java.net.UnknownHostException e) {
+                    return; // 16 bytes are always an address
+                }
+            }
+            send(packet);
+        }
+
+        private static InetAddress locationAddress(OutgoingDatagramMessage message) {
+            LocationHeader h = message.getHeaders().getFirstHeader(UpnpHeader.Type.LOCATION, LocationHeader.class);
+            if (h == null || h.getValue() == null) {
+                return null;
+            }
+            String host = h.getValue().getHost();
+            if (host.startsWith("[") && host.endsWith("]")) {
+                host = host.substring(1, host.length() - 1);
+            }
+            int zone = host.indexOf('%');
+            return RequestGuard.literal(zone < 0 ? host : host.substring(0, zone)).orElse(null);
         }
 
         @Override
@@ -118,6 +161,7 @@ final class IgdServiceConfiguration extends DefaultUpnpServiceConfiguration {
                 NetworkInterface nif = NetworkInterface.getByInetAddress(bindAddress);
                 if (nif != null) {
                     socket.setNetworkInterface(nif);
+                    ssdpInterface = nif;
                 }
             } catch (IOException e) {
                 throw new InitializationException("cannot send SSDP from " + bindAddress.getHostAddress(), e);

@@ -1,5 +1,12 @@
 package io.natgw.igd;
 
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.List;
+import org.jupnp.model.NetworkAddress;
+import org.jupnp.transport.RouterException;
+
 import org.jupnp.UpnpServiceConfiguration;
 import org.jupnp.UpnpServiceImpl;
 import org.jupnp.controlpoint.ControlPoint;
@@ -56,6 +63,21 @@ final class IgdUpnpService extends UpnpServiceImpl {
     @Override
     protected Router createRouter(ProtocolFactory protocolFactory, Registry registry) {
         return new RouterImpl(getConfiguration(), protocolFactory) {
+            /**
+             * The HTTP servers' addresses, for the LOCATION of SSDP messages: a link-local IPv6 address without its
+             * zone (the gateway's interface name means nothing to the client, which uses the zone the answer came
+             * in on). Addresses compare without zone, so lookups by a scoped address still find them.
+             */
+            @Override
+            public List<NetworkAddress> getActiveStreamServers(InetAddress preferredAddress) throws RouterException {
+                List<NetworkAddress> out = new ArrayList<>();
+                for (NetworkAddress a : super.getActiveStreamServers(preferredAddress)) {
+                    out.add(a.getAddress() instanceof Inet6Address v6
+                            ? new NetworkAddress(IgdServer.unscoped(v6), a.getPort(), a.getHardwareAddress()) : a);
+                }
+                return out;
+            }
+
             @Override
             public void handleStartFailure(InitializationException ex) throws InitializationException {
                 failures.add("UPnP cannot open its sockets: " + ex.getMessage());

@@ -6,7 +6,7 @@ import org.jupnp.transport.spi.NoNetworkException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.net.Inet4Address;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InterfaceAddress;
 import java.net.NetworkInterface;
@@ -18,8 +18,9 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * jupnp's view of the network: exactly the configured LAN addresses (loopback included, which jupnp's own
- * factory skips) and the interfaces that carry them. SSDP and HTTP never open anything else.
+ * jupnp's view of the network: exactly the LAN addresses UPnP serves (the configured ones, loopback included,
+ * which jupnp's own factory skips, plus the link-local IPv6 addresses of the interfaces that carry a configured
+ * IPv6 address: {@link IgdServer}) and the interfaces that carry them. SSDP and HTTP never open anything else.
  */
 final class LanNetworkAddressFactory implements NetworkAddressFactory {
 
@@ -37,10 +38,6 @@ final class LanNetworkAddressFactory implements NetworkAddressFactory {
         this.ssdpPort = ssdpPort;
         Set<NetworkInterface> nifs = new LinkedHashSet<>();
         for (InetAddress a : lanAddresses) {
-            if (!(a instanceof Inet4Address)) {
-                LOG.warn("UPnP skips LAN address {}: SSDP and the IGD are served over IPv4 only", a.getHostAddress());
-                continue;
-            }
             NetworkInterface nif;
             try {
                 nif = NetworkInterface.getByInetAddress(a);
@@ -57,7 +54,7 @@ final class LanNetworkAddressFactory implements NetworkAddressFactory {
             interfaces.addAll(nifs);
         }
         if (bindAddresses.isEmpty()) {
-            throw new NoNetworkException("no IPv4 LAN address to serve UPnP on");
+            throw new NoNetworkException("no LAN address to serve UPnP on");
         }
     }
 
@@ -112,24 +109,44 @@ final class LanNetworkAddressFactory implements NetworkAddressFactory {
         return null;
     }
 
-    /** The LAN address that answers a client seen on {@code nif}: one in the client's subnet, else the first on it. */
+    /**
+     * The LAN address that answers a client seen on {@code nif}, of the client's family: one in the client's subnet,
+     * else the first on it. For IPv6 a global or ULA address is preferred to the link-local one even for a
+     * link-local client (an SSDP search to ff02::c leaves from the client's link-local address): the client then
+     * talks to the gateway from its own global/ULA address, the one it opens pinholes for (secure mode), and the
+     * LOCATION needs no zone. The link-local address answers only when the interface has no other.
+     */
     @Override
     public InetAddress getLocalAddress(NetworkInterface nif, boolean isIPv6, InetAddress remote) {
+        boolean v6 = remote != null ? remote instanceof Inet6Address : isIPv6;
         InetAddress first = null;
+        InetAddress linkLocal = null;
         for (InetAddress a : bindAddresses) {
-            InterfaceAddress ia = interfaceAddress(a);
+            if ((a instanceof Inet6Address) != v6) {
+                continue;
+            }
             boolean onNif = nif == null || nif.inetAddresses().anyMatch(a::equals);
             if (!onNif) {
+                continue;
+            }
+            if (a.isLinkLocalAddress()) {
+                linkLocal = linkLocal == null ? a : linkLocal;
                 continue;
             }
             if (first == null) {
                 first = a;
             }
+            InterfaceAddress ia = interfaceAddress(a);
             if (ia != null && remote != null && sameSubnet(a, remote, ia.getNetworkPrefixLength())) {
                 return a;
             }
         }
-        return first != null ? first : bindAddresses.get(0);
+        return first != null ? first : linkLocal != null ? linkLocal : bindAddresses.get(0);
+    }
+
+    /** The interfaces of the LAN addresses served (SSDP joins its groups on them when it is on). */
+    List<NetworkInterface> lanInterfaces() {
+        return List.copyOf(interfaces);
     }
 
     private static boolean sameSubnet(InetAddress a, InetAddress b, int prefix) {

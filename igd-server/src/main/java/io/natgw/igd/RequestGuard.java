@@ -2,9 +2,14 @@ package io.natgw.igd;
 
 import io.natgw.conf.NatgwConfig;
 
+import java.net.Inet6Address;
 import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
 import java.net.URI;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -23,6 +28,7 @@ final class RequestGuard {
     private final GenaBudget gena;
     private final java.util.function.Supplier<InetAddress> externalAddress;
     private final boolean router;
+    private final Set<Integer> lanLinks;
 
     /**
      * @param v1DescriptionFor description paths to serve as the IGD:1 description to Windows/Xbox clients
@@ -36,6 +42,7 @@ final class RequestGuard {
         this.v1DescriptionFor = Map.copyOf(v1DescriptionFor);
         this.externalAddress = externalAddress;
         this.router = network.lanAddresses().stream().anyMatch(a -> !a.isLoopbackAddress());
+        this.lanLinks = lanLinks(network.lanAddresses());
     }
 
     /**
@@ -43,14 +50,43 @@ final class RequestGuard {
      * own LAN or WAN addresses: such a packet is spoofed, or a relayed connection looping back (issue 10).
      */
     boolean isLanClient(InetAddress remote) {
-        return network.isLanClient(remote) && !(router && isGatewayAddress(remote));
+        return (network.isLanClient(remote) || onLanLink(remote)) && !(router && isGatewayAddress(remote));
+    }
+
+    /**
+     * A link-local IPv6 source whose zone is a LAN interface carrying an IPv6 LAN address: it can only come from
+     * that link (routers never forward link-local), and SSDP searches to ff02::c leave from such addresses.
+     */
+    private boolean onLanLink(InetAddress remote) {
+        return remote instanceof Inet6Address v6 && v6.isLinkLocalAddress() && v6.getScopeId() != 0
+                && lanLinks.contains(v6.getScopeId());
+    }
+
+    private static Set<Integer> lanLinks(List<InetAddress> lanAddresses) {
+        Set<Integer> out = new HashSet<>();
+        for (InetAddress a : lanAddresses) {
+            if (a instanceof Inet6Address && !a.isLoopbackAddress()) {
+                try {
+                    NetworkInterface nif = NetworkInterface.getByInetAddress(a);
+                    if (nif != null) {
+                        out.add(nif.getIndex());
+                    }
+                } catch (SocketException e) {
+                    // not on this host: LanNetworkAddressFactory refuses to start with it
+                }
+            }
+        }
+        return Set.copyOf(out);
     }
 
     private boolean isGatewayAddress(InetAddress a) {
         return network.lanAddresses().contains(a) || a.equals(network.wanAddress()) || a.equals(externalAddress.get());
     }
 
-    /** {@code 192.168.77.1}, {@code 192.168.77.1:5000}, {@code [::1]:5000}; never a name. Absent: refused too. */
+    /**
+     * {@code 192.168.77.1}, {@code 192.168.77.1:5000}, {@code [::1]:5000}, {@code [fe80::1%25eth0]:5000} (a zone as
+     * RFC 6874 writes it, or with a bare {@code %}); never a name. Absent: refused too.
+     */
     static boolean hostIsLiteral(String host) {
         if (host == null || host.isEmpty() || host.length() > 64) {
             return false;
@@ -65,7 +101,15 @@ final class RequestGuard {
             if (!rest.isEmpty() && !isPort(rest)) {
                 return false;
             }
-            return literal(h.substring(1, end)).isPresent() && h.substring(1, end).contains(":");
+            String inside = h.substring(1, end);
+            int zone = inside.indexOf('%');
+            if (zone >= 0) {
+                if (!inside.substring(zone + 1).matches("(25)?[A-Za-z0-9._~-]{1,16}")) {
+                    return false;
+                }
+                inside = inside.substring(0, zone);
+            }
+            return literal(inside).isPresent() && inside.contains(":");
         }
         int colon = h.indexOf(':');
         if (colon >= 0) {

@@ -40,11 +40,26 @@ final class SsdpTargets {
         return List.of(v1, v2);
     }
 
+    /** The roots an {@code ssdp:all} search is answered with: over IPv6 the IGD:2 one only. */
+    List<LocalDevice> roots(boolean ipv6) {
+        return ipv6 ? List.of(v2) : roots();
+    }
+
     /**
      * {@code urn:schemas-upnp-org:device:TYPE:V} or {@code urn:schemas-upnp-org:service:TYPE:V}: the devices of
      * the tree for V that carry TYPE at version V or later. Empty for anything else.
      */
     List<Match> match(String searchTarget) {
+        return match(searchTarget, false);
+    }
+
+    /**
+     * As {@link #match(String)}; a search over IPv6 ({@code ipv6}) is answered from the IGD:2 tree whatever version it
+     * names (UDA 1.1 §1.3.2: a device answers a search for an earlier version of its type, echoing it): only IGD:2
+     * has WANIPv6FirewallControl, and clients such as upnpc search for IGD:1 types even with {@code -6}. The IGD:1
+     * tree stays what IPv4 clients find.
+     */
+    List<Match> match(String searchTarget, boolean ipv6) {
         String[] p = searchTarget.trim().split(":");
         if (p.length != 5 || !p[0].equalsIgnoreCase("urn") || !p[1].equalsIgnoreCase("schemas-upnp-org")) {
             return List.of();
@@ -62,7 +77,7 @@ final class SsdpTargets {
         if (version < 1) {
             return List.of();
         }
-        LocalDevice root = version == 1 ? v1 : v2;
+        LocalDevice root = version == 1 && !ipv6 ? v1 : v2;
         List<Match> out = new ArrayList<>();
         collect(root, root, device, p[3], version, out);
         return out;

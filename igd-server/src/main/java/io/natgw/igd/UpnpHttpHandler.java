@@ -173,6 +173,12 @@ final class UpnpHttpHandler extends SimpleChannelInboundHandler<FullHttpRequest>
                 LOG.debug("SUBSCRIBE from {}: ignored TIMEOUT {}", remote.getAddress().getHostAddress(), h.getValue());
                 continue;
             }
+            if (h.getKey().equalsIgnoreCase("Host") && h.getValue().trim().startsWith("[")) {
+                // checked above (an IPv6 literal); jupnp cannot parse a bracketed host and would answer 412 for a
+                // Host it reads as missing: it only needs one to be there
+                headers.add(Map.entry(h.getKey(), JUPNP_IPV6_HOST));
+                continue;
+            }
             headers.add(h.getKey().equalsIgnoreCase("SOAPAction") ? Map.entry(h.getKey(), quoted(h.getValue())) : h);
         }
         byte[] body = ByteBufUtil.getBytes(req.content());
@@ -188,6 +194,9 @@ final class UpnpHttpHandler extends SimpleChannelInboundHandler<FullHttpRequest>
         }
         dispatch(ctx, exchange);
     }
+
+    /** What jupnp is given as the Host of a request whose Host is an IPv6 literal (jupnp only checks it is present). */
+    static final String JUPNP_IPV6_HOST = "ipv6-literal";
 
     /** Some clients send SOAPAction without the quotes UDA requires; jupnp would refuse the action. */
     static String quoted(String soapAction) {

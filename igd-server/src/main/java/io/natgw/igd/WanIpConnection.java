@@ -91,7 +91,7 @@ final class WanIpConnection {
                 .var("RSIPAvailable", BOOLEAN, false, () -> "0")
                 .var("NATEnabled", BOOLEAN, false, () -> "1")
                 .var("ExternalIPAddress", STRING, true, this::externalIpAddress)
-                .var("PortMappingNumberOfEntries", UI2, true, () -> Integer.toString(Math.min(65535, table.view().size())))
+                .var("PortMappingNumberOfEntries", UI2, true, () -> Integer.toString(Math.min(65535, table.view().portMappings().size())))
                 .var("PortMappingEnabled", BOOLEAN)
                 .var("PortMappingLeaseDuration", UI4)
                 .var("RemoteHost", STRING)
@@ -213,6 +213,11 @@ final class WanIpConnection {
             throw UpnpError.INVALID_ARGS.fault("NewInternalPort 0");
         }
         InetAddress client = a.address("NewInternalClient", false);
+        if (client instanceof java.net.Inet6Address) {
+            // a port mapping on the WAN address goes to an IPv4 host; IPv6 hosts get pinholes (WANIPv6FirewallControl)
+            throw UpnpError.INVALID_ARGS.fault("NewInternalClient " + client.getHostAddress() + " is IPv6: "
+                    + "WANIPConnection maps to IPv4 hosts, WANIPv6FirewallControl opens IPv6 pinholes");
+        }
         boolean enabled = a.flag("NewEnabled");
         String description = a.text("NewPortMappingDescription");
         if (description.length() > MAX_DESCRIPTION) {

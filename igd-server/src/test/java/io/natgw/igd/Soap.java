@@ -44,7 +44,8 @@ public final class Soap {
         }
     }
 
-    private static final Pattern ELEMENT = Pattern.compile("<(?:[A-Za-z0-9_]+:)?(New[A-Za-z0-9_]+|return)>([^<]*)</");
+    private static final Pattern ELEMENT = Pattern.compile("<(?:[A-Za-z0-9_]+:)?(New[A-Za-z0-9_]+|return"
+            + "|FirewallEnabled|InboundPinholeAllowed|OutboundPinholeTimeout|UniqueID|PinholePackets|IsWorking)>([^<]*)</");
     private static final Pattern ERROR = Pattern.compile("<(?:[A-Za-z0-9_]+:)?errorCode>\\s*(\\d+)\\s*</");
 
     private final URI control;

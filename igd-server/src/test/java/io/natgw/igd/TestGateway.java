@@ -34,8 +34,13 @@ final class TestGateway implements AutoCloseable {
 
     private TestGateway(NatgwConfig config, int ssdpPort, TrafficStats traffic, Clock clock,
                         java.util.function.UnaryOperator<IgdServer> tune) throws Exception {
+        this(config, ssdpPort, traffic, clock, tune, Forwarder.NONE);
+    }
+
+    private TestGateway(NatgwConfig config, int ssdpPort, TrafficStats traffic, Clock clock,
+                        java.util.function.UnaryOperator<IgdServer> tune, Forwarder forwarder) throws Exception {
         this.config = config;
-        this.table = new MappingTable(config, new InMemoryLeaseStore(), Forwarder.NONE, clock);
+        this.table = new MappingTable(config, new InMemoryLeaseStore(), forwarder, clock);
         this.igd = tune.apply(new IgdServer(config, table, traffic, ssdpPort));
         table.start();
         try {
@@ -48,6 +53,12 @@ final class TestGateway implements AutoCloseable {
 
     static TestGateway start() throws Exception {
         return new TestGateway(config(true, 128), 0, TrafficStats.NONE, Clock.systemUTC());
+    }
+
+    /** With the forwarder of the test's choosing (whether pinholes are forwarded is the forwarder's answer). */
+    static TestGateway start(NatgwConfig config, Forwarder forwarder, TrafficStats traffic) throws Exception {
+        return new TestGateway(config, 0, traffic, Clock.systemUTC(),
+                igd -> igd.requestTimeout(java.time.Duration.ofMillis(1500)), forwarder);
     }
 
     static TestGateway start(NatgwConfig config, int ssdpPort, TrafficStats traffic) throws Exception {

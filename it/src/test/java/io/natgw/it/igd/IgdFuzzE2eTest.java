@@ -1,5 +1,6 @@
 package io.natgw.it.igd;
 
+import io.natgw.igd.Descriptions;
 import io.natgw.igd.RawHttp;
 import io.natgw.igd.Soap;
 import org.junit.jupiter.api.AfterAll;
@@ -25,16 +26,19 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Mutation fuzzing of the daemon's UPnP side: 12 000 SOAP/HTTP requests and 10 000 SSDP datagrams derived
- * from valid ones by seeded byte-level mutations. Every seed is a request that cannot change the table even
+ * from valid ones by seeded byte-level mutations (WANIPConnection:1 and :2, WANIPv6FirewallControl:1, descriptions,
+ * GENA). Every seed is a request that cannot change the table even
  * when valid (mapping for a foreign host under secure mode, deleting another client's row, reads), so the
  * table must be exactly as before; the daemon must stay up, answer, log no stack trace, and keep its memory.
  */
 class IgdFuzzE2eTest {
 
+    private static final String FIREWALL = "urn:schemas-upnp-org:service:WANIPv6FirewallControl:1";
     private static final long SEED = 0x6e617467L; // "natg": fixed, so a failure replays
     private static final int SOAP_REQUESTS = 12_000;
     private static final int SSDP_DATAGRAMS = 10_000;
@@ -113,6 +117,26 @@ class IgdFuzzE2eTest {
                 + "<NewProtocol>UDP</NewProtocol><NewInternalPort>44200</NewInternalPort><NewInternalClient>10.9.9.9"
                 + "</NewInternalClient><NewEnabled>1</NewEnabled><NewPortMappingDescription>fuzz</NewPortMappingDescription>"
                 + "<NewLeaseDuration>0</NewLeaseDuration>"));
+        // WANIPv6FirewallControl:1 (IGD:2): the daemon here forwards no pinhole, and the internal host is foreign
+        URI fc;
+        try {
+            fc = Descriptions.controlUrl(gw.v2, FIREWALL);
+        } catch (Exception e) {
+            throw new IllegalStateException("no WANIPv6FirewallControl:1 in IGD:2: " + e, e);
+        }
+        s.add(soap(fc, FIREWALL, "AddPinhole", "<RemoteHost></RemoteHost><RemotePort>0</RemotePort>"
+                + "<InternalClient>fd00:77::10</InternalClient><InternalPort>44300</InternalPort><Protocol>6</Protocol>"
+                + "<LeaseTime>3600</LeaseTime>"));
+        s.add(soap(fc, FIREWALL, "AddPinhole", "<RemoteHost>2001:db8:113::2</RemoteHost><RemotePort>443</RemotePort>"
+                + "<InternalClient>fd00:77::10</InternalClient><InternalPort>44301</InternalPort><Protocol>17</Protocol>"
+                + "<LeaseTime>86400</LeaseTime>"));
+        s.add(soap(fc, FIREWALL, "UpdatePinhole", "<UniqueID>1</UniqueID><NewLeaseTime>60</NewLeaseTime>"));
+        s.add(soap(fc, FIREWALL, "DeletePinhole", "<UniqueID>1</UniqueID>"));
+        s.add(soap(fc, FIREWALL, "GetPinholePackets", "<UniqueID>1</UniqueID>"));
+        s.add(soap(fc, FIREWALL, "CheckPinholeWorking", "<UniqueID>1</UniqueID>"));
+        s.add(soap(fc, FIREWALL, "GetFirewallStatus", ""));
+        s.add(soap(fc, FIREWALL, "GetOutboundPinholeTimeout", "<RemoteHost></RemoteHost><RemotePort>0</RemotePort>"
+                + "<InternalClient>fd00:77::10</InternalClient><InternalPort>44300</InternalPort><Protocol>6</Protocol>"));
         return s;
     }
 
@@ -226,6 +250,9 @@ class IgdFuzzE2eTest {
         assertTrue(gw.daemon.alive(), "the daemon survived");
         assertEquals("127.0.1.1", gw.soap(2).callFrom(A, "GetExternalIPAddress").outputs().get("NewExternalIPAddress"));
         assertEquals(before, rows(), "the table is unchanged");
+        assertFalse(gw.daemon.log().contains("opened pinhole"), "no pinhole was opened:\n" + gw.daemon.logTail());
+        Soap.Result firewall = new Soap(Descriptions.controlUrl(gw.v2, FIREWALL), FIREWALL).callFrom(A, "GetFirewallStatus");
+        assertEquals("0", firewall.outputs().get("FirewallEnabled"), "the firewall service still answers: " + firewall);
         assertEquals(tracesBefore, stackTraceLines(), "no stack trace for clients' bad requests:\n" + gw.daemon.logTail());
         assertTrue(answered.get() > SOAP_REQUESTS / 2, "most mutated requests got an HTTP answer: " + answered.get());
         long rss = rssKb();
