@@ -29,6 +29,8 @@ final class RequestGuard {
     private final java.util.function.Supplier<InetAddress> externalAddress;
     private final boolean router;
     private final Set<Integer> lanLinks;
+    /** The LAN addresses UPnP serves: the configured ones and their interfaces' link-local addresses. */
+    private final List<InetAddress> served;
 
     /**
      * @param v1DescriptionFor description paths to serve as the IGD:1 description to Windows/Xbox clients
@@ -43,6 +45,7 @@ final class RequestGuard {
         this.externalAddress = externalAddress;
         this.router = network.lanAddresses().stream().anyMatch(a -> !a.isLoopbackAddress());
         this.lanLinks = lanLinks(network.lanAddresses());
+        this.served = IgdServer.lanAddresses(network.lanAddresses());
     }
 
     /**
@@ -80,7 +83,7 @@ final class RequestGuard {
     }
 
     private boolean isGatewayAddress(InetAddress a) {
-        return network.lanAddresses().contains(a) || a.equals(network.wanAddress()) || a.equals(externalAddress.get());
+        return served.contains(a) || a.equals(network.wanAddress()) || a.equals(externalAddress.get());
     }
 
     /**

@@ -68,7 +68,11 @@ class IgdFirewallControlTest {
     }
 
     static NatgwConfig config(boolean secureMode) {
-        NatgwConfig c = TestGateway.config(secureMode, 128);
+        return config(secureMode, 128);
+    }
+
+    static NatgwConfig config(boolean secureMode, int quota) {
+        NatgwConfig c = TestGateway.config(secureMode, quota);
         NatgwConfig.Network n = c.network();
         return new NatgwConfig(c.source(), new NatgwConfig.Network(n.lanAddresses(),
                 List.of(Cidr.parse("127.0.0.0/8"), Cidr.parse("fd00:77::/64")), n.lanInterfaces(), n.wanAddress(), false,
@@ -215,6 +219,20 @@ class IgdFirewallControlTest {
                     "first client wins: B cannot take A's pinhole over");
             assertEquals(before, gw.table.view().pinholes());
             assertTrue(fc.callFrom(A, "DeletePinhole", "UniqueID", id).ok());
+        }
+    }
+
+    @Test
+    void aClientOverItsQuotaGets701AndNothingMore() throws Exception {
+        try (TestGateway gw = TestGateway.start(config(false, 2), PINHOLES, TrafficStats.NONE)) {
+            Soap fc = fc(gw);
+            assertTrue(fc.callFrom(A, "AddPinhole", add(HOST, "8080", "6", "600")).ok());
+            assertTrue(fc.callFrom(A, "AddPinhole", add(HOST, "8081", "6", "600")).ok());
+            List<Mapping> before = gw.table.view().pinholes();
+            assertEquals(701, fc.callFrom(A, "AddPinhole", add(HOST, "8082", "6", "600")).errorCode(),
+                    "PinholeSpaceExhausted");
+            assertEquals(before, gw.table.view().pinholes());
+            assertTrue(fc.callFrom(B, "AddPinhole", add("fd00:77::11", "8082", "6", "600")).ok(), "another client's quota");
         }
     }
 

@@ -1,5 +1,6 @@
 package io.natgw.igd;
 
+import com.sun.net.httpserver.HttpServer;
 import io.natgw.conf.Cidr;
 import io.natgw.conf.NatgwConfig;
 import io.natgw.core.TrafficStats;
@@ -7,17 +8,22 @@ import org.junit.jupiter.api.Test;
 
 import java.net.Inet6Address;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The UPnP HTTP server on an IPv6 LAN address (::1 here; a router's ULA, global and link-local addresses are
- * it's IPv6 pinhole test's, in namespaces): descriptions and SOAP reached over IPv6 with bracketed URLs, the Host
- * header with an IPv6 literal and a zone, URL hosts as clients must read them.
+ * it's {@code Ipv6PinholesE2eTest}'s, in namespaces): descriptions, SOAP and GENA over IPv6 with bracketed URLs,
+ * the Host header with an IPv6 literal and a zone, URL hosts as clients must read them.
  */
 class IgdIpv6TransportTest {
 
@@ -50,6 +56,34 @@ class IgdIpv6TransportTest {
             RawHttp.Response v1 = RawHttp.get(gw.igd.descriptionUrl(1, V6), Map.of());
             assertEquals(200, v1.status());
             assertTrue(!v1.body().contains("WANIPv6FirewallControl"), "IGD:1 stays as it was: " + v1.body());
+        }
+    }
+
+    @Test
+    void genaSubscribersOnIpv6GetTheFirewallsEvents() throws Exception {
+        List<String> events = new CopyOnWriteArrayList<>();
+        HttpServer subscriber = HttpServer.create(new InetSocketAddress(V6, 0), 8);
+        subscriber.createContext("/cb", ex -> {
+            events.add(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            ex.sendResponseHeaders(200, -1);
+            ex.close();
+        });
+        subscriber.start();
+        try (TestGateway gw = TestGateway.start(dualStack(), 0, TrafficStats.NONE)) {
+            URI event = Descriptions.eventUrl(gw.igd.descriptionUrl(2, V6), IgdFirewallControlTest.FC);
+            String host = "[::1]:" + event.getPort();
+            RawHttp.Response refused = RawHttp.exchange(event, V6, RawHttp.request("SUBSCRIBE", event, host,
+                    Map.of("CALLBACK", "<http://[::2]:" + subscriber.getAddress().getPort() + "/cb>", "NT", "upnp:event",
+                            "TIMEOUT", "Second-60"), null));
+            assertEquals(412, refused.status(), "a callback to another IPv6 host (CallStranger)");
+            RawHttp.Response sub = RawHttp.exchange(event, V6, RawHttp.request("SUBSCRIBE", event, host,
+                    Map.of("CALLBACK", "<http://[::1]:" + subscriber.getAddress().getPort() + "/cb>", "NT", "upnp:event",
+                            "TIMEOUT", "Second-60"), null));
+            assertEquals(200, sub.status(), sub.body());
+            await().atMost(Duration.ofSeconds(10)).until(() -> events.stream().anyMatch(
+                    e -> e.contains("<FirewallEnabled>0</FirewallEnabled>") && e.contains("<InboundPinholeAllowed>0")));
+        } finally {
+            subscriber.stop(0);
         }
     }
 

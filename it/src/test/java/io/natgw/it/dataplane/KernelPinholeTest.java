@@ -156,6 +156,10 @@ class KernelPinholeTest {
     }
 
     Path config(boolean ipv6Firewall, boolean lanIpv6) throws IOException {
+        return config(ipv6Firewall, lanIpv6, false);
+    }
+
+    Path config(boolean ipv6Firewall, boolean lanIpv6, boolean cutOnDelete) throws IOException {
         Path config = net.work.resolve("kernel-host-" + System.nanoTime() + ".yaml");
         Files.writeString(config, """
                 network:
@@ -169,8 +173,9 @@ class KernelPinholeTest {
                 dataplane:
                   mode: linux-gateway
                   ipv6Firewall: %s
+                  cutOnDelete: %s
                 dataDir: %s
-                """.formatted(lanIpv6 ? GW_LAN + ", " + GW_LAN6 : GW_LAN, GW_WAN, ipv6Firewall,
+                """.formatted(lanIpv6 ? GW_LAN + ", " + GW_LAN6 : GW_LAN, GW_WAN, ipv6Firewall, cutOnDelete,
                 net.work.resolve("data")));
         return config;
     }
@@ -367,6 +372,30 @@ class KernelPinholeTest {
 
         host.ok("quit");
         assertFalse(nft("list", "tables").contains("natgw"), "a clean stop removes the table");
+    }
+
+    @Test
+    void anEstablishedFlowFinishesAfterItsPinholeIsDeletedUnlessCutOnDelete() throws Exception {
+        net.server(net.lan, "echo", "echo", LAN_A6, "9090");
+        start(true);
+        host.ok("restore");
+        host.ok("add " + tcp(1, LAN_A6, 9090));
+        Path stream = net.server(net.wan, "stream", "stream", LAN_A6, "9090");
+        host.ok("del " + tcp(1, LAN_A6, 9090));
+        int before = KernelForwardingE2eTest.rounds(stream);
+        await("the established flow to go on").atMost(CEILING).pollInterval(Duration.ofMillis(100))
+                .until(() -> KernelForwardingE2eTest.rounds(stream) >= before + 3);
+        assertFalse(Files.readString(stream).contains("stream ended"), "a reply, not a new flow: the firewall lets it by");
+        host.ok("quit");
+
+        host = new Host(config(true, true, true));
+        assertEquals("ready", host.reply(), host.logText());
+        host.ok("restore");
+        host.ok("add " + tcp(2, LAN_A6, 9090));
+        Path cut = net.server(net.wan, "stream-cut", "stream", LAN_A6, "9090");
+        host.ok("del " + tcp(2, LAN_A6, 9090));
+        await("the flow to be cut").atMost(CEILING).pollInterval(Duration.ofMillis(100))
+                .until(() -> Files.readString(cut).contains("stream ended"));
     }
 
     @Test

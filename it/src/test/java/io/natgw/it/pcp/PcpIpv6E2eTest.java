@@ -45,8 +45,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * own raw-socket client ({@link RawDatagrams}) where the answer's code must be read; another LAN process listens on
  * ff02::1 port 5350 for the announcements.
  * <p>
- * The dataplane here is userspace mode, which forwards no pinholes: every pinhole request is refused with
- * NOT_AUTHORIZED and nothing is left in the table (the happy path needs linux-gateway mode with kernel pinholes).
+ * In userspace mode, which forwards no pinholes, every pinhole request is refused with NOT_AUTHORIZED and nothing is
+ * left in the table; the happy path runs in linux-gateway mode once the build's dataplane forwards pinholes.
  */
 class PcpIpv6E2eTest {
 
@@ -163,6 +163,37 @@ class PcpIpv6E2eTest {
     }
 
     /**
+     * A link-local LAN address with its interface ({@code fe80::1%gwlan}) is served too: a host speaking from its own
+     * link-local address (fe80::10) is answered from fe80::1, announcements leave from it to ff02::1 as well, and a MAP
+     * for the link-local host is refused NOT_AUTHORIZED (no pinhole can reach it) before the table is asked.
+     */
+    @Test
+    void aLinkLocalLanAddressIsServedAndALinkLocalHostGetsNoPinhole() throws Exception {
+        Topology.sh("ip", "-n", net.gw, "addr", "add", "fe80::1/64", "dev", "gwlan", "nodad");
+        Topology.sh("ip", "-n", net.lan, "addr", "add", "fe80::10/64", "dev", "lan0", "nodad");
+        Path heard = listenForAnnouncements("ff02::1", 2);
+        daemon = start(Map.of("network.lan.addresses", List.of(GW_LAN, GW_LAN6, "fe80::1%gwlan"),
+                "network.lan.clients", List.of("192.168.77.0/24", Topology.LAN_PREFIX6, "fe80::/64")));
+        Process listener = processes.get(0);
+        assertTrue(listener.waitFor(CEILING.toSeconds(), TimeUnit.SECONDS), Files.readString(heard));
+        assertEquals(List.of("fd00:77:0:0:0:0:0:1:5351", "fe80:0:0:0:0:0:0:1:5351"), Files.readAllLines(heard).stream()
+                .filter(l -> l.startsWith("FROM ")).map(l -> l.split(" ")[1]).sorted().toList(), "the first round, from both");
+
+        PcpNonce nonce = new PcpNonce("1a1b1c1d1e1f202122232425");
+        byte[] announce = PcpCodec.encodeRequest(new PcpRequest(PcpOpcode.ANNOUNCE, 0, ip("fe80::10"),
+                new PcpOpcodeData.Announce(), List.of()));
+        byte[] map = PcpCodec.encodeRequest(new PcpRequest(PcpOpcode.MAP, 600, ip("fe80::10"),
+                new PcpOpcodeData.MapData(nonce, 6, 8080, 0, ip("::")), List.of()));
+        List<PcpResponse> replies = raw("fe80::10%lan0", "fe80::1%lan0", "fe80:0:0:0:0:0:0:1:5351", announce, map);
+        assertEquals(List.of(PcpResultCode.SUCCESS, PcpResultCode.NOT_AUTHORIZED), replies.stream().map(PcpResponse::result).toList());
+        assertEquals(new PcpOpcodeData.MapData(nonce, 6, 8080, 0, ip("::")), replies.get(1).data());
+        assertTrue(daemon.log().contains("pcp MAP from fe80:0:0:0:0:0:0:10: internal address fe80:0:0:0:0:0:0:10 cannot have a"
+                + " pinhole"), daemon.logTail());
+        Topology.Result leases = cli("leases", "--json");
+        assertEquals("{\"count\":0,\"mappings\":[]}", leases.output().replaceAll("\\s", ""), leases.output());
+    }
+
+    /**
      * The happy path: linux-gateway mode with kernel forwarding forwards pinholes, so portmapper's MAP from fd00:77::10
      * is granted on the host's own address and port, the WAN host reaches that TCP port (not its UDP port, not another
      * host), and after portmapper's refresh and unmap it no longer does. Runs once the build's dataplane forwards
@@ -227,7 +258,12 @@ class PcpIpv6E2eTest {
 
     /** Sends the datagrams from fd00:77::10 to [fd00:77::1]:5351 and decodes what comes back, in order. */
     List<PcpResponse> raw(byte[]... datagrams) throws Exception {
-        List<String> args = new ArrayList<>(List.of(LAN_A6, GW_LAN6, "5351", "3"));
+        return raw(LAN_A6, GW_LAN6, "fd00:77:0:0:0:0:0:1:5351", datagrams);
+    }
+
+    /** Sends the datagrams from BIND to GATEWAY:5351 and decodes what comes back (all from {@code answeredFrom}), in order. */
+    List<PcpResponse> raw(String bind, String gateway, String answeredFrom, byte[]... datagrams) throws Exception {
+        List<String> args = new ArrayList<>(List.of(bind, gateway, "5351", "3"));
         for (byte[] d : datagrams) {
             args.add(HexFormat.of().formatHex(d));
         }
@@ -237,7 +273,7 @@ class PcpIpv6E2eTest {
         for (String line : r.output().lines().toList()) {
             if (line.startsWith("REPLY ")) {
                 String[] f = line.split(" ");
-                assertEquals("fd00:77:0:0:0:0:0:1:5351", f[1], "answered from the address asked: " + line);
+                assertEquals(answeredFrom, f[1], "answered from the address asked: " + line);
                 out.add(PcpCodec.decodeResponse(ByteBuffer.wrap(HexFormat.of().parseHex(f[2]))));
             }
         }
@@ -282,8 +318,8 @@ class PcpIpv6E2eTest {
 
     static String testClassPath() {
         String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        assertTrue(cp.contains("portmapper"), "portmapper on the class path: " + cp);
-        return String.join(File.pathSeparator, cp.split(File.pathSeparator));
+        assertTrue(cp.contains("portmapper") && cp.contains(File.pathSeparator), "portmapper on the class path: " + cp);
+        return cp;
     }
 
     static String java() {

@@ -173,7 +173,7 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
             return; // no stale table
         }
         staleCompatible = t.contains("comment \"" + KernelRuleset.comment(wan, config.network().wanInterface(),
-                config.network().lanInterfaces(), config.dataplane().ipv6Firewall()) + "\"");
+                config.network().lanInterfaces(), config.dataplane().ipv6Firewall(), cutOnDelete) + "\"");
         stale = true;
         try {
             KernelRuleset.parseElements(nft.run("list map inet " + KernelRuleset.TABLE + " fmark4")).forEach((k, v) -> {
@@ -444,8 +444,9 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
             }
             if (was != null) {
                 removed.add(was.element());
-                if (now == null || now.element().mark() != was.element().mark()
-                        || !now.element().dnatValue().equals(was.element().dnatValue())) {
+                // a pinhole's flows are cut by the forward chain's drop of marks no counter set has (not conntrack -D)
+                if (!was.element().pinhole() && (now == null || now.element().mark() != was.element().mark()
+                        || !now.element().dnatValue().equals(was.element().dnatValue()))) {
                     cut.add(was.element().mark());
                 }
             }
@@ -585,7 +586,7 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
 
     private String script(List<Element> elements) {
         return KernelRuleset.table(wan, config.network().wanInterface(), config.network().lanInterfaces(),
-                config.dataplane().ipv6Firewall(), rules.get(), elements);
+                config.dataplane().ipv6Firewall(), cutOnDelete, rules.get(), elements);
     }
 
     // ---- counters: any thread ----

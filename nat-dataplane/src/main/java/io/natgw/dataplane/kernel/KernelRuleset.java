@@ -27,11 +27,15 @@ import java.util.StringJoiner;
  *   map fmark4 (same key)                             : ct mark
  *   map pin6   (internal IPv6 addr . proto . port)    : ct mark                IPv6 pinholes without a remote filter
  *   map fpin6  (remote addr/prefix . remote ports . internal addr . proto . port) : ct mark   filtered pinholes
+ *   set fports (proto . port)                         ports that have a mapping with a remote filter
  *   set rx, tx (ct mark, per-element counters)        bytes/packets per mapping or pinhole, WAN to LAN and LAN to WAN
+ *                                                     (the totals are their sum, plus removed elements')
  *   set trig_tcp, trig_udp (trigger ports), hold_tcp, hold_udp (their incoming ports)
- *   chain prerouting  nat dstnat-5:   ct mark set ..., dnat to ... (filtered maps first)
- *   chain forward     filter -5:      new IPv6 flows from the WAN: ct mark set by @pin6 / @fpin6 (a pinhole);
- *                                     count by ct mark and direction, accept natgw's flows; with the IPv6
+ *   chain prerouting  nat dstnat-5:   ct mark set ... dnat to ... (filtered maps first, on @fports only)
+ *   chain pinholes                    ct mark set by @pin6 / @fpin6 (a filtered pinhole's wins)
+ *   chain forward     filter -5:      new IPv6 flows from the WAN: jump pinholes;
+ *                                     count by ct mark and direction, accept natgw's flows (cutOnDelete: drop a
+ *                                     removed pinhole's established flows); with the IPv6
  *                                     firewall on, drop other IPv6 from the WAN to the LAN that is not a reply (ICMPv6
  *                                     errors and echo pass, RFC 4890 4.3.1)
  *   chain input       filter -5:      drop (not refuse) new WAN flows to trigger incoming ports not mapped yet
@@ -198,16 +202,17 @@ public final class KernelRuleset {
      */
     public static String table(InetAddress wan, String wanInterface, List<String> lanInterfaces,
                                List<TriggerRule> rules, Collection<Element> elements) {
-        return table(wan, wanInterface, lanInterfaces, true, rules, elements);
+        return table(wan, wanInterface, lanInterfaces, true, false, rules, elements);
     }
 
     /**
      * The whole table as {@link #table(InetAddress, String, List, List, Collection)}, with the IPv6 firewall
-     * ({@code dataplane.ipv6Firewall}) on or off.
+     * ({@code dataplane.ipv6Firewall}) on or off, and the drop of a removed pinhole's established flows
+     * ({@code dataplane.cutOnDelete}).
      */
     public static String table(InetAddress wan, String wanInterface, List<String> lanInterfaces, boolean ipv6Firewall,
-                               List<TriggerRule> rules, Collection<Element> elements) {
-        String body = body(wan, wanInterface, lanInterfaces, ipv6Firewall);
+                               boolean cutOnDelete, List<TriggerRule> rules, Collection<Element> elements) {
+        String body = body(wan, wanInterface, lanInterfaces, ipv6Firewall, cutOnDelete);
         StringBuilder sb = new StringBuilder();
         sb.append("table inet ").append(TABLE).append(" {}\n");
         sb.append("delete table inet ").append(TABLE).append('\n');
@@ -293,11 +298,13 @@ public final class KernelRuleset {
     }
 
     /** The structure's comment for this configuration. */
-    public static String comment(InetAddress wan, String wanInterface, List<String> lanInterfaces, boolean ipv6Firewall) {
-        return comment(body(wan, wanInterface, lanInterfaces, ipv6Firewall));
+    public static String comment(InetAddress wan, String wanInterface, List<String> lanInterfaces, boolean ipv6Firewall,
+                                 boolean cutOnDelete) {
+        return comment(body(wan, wanInterface, lanInterfaces, ipv6Firewall, cutOnDelete));
     }
 
-    private static String body(InetAddress wan, String wanInterface, List<String> lanInterfaces, boolean ipv6Firewall) {
+    private static String body(InetAddress wan, String wanInterface, List<String> lanInterfaces, boolean ipv6Firewall,
+                               boolean cutOnDelete) {
         String w = wan.getHostAddress();
         StringJoiner lans = new StringJoiner(", ", "{ ", " }");
         lanInterfaces.forEach(i -> lans.add("\"" + i + "\""));
@@ -342,6 +349,12 @@ public final class KernelRuleset {
         sb.append("    ct direction reply ct mark @tx\n");
         sb.append("    ct direction original ct mark @trx\n");
         sb.append("    ").append(mapped).append(" ct status dnat accept\n");
+        if (cutOnDelete) {
+            // a removed pinhole's flows stop: their conntrack entries keep the mark, which no counter set has any more
+            // (deleting the entries instead would let the LAN side's next packet pick the flow up again as its own).
+            // Established flows only: a new one in the instant between a start's two transactions is admitted.
+            sb.append("    ").append(pinned).append(" ct state established ct mark != @rx drop\n");
+        }
         sb.append("    ").append(pinned).append(" accept\n");
         if (ipv6Firewall) {
             // inbound IPv6 is refused unless a pinhole admits it; replies (established, related) and LAN-originated

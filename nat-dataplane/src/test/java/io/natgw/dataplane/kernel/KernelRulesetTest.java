@@ -75,11 +75,11 @@ class KernelRulesetTest {
         String script = KernelRuleset.table(ip("203.0.113.1"), "eth0", List.of("eth1", "wlan0"), List.of(irc, off),
                 List.of(new Element(Protocol.TCP, 8080, RemoteFilter.ANY, ip("192.168.77.10"), 80, 0x80000001L)));
 
-        String comment = KernelRuleset.comment(ip("203.0.113.1"), "eth0", List.of("eth1", "wlan0"), true);
+        String comment = KernelRuleset.comment(ip("203.0.113.1"), "eth0", List.of("eth1", "wlan0"), true, false);
         assertTrue(comment.matches("natgw kernel forwarding [0-9a-f]{16}"), comment);
         assertTrue(script.startsWith("table inet natgw {}\ndelete table inet natgw\ntable inet natgw {\n"
                 + "  comment \"" + comment + "\"\n"), script);
-        assertTrue(!comment.equals(KernelRuleset.comment(ip("203.0.113.9"), "eth0", List.of("eth1", "wlan0"), true)),
+        assertTrue(!comment.equals(KernelRuleset.comment(ip("203.0.113.9"), "eth0", List.of("eth1", "wlan0"), true, false)),
                 "another structure, another digest");
         assertTrue(script.contains("meta l4proto { tcp, udp } ip daddr 203.0.113.1 ct mark set meta l4proto . th dport map @mark4"
                 + " dnat ip to meta l4proto . th dport map @dnat4\n"), script);
@@ -164,8 +164,13 @@ class KernelRulesetTest {
 
     @Test
     void theIpv6FirewallDropsNewInboundFlowsToTheLanAfterThePinholesAndLetsNeededIcmpv6Through() throws Exception {
-        String on = KernelRuleset.table(ip("203.0.113.1"), "eth0", List.of("eth1"), true, List.of(), List.of());
-        String off = KernelRuleset.table(ip("203.0.113.1"), "eth0", List.of("eth1"), false, List.of(), List.of());
+        String on = KernelRuleset.table(ip("203.0.113.1"), "eth0", List.of("eth1"), true, false, List.of(), List.of());
+        String off = KernelRuleset.table(ip("203.0.113.1"), "eth0", List.of("eth1"), false, false, List.of(), List.of());
+        String cut = KernelRuleset.table(ip("203.0.113.1"), "eth0", List.of("eth1"), true, true, List.of(), List.of());
+        String dropRemoved = "ct mark and 0x90000000 == 0x90000000 ct state established ct mark != @rx drop\n";
+        assertTrue(cut.contains(dropRemoved) && cut.indexOf(dropRemoved) < cut.indexOf("0x90000000 accept"),
+                "cutOnDelete: a removed pinhole's flows are dropped\n" + cut);
+        assertTrue(!on.contains(dropRemoved), "without cutOnDelete they finish on their own");
         String forward = on.substring(on.indexOf("chain forward"), on.indexOf("chain input"));
         String pinholes = "meta l4proto { tcp, udp } ct mark set ip6 daddr . meta l4proto . th dport map @pin6\n";
         String filtered = "ct mark set ip6 saddr . th sport . ip6 daddr . meta l4proto . th dport map @fpin6\n";
@@ -186,8 +191,8 @@ class KernelRulesetTest {
                 "pinholes and ICMPv6 before the drop");
         assertTrue(!off.contains("untracked drop"), "no drop of natgw's with the firewall off:\n" + off);
         assertTrue(off.contains(pinholes) && off.contains(jump) && off.contains(admit), "pinholes are marked and counted either way");
-        assertTrue(!KernelRuleset.comment(ip("203.0.113.1"), "eth0", List.of("eth1"), true)
-                .equals(KernelRuleset.comment(ip("203.0.113.1"), "eth0", List.of("eth1"), false)),
+        assertTrue(!KernelRuleset.comment(ip("203.0.113.1"), "eth0", List.of("eth1"), true, false)
+                .equals(KernelRuleset.comment(ip("203.0.113.1"), "eth0", List.of("eth1"), false, false)),
                 "a stale table with the other firewall setting is replaced, not refilled");
     }
 
