@@ -20,9 +20,15 @@
 #         bounded by CHURN_SECONDS, RSS sampled every tenth.
 # Prints one table: req/s, p50, p99 per gateway and mode, and natgw's ratios to miniupnpd.
 #
-# usage: sudo bench/control-plane.sh [memory]
+# usage: sudo bench/control-plane.sh [memory|pinholes]
 #   memory: natgw userspace only, no cold or warm passes: RSS after start and through the churn (to choose JVM options)
-# environment (all optional): OPS (1000) WARMUP (300) COLD (300) CLIENTS (16) PER_CLIENT (100) CHURN (100000)
+#   pinholes: issue 14's benchmark: natgw alone in linux-gateway mode with kernel forwarding, the topology with IPv6 too
+#         (lan fd00:77::10, gw fd00:77::1 | 2001:db8:113::1, wan 2001:db8:113::2): IPv6 pinhole adds/s over PCP and UPnP
+#         (WANIPv6FirewallControl AddPinhole) beside the IPv4 mapping adds/s (PCP MAP, AddPortMapping) of the same run,
+#         sequential, one client per family, in ROUNDS rounds of OPS adds and OPS deletes per family (the family going
+#         first alternates) after WARMUP adds+deletes; p50/p99 and the ratio to the target (pinholes >= 0.8x IPv4).
+#         Any refusal or missing answer ends the run with its reason (exit 1).
+# environment (all optional): OPS (1000) WARMUP (300) COLD (300) CLIENTS (16) PER_CLIENT (100) CHURN (100000) ROUNDS (4, pinholes)
 #   CHURN_SECONDS (600) GATEWAYS ("miniupnpd userspace linux-gateway": a subset runs only those)
 #   NATGW_JAVA_OPTS: passed to the launcher like any user's (printed in the header; unset for the default figures)
 #   MINIUPNPD_DEBUG=FILE: run miniupnpd in the foreground with debug logging into FILE (diagnosis only: halves its rate)
@@ -30,8 +36,10 @@
 set -euo pipefail
 
 WHAT=${1:-all}
-case "$WHAT" in all|memory) ;; *) echo "usage: sudo bench/control-plane.sh [memory]" >&2; exit 2;; esac
+case "$WHAT" in all|memory|pinholes) ;; *) echo "usage: sudo bench/control-plane.sh [memory|pinholes]" >&2; exit 2;; esac
 [ "$WHAT" = memory ] && GATEWAYS=userspace
+[ "$WHAT" = pinholes ] && GATEWAYS=linux-gateway
+ROUNDS=${ROUNDS:-4}
 OPS=${OPS:-1000}
 WARMUP=${WARMUP:-300}
 COLD=${COLD:-300}
@@ -50,10 +58,12 @@ say() { echo "control-plane: $*" >&2; }
 [ "$(id -u)" = 0 ] || { say "needs root (network namespaces, nftables)"; exit 2; }
 missing=()
 for t in ip nft unshare mount java javac; do command -v "$t" >/dev/null || missing+=("$t"); done
-command -v miniupnpd >/dev/null || missing+=("miniupnpd (apt-get install miniupnpd-nftables)")
+case " $GATEWAYS " in *" miniupnpd "*)
+    command -v miniupnpd >/dev/null || missing+=("miniupnpd (apt-get install miniupnpd-nftables)");;
+esac
 [ -f "$REPO/gateway/target/natgw.jar" ] || command -v mvn >/dev/null || missing+=("mvn (natgw.jar is not built)")
 if [ ${#missing[@]} -gt 0 ]; then say "missing: ${missing[*]}"; exit 2; fi
-if miniupnpd --version 2>&1 | grep -q iptables; then say "miniupnpd is the iptables build: apt-get install miniupnpd-nftables"; exit 2; fi
+if command -v miniupnpd >/dev/null && miniupnpd --version 2>&1 | grep -q iptables; then say "miniupnpd is the iptables build: apt-get install miniupnpd-nftables"; exit 2; fi
 
 WORK=$(mktemp -d /tmp/natgw-cp-bench.XXXXXX)
 cleanup() {
@@ -67,7 +77,12 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 # ---- topology ----
-for ns in "$LAN" "$GW" "$WAN"; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
+for ns in "$LAN" "$GW" "$WAN"; do
+    ip netns add "$ns"; ip -n "$ns" link set lo up
+    if [ "$WHAT" = pinholes ]; then # IPv6 on, no duplicate address detection (addresses usable at once), before the links
+        for c in all default; do ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$c.disable_ipv6=0" "net.ipv6.conf.$c.accept_dad=0"; done
+    fi
+done
 ip -n "$LAN" link add lan0 type veth peer name gwlan netns "$GW"
 ip -n "$WAN" link add wan0 type veth peer name gwwan netns "$GW"
 ip -n "$LAN" addr add 192.168.77.10/24 dev lan0
@@ -79,6 +94,15 @@ ip -n "$WAN" addr add 203.0.113.2/24 dev wan0; ip -n "$WAN" link set wan0 up
 ip -n "$LAN" route add default via 192.168.77.1
 ip -n "$GW" route add default via 203.0.113.2
 ip netns exec "$GW" sysctl -qw net.ipv4.ip_forward=1
+if [ "$WHAT" = pinholes ]; then # IPv6 as in it/.../dataplane/Topology.java: no translation, the WAN routes the LAN prefix
+    ip -n "$LAN" addr add fd00:77::10/64 dev lan0 nodad
+    ip -n "$GW" addr add fd00:77::1/64 dev gwlan nodad
+    ip -n "$GW" addr add 2001:db8:113::1/64 dev gwwan nodad
+    ip -n "$WAN" addr add 2001:db8:113::2/64 dev wan0 nodad
+    ip -n "$LAN" -6 route add default via fd00:77::1
+    ip -n "$WAN" -6 route add fd00:77::/64 via 2001:db8:113::1
+    ip netns exec "$GW" sysctl -qw net.ipv6.conf.all.forwarding=1
+fi
 
 # ---- programs ----
 say "building natgw (if needed) and the client programs ..."
@@ -88,9 +112,11 @@ javac -nowarn -d "$WORK/classes" "$REPO"/it/src/main/java/io/natgw/it/bench/{Con
 CLIENT=(java -XX:+UseSerialGC -Xmx256m -cp "$WORK/classes" io.natgw.it.bench.ControlPlaneBench)
 RESULTS="$WORK/results.tsv"
 
-ip netns exec "$WAN" java -XX:+UseSerialGC -Xmx32m -cp "$WORK/classes" io.natgw.it.bench.StunResponder 203.0.113.2 3478 \
-    >"$WORK/stun.log" 2>&1 &
-PIDS+=($!)
+case " $GATEWAYS " in *" miniupnpd "*) # miniupnpd learns its external address from it (below)
+    ip netns exec "$WAN" java -XX:+UseSerialGC -Xmx32m -cp "$WORK/classes" io.natgw.it.bench.StunResponder 203.0.113.2 3478 \
+        >"$WORK/stun.log" 2>&1 &
+    PIDS+=($!);;
+esac
 
 lan() { ip netns exec "$LAN" "${CLIENT[@]}" "$@"; }
 alive() { [ -n "$1" ] && [ -r "/proc/$1/status" ] && ! grep -q '^State:.*Z' "/proc/$1/status"; } # PID: running, not a zombie
@@ -154,15 +180,20 @@ stop_miniupnpd() {
 }
 
 # ---- natgw ----
-natgw_config() { # MODE DATA_DIR [FORWARDING]
+natgw_config() { # MODE DATA_DIR [FORWARDING]   (pinholes: the IPv6 LAN address, prefix and rules too)
+    local v6addr= v6net= v6rules=
+    if [ "$WHAT" = pinholes ]; then
+        v6addr=", fd00:77::1"; v6net=", fd00:77::/64"
+        v6rules=', "allow 1024-65535 fd00:77::/64 1024-65535", "deny 0-65535 ::/0 0-65535"'
+    fi
     cat <<EOF
 network:
-  lan: { addresses: [192.168.77.1], clients: [192.168.77.0/24], interfaces: [gwlan] }
+  lan: { addresses: [192.168.77.1$v6addr], clients: [192.168.77.0/24$v6net], interfaces: [gwlan] }
   wan: { address: 203.0.113.1, interface: gwwan }
 dataDir: $2
 pcp: { rateLimitPerSecond: 1000000 }
 limits: { perClientQuota: 100000, perSubnetQuota: 100000, maxMappings: 65536 }
-permissions: ["allow 1024-65535 192.168.77.0/24 1024-65535", "deny 0-65535 0.0.0.0/0 0-65535"]
+permissions: ["allow 1024-65535 192.168.77.0/24 1024-65535", "deny 0-65535 0.0.0.0/0 0-65535"$v6rules]
 dataplane:
   mode: $1
 EOF
@@ -187,6 +218,11 @@ stop_natgw() {
 LG_FORWARDING=
 natgw_config linux-gateway "$WORK/check" kernel >"$WORK/check.yaml"
 if env -u NATGW_JAVA_OPTS "$REPO/natgw" check-config "$WORK/check.yaml" >/dev/null 2>&1; then LG_FORWARDING=kernel; fi
+if [ "$WHAT" = pinholes ] && [ -z "$LG_FORWARDING" ]; then
+    say "pinholes need linux-gateway mode with kernel forwarding, which this build does not accept:"
+    env -u NATGW_JAVA_OPTS "$REPO/natgw" check-config "$WORK/check.yaml" >&2 || true
+    exit 1
+fi
 
 gateway_column() { # GATEWAY -> column name
     case "$1" in
@@ -211,6 +247,34 @@ JAR="$REPO/gateway/target/natgw.jar"
 if [ "$GATEWAYS" != miniupnpd ] && ! [ "${JAR%.jar}.jsa" -nt "$JAR" ]; then
     say "natgw: first run after the build (writes the launcher's class-data archive) ..."
     start_natgw userspace; lan ready "$RESULTS" 192.168.77.1; stop_natgw
+fi
+
+if [ "$WHAT" = pinholes ]; then
+    say "natgw lg-kernel: IPv6 pinholes vs IPv4 mappings, $ROUNDS rounds of $OPS per family and protocol ..."
+    start_natgw linux-gateway kernel
+    if ! lan ready "$RESULTS" 192.168.77.1 || ! lan pinholes "$RESULTS" 192.168.77.1 fd00:77::1 "$WARMUP" "$OPS" "$ROUNDS"; then
+        say "the run failed$(alive "$NATGW_PID" || echo " (natgw had exited)"); natgw's log:"
+        tail -20 "$WORK/natgw-linux-gateway.log" >&2
+        exit 1
+    fi
+    stop_natgw
+    # Pinholes are refused (no side effect) unless the forwarder forwards them, so their adds prove kernel forwarding;
+    # the daemon's start-up line says it too.
+    started=$(grep -m1 'dataplane started: mode linux-gateway, kernel forwarding' "$WORK/natgw-linux-gateway.log" || true)
+    if [ -z "$started" ]; then say "natgw did not log that it ran with kernel forwarding; its log:"; head -30 "$WORK/natgw-linux-gateway.log" >&2; exit 1; fi
+    echo
+    echo "natgw IPv6 pinholes vs IPv4 mappings, sequential, one client per family (192.168.77.10 | fd00:77::10), lan/gw/wan" \
+         "namespaces, $(nproc) cores, load before $(cut -d' ' -f1-3 /proc/loadavg), $(java -version 2>&1 | head -1)"
+    echo "the daemon: ./natgw run -c CONF, dataplane.mode linux-gateway, dataplane.forwarding kernel (mappings and pinholes" \
+         "are elements of its nftables table; it logged \"${started#*dataplane started: }\"); JVM options: the launcher's defaults${NATGW_JAVA_OPTS:+ plus NATGW_JAVA_OPTS=$NATGW_JAVA_OPTS}"
+    echo "after $WARMUP adds+deletes per family and protocol: $ROUNDS rounds of $OPS adds then $OPS deletes per family, the family" \
+         "going first alternating; rates over all rounds"
+    echo
+    ip netns exec "$LAN" "${CLIENT[@]}" report "$RESULTS" "IPv4 mappings"
+    echo
+    echo "ratio: IPv6 pinholes / IPv4 mappings. Target (issue 14): pinhole adds within 0.8x of the IPv4 mapping rate (ratio >= 0.8)."
+    echo "run took $(( $(date +%s) - T_BEGIN )) s"
+    exit 0
 fi
 
 for g in $GATEWAYS; do

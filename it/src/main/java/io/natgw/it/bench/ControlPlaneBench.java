@@ -8,8 +8,10 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.URI;
@@ -45,12 +47,13 @@ import java.util.regex.Pattern;
  *                                                          OPS sequential adds and deletes, then CLIENTS at once
  *   churn  FILE COLUMN GW PID TOTAL CLIENTS MAX_SECONDS   NAT-PMP add+delete TOTAL times, sampling PID's RSS
  *   fill   FILE GW PER_CLIENT                           16 clients add PER_CLIENT NAT-PMP mappings each (kept)
+ *   pinholes FILE GW4 GW6 WARMUP OPS ROUNDS            IPv6 pinholes against IPv4 mappings (see {@link #pinholes})
  *   ready  FILE GW                                      waits (at most 60 s) until GW answers a NAT-PMP add
  *   rss    FILE COLUMN ROW PID                          one RSS sample
  *   note   FILE TEXT                                    a line printed under the table
  *   report FILE BASE_COLUMN                              the table, with every other column's ratio to BASE_COLUMN
  * </pre>
- * Client addresses: the sequential client is 192.168.77.10; concurrent client c is 192.168.77.(100 + c) (the script
+ * Client addresses: the sequential client is 192.168.77.10 (and fd00:77::10 for IPv6 pinholes); concurrent client c is 192.168.77.(100 + c) (the script
  * adds them to the lan interface), so each is its own owner in secure mode.
  */
 public final class ControlPlaneBench {
@@ -81,6 +84,15 @@ public final class ControlPlaneBench {
                     Integer.parseInt(args[6]), Integer.parseInt(args[7]));
             case "fill" -> System.err.printf("  %d mappings added: %.0f/s%n", Integer.parseInt(args[3]) * 16,
                     concurrent(Proto.NATPMP, InetAddress.getByName(args[2]), 16, true, 2000, Integer.parseInt(args[3])).perSecond());
+            case "pinholes" -> {
+                try {
+                    pinholes(file, InetAddress.getByName(args[2]), InetAddress.getByName(args[3]), Integer.parseInt(args[4]),
+                            Integer.parseInt(args[5]), Integer.parseInt(args[6]));
+                } catch (IllegalStateException | IOException e) { // a refusal or no answer: the run ends with the reason
+                    System.err.println("pinholes: FAILED: " + e.getMessage());
+                    System.exit(1);
+                }
+            }
             case "ready" -> ready(InetAddress.getByName(args[2]));
             case "rss" -> record(file, args[2], args[3], rssMiB(Long.parseLong(args[4])), Double.NaN, Double.NaN, 0);
             case "report" -> report(file, args[2]);
@@ -112,6 +124,74 @@ public final class ControlPlaneBench {
         record(file, column, proto + " add, first " + ops + " (cold)", t);
         recordRetransmits(file, column, proto + " first " + ops);
         System.err.printf("  %s %s: first answer %d ms after start; first %d adds %.0f/s%n", column, proto, firstMs, ops, t.perSecond());
+    }
+
+    /** Columns of the pinhole table: IPv4 NAT mappings and IPv6 pinholes, the same requests otherwise. */
+    static final String V4_COLUMN = "IPv4 mappings";
+    static final String V6_COLUMN = "IPv6 pinholes";
+    /** Issue 14's target: pinhole adds/s at least this fraction of the IPv4 mapping adds/s measured in the same run. */
+    static final double PINHOLE_TARGET = 0.8;
+
+    /**
+     * Pinhole adds/s against IPv4 mapping adds/s, sequential, one client per family (192.168.77.10 asking for NAT
+     * mappings of its TCP ports, fd00:77::10 for pinholes to its own): PCP MAP (a delete is the same MAP with lifetime
+     * 0) and UPnP (AddPortMapping/DeletePortMapping on WANIPConnection, AddPinhole/DeletePinhole on
+     * WANIPv6FirewallControl:1). Per protocol a warm-up of {@code warmup} adds and deletes per family, then
+     * {@code rounds} rounds of {@code ops} adds then {@code ops} deletes per family, the family that goes first
+     * alternating from round to round so that a change in the machine's load weighs on both alike; rates are all
+     * of a family's operations over their summed time, p50/p99 over all of them. Any refusal or missing answer ends
+     * the run (thrown, with the reason). Notes say each protocol's ratio against {@link #PINHOLE_TARGET}.
+     */
+    static void pinholes(Path file, InetAddress gw4, InetAddress gw6, int warmup, int ops, int rounds) throws Exception {
+        InetAddress me4 = InetAddress.getByName(SEQUENTIAL_CLIENT);
+        InetAddress me6 = InetAddress.getByName("fd00:77::10");
+        int first = 30_000;
+        for (Proto proto : List.of(Proto.PCP, Proto.UPNP)) {
+            Client[] cs = {client(proto, gw4, me4), client(proto, gw6, me6)};
+            for (Client c : cs) {
+                sequential(c, true, first, warmup);
+                sequential(c, false, first, warmup);
+            }
+            RETRANSMITS.set(0);
+            List<List<Timed>> adds = List.of(new ArrayList<>(), new ArrayList<>());
+            List<List<Timed>> deletes = List.of(new ArrayList<>(), new ArrayList<>());
+            long[] retransmits = new long[2];
+            for (int r = 0; r < rounds; r++) {
+                for (int k = 0; k < 2; k++) {
+                    int f = (r + k) % 2; // 0 = IPv4, 1 = IPv6; round 0 starts with IPv4, round 1 with IPv6, ...
+                    adds.get(f).add(sequential(cs[f], true, first, ops));
+                    deletes.get(f).add(sequential(cs[f], false, first, ops));
+                    retransmits[f] += RETRANSMITS.getAndSet(0);
+                }
+                System.err.printf("  %s round %d of %d done%n", proto, r + 1, rounds);
+            }
+            String add = proto == Proto.PCP ? "PCP MAP add" : "UPnP AddPortMapping | AddPinhole";
+            String delete = proto == Proto.PCP ? "PCP MAP delete (lifetime 0)" : "UPnP DeletePortMapping | DeletePinhole";
+            double[] addRate = new double[2];
+            for (int f = 0; f < 2; f++) {
+                String column = f == 0 ? V4_COLUMN : V6_COLUMN;
+                Timed a = merge(adds.get(f));
+                Timed d = merge(deletes.get(f));
+                addRate[f] = a.perSecond();
+                record(file, column, add, a);
+                record(file, column, delete, d);
+                if (retransmits[f] > 0) {
+                    record(file, column, proto + ": retransmitted requests", retransmits[f], Double.NaN, Double.NaN, (int) retransmits[f]);
+                }
+                System.err.printf("  %s %s: %.0f/s, p50 %.2f ms, p99 %.2f ms; delete %.0f/s%n", column, add, a.perSecond(),
+                        BenchSupport.millisAt(a.sortedNanos(), 0.50), BenchSupport.millisAt(a.sortedNanos(), 0.99), d.perSecond());
+            }
+            double ratio = addRate[1] / addRate[0];
+            note(file, String.format(Locale.ROOT, "%s: pinhole adds %.0f/s = %.2f× the IPv4 mapping adds (%.0f/s): target >= %.1f×: %s",
+                    proto == Proto.PCP ? "PCP MAP" : "UPnP AddPinhole vs AddPortMapping", addRate[1], ratio, addRate[0], PINHOLE_TARGET,
+                    ratio >= PINHOLE_TARGET ? "met" : "NOT met"));
+        }
+    }
+
+    /** Several runs as one: their operations over their summed time, their latencies together. */
+    static Timed merge(List<Timed> runs) {
+        return new Timed(runs.stream().mapToInt(Timed::ops).sum(), runs.stream().mapToLong(Timed::elapsedNanos).sum(),
+                runs.stream().flatMapToLong(t -> Arrays.stream(t.sortedNanos())).sorted().toArray());
     }
 
     /** Waits until the gateway answers a NAT-PMP add (of port 11 000), for at most 60 s. */
@@ -377,25 +457,44 @@ public final class ControlPlaneBench {
                     if (proto == Proto.PCP && p.getLength() >= 60 && r.get(0) == 2 && (r.get(1) & 0xff) == 0x81
                             && (r.getShort(24 + 16) & 0xffff) == port) {
                         int result = r.get(3) & 0xff;
-                        return result == 0 ? null : "PCP result code " + result;
+                        if (result != 0) {
+                            return "PCP result code " + result + (result < PCP_RESULTS.length ? " " + PCP_RESULTS[result] : "");
+                        }
+                        if (add && me instanceof Inet6Address && ((r.getShort(42) & 0xffff) != port
+                                || !Arrays.equals(Arrays.copyOfRange(buf, 44, 60), me.getAddress()))) {
+                            return "a pinhole's answer names external port " + (r.getShort(42) & 0xffff) + " and address "
+                                    + InetAddress.getByAddress(Arrays.copyOfRange(buf, 44, 60)).getHostAddress()
+                                    + ", not the host's own (no translation)";
+                        }
+                        return null;
                     }
                     // a stray or stale datagram (the answer to an earlier retransmission): keep waiting for ours
                 }
             }
         }
 
+        /** RFC 6887 §7.4's result codes by number. */
+        private static final String[] PCP_RESULTS = {"SUCCESS", "UNSUPP_VERSION", "NOT_AUTHORIZED", "MALFORMED_REQUEST", "UNSUPP_OPCODE",
+            "UNSUPP_OPTION", "MALFORMED_OPTION", "NETWORK_FAILURE", "NO_RESOURCES", "UNSUPP_PROTOCOL", "USER_EX_QUOTA",
+            "CANNOT_PROVIDE_EXTERNAL", "ADDRESS_MISMATCH", "EXCESSIVE_REMOTE_PEERS"};
+
         private static byte[] natpmp(boolean add, int port) {
             return ByteBuffer.allocate(12).put((byte) 0).put((byte) 2).putShort((short) 0).putShort((short) port)
                     .putShort((short) (add ? port : 0)).putInt(add ? LIFETIME : 0).array();
         }
 
+        /**
+         * A MAP of TCP {@code port}; from an IPv6 client its own address as the client address and {@code ::} as the
+         * suggested external address (no preference: a pinhole's external address is the host's own, RFC 6887 §11.3).
+         */
         private byte[] pcp(boolean add, int port) {
+            boolean v6 = me instanceof Inet6Address;
             ByteBuffer b = ByteBuffer.allocate(60);
             b.put((byte) 2).put((byte) 1).putShort((short) 0).putInt(add ? LIFETIME : 0);
-            b.put(mapped(me.getAddress()));
+            b.put(v6 ? me.getAddress() : mapped(me.getAddress()));
             b.putInt(0x6e6174).putInt(0x67772d62).putInt(port); // nonce: one per port, the same for its delete
             b.put((byte) 6).put(new byte[3]).putShort((short) port).putShort((short) (add ? port : 0));
-            b.put(mapped(new byte[4]));
+            b.put(v6 ? new byte[16] : mapped(new byte[4]));
             return b.array();
         }
 
@@ -408,13 +507,26 @@ public final class ControlPlaneBench {
         }
     }
 
-    /** UPnP IGD WANIPConnection over a new HTTP connection per call, found by SSDP the way upnpc finds it. */
+    /**
+     * UPnP IGD over a new HTTP connection per call, found by SSDP the way upnpc finds it. From an IPv4 address:
+     * WANIPConnection's AddPortMapping/DeletePortMapping, the IGD searched on 239.255.255.250 (IGD:1). From an IPv6
+     * address: WANIPv6FirewallControl:1's AddPinhole (any remote host and port, this host's own address)/DeletePinhole
+     * by the UniqueID AddPinhole returned, the IGD:2 searched on ff02::c of the interface holding that address, as
+     * {@code upnpc -6} does.
+     */
     static final class UpnpClient implements Client {
         private static final Pattern SERVICE = Pattern.compile(
                 "<serviceType>(urn:schemas-upnp-org:service:WANIPConnection:\\d)</serviceType>.*?<controlURL>([^<]+)</controlURL>",
                 Pattern.DOTALL);
+        private static final Pattern FIREWALL = Pattern.compile(
+                "<serviceType>(urn:schemas-upnp-org:service:WANIPv6FirewallControl:1)</serviceType>.*?<controlURL>([^<]+)</controlURL>",
+                Pattern.DOTALL);
+        private static final Pattern UNIQUE_ID = Pattern.compile("<UniqueID>\\s*(\\d+)\\s*</UniqueID>");
         private final InetAddress gw;
         private final InetAddress me;
+        private final boolean v6;
+        /** The UniqueID of each pinhole this client added, by port (IPv6 only). */
+        private final Map<Integer, String> pinholes = new java.util.HashMap<>();
         private URI control;
         private String service;
         String lastFailure = "no SSDP answer";
@@ -422,6 +534,7 @@ public final class ControlPlaneBench {
         UpnpClient(InetAddress gw, InetAddress me) {
             this.gw = gw;
             this.me = me;
+            this.v6 = me instanceof Inet6Address;
         }
 
         @Override
@@ -429,11 +542,27 @@ public final class ControlPlaneBench {
             if (control == null && !discover(REPLY_TIMEOUT_MS)) {
                 throw new IllegalStateException("UPnP: no SSDP answer from " + gw.getHostAddress() + " within " + REPLY_TIMEOUT_MS + " ms");
             }
-            String reply = soap(add, port);
+            String action = v6 ? (add ? "AddPinhole" : "DeletePinhole") : add ? "AddPortMapping" : "DeletePortMapping";
+            String id = null;
+            if (v6 && !add) {
+                id = pinholes.get(port);
+                if (id == null) {
+                    throw new IllegalStateException("UPnP DeletePinhole of port " + port + ": this client added no pinhole there");
+                }
+            }
+            String reply = soap(action, port, id);
             if (!reply.startsWith("HTTP/1.1 200") && !reply.startsWith("HTTP/1.0 200")) {
-                throw new IllegalStateException("UPnP " + (add ? "AddPortMapping" : "DeletePortMapping") + " of port " + port
-                        + " from " + me.getHostAddress() + ": " + reply.lines().findFirst().orElse("(empty reply)") + " "
-                        + errorCode(reply));
+                throw new IllegalStateException("UPnP " + action + " of port " + port + " from " + me.getHostAddress() + ": "
+                        + reply.lines().findFirst().orElse("(empty reply)") + " " + errorCode(reply));
+            }
+            if (v6 && add) {
+                Matcher m = UNIQUE_ID.matcher(reply);
+                if (!m.find()) {
+                    throw new IllegalStateException("UPnP AddPinhole of port " + port + ": 200 without a UniqueID: " + reply);
+                }
+                pinholes.put(port, m.group(1));
+            } else if (v6) {
+                pinholes.remove(port);
             }
         }
 
@@ -451,13 +580,32 @@ public final class ControlPlaneBench {
             }
         }
 
-        /** M-SEARCH for IGD:1 from this client's address; the first answer from the gateway gives the description. */
+        /**
+         * M-SEARCH from this client's address (IGD:1 on 239.255.255.250, or IGD:2 on ff02::c of the interface holding
+         * an IPv6 address); the first answer from the gateway gives the description.
+         */
         private boolean discover(int timeoutMs) throws IOException {
-            byte[] search = ("M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nST: urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\n"
-                    + "MAN: \"ssdp:discover\"\r\nMX: 1\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+            InetSocketAddress group;
+            String host;
+            String target;
+            if (v6) {
+                NetworkInterface nif = NetworkInterface.getByInetAddress(me);
+                if (nif == null) {
+                    throw new IllegalStateException("no interface holds " + me.getHostAddress());
+                }
+                group = new InetSocketAddress(Inet6Address.getByAddress(null, InetAddress.getByName("ff02::c").getAddress(), nif), 1900);
+                host = "[FF02::C]:1900";
+                target = "urn:schemas-upnp-org:device:InternetGatewayDevice:2";
+            } else {
+                group = new InetSocketAddress("239.255.255.250", 1900);
+                host = "239.255.255.250:1900";
+                target = "urn:schemas-upnp-org:device:InternetGatewayDevice:1";
+            }
+            byte[] search = ("M-SEARCH * HTTP/1.1\r\nHOST: " + host + "\r\nST: " + target + "\r\nMAN: \"ssdp:discover\"\r\nMX: 1\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII);
             try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(me, 0))) {
                 s.setSoTimeout(timeoutMs);
-                s.send(new DatagramPacket(search, search.length, new InetSocketAddress("239.255.255.250", 1900)));
+                s.send(new DatagramPacket(search, search.length, group));
                 byte[] buf = new byte[2048];
                 long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
                 while (System.nanoTime() < end) {
@@ -468,13 +616,13 @@ public final class ControlPlaneBench {
                         return false;
                     }
                     Matcher m = Pattern.compile("(?im)^LOCATION:\\s*(\\S+)").matcher(new String(buf, 0, p.getLength(), StandardCharsets.US_ASCII));
-                    if (p.getAddress().equals(gw) && m.find()) {
+                    if (Arrays.equals(p.getAddress().getAddress(), gw.getAddress()) && m.find()) {
                         URI description = URI.create(m.group(1));
                         String text = http(description, "GET " + description.getRawPath() + " HTTP/1.1\r\nHost: " + description.getHost()
                                 + ":" + description.getPort() + "\r\nConnection: close\r\n\r\n", new byte[0]);
-                        Matcher sm = SERVICE.matcher(text);
+                        Matcher sm = (v6 ? FIREWALL : SERVICE).matcher(text);
                         if (!sm.find()) {
-                            throw new IllegalStateException("no WANIPConnection in " + description);
+                            throw new IllegalStateException("no " + (v6 ? "WANIPv6FirewallControl:1" : "WANIPConnection") + " in " + description);
                         }
                         service = sm.group(1);
                         control = description.resolve(sm.group(2).trim());
@@ -485,12 +633,19 @@ public final class ControlPlaneBench {
             }
         }
 
-        private String soap(boolean add, int port) throws IOException {
-            String action = add ? "AddPortMapping" : "DeletePortMapping";
-            String args = "<NewRemoteHost></NewRemoteHost><NewExternalPort>" + port + "</NewExternalPort><NewProtocol>TCP</NewProtocol>"
-                    + (add ? "<NewInternalPort>" + port + "</NewInternalPort><NewInternalClient>" + me.getHostAddress()
-                    + "</NewInternalClient><NewEnabled>1</NewEnabled><NewPortMappingDescription>bench</NewPortMappingDescription>"
-                    + "<NewLeaseDuration>" + LIFETIME + "</NewLeaseDuration>" : "");
+        private String soap(String action, int port, String uniqueId) throws IOException {
+            String args = switch (action) {
+                case "AddPortMapping" -> "<NewRemoteHost></NewRemoteHost><NewExternalPort>" + port + "</NewExternalPort><NewProtocol>TCP</NewProtocol>"
+                        + "<NewInternalPort>" + port + "</NewInternalPort><NewInternalClient>" + me.getHostAddress()
+                        + "</NewInternalClient><NewEnabled>1</NewEnabled><NewPortMappingDescription>bench</NewPortMappingDescription>"
+                        + "<NewLeaseDuration>" + LIFETIME + "</NewLeaseDuration>";
+                case "DeletePortMapping" -> "<NewRemoteHost></NewRemoteHost><NewExternalPort>" + port + "</NewExternalPort><NewProtocol>TCP</NewProtocol>";
+                case "AddPinhole" -> "<RemoteHost></RemoteHost><RemotePort>0</RemotePort><InternalClient>" + me.getHostAddress()
+                        + "</InternalClient><InternalPort>" + port + "</InternalPort><Protocol>6</Protocol><LeaseTime>" + LIFETIME
+                        + "</LeaseTime>";
+                case "DeletePinhole" -> "<UniqueID>" + uniqueId + "</UniqueID>";
+                default -> throw new IllegalArgumentException(action);
+            };
             byte[] body = ("<?xml version=\"1.0\"?>\r\n<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\" "
                     + "s:encodingStyle=\"http://schemas.xmlsoap.org/soap/encoding/\"><s:Body><u:" + action + " xmlns:u=\"" + service
                     + "\">" + args + "</u:" + action + "></s:Body></s:Envelope>\r\n").getBytes(StandardCharsets.UTF_8);
@@ -505,7 +660,7 @@ public final class ControlPlaneBench {
             try (Socket s = new Socket()) {
                 s.setSoTimeout(REPLY_TIMEOUT_MS);
                 s.bind(new InetSocketAddress(me, 0));
-                s.connect(new InetSocketAddress(to.getHost(), to.getPort()), REPLY_TIMEOUT_MS);
+                s.connect(new InetSocketAddress(InetAddress.getByName(to.getHost()), to.getPort()), REPLY_TIMEOUT_MS);
                 OutputStream out = s.getOutputStream();
                 out.write(head.getBytes(StandardCharsets.US_ASCII));
                 out.write(body);
