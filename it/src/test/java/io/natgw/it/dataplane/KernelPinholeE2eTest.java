@@ -158,7 +158,7 @@ class KernelPinholeE2eTest {
     void inUserspaceModeAPinholeIsRefusedAndNothingIsListed() throws Exception {
         daemon = start(Map.of("dataplane.mode", "userspace"));
         Topology.Result r = api("POST", "/api/v1/mappings", pinhole("tcp", LAN_A6, 8080));
-        assertEquals(403, r.exit(), r.output());
+        assertEquals(409, r.exit(), r.output());
         assertTrue(r.output().contains("pinholes_disabled") && r.output().contains("linux-gateway"), r.output());
         Topology.Result list = api("GET", "/api/v1/mappings", null);
         assertEquals(0, JSON.readTree(list.output()).path("count").asInt(), list.output());
