@@ -84,6 +84,13 @@ public final class Topology implements AutoCloseable {
                 sh("ip", "-n", l[0], "link", "set", l[1], "up");
             }
             sh("ip", "-n", lan, "route", "add", "default", "via", GW_LAN);
+            // the kernel gives each link its fe80:: address a moment after it comes up (addrconf's work queue, slower
+            // on a busy machine): wait for them, so a daemon started next finds them (it listens on them at start)
+            for (String[] l : new String[][] {{lan, "lan0"}, {gw, "gwlan"}, {gw, "gwwan"}, {wan, "wan0"}}) {
+                await("a link-local address on " + l[1]).atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(20))
+                        .until(() -> run(null, "ip", "-n", l[0], "-6", "addr", "show", "dev", l[1], "scope", "link")
+                                .output().contains("fe80::"));
+            }
             sh("ip", "-n", lan, "-6", "route", "add", "default", "via", GW_LAN6);
             sh("ip", "-n", wan, "-6", "route", "add", LAN_PREFIX6, "via", GW_WAN6);
             sh("ip", "netns", "exec", gw, "sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1");
