@@ -68,6 +68,8 @@ public final class MappingTable implements AutoCloseable {
     private final ConcurrentSkipListMap<MappingKey, Mapping> committed = new ConcurrentSkipListMap<>();
     private final ReentrantReadWriteLock viewLock = new ReentrantReadWriteLock();
     private volatile long version;
+    /** {@link #committed}'s size, kept by {@link #publish} (a skip list counts its entries one by one). */
+    private volatile int committedCount;
     private volatile TableView cachedView = new TableView(List.of(), 0);
 
     private volatile InetAddress externalAddress;
@@ -298,6 +300,20 @@ public final class MappingTable implements AutoCloseable {
         }
         cachedView = v;
         return v;
+    }
+
+    /**
+     * How many rows are committed (pinholes included), without building a view: {@link #view()} copies every row
+     * when the table changed since its last call, which a reader asking only for the count (IGD's evented
+     * PortMappingNumberOfEntries, read on every change) should not pay for.
+     */
+    public int size() {
+        return committedCount;
+    }
+
+    /** The committed version, as {@link TableView#version()} of a view taken now, without building one. */
+    public long version() {
+        return version;
     }
 
     /** One committed row, without building a view. */
@@ -599,14 +615,16 @@ public final class MappingTable implements AutoCloseable {
         }
         viewLock.writeLock().lock();
         try {
+            int count = committedCount;
             for (Change c : changes) {
-                if (c.before() != null) {
-                    committed.remove(c.before().key());
+                if (c.before() != null && committed.remove(c.before().key()) != null) {
+                    count--;
                 }
-                if (c.after() != null) {
-                    committed.put(c.after().key(), c.after());
+                if (c.after() != null && committed.put(c.after().key(), c.after()) == null) {
+                    count++;
                 }
             }
+            committedCount = count;
             version++;
         } finally {
             viewLock.writeLock().unlock();
