@@ -83,7 +83,7 @@ public final class IgdServer implements AutoCloseable {
                 table::externalAddress);
         eventExecutor = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(EVENT_QUEUE),
                 new DefaultThreadFactory("natgw-igd-events", true), droppedEvents);
-        events = new IgdEvents(List.of(v1.wanIpConnection(), v2.wanIpConnection()), eventExecutor);
+        events = new IgdEvents(List.of(v1.wanIpConnection(), v2.wanIpConnection()), eventExecutor, gena::anySubscription);
         table.addListener(events);
         table.addListener(newBootOnAddressChange);
     }
