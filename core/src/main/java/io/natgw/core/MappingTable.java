@@ -576,10 +576,10 @@ public final class MappingTable implements AutoCloseable {
     /** Writer thread: readers see the batch, listeners hear it, callers get their answers. */
     private void publishAndAnswer(List<Pending> batch, Applied a, Instant now) {
         List<Change> changes = a.changes;
+        String wan = externalAddress.getHostAddress(); // the address these changes were made on
         nextExpiry = state.nextExpiry();
         stats.countExpired((int) changes.stream().filter(c -> c.cause() == Change.Cause.EXPIRED).count());
         publish(changes);
-        logChanges(changes, now);
         notifyListeners(changes);
         InetAddress newAddress = a.newAddress;
         if (newAddress != null && !newAddress.equals(externalAddress)) {
@@ -602,6 +602,9 @@ public final class MappingTable implements AutoCloseable {
             }
             batch.get(i).future().complete(a.outcomes[i]);
         }
+        // After the answers: the change is durable, forwarded and published already, and its line (formatted and
+        // written to stdout on this thread) no longer delays the reply; the writer still logs before its next batch.
+        logChanges(changes, wan, now);
     }
 
     private static String describe(Work w) {
@@ -646,8 +649,7 @@ public final class MappingTable implements AutoCloseable {
         }
     }
 
-    private void logChanges(List<Change> changes, Instant now) {
-        String wan = externalAddress.getHostAddress();
+    private static void logChanges(List<Change> changes, String wan, Instant now) {
         for (Change c : changes) {
             Mapping m = c.mapping();
             String via = m.owner().origin().label();
