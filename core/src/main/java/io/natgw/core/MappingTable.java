@@ -68,6 +68,10 @@ public final class MappingTable implements AutoCloseable {
     private final ConcurrentSkipListMap<MappingKey, Mapping> committed = new ConcurrentSkipListMap<>();
     private final ReentrantReadWriteLock viewLock = new ReentrantReadWriteLock();
     private volatile long version;
+    /** {@link #committed}'s size, kept by {@link #publish} (a skip list counts its entries one by one). */
+    private volatile int committedCount;
+    /** Of {@link #committedCount}, the NAT port mappings (not pinholes). */
+    private volatile int committedPortMappings;
     private volatile TableView cachedView = new TableView(List.of(), 0);
 
     private volatile InetAddress externalAddress;
@@ -298,6 +302,25 @@ public final class MappingTable implements AutoCloseable {
         }
         cachedView = v;
         return v;
+    }
+
+    /**
+     * How many rows are committed (pinholes included), without building a view: {@link #view()} copies every row
+     * when the table changed since its last call, which a reader asking only for the count (IGD's evented
+     * PortMappingNumberOfEntries, read on every change) should not pay for.
+     */
+    public int size() {
+        return committedCount;
+    }
+
+    /** How many committed rows are port mappings (pinholes left out), without building a view (UPnP's count). */
+    public int portMappingCount() {
+        return committedPortMappings;
+    }
+
+    /** The committed version, as {@link TableView#version()} of a view taken now, without building one. */
+    public long version() {
+        return version;
     }
 
     /** One committed row, without building a view. */
@@ -569,10 +592,10 @@ public final class MappingTable implements AutoCloseable {
     /** Writer thread: readers see the batch, listeners hear it, callers get their answers. */
     private void publishAndAnswer(List<Pending> batch, Applied a, Instant now) {
         List<Change> changes = a.changes;
+        String wan = externalAddress.getHostAddress(); // the address these changes were made on
         nextExpiry = state.nextExpiry();
         stats.countExpired((int) changes.stream().filter(c -> c.cause() == Change.Cause.EXPIRED).count());
         publish(changes);
-        logChanges(changes, now);
         notifyListeners(changes);
         InetAddress newAddress = a.newAddress;
         if (newAddress != null && !newAddress.equals(externalAddress)) {
@@ -595,6 +618,9 @@ public final class MappingTable implements AutoCloseable {
             }
             batch.get(i).future().complete(a.outcomes[i]);
         }
+        // After the answers: the change is durable, forwarded and published already, and its line (formatted and
+        // written to stdout on this thread) no longer delays the reply; the writer still logs before its next batch.
+        logChanges(changes, wan, now);
     }
 
     private static String describe(Work w) {
@@ -608,14 +634,20 @@ public final class MappingTable implements AutoCloseable {
         }
         viewLock.writeLock().lock();
         try {
+            int count = committedCount;
+            int ports = committedPortMappings;
             for (Change c : changes) {
-                if (c.before() != null) {
-                    committed.remove(c.before().key());
+                if (c.before() != null && committed.remove(c.before().key()) != null) {
+                    count--;
+                    ports -= c.before().pinhole() ? 0 : 1;
                 }
-                if (c.after() != null) {
-                    committed.put(c.after().key(), c.after());
+                if (c.after() != null && committed.put(c.after().key(), c.after()) == null) {
+                    count++;
+                    ports += c.after().pinhole() ? 0 : 1;
                 }
             }
+            committedCount = count;
+            committedPortMappings = ports;
             version++;
         } finally {
             viewLock.writeLock().unlock();
@@ -637,8 +669,7 @@ public final class MappingTable implements AutoCloseable {
         }
     }
 
-    private void logChanges(List<Change> changes, Instant now) {
-        String wan = externalAddress.getHostAddress();
+    private static void logChanges(List<Change> changes, String wan, Instant now) {
         for (Change c : changes) {
             Mapping m = c.mapping();
             String via = m.owner().origin().label();

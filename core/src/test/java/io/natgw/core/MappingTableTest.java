@@ -668,4 +668,24 @@ class MappingTableTest {
             inner.close();
         }
     }
+
+    @Test
+    void sizeAndVersionWithoutAViewFollowTheCommittedRows() throws IOException {
+        open(TestConfigs.base());
+        assertEquals(0, table.size());
+        granted(table.apply(pmp(A_PMP, 6000, 6000)));
+        granted(table.apply(pmp(B_PMP, 6001, 6001)));
+        assertEquals(2, table.size());
+        assertEquals(table.view().version(), table.version());
+        long before = table.version();
+        granted(table.apply(pmp(A_PMP, 6000, 6000))); // a refresh: same rows, one more version
+        assertEquals(2, table.size());
+        assertEquals(before + 1, table.version());
+        refused(table.apply(upnp(B_UPNP, 6000, 7000))); // held by A: nothing committed
+        assertEquals(before + 1, table.version());
+        assertInstanceOf(Outcome.Deleted.class, table.apply(new MappingRequest.Delete(A_PMP, MappingKey.of(Protocol.TCP, 6000))));
+        assertEquals(1, table.size());
+        assertEquals(table.view().size(), table.size());
+        assertEquals(table.view().version(), table.version());
+    }
 }

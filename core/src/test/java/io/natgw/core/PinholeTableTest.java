@@ -158,6 +158,8 @@ class PinholeTableTest {
         assertEquals(java.util.Optional.of(nat), v.lookup(Protocol.TCP, 6000, ip("203.0.113.5"), 1));
         assertEquals(java.util.Optional.of(nat), v.get(0));
         assertEquals(java.util.Optional.empty(), v.get(1));
+        assertEquals(3, table.size(), "every row");
+        assertEquals(1, table.portMappingCount(), "port mappings only (UPnP's PortMappingNumberOfEntries), no view built");
         // a NAT mapping on the WAN port 6001 still finds port 6001 free of pinholes: separate spaces
         granted(table.apply(pinhole(H10_UPNP, 6001)));
         assertEquals(6001, granted(table.apply(MappingRequest.Map.dynamic(Owner.of(ip("127.0.0.1"), Origin.NATPMP),

@@ -22,6 +22,7 @@ final class GenaBudget {
 
     private final Map<InetAddress, Integer> perClient = new HashMap<>();
     private final Map<LocalGENASubscription, InetAddress> held = new IdentityHashMap<>();
+    private final java.util.concurrent.atomic.AtomicInteger registered = new java.util.concurrent.atomic.AtomicInteger();
 
     /** Whether a new subscription from this client fits; null when it does, else why not. */
     synchronized String refusal(InetAddress client) {
@@ -44,6 +45,21 @@ final class GenaBudget {
         if (subscriber != null) {
             perClient.computeIfPresent(subscriber, (k, n) -> n <= 1 ? null : n - 1);
         }
+    }
+
+    /** Whether jupnp's registry holds any subscription (counted whatever its callback), read per table change. */
+    boolean anySubscription() {
+        return registered.get() > 0;
+    }
+
+    /** The registry took a subscription (before it is registered on its service, so no event to it is skipped). */
+    void registered() {
+        registered.incrementAndGet();
+    }
+
+    /** The registry dropped a subscription it held. */
+    void unregistered() {
+        registered.decrementAndGet();
     }
 
     synchronized int total() {

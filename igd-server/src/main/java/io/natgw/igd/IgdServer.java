@@ -94,7 +94,7 @@ public final class IgdServer implements AutoCloseable {
                 new DefaultThreadFactory("natgw-igd-events", true), droppedEvents);
         List<org.jupnp.model.meta.LocalService<?>> services = new java.util.ArrayList<>(v1.services());
         services.addAll(v2.services());
-        events = new IgdEvents(services, eventExecutor);
+        events = new IgdEvents(services, eventExecutor, gena::anySubscription);
         table.addListener(events);
         table.addListener(newBootOnAddressChange);
         link.onStateChange(events::linkChanged);

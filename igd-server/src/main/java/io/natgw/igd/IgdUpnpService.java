@@ -47,12 +47,16 @@ final class IgdUpnpService extends UpnpServiceImpl {
             @Override
             public void addLocalSubscription(LocalGENASubscription subscription) {
                 super.addLocalSubscription(subscription);
+                gena.registered();
                 gena.added(subscription);
             }
 
             @Override
             public boolean removeLocalSubscription(LocalGENASubscription subscription) {
                 boolean removed = super.removeLocalSubscription(subscription);
+                if (removed) {
+                    gena.unregistered();
+                }
                 gena.removed(subscription);
                 return removed;
             }

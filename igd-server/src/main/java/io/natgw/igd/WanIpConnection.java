@@ -86,7 +86,7 @@ final class WanIpConnection {
                 .var("RSIPAvailable", BOOLEAN, false, () -> "0")
                 .var("NATEnabled", BOOLEAN, false, () -> "1")
                 .var("ExternalIPAddress", STRING, true, this::externalIpAddress)
-                .var("PortMappingNumberOfEntries", UI2, true, () -> Integer.toString(Math.min(65535, table.view().portMappings().size())))
+                .var("PortMappingNumberOfEntries", UI2, true, () -> Integer.toString(Math.min(65535, table.portMappingCount())))
                 .var("PortMappingEnabled", BOOLEAN)
                 .var("PortMappingLeaseDuration", UI4)
                 .var("RemoteHost", STRING)
@@ -141,7 +141,7 @@ final class WanIpConnection {
                         in("NewRemoteHost", "RemoteHost"), in("NewExternalPort", "ExternalPort"),
                         in("NewProtocol", "PortMappingProtocol"));
         if (version >= 2) {
-            s.var("SystemUpdateID", UI4, true, () -> Long.toString(table.view().version() & 0xffffffffL))
+            s.var("SystemUpdateID", UI4, true, () -> Long.toString(table.version() & 0xffffffffL))
                     .var("A_ARG_TYPE_Manage", BOOLEAN)
                     .var("A_ARG_TYPE_PortListing", STRING)
                     .action("AddAnyPortMapping", this::addAny,
@@ -177,7 +177,7 @@ final class WanIpConnection {
 
     private Map<String, String> getSpecific(Args a, InetAddress caller) throws ActionException {
         MappingKey key = new MappingKey(a.protocol("NewProtocol"), externalPort(a, "NewExternalPort"), remote(a));
-        Mapping m = table.view().find(key)
+        Mapping m = table.find(key)
                 .orElseThrow(() -> UpnpError.NO_SUCH_ENTRY_IN_ARRAY.fault("no mapping " + key));
         return outputs("NewInternalPort", Integer.toString(m.internal().port()),
                 "NewInternalClient", m.internal().address().getHostAddress(), "NewEnabled", m.enabled() ? "1" : "0",
