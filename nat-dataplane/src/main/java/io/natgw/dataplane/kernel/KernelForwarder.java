@@ -105,8 +105,10 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
     /** More pending retirements than this and the writer retires them at once (a flood between two passes). */
     private final int pendingLimit;
     private final long retirementMillis;
-    /** The default bound of pending retirements. */
-    public static final int PENDING_LIMIT = 4096;
+    /** The default bound of pending retirements (a pass is queued early at half of it). */
+    public static final int PENDING_LIMIT = 16_384;
+    /** A retirement pass is queued on the poller (half the bound reached): not queued again until it starts. */
+    private boolean passQueued;
     /** The default period of the retirement pass. */
     public static final java.time.Duration RETIREMENT_PERIOD = java.time.Duration.ofSeconds(1);
 
@@ -546,9 +548,12 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
             cutter.execute(() -> cut.forEach(KernelForwarder::cut));
         }
         if (pending.size() > pendingLimit) {
-            // a flood of removals between two passes: retired now (one listing for pendingLimit removals)
+            // a flood of removals the passes do not keep up with: retired now, on the writer (one listing)
             Map<Long, Long> due = new HashMap<>(pending);
             retireDue(due, read(nft, due.keySet()));
+        } else if (pending.size() > pendingLimit / 2 && !passQueued && poller != null) {
+            passQueued = true; // a flood between two passes: the next one now, off the writer
+            poller.execute(this::retirementPass);
         }
     }
 
@@ -565,6 +570,7 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
         try {
             Map<Long, Long> due;
             synchronized (this) {
+                passQueued = false;
                 if (!built || pending.isEmpty()) {
                     return;
                 }
