@@ -36,6 +36,11 @@ import java.util.regex.Pattern;
  * whole batch). The first apply after start replaces the table (a stale one left by {@code kill -9} included) with the
  * restored leases in one atomic transaction, so established and new flows see no gap; {@link #close} removes it.
  *
+ * <p>A removal leaves its counter elements ({@code rx}, {@code tx}): reading them first would list both sets (nft 1.0.6
+ * fetches a whole set for a {@code get element}), an O(table) cost per delete. The poller's retirement pass adds their
+ * final values to the totals and deletes them; a re-used mark retires them in its own batch first (see
+ * {@link #pending}).
+ *
  * <p>Called on the table's writer thread (and start/close); counters are read from any thread.
  */
 public final class KernelForwarder implements TrafficStats, AutoCloseable {
@@ -184,7 +189,7 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
         readStale();
         counterNft = Nft.open();
         poller = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "natgw-trigger-traffic");
+            Thread t = new Thread(r, "natgw-kernel-counters");
             t.setDaemon(true);
             return t;
         });
