@@ -49,7 +49,6 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
     private static final long COUNTER_CACHE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
     private static final Pattern ELEM_COUNTER = Pattern.compile(
             "\"val\":\\s*(\\d+),\\s*\"counter\":\\s*\\{\\s*\"packets\":\\s*(\\d+),\\s*\"bytes\":\\s*(\\d+)");
-    private static final Pattern TEXT_COUNTER = Pattern.compile("(0x[0-9a-f]+) counter packets (\\d+) bytes (\\d+)");
 
     private record Entry(Mapping mapping, Element element) {
     }
@@ -703,14 +702,6 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
         }
     }
 
-    static Map<Long, long[]> parseCounters(String listing) {
-        Map<Long, long[]> out = new HashMap<>();
-        Matcher m = TEXT_COUNTER.matcher(listing);
-        while (m.find()) {
-            out.put(Long.decode(m.group(1)), new long[] {Long.parseLong(m.group(2)), Long.parseLong(m.group(3))});
-        }
-        return out;
-    }
 
     /** Deletes the conntrack entries of one mapping's connections, so they stop (cutOnDelete). */
     private static void cut(long mark) {

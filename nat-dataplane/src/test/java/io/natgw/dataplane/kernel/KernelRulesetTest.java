@@ -236,19 +236,4 @@ class KernelRulesetTest {
                 new Element(Protocol.TCP, 81, new RemoteFilter(ip("2001:db8:113::2"), 128, 0), ip("fd00:77::10"), 81,
                         KernelRuleset.pinholeMark(1)))), "NAT mappings with a filter only, not pinholes");
     }
-
-    @Test
-    void readsTheCountersOfAGetElementAnswer() {
-        var counters = KernelForwarder.parseCounters("""
-                table inet natgw {
-                	set rx {
-                		type mark
-                		elements = { 0x80001f90 counter packets 12 bytes 3400, 0x90000001 counter packets 0 bytes 0 }
-                	}
-                }
-                """);
-        assertEquals(2, counters.size());
-        assertEquals(List.of(12L, 3400L), java.util.Arrays.stream(counters.get(0x80001f90L)).boxed().toList());
-        assertEquals(List.of(0L, 0L), java.util.Arrays.stream(counters.get(0x90000001L)).boxed().toList());
-    }
 }
