@@ -33,8 +33,12 @@ import java.util.List;
  *       {@code prepare}, {@code flush} (the nftables transaction), {@code committed}.</li>
  *   <li>{@code counters SPEC} — {@code > rx PACKETS BYTES tx PACKETS BYTES} of that row; {@code totals} the
  *       same for the totals.</li>
+ *   <li>{@code pending} — how many removed rows' counters wait for the retirement pass.</li>
+ *   <li>{@code watch} / {@code commands} — from now on, record the scripts the writer's nftables context runs;
+ *       {@code > COUNT SCRIPT ;; SCRIPT...} (newlines as {@code |}).</li>
  *   <li>{@code quit} — a clean stop ({@code close}: the table removed).</li>
  * </ul>
+ * Optional arguments after CONFIG: the bound of pending retirements and the retirement period in ms.
  * SPEC is {@code ID/PROTO/HOST/PORT} or {@code ID/PROTO/HOST/PORT/REMOTE/PREFIX/REMOTEPORT}: a pinhole (IPv6 HOST,
  * pinhole id ID) or, with ID 0, a NAT mapping of that port to an IPv4 HOST.
  */
@@ -45,7 +49,12 @@ public final class KernelHost {
 
     public static void main(String[] args) throws Exception {
         NatgwConfig config = ConfigLoader.load(Path.of(args[0]));
-        KernelForwarder k = new KernelForwarder(config, config.network().wanAddress(), List::of, m -> { });
+        int pendingLimit = args.length > 1 ? Integer.parseInt(args[1]) : KernelForwarder.PENDING_LIMIT;
+        java.time.Duration period = args.length > 2 ? java.time.Duration.ofMillis(Long.parseLong(args[2]))
+                : KernelForwarder.RETIREMENT_PERIOD;
+        KernelForwarder k = new KernelForwarder(config, config.network().wanAddress(), List::of, m -> { }, pendingLimit,
+                period);
+        List<String> commands = java.util.Collections.synchronizedList(new ArrayList<>());
         try {
             k.start();
         } catch (IllegalStateException e) {
@@ -84,6 +93,17 @@ public final class KernelHost {
                     }
                     case "counters" -> System.out.println("> " + text(k.of(row(w[1]).key())));
                     case "totals" -> System.out.println("> " + text(k.totals()));
+                    case "pending" -> System.out.println("> " + k.pendingRetirements());
+                    case "watch" -> {
+                        commands.clear();
+                        k.observeCommands(commands::add);
+                        System.out.println("> ok");
+                    }
+                    case "commands" -> {
+                        synchronized (commands) {
+                            System.out.println("> " + commands.size() + " " + String.join(" ;; ", commands).replace('\n', '|'));
+                        }
+                    }
                     case "quit" -> {
                         k.close();
                         System.out.println("> ok");

@@ -36,6 +36,11 @@ import java.util.regex.Pattern;
  * whole batch). The first apply after start replaces the table (a stale one left by {@code kill -9} included) with the
  * restored leases in one atomic transaction, so established and new flows see no gap; {@link #close} removes it.
  *
+ * <p>A removal leaves its counter elements ({@code rx}, {@code tx}): reading them first would list both sets (nft 1.0.6
+ * fetches a whole set for a {@code get element}), an O(table) cost per delete. The poller's retirement pass adds their
+ * final values to the totals and deletes them; a re-used mark retires them in its own batch first (see
+ * {@link #pending}).
+ *
  * <p>Called on the table's writer thread (and start/close); counters are read from any thread.
  */
 public final class KernelForwarder implements TrafficStats, AutoCloseable {
@@ -44,7 +49,6 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
     private static final long COUNTER_CACHE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
     private static final Pattern ELEM_COUNTER = Pattern.compile(
             "\"val\":\\s*(\\d+),\\s*\"counter\":\\s*\\{\\s*\"packets\":\\s*(\\d+),\\s*\"bytes\":\\s*(\\d+)");
-    private static final Pattern TEXT_COUNTER = Pattern.compile("(0x[0-9a-f]+) counter packets (\\d+) bytes (\\d+)");
 
     private record Entry(Mapping mapping, Element element) {
     }
@@ -92,6 +96,25 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
     /** Installed NAT mappings with a remote filter by (protocol . port): a port is in {@code fports} while it has one. */
     private final Map<String, Integer> filteredPorts = new HashMap<>();
     private boolean everBuilt;
+    /**
+     * Removed elements whose counter elements ({@code rx}, {@code tx}) are still in the kernel, by mark: the removal's
+     * transaction leaves them (reading them then would list both sets: a delete would cost O(table)), and the
+     * retirement pass ({@link #retirementPass}, each {@code retirementPeriod} on the poller) adds their final values to
+     * {@link #retired} and deletes them in one transaction. The value is the removal's sequence number, so a pass that
+     * read a mark before it was re-used and removed again does not retire the newer element's counts with the older
+     * figures. Under this object's lock.
+     */
+    private final Map<Long, Long> pending = new HashMap<>();
+    private long pendingSeq;
+    /** More pending retirements than this and the writer retires them at once (a flood between two passes). */
+    private final int pendingLimit;
+    private final long retirementMillis;
+    /** The default bound of pending retirements (a pass is queued early at half of it). */
+    public static final int PENDING_LIMIT = 16_384;
+    /** A retirement pass is queued on the poller (half the bound reached): not queued again until it starts. */
+    private boolean passQueued;
+    /** The default period of the retirement pass. */
+    public static final java.time.Duration RETIREMENT_PERIOD = java.time.Duration.ofSeconds(1);
 
     private record CounterSnapshot(long at, Map<Long, long[]> rx, Map<Long, long[]> tx, Map<Long, Integer> sessions) {
     }
@@ -109,6 +132,22 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
      */
     public KernelForwarder(NatgwConfig config, InetAddress wan, Supplier<List<TriggerRule>> rules,
                            java.util.function.Consumer<Mapping> incomingTraffic) {
+        this(config, wan, rules, incomingTraffic, PENDING_LIMIT, RETIREMENT_PERIOD);
+    }
+
+    /**
+     * As {@link #KernelForwarder(NatgwConfig, InetAddress, Supplier, java.util.function.Consumer)}, with the bound of
+     * removed elements whose counters wait for the retirement pass and that pass's period (tests set them).
+     */
+    public KernelForwarder(NatgwConfig config, InetAddress wan, Supplier<List<TriggerRule>> rules,
+                           java.util.function.Consumer<Mapping> incomingTraffic, int pendingLimit,
+                           java.time.Duration retirementPeriod) {
+        if (pendingLimit < 1 || retirementPeriod.toMillis() < 1) {
+            throw new IllegalArgumentException("pendingLimit " + pendingLimit + " and retirementPeriod " + retirementPeriod
+                    + " (accepted: at least 1 and 1 ms)");
+        }
+        this.pendingLimit = pendingLimit;
+        this.retirementMillis = retirementPeriod.toMillis();
         this.config = config;
         this.wan = wan;
         this.rules = rules;
@@ -149,11 +188,12 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
         readStale();
         counterNft = Nft.open();
         poller = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "natgw-trigger-traffic");
+            Thread t = new Thread(r, "natgw-kernel-counters");
             t.setDaemon(true);
             return t;
         });
         poller.scheduleWithFixedDelay(this::pollTriggered, 1, 1, TimeUnit.SECONDS);
+        poller.scheduleWithFixedDelay(this::retirementPass, retirementMillis, retirementMillis, TimeUnit.MILLISECONDS);
         log.info("kernel forwarding ready: nftables table inet {} for {} (wan {}, lan {}){}", KernelRuleset.TABLE,
                 wan.getHostAddress(), config.network().wanInterface(), config.network().lanInterfaces(),
                 stale ? ", a previous run's table forwards until the leases are restored" : "");
@@ -405,6 +445,7 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
             }
             if (everBuilt) {
                 retire(readAll()); // a rebuild (another external address) starts every counter again
+                pending.clear(); // read with the rest (the rebuild drops their elements)
             }
             if (!reconciled) {
                 nft.run(script(all));
@@ -469,8 +510,20 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
                     portsNew.add(port);
                 }
             });
-            Map<Long, long[]> counted = removed.isEmpty() ? Map.of() : read(removed);
-            nft.run(KernelRuleset.changes(removed, added, portsGone, portsNew));
+            // the removed elements' counters stay (retired by the next pass), unless a mark comes back in this batch
+            // before its old counters were retired: then every pending one and this batch's are read now (one listing
+            // of rx and tx: the rare path) and deleted in this transaction, so the new element starts from zero
+            Set<Long> removedMarks = new java.util.HashSet<>();
+            removed.forEach(e -> removedMarks.add(e.mark()));
+            boolean reused = added.stream().anyMatch(e -> pending.containsKey(e.mark()) || removedMarks.contains(e.mark()));
+            Set<Long> countersGone = Set.of();
+            Map<Long, long[]> counted = Map.of();
+            if (reused) {
+                countersGone = new java.util.HashSet<>(pending.keySet());
+                countersGone.addAll(removedMarks);
+                counted = read(nft, countersGone);
+            }
+            nft.run(KernelRuleset.changes(removed, added, portsGone, portsNew, countersGone));
             delta.forEach((port, d) -> {
                 int after = filteredPorts.getOrDefault(port, 0) + d;
                 if (after > 0) {
@@ -479,7 +532,12 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
                     filteredPorts.remove(port);
                 }
             });
-            retire(counted);
+            if (reused) {
+                pending.clear();
+                retire(counted);
+            } else {
+                removedMarks.forEach(m -> pending.put(m, ++pendingSeq));
+            }
         }
         for (MappingKey k : dirty) {
             Entry now = desired.get(k);
@@ -493,37 +551,122 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
         if (cutOnDelete && !cut.isEmpty()) {
             cutter.execute(() -> cut.forEach(KernelForwarder::cut));
         }
+        if (pending.size() > pendingLimit) {
+            // a flood of removals the passes do not keep up with: retired now, on the writer (one listing)
+            Map<Long, Long> due = new HashMap<>(pending);
+            retireDue(due, read(nft, due.keySet()));
+        } else if (pending.size() > pendingLimit / 2 && !passQueued && poller != null) {
+            passQueued = true; // a flood between two passes: the next one now, off the writer
+            poller.execute(this::retirementPass);
+        }
+    }
+
+    /** How many removed elements' counters wait for the retirement pass (at most the bound, after a change). */
+    public synchronized int pendingRetirements() {
+        return pending.size();
     }
 
     /**
-     * The counters of elements about to be removed ({@code rx}, {@code tx}: packets, bytes, packets, bytes by mark),
-     * read just before the transaction that removes them, so the totals keep them. Where the kernel cannot say (an
-     * element whose counters never went in), the last snapshot's figures.
+     * The retirement pass (the poller, each {@code retirementPeriod}): the pending marks' counters read through the
+     * counters' context (one listing of rx and tx, not under the writer's lock), then retired in one transaction.
      */
-    private Map<Long, long[]> read(List<Element> removed) {
-        StringBuilder marks = new StringBuilder();
-        for (Element e : removed) {
-            marks.append(marks.isEmpty() ? "" : ", ").append(KernelRuleset.hex(e.mark()));
-        }
-        Map<Long, long[]> out = new HashMap<>();
+    private void retirementPass() {
         try {
-            Map<Long, long[]> rx = parseCounters(nft.run("get element inet " + KernelRuleset.TABLE + " rx { " + marks + " }"));
-            Map<Long, long[]> tx = parseCounters(nft.run("get element inet " + KernelRuleset.TABLE + " tx { " + marks + " }"));
-            rx.forEach((m, c) -> out.put(m, new long[] {c[0], c[1], 0, 0}));
-            tx.forEach((m, c) -> {
+            Map<Long, Long> due;
+            synchronized (this) {
+                passQueued = false;
+                if (!built || pending.isEmpty()) {
+                    return;
+                }
+                due = new HashMap<>(pending);
+            }
+            Map<Long, long[]> counted;
+            synchronized (counterLock) {
+                Nft n = counterNft;
+                if (n == null) {
+                    return;
+                }
+                counted = listed(n, due.keySet());
+            }
+            synchronized (this) {
+                if (built && nft != null) {
+                    retireDue(due, counted);
+                }
+            }
+        } catch (Nft.NftException | RuntimeException e) {
+            log.debug("removed elements' counters not retired yet: {}", e.toString());
+        }
+    }
+
+    /**
+     * Deletes the counter elements of the marks that are still pending as {@code due} saw them (same removal) and adds
+     * their {@code counted} values to the totals. A mark re-used and removed again since has another sequence number and
+     * waits for the next pass. Under this object's lock.
+     */
+    private void retireDue(Map<Long, Long> due, Map<Long, long[]> counted) {
+        List<Long> marks = new ArrayList<>();
+        due.forEach((mark, seq) -> {
+            if (seq.equals(pending.get(mark))) {
+                marks.add(mark);
+            }
+        });
+        if (marks.isEmpty()) {
+            return;
+        }
+        try {
+            nft.run(KernelRuleset.retire(marks));
+        } catch (Nft.NftException e) {
+            // an element the listing did not have is gone already: forgotten, the others tried again next pass
+            marks.stream().filter(m -> !counted.containsKey(m)).forEach(pending::remove);
+            log.warn("removed elements' counters not retired ({} pending): {}", pending.size(), e.getMessage());
+            return;
+        }
+        Map<Long, long[]> values = new HashMap<>();
+        for (Long m : marks) {
+            pending.remove(m);
+            long[] c = counted.get(m);
+            if (c != null) {
+                values.put(m, c);
+            }
+        }
+        retire(values);
+    }
+
+    /**
+     * The counters of these marks ({@code rx}, {@code tx}: packets, bytes, packets, bytes by mark), read through
+     * {@code n}: one listing of each set. Where the kernel cannot say, the last snapshot's figures.
+     */
+    private Map<Long, long[]> read(Nft n, Set<Long> marks) {
+        try {
+            return listed(n, marks);
+        } catch (Nft.NftException e) {
+            Map<Long, long[]> out = new HashMap<>();
+            CounterSnapshot s = elementCounters;
+            for (Long mark : marks) {
+                long[] rx = s.rx().getOrDefault(mark, new long[2]);
+                long[] tx = s.tx().getOrDefault(mark, new long[2]);
+                out.put(mark, new long[] {rx[0], rx[1], tx[0], tx[1]});
+            }
+            log.debug("counters of removed elements not read ({}): the last snapshot's kept", e.getMessage());
+            return out;
+        }
+    }
+
+    /** These marks' counters as listed now (packets, bytes in, packets, bytes out); a mark not listed is absent. */
+    private static Map<Long, long[]> listed(Nft n, Set<Long> marks) throws Nft.NftException {
+        Map<Long, long[]> out = new HashMap<>();
+        elementCounters(n, "rx").forEach((m, c) -> {
+            if (marks.contains(m)) {
+                out.put(m, new long[] {c[0], c[1], 0, 0});
+            }
+        });
+        elementCounters(n, "tx").forEach((m, c) -> {
+            if (marks.contains(m)) {
                 long[] v = out.computeIfAbsent(m, k -> new long[4]);
                 v[2] = c[0];
                 v[3] = c[1];
-            });
-        } catch (Nft.NftException e) {
-            CounterSnapshot s = elementCounters;
-            for (Element el : removed) {
-                long[] rx = s.rx().getOrDefault(el.mark(), new long[2]);
-                long[] tx = s.tx().getOrDefault(el.mark(), new long[2]);
-                out.put(el.mark(), new long[] {rx[0], rx[1], tx[0], tx[1]});
             }
-            log.debug("counters of removed elements not read ({}): the last snapshot's kept", e.getMessage());
-        }
+        });
         return out;
     }
 
@@ -559,14 +702,6 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
         }
     }
 
-    static Map<Long, long[]> parseCounters(String listing) {
-        Map<Long, long[]> out = new HashMap<>();
-        Matcher m = TEXT_COUNTER.matcher(listing);
-        while (m.find()) {
-            out.put(Long.decode(m.group(1)), new long[] {Long.parseLong(m.group(2)), Long.parseLong(m.group(3))});
-        }
-        return out;
-    }
 
     /** Deletes the conntrack entries of one mapping's connections, so they stop (cutOnDelete). */
     private static void cut(long mark) {
@@ -745,6 +880,10 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
             return;
         }
         if (built) {
+            if (!pending.isEmpty()) {
+                retire(read(nft, pending.keySet())); // the last totals keep them (the table goes with them)
+                pending.clear();
+            }
             try {
                 nft.run("delete table inet " + KernelRuleset.TABLE);
                 log.info("nftables table inet {} removed", KernelRuleset.TABLE);
@@ -762,6 +901,13 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
         }
         installed.clear();
         built = false;
+    }
+
+    /** Tells {@code observer} every script the writer's nftables context runs from now on (tests count them). */
+    public synchronized void observeCommands(java.util.function.Consumer<String> observer) {
+        if (nft != null) {
+            nft.observe(observer);
+        }
     }
 
 }

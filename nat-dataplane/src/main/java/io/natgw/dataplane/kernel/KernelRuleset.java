@@ -28,14 +28,16 @@ import java.util.StringJoiner;
  *   map pin6   (internal IPv6 addr . proto . port)    : ct mark                IPv6 pinholes without a remote filter
  *   map fpin6  (remote addr/prefix . remote ports . internal addr . proto . port) : ct mark   filtered pinholes
  *   set fports (proto . port)                         ports that have a mapping with a remote filter
+ *   set pins (ct mark)                                the live pinholes' marks (cutOnDelete drops the others' flows)
  *   set rx, tx (ct mark, per-element counters)        bytes/packets per mapping or pinhole, WAN to LAN and LAN to WAN
- *                                                     (the totals are their sum, plus removed elements')
+ *                                                     (the totals are their sum, plus removed elements'; a
+ *                                                     removed element's stay until the forwarder retires them)
  *   set trig_tcp, trig_udp (trigger ports), hold_tcp, hold_udp (their incoming ports)
  *   chain prerouting  nat dstnat-5:   ct mark set ... dnat to ... (filtered maps first, on @fports only)
  *   chain pinholes                    ct mark set by @pin6 / @fpin6 (a filtered pinhole's wins)
  *   chain forward     filter -5:      new IPv6 flows from the WAN: jump pinholes;
  *                                     count by ct mark and direction, accept natgw's flows (cutOnDelete: drop a
- *                                     removed pinhole's established flows); with the IPv6
+ *                                     removed pinhole's established flows: not in @pins); with the IPv6
  *                                     firewall on, drop other IPv6 from the WAN to the LAN that is not a reply (ICMPv6
  *                                     errors and echo pass, RFC 4890 4.3.1)
  *   chain input       filter -5:      drop (not refuse) new WAN flows to trigger incoming ports not mapped yet
@@ -255,6 +257,7 @@ public final class KernelRuleset {
             sb.append("flush map inet ").append(TABLE).append(' ').append(map).append('\n');
         }
         sb.append("flush set inet ").append(TABLE).append(" fports\n");
+        sb.append("flush set inet ").append(TABLE).append(" pins\n");
         sb.append(triggerPorts(rules));
         List<Element> plain = new ArrayList<>();
         List<Element> filtered = new ArrayList<>();
@@ -318,6 +321,7 @@ public final class KernelRuleset {
         sb.append("  set fports { type inet_proto . inet_service; }\n");
         sb.append("  map pin6 { type ipv6_addr . inet_proto . inet_service : mark; }\n");
         sb.append("  map fpin6 { type ipv6_addr . inet_service . ipv6_addr . inet_proto . inet_service : mark; flags interval; }\n");
+        sb.append("  set pins { type mark; }\n");
         sb.append("  set rx { type mark; counter; }\n");
         sb.append("  set tx { type mark; counter; }\n");
         sb.append("  set trx { type mark; counter; }\n");
@@ -350,10 +354,11 @@ public final class KernelRuleset {
         sb.append("    ct direction original ct mark @trx\n");
         sb.append("    ").append(mapped).append(" ct status dnat accept\n");
         if (cutOnDelete) {
-            // a removed pinhole's flows stop: their conntrack entries keep the mark, which no counter set has any more
+            // a removed pinhole's flows stop: their conntrack entries keep the mark, which @pins no longer has (it
+            // leaves in the removal's transaction; its counters stay in rx/tx until they are retired)
             // (deleting the entries instead would let the LAN side's next packet pick the flow up again as its own).
             // Established flows only: a new one in the instant between a start's two transactions is admitted.
-            sb.append("    ").append(pinned).append(" ct state established ct mark != @rx drop\n");
+            sb.append("    ").append(pinned).append(" ct state established ct mark != @pins drop\n");
         }
         sb.append("    ").append(pinned).append(" accept\n");
         if (ipv6Firewall) {
@@ -455,6 +460,47 @@ public final class KernelRuleset {
         return sb.toString();
     }
 
+    /**
+     * The transaction of a writer batch: the forwarding elements of {@code removed} deleted (and their {@code trx}
+     * elements), but their counters ({@code rx}, {@code tx}) only for the marks in {@code countersGone} (the others stay
+     * until the forwarder retires them: reading them here would cost a listing of the sets); then the elements of
+     * {@code added}, counters included; then the {@code fports} changes.
+     */
+    public static String changes(Collection<Element> removed, Collection<Element> added, Collection<String> portsGone,
+                                 Collection<String> portsNew, Collection<Long> countersGone) {
+        StringBuilder sb = new StringBuilder();
+        List<Element> plain = new ArrayList<>();
+        List<Element> filtered = new ArrayList<>();
+        for (Element e : removed) {
+            (e.filtered() ? filtered : plain).add(e);
+        }
+        appendElements(sb, "delete", plain, filtered, true, false);
+        List<Element> triggered = removed.stream().filter(Element::triggered).toList();
+        if (!triggered.isEmpty()) {
+            elements(sb, "delete", "trx", triggered, e -> hex(e.mark()));
+        }
+        sb.append(retire(countersGone));
+        plain.clear();
+        filtered.clear();
+        for (Element e : added) {
+            (e.filtered() ? filtered : plain).add(e);
+        }
+        appendElements(sb, "add", plain, filtered);
+        ports(sb, "delete", portsGone);
+        ports(sb, "add", portsNew);
+        return sb.toString();
+    }
+
+    /** The deletion of these marks' counter elements ({@code rx}, {@code tx}): removed elements' counters retired. */
+    public static String retire(Collection<Long> marks) {
+        if (marks.isEmpty()) {
+            return "";
+        }
+        StringJoiner list = new StringJoiner(", ", " { ", " }\n");
+        marks.forEach(m -> list.add(hex(m)));
+        return "delete element inet " + TABLE + " rx" + list + "delete element inet " + TABLE + " tx" + list;
+    }
+
     /** Commands that delete the elements of {@code removed} and add those of {@code added}, in this order. */
     public static String changes(Collection<Element> removed, Collection<Element> added) {
         StringBuilder sb = new StringBuilder();
@@ -497,6 +543,13 @@ public final class KernelRuleset {
                     elements(sb, verb, map, list, e -> delete ? e.key() : dnat ? e.dnat() : e.markValue());
                 }
             });
+            List<Element> pins = new ArrayList<>();
+            for (List<Element> list : List.of(plain, filtered)) {
+                list.stream().filter(Element::pinhole).forEach(pins::add);
+            }
+            if (!pins.isEmpty()) {
+                elements(sb, verb, "pins", pins, e -> hex(e.mark())); // the live pinholes (cutOnDelete's drop)
+            }
         }
         if (!counters) {
             return;

@@ -48,6 +48,7 @@ public final class Nft implements AutoCloseable {
 
     private final LibNftables lib;
     private Pointer ctx;
+    private volatile java.util.function.Consumer<String> observer = script -> { };
 
     private Nft(LibNftables lib) {
         this.lib = lib;
@@ -104,6 +105,7 @@ public final class Nft implements AutoCloseable {
         if (ctx == null) {
             throw new NftException("libnftables context closed");
         }
+        observer.accept(script);
         lib.nft_ctx_output_set_flags(ctx, flags);
         int rc = lib.nft_run_cmd_from_buffer(ctx, script);
         String out = lib.nft_ctx_get_output_buffer(ctx);
@@ -112,6 +114,11 @@ public final class Nft implements AutoCloseable {
             throw new NftException(err == null || err.isBlank() ? "nft failed (" + rc + ")" : err.strip());
         }
         return out == null ? "" : out;
+    }
+
+    /** Tells {@code observer} every command or script this context runs from now on (a seam: tests count them). */
+    public void observe(java.util.function.Consumer<String> observer) {
+        this.observer = java.util.Objects.requireNonNull(observer);
     }
 
     @Override
