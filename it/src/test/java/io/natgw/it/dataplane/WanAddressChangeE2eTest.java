@@ -105,7 +105,9 @@ class WanAddressChangeE2eTest {
                 .set("triggers", List.of());
         more.forEach(b::set);
         Daemon d = b.start();
-        assertTrue(d.log().contains("following the WAN address on interface gwwan"), d.logTail());
+        // the watcher starts after "natgw started": a change made before it runs would be the start state, not a change
+        await("the WAN address watcher to run").atMost(CEILING).pollInterval(Duration.ofMillis(50))
+                .until(() -> d.log().contains("following the WAN address on interface gwwan"));
         return d;
     }
 
