@@ -22,9 +22,6 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 import static io.natgw.igd.ServiceSpec.in;
 import static io.natgw.igd.ServiceSpec.out;
@@ -49,7 +46,6 @@ final class WanIpConnection {
     static final Duration V2_ZERO_LEASE = Duration.ofSeconds(604800);
     /** GetListOfPortMappings answers at most this many entries whatever NewNumberOfPorts asks. */
     static final int LIST_MAX = 1000;
-    private static final long WAIT_SECONDS = 10;
 
     private final MappingTable table;
     private final int version;
@@ -224,7 +220,7 @@ final class WanIpConnection {
         Owner owner = Owner.of(caller, Origin.UPNP);
         MappingRequest.Map request = new MappingRequest.Map(owner, protocol, new Endpoint(client, internalPort), external,
                 remote, lease, Kind.DYNAMIC, description, "", onConflict, enabled, !client.equals(caller));
-        Outcome o = await(request);
+        Outcome o = TableCalls.await(table, request);
         if (o instanceof Outcome.Granted g) {
             return g.mapping();
         }
@@ -237,12 +233,12 @@ final class WanIpConnection {
         Outcome o;
         if (a.text("NewProtocol").isEmpty()) {
             // libp2p's client sends no protocol: the caller's own mappings of that port, both protocols, never another's.
-            o = await(new MappingRequest.DeleteRange(owner, null, external, external));
+            o = TableCalls.await(table, new MappingRequest.DeleteRange(owner, null, external, external));
             if (o instanceof Outcome.Deleted d && d.removed().isEmpty()) {
                 throw UpnpError.NO_SUCH_ENTRY_IN_ARRAY.fault("caller holds no mapping of port " + external);
             }
         } else {
-            o = await(new MappingRequest.Delete(owner, new MappingKey(a.protocol("NewProtocol"), external, remote(a))));
+            o = TableCalls.await(table, new MappingRequest.Delete(owner, new MappingKey(a.protocol("NewProtocol"), external, remote(a))));
         }
         if (o instanceof Outcome.Deleted) {
             return Map.of();
@@ -258,7 +254,7 @@ final class WanIpConnection {
         if (first > last) {
             throw UpnpError.INCONSISTENT_PARAMETERS.fault("NewStartPort " + first + " > NewEndPort " + last);
         }
-        Outcome o = await(new MappingRequest.DeleteRange(Owner.of(caller, Origin.UPNP), protocol, first, last));
+        Outcome o = TableCalls.await(table, new MappingRequest.DeleteRange(Owner.of(caller, Origin.UPNP), protocol, first, last));
         if (o instanceof Outcome.Deleted d) {
             if (d.removed().isEmpty()) {
                 throw UpnpError.PORT_MAPPING_NOT_FOUND.fault("caller holds no " + protocol.label() + " mapping in " + first + "-" + last);
@@ -289,17 +285,6 @@ final class WanIpConnection {
     }
 
     // ---- translation helpers ----
-
-    private Outcome await(MappingRequest request) throws ActionException {
-        try {
-            return table.submit(request).get(WAIT_SECONDS, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw UpnpError.ACTION_FAILED.fault("interrupted");
-        } catch (ExecutionException | TimeoutException e) {
-            throw UpnpError.ACTION_FAILED.fault("the table did not answer: " + e);
-        }
-    }
 
     private static ActionException refusal(Outcome o) {
         if (o instanceof Outcome.Refused r) {

@@ -17,9 +17,6 @@ import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 import java.util.function.ToLongFunction;
 
@@ -49,7 +46,6 @@ final class WanIpv6FirewallControl {
     static final long MAX_LEASE = 86400;
     /** A_ARG_TYPE_Protocol's wildcard (§2.2.4). */
     static final int PROTOCOL_WILDCARD = 65535;
-    private static final long WAIT_SECONDS = 10;
 
     private final MappingTable table;
     private final TrafficStats traffic;
@@ -161,7 +157,7 @@ final class WanIpv6FirewallControl {
         MappingRequest.Map request = new MappingRequest.Map(Owner.of(caller, Origin.UPNP), protocol,
                 new Endpoint(internal, internalPort), internalPort, filter, lease, Kind.DYNAMIC, "", "",
                 MappingRequest.OnConflict.FAIL, true, !internal.equals(caller));
-        Outcome o = await(request);
+        Outcome o = TableCalls.await(table, request);
         if (o instanceof Outcome.Granted g) {
             return outputs("UniqueID", Integer.toString(g.mapping().pinholeId()));
         }
@@ -175,11 +171,11 @@ final class WanIpv6FirewallControl {
         MappingRequest.Map request = new MappingRequest.Map(Owner.of(caller, Origin.UPNP), m.protocol(), m.internal(),
                 m.internal().port(), m.remote(), lease, Kind.DYNAMIC, m.description(), "",
                 MappingRequest.OnConflict.FAIL, true, !m.internal().address().equals(caller));
-        Outcome o = await(request);
+        Outcome o = TableCalls.await(table, request);
         if (o instanceof Outcome.Granted g) {
             if (g.mapping().pinholeId() != id) {
                 // the pinhole expired or was deleted meanwhile, and the same request opened a new one: undo it
-                await(new MappingRequest.Delete(Owner.of(caller, Origin.UPNP), g.mapping().key()));
+                TableCalls.await(table, new MappingRequest.Delete(Owner.of(caller, Origin.UPNP), g.mapping().key()));
                 throw UpnpError.NO_SUCH_ENTRY.fault("pinhole " + id + " went away during the update");
             }
             return Map.of();
@@ -193,7 +189,7 @@ final class WanIpv6FirewallControl {
     private Map<String, String> delete(Args a, InetAddress caller) throws ActionException {
         int id = uniqueId(a);
         Mapping m = owned(id, caller, false);
-        Outcome o = await(new MappingRequest.Delete(Owner.of(caller, Origin.UPNP), m.key()));
+        Outcome o = TableCalls.await(table, new MappingRequest.Delete(Owner.of(caller, Origin.UPNP), m.key()));
         if (o instanceof Outcome.Deleted d) {
             if (d.removed().isEmpty()) {
                 throw UpnpError.NO_SUCH_ENTRY.fault("pinhole " + id + " went away");
@@ -283,17 +279,6 @@ final class WanIpv6FirewallControl {
             throw UpnpError.INVALID_ARGS.fault(name + " '" + a.text(name).trim() + "' is not an IPv6 address");
         }
         return v6;
-    }
-
-    private Outcome await(MappingRequest request) throws ActionException {
-        try {
-            return table.submit(request).get(WAIT_SECONDS, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw UpnpError.ACTION_FAILED.fault("interrupted");
-        } catch (ExecutionException | TimeoutException e) {
-            throw UpnpError.ACTION_FAILED.fault("the table did not answer: " + e);
-        }
     }
 
     private static ActionException refusal(Outcome o) {
