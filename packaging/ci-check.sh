@@ -239,8 +239,14 @@ ip netns exec "$lan_ns" natpmpc -g "$GW_LAN" -a 40000 40000 tcp 3600 >"$tmp/natp
 grep -q "Mapped public port 40000 protocol TCP to local port 40000" "$tmp/natpmpc.log" \
     || { cat "$tmp/natpmpc.log" >&2; fail "natpmpc got no mapping"; }
 in_gw natgw leases >"$tmp/leases.log" || fail "natgw leases exited $?"
-grep -Eq "^tcp +$WAN:40000 +$HOST:40000 .*(natpmp|nat-pmp)" "$tmp/leases.log" \
+grep -Eq "^(ipv4 +)?tcp +$WAN:40000 +$HOST:40000 .*(natpmp|nat-pmp)" "$tmp/leases.log" \
     || { cat "$tmp/leases.log" >&2; fail "natgw leases does not show the NAT-PMP mapping"; }
+
+step "natgw's helper processes run under the unit's filter (ip monitor for the WAN address, conntrack -E for triggers)"
+if grep -Eq "WAN address watcher .* exited|conntrack -E ended" "$log"; then
+    fail "a helper process of natgw does not run as the packaged service: $(grep -E "WAN address watcher|conntrack -E" "$log" | head -3)"
+fi
+grep -q "following the WAN address on interface eth0" "$log" || fail "the WAN address watcher did not start"
 
 step "traffic: WAN 203.0.113.2 -> $WAN:40000 reaches the LAN host's $HOST:40000"
 ip netns exec "$lan_ns" timeout 30 socat -u TCP-LISTEN:40000,bind="$HOST",reuseaddr OPEN:"$tmp/received",creat,trunc &
@@ -253,7 +259,7 @@ listener_pid=""
 
 step "static mapping on port 113 (< 1024: needs the ambient CAP_NET_BIND_SERVICE)"
 in_gw natgw map add tcp 113 "$HOST:11300" --description ci-check >/dev/null || fail "natgw map add tcp 113 exited $?"
-in_gw natgw leases | grep -Eq "^tcp +$WAN:113 +$HOST:11300 .*ci-check" || fail "natgw leases lacks the static mapping"
+in_gw natgw leases | grep -Eq "^(ipv4 +)?tcp +$WAN:113 +$HOST:11300 .*ci-check" || fail "natgw leases lacks the static mapping"
 
 step "natgw ui: the web UI's sign-in link with the token from /var/lib/natgw/admin.token"
 token="$(cat /var/lib/natgw/admin.token)"
@@ -271,8 +277,8 @@ for _ in $(seq 1 300); do grep -q "configuration reloaded from /etc/natgw/natgw.
 grep -q "^<6>INFO .*configuration reloaded from /etc/natgw/natgw.yaml" "$log" || fail "no 'configuration reloaded' line after ExecReload"
 kill -0 "$daemon_pid" 2>/dev/null || fail "the daemon exited on ExecReload (SIGHUP)"
 reloaded="$(in_gw natgw leases)" || fail "natgw leases exited $? after the reload"
-echo "$reloaded" | grep -Eq "^tcp +$WAN:40000 " || fail "the natpmpc lease is gone after the reload: $reloaded"
-echo "$reloaded" | grep -Eq "^tcp +$WAN:113 " || fail "the admin's static mapping is gone after the reload: $reloaded"
+echo "$reloaded" | grep -Eq "^(ipv4 +)?tcp +$WAN:40000 " || fail "the natpmpc lease is gone after the reload: $reloaded"
+echo "$reloaded" | grep -Eq "^(ipv4 +)?tcp +$WAN:113 " || fail "the admin's static mapping is gone after the reload: $reloaded"
 
 step "log lines carry journal priorities and no timestamp"
 grep -q "^<6>INFO .*mapped tcp $WAN:40000" "$log" || fail "no '<6>INFO ... mapped tcp $WAN:40000' line"

@@ -159,13 +159,9 @@ public final class WanAddressWatcher implements AutoCloseable {
                 ses.shutdownNow();
             }
         };
-        // With setpriv --pdeathsig KILL (util-linux) the kernel ends the child when the thread that started it (the
+        // Where setpriv --pdeathsig KILL works, the kernel ends the child when the thread that started it (the
         // loop's) dies, so a kill -9 of natgw leaves no orphan behind (as conntrack -E in port triggering).
-        List<String> command = new ArrayList<>();
-        if (onPath("setpriv")) {
-            command.addAll(List.of("setpriv", "--pdeathsig", "KILL", "--"));
-        }
-        command.addAll(COMMAND);
+        List<String> command = io.natgw.dataplane.ChildProcesses.dyingWithNatgw(COMMAND);
         WanAddressWatcher w = new WanAddressWatcher(network, current, follow, WanAddressWatcher::interfaceAddresses,
                 command, Clock.systemUTC(), loop);
         w.start();
@@ -425,15 +421,6 @@ public final class WanAddressWatcher implements AutoCloseable {
             throw new IllegalStateException("cannot list network interfaces: " + e.getMessage(), e);
         }
         return out;
-    }
-
-    private static boolean onPath(String tool) {
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
-            if (!dir.isEmpty() && java.nio.file.Files.isExecutable(java.nio.file.Path.of(dir, tool))) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private static Instant min(Instant a, Instant b) {

@@ -47,17 +47,14 @@ public final class ConntrackTriggers implements AutoCloseable {
     }
 
     /**
-     * Starts {@code conntrack -E} from a thread of its own that reads it for as long as it runs: with
-     * {@code setpriv --pdeathsig KILL} (util-linux) the kernel ends conntrack when that thread, i.e. natgw, dies,
-     * so a {@code kill -9} leaves no orphan behind.
+     * Starts {@code conntrack -E} from a thread of its own that reads it for as long as it runs: where
+     * {@code setpriv --pdeathsig KILL} works ({@link io.natgw.dataplane.ChildProcesses}) the kernel ends conntrack
+     * when that thread, i.e. natgw, dies, so a {@code kill -9} leaves no orphan behind.
      */
     public synchronized void start() {
         String m = "0x" + Long.toHexString(mark);
-        List<String> cmd = new ArrayList<>();
-        if (onPath("setpriv")) {
-            cmd.addAll(List.of("setpriv", "--pdeathsig", "KILL", "--"));
-        }
-        cmd.addAll(List.of("conntrack", "-E", "-e", "NEW", "--mark", m + "/" + m));
+        List<String> cmd = io.natgw.dataplane.ChildProcesses.dyingWithNatgw(
+                List.of("conntrack", "-E", "-e", "NEW", "--mark", m + "/" + m));
         CompletableFuture<Process> started = new CompletableFuture<>();
         reader = new Thread(() -> {
             Process p;
@@ -81,15 +78,6 @@ public final class ConntrackTriggers implements AutoCloseable {
             throw new IllegalStateException("conntrack -E did not start: " + e, e);
         }
         log.info("port triggering learns trigger flows from conntrack events (pid {})", process.pid());
-    }
-
-    private static boolean onPath(String tool) {
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
-            if (!dir.isEmpty() && java.nio.file.Files.isExecutable(java.nio.file.Path.of(dir, tool))) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private void read(Process p) {
