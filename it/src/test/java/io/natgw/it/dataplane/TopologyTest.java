@@ -1,7 +1,7 @@
 package io.natgw.it.dataplane;
 
 import io.natgw.it.support.Require;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -16,8 +16,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class TopologyTest {
 
-    @BeforeAll
-    static void prerequisites() {
+    @BeforeEach
+    void prerequisites() {
         Require.netns();
         Require.tool("ping");
     }
