@@ -49,8 +49,7 @@ class KernelForwardingE2eTest {
         Require.tool("natpmpc");
         Require.tool("conntrack");
         Require.tool("curl");
-        Require.check(Files.isRegularFile(Daemon.repo().resolve("gateway/target/natgw.jar")),
-                "gateway/target/natgw.jar is missing (mvn -pl gateway -am package)");
+        Require.daemonJar();
         net = new Topology();
     }
 

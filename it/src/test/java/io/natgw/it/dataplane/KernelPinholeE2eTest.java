@@ -45,8 +45,7 @@ class KernelPinholeE2eTest {
         Require.tool("nft");
         Require.tool("conntrack");
         Require.tool("curl");
-        Require.check(Files.isRegularFile(Daemon.repo().resolve("gateway/target/natgw.jar")),
-                "gateway/target/natgw.jar is missing (mvn -pl gateway -am package)");
+        Require.daemonJar();
         net = new Topology();
     }
 

@@ -56,8 +56,7 @@ class KernelPinholeTest {
         Require.netns();
         Require.tool("nft");
         Require.tool("conntrack");
-        Require.check(Files.isRegularFile(Daemon.repo().resolve("gateway/target/natgw.jar")),
-                "gateway/target/natgw.jar is missing (mvn -pl gateway -am package)");
+        Require.daemonJar();
         net = new Topology();
     }
 

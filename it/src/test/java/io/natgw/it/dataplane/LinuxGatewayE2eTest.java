@@ -40,8 +40,7 @@ class LinuxGatewayE2eTest {
         Require.tool("nft");
         Require.tool("natpmpc");
         Require.tool("curl");
-        Require.check(Files.isRegularFile(Daemon.repo().resolve("gateway/target/natgw.jar")),
-                "gateway/target/natgw.jar is missing (mvn -pl gateway -am package)");
+        Require.daemonJar();
         net = new Topology();
     }
 

@@ -47,8 +47,7 @@ class WanLinkE2eTest {
         Require.tool("natpmpc");
         Require.tool("upnpc");
         Require.tool("curl");
-        Require.check(Files.isRegularFile(Daemon.repo().resolve("gateway/target/natgw.jar")),
-                "gateway/target/natgw.jar is missing (mvn -pl gateway -am package)");
+        Require.daemonJar();
         net = new Topology();
     }
 

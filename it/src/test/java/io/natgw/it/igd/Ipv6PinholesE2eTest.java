@@ -48,8 +48,7 @@ class Ipv6PinholesE2eTest {
         Require.netns();
         Require.tool("upnpc");
         Require.tool("curl");
-        Require.check(Files.isRegularFile(Daemon.repo().resolve("gateway/target/natgw.jar")),
-                "gateway/target/natgw.jar is missing (mvn -pl gateway -am package)");
+        Require.daemonJar();
         net = new Topology();
     }
 

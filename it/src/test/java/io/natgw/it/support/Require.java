@@ -36,6 +36,12 @@ public final class Require {
         check(run("ip", "netns", "list"), "'ip netns' does not work here");
     }
 
+    /** The packaged daemon the end-to-end tests start ({@code gateway/target/natgw.jar}) is built. */
+    public static void daemonJar() {
+        check(java.nio.file.Files.isRegularFile(Daemon.repo().resolve("gateway/target/natgw.jar")),
+                "gateway/target/natgw.jar is missing (mvn -pl gateway -am package)");
+    }
+
     public static void check(boolean ok, String reason) {
         if (ok) {
             return;
