@@ -147,7 +147,7 @@ class WanFloodTest {
                 + " in the test JVM (ulimit -n is " + own + ")");
         int n = ThreadLocalRandom.current().nextInt(20, 60);
         InetAddress lan = InetAddress.getByName("127.0.0." + (n + 120));
-        InetAddress wan = InetAddress.getByName("127.0." + (200 + n) + ".1");
+        InetAddress wan = InetAddress.getByName("127.0." + (180 + n) + ".1"); // 127.0.200.1 to 127.0.239.1
         InetAddress client = InetAddress.getByName("127.0.0." + (n + 180));
         List<DatagramChannel> flood = new ArrayList<>();
         try (Daemon d = Daemon.builder()
