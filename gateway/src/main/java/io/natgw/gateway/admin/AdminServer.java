@@ -13,8 +13,9 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.JdkSslContext;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.timeout.IdleStateHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -81,7 +82,7 @@ public final class AdminServer implements AutoCloseable {
         SslContext ssl = null;
         if (!config.admin().plainHttp()) {
             TlsIdentity id = TlsIdentity.loadOrCreate(files, config.admin().addresses(), table.clock().instant(), hooks.random());
-            ssl = SslContextBuilder.forServer(id.key(), id.certificate()).build();
+            ssl = new JdkSslContext(id.serverContext(), false, ClientAuth.NONE);
         }
         triggerWorker = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "natgw-admin-triggers");

@@ -20,6 +20,7 @@ import org.bouncycastle.cert.X509CertificateHolder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import java.io.IOException;
@@ -87,6 +88,28 @@ public record TlsIdentity(PrivateKey key, X509Certificate certificate) {
             return new TlsIdentity(pair.getPrivate(), cert);
         } catch (GeneralSecurityException | OperatorCreationException e) {
             throw new IOException("cannot create the admin TLS identity: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The server's SSL context for this identity, built with the JDK's own providers (SunEC, SunJSSE). Netty's
+     * {@code SslContextBuilder.forServer(key, certificate)} would do the same, but finding Bouncy Castle's provider
+     * on the class path it instantiates it (hundreds of classes and their algorithm tables, about 3 MiB resident)
+     * only to convert a key the JDK already holds.
+     */
+    public SSLContext serverContext() throws IOException {
+        try {
+            char[] none = new char[0];
+            KeyStore ks = KeyStore.getInstance("PKCS12");
+            ks.load(null, null);
+            ks.setKeyEntry("natgw-admin", key, none, new X509Certificate[] {certificate});
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(ks, none);
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(kmf.getKeyManagers(), null, null);
+            return ctx;
+        } catch (GeneralSecurityException e) {
+            throw new IOException("cannot use the admin TLS identity: " + e.getMessage(), e);
         }
     }
 

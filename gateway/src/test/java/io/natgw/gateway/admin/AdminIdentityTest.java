@@ -52,6 +52,31 @@ class AdminIdentityTest {
         }
     }
 
+    /**
+     * The listener's TLS comes from the JDK's own providers ({@link TlsIdentity#serverContext}): it presents the
+     * identity's certificate, negotiates TLS 1.3 with a modern client and refuses TLS 1.1.
+     */
+    @Test
+    void theListenerPresentsTheIdentityOverModernTlsOnly() throws Exception {
+        try (AdminFixture f = new AdminFixture(dataDir, false)) {
+            AdminFiles files = new AdminFiles(dataDir);
+            URI base = URI.create(f.base);
+            javax.net.ssl.SSLSocketFactory trusting = TlsIdentity.trusting(files.tlsCertificate()).getSocketFactory();
+            try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) trusting.createSocket(base.getHost(), base.getPort())) {
+                s.setSoTimeout(30_000);
+                s.startHandshake();
+                assertEquals("TLSv1.3", s.getSession().getProtocol());
+                assertArrayEquals(TlsIdentity.readCertificate(files.tlsCertificate()).getEncoded(),
+                        s.getSession().getPeerCertificates()[0].getEncoded());
+            }
+            try (javax.net.ssl.SSLSocket old = (javax.net.ssl.SSLSocket) trusting.createSocket(base.getHost(), base.getPort())) {
+                old.setSoTimeout(30_000);
+                old.setEnabledProtocols(new String[] {"TLSv1.1"});
+                assertThrows(javax.net.ssl.SSLException.class, old::startHandshake, "TLS 1.1 is refused");
+            }
+        }
+    }
+
     @Test
     void plainHttpWhenConfiguredStillNeedsTheToken() throws Exception {
         try (AdminFixture f = new AdminFixture(dataDir, true)) {
