@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The daemon's logback.xml in a child JVM whose stdout is a file: with JOURNAL_STREAM naming that file (what systemd
+ * The daemon's logging set-up ({@link NatgwLogConfigurator}) in a child JVM whose stdout is a file: with JOURNAL_STREAM naming that file (what systemd
  * does for StandardOutput=journal) every line carries its level as an sd-daemon priority and no timestamp; without it,
  * or when it names another file, the console format with its timestamp.
  */
@@ -31,7 +31,7 @@ class JournalLoggingTest {
     void underTheJournalEachLineCarriesItsLevelAsPriorityAndNoTimestamp() throws Exception {
         Path out = dir.resolve("stdout");
         Files.createFile(out);
-        List<String> lines = run(out, devIno(out));
+        List<String> lines = run(out, devIno(out), "DEBUG");
         assertEquals(List.of(
                 "<3>ERROR [main] Probe - an error",
                 "<4>WARN  [main] Probe - a warning",
@@ -43,7 +43,7 @@ class JournalLoggingTest {
     void withoutJournalStreamTheConsoleFormatIsUnchanged() throws Exception {
         Path out = dir.resolve("stdout");
         Files.createFile(out);
-        assertConsoleFormat(run(out, null));
+        assertConsoleFormat(run(out, null, "DEBUG"));
     }
 
     @Test
@@ -52,7 +52,33 @@ class JournalLoggingTest {
         Path other = dir.resolve("other");
         Files.createFile(out);
         Files.createFile(other);
-        assertConsoleFormat(run(out, devIno(other)));
+        assertConsoleFormat(run(out, devIno(other), "DEBUG"));
+    }
+
+    @Test
+    void theDefaultLevelIsInfoAndJupnpAndNettyLogWarningsOnly() throws Exception {
+        Path out = dir.resolve("stdout");
+        Files.createFile(out);
+        List<String> lines = run(out, devIno(out), null);
+        assertEquals(List.of("<3>ERROR [main] Probe - an error", "<4>WARN  [main] Probe - a warning",
+                "<6>INFO  [main] Probe - an info"), lines);
+    }
+
+    @Test
+    void logbackConfigurationFileReplacesTheBuiltInSetUp() throws Exception {
+        Path out = dir.resolve("stdout");
+        Files.createFile(out);
+        Path xml = dir.resolve("mine.xml");
+        Files.writeString(xml, """
+                <configuration>
+                  <appender name="OUT" class="ch.qos.logback.core.ConsoleAppender">
+                    <encoder><pattern>mine %level %msg%n</pattern></encoder>
+                  </appender>
+                  <root level="WARN"><appender-ref ref="OUT"/></root>
+                </configuration>
+                """);
+        List<String> lines = run(out, devIno(out), "DEBUG", "-Dlogback.configurationFile=" + xml);
+        assertEquals(List.of("mine ERROR an error", "mine WARN a warning"), lines);
     }
 
     @Test
@@ -80,15 +106,23 @@ class JournalLoggingTest {
         return attrs.get("dev") + ":" + attrs.get("ino");
     }
 
-    /** The child JVM's stdout lines; JOURNAL_STREAM set to {@code journalStream}, or removed when null. */
-    private static List<String> run(Path stdout, String journalStream) throws Exception {
+    /**
+     * The child JVM's stdout lines; JOURNAL_STREAM set to {@code journalStream} and NATGW_LOG_LEVEL to {@code level},
+     * each removed when null.
+     */
+    private static List<String> run(Path stdout, String journalStream, String level, String... jvmOptions) throws Exception {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        ProcessBuilder pb = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"),
-                LogEveryLevel.class.getName())
+        List<String> command = new java.util.ArrayList<>(List.of(java.toString()));
+        command.addAll(List.of(jvmOptions));
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), LogEveryLevel.class.getName()));
+        ProcessBuilder pb = new ProcessBuilder(command)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(stdout.toFile()))
                 .redirectError(ProcessBuilder.Redirect.INHERIT);
         pb.environment().remove("JOURNAL_STREAM");
-        pb.environment().put("NATGW_LOG_LEVEL", "DEBUG");
+        pb.environment().remove("NATGW_LOG_LEVEL");
+        if (level != null) {
+            pb.environment().put("NATGW_LOG_LEVEL", level);
+        }
         if (journalStream != null) {
             pb.environment().put("JOURNAL_STREAM", journalStream);
         }
