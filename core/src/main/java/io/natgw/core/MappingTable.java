@@ -148,8 +148,16 @@ public final class MappingTable implements AutoCloseable {
         }
         Instant now = clock.instant();
         LeaseStore.Recovered recovered = store.recover(now);
-        boolean continued = recovered.epochStart() != null;
+        // RFC 6887 §8.5, RFC 6886 §3.6: the epoch continues only if state was kept on the same external address; a
+        // journal recorded on another address (the WAN changed while natgw was down) starts a new one, so clients re-map.
+        InetAddress recordedOn = recovered.externalAddress();
+        boolean moved = recovered.epochStart() != null && recordedOn != null && !recordedOn.equals(externalAddress);
+        boolean continued = recovered.epochStart() != null && !moved;
         epochStart = continued ? recovered.epochStart() : now;
+        if (moved) {
+            LOG.info("external address changed from {} to {} while natgw was stopped; the NAT-PMP/PCP epoch restarts",
+                    recordedOn.getHostAddress(), externalAddress.getHostAddress());
+        }
         store.recordState(epochStart, externalAddress);
 
         List<Change> restored = new ArrayList<>();

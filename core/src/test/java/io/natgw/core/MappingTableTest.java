@@ -540,6 +540,24 @@ class MappingTableTest {
     }
 
     @Test
+    void restartOnAnotherExternalAddressKeepsTheLeasesAndStartsANewEpoch() throws IOException {
+        open(TestConfigs.base());
+        granted(table.apply(pmp(A_PMP, 7300, 7300)));
+        table.close();
+        // the journal's last state names the address the leases were made on: not the one configured now
+        store.recordState(store.recover(clock.instant()).epochStart(), ip("127.0.1.9"));
+        clock.advance(Duration.ofSeconds(300));
+        MappingTable again = new MappingTable(TestConfigs.base(), store, Forwarder.NONE, clock);
+        table = again;
+        assertEquals(new MappingTable.Startup(1, 0, 0, false), again.start(), "restored, but the epoch does not continue");
+        assertEquals(0, again.epochSeconds(), "RFC 6887 §8.5: state kept on another external address is a new epoch");
+        assertEquals(List.of(7300), again.view().mappings().stream().map(Mapping::externalPort).toList());
+        LeaseStore.Recovered kept = store.recover(clock.instant());
+        assertEquals(TestConfigs.WAN, kept.externalAddress(), "the new address is recorded with the new epoch");
+        assertEquals(clock.instant(), kept.epochStart());
+    }
+
+    @Test
     void externalAddressChangeIsRecordedAndAnnounced() throws IOException {
         List<InetAddress> announced = new CopyOnWriteArrayList<>();
         table = new MappingTable(TestConfigs.base(), store, Forwarder.NONE, clock);
