@@ -122,7 +122,9 @@ final class AdminClient {
         } catch (IOException e) {
             throw new CliException(CliException.REFUSED, "natgw answered " + r.statusCode() + " with a body that is not JSON");
         }
-        if (r.statusCode() == 401 || r.statusCode() == 403) {
+        // 401, and 403 naming the Authorization header, are the token; any other 403 is the table refusing the request
+        // (a permission rule, an internal address natgw does not serve): its own message follows below
+        if (r.statusCode() == 401 || r.statusCode() == 403 && "Authorization".equals(json.path("field").asText(null))) {
             throw new CliException(CliException.AUTH, "natgw at " + baseUrl() + " refused the token in " + files.token()
                     + " (" + r.statusCode() + "): the daemon uses another data directory, or the token file changed since it started");
         }

@@ -147,6 +147,15 @@ class AdminCommandsTest {
     }
 
     @Test
+    void aRequestTheTableRefusesIsNotReportedAsARefusedToken() throws Exception {
+        Run outside = natgw("map", "add", "tcp", "8080", "10.9.9.9:80");
+        assertEquals(1, outside.exit(), outside.err());
+        assertTrue(outside.err().contains("10.9.9.9"), "the table's reason, naming the address: " + outside.err());
+        assertTrue(!outside.err().contains("token"), outside.err());
+        assertEquals(0, table.view().size(), "nothing mapped");
+    }
+
+    @Test
     void mapAddOverAnExistingMappingSaysWhatItReplaced() throws Exception {
         assertEquals(0, natgw("map", "add", "tcp", "8080", "127.0.0.5:80", "--description", "web").exit());
         Run again = natgw("map", "add", "tcp", "8080", "127.0.0.2:80");
