@@ -198,7 +198,8 @@ final class MappingsApi {
             case NOT_AUTHORIZED -> HttpResponseStatus.FORBIDDEN;
             case NO_RESOURCES, QUOTA_EXCEEDED -> HttpResponseStatus.INSUFFICIENT_STORAGE;
             case INVALID, INTERNAL_PORT_WILDCARD, BAD_INTERNAL_ADDRESS -> HttpResponseStatus.BAD_REQUEST;
-            // a state of this gateway, not the caller's rights (the CLI reads a 403 that names the Authorization header as a refused token)
+            // a state of this gateway, not the caller's rights (the CLI reads a 403 naming the Authorization header
+            // as a refused token)
             case PINHOLES_DISABLED -> HttpResponseStatus.CONFLICT;
             case NOT_FOUND -> HttpResponseStatus.NOT_FOUND;
             case UNAVAILABLE -> HttpResponseStatus.SERVICE_UNAVAILABLE;
