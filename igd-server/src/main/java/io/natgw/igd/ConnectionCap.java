@@ -20,15 +20,17 @@ import java.util.Set;
  * every descriptor. A new connection over its address's cap is closed at once. When the total is reached, the
  * oldest connection that has not sent a request head yet is closed to make room (a slow client never holds a
  * slot a working one needs); if every connection is busy with a request, the new one is closed. First in the
- * pipeline; {@link UpnpHttpHandler} marks a connection busy once its first request arrives.
+ * pipeline; the listener's handler marks a connection busy once its first request head arrives ({@link #markBusy}).
+ * Used by the UPnP HTTP server ({@link UpnpHttpHandler}) and the admin listener.
  */
 @ChannelHandler.Sharable
-final class ConnectionCap extends ChannelInboundHandlerAdapter {
+public final class ConnectionCap extends ChannelInboundHandlerAdapter {
 
     private static final Logger LOG = LoggerFactory.getLogger(ConnectionCap.class);
-    private static final AttributeKey<InetAddress> COUNTED = AttributeKey.valueOf("natgw.upnp.counted");
-    private static final AttributeKey<Boolean> BUSY = AttributeKey.valueOf("natgw.upnp.busy");
+    private static final AttributeKey<InetAddress> COUNTED = AttributeKey.valueOf("natgw.http.counted");
+    private static final AttributeKey<Boolean> BUSY = AttributeKey.valueOf("natgw.http.busy");
 
+    private final String what;
     private final int maxTotal;
     private final int maxPerClient;
     private final Map<InetAddress, Integer> perClient = new HashMap<>();
@@ -39,7 +41,9 @@ final class ConnectionCap extends ChannelInboundHandlerAdapter {
     static final int MAX_TOTAL = 256;
     static final int MAX_PER_CLIENT = 16;
 
-    ConnectionCap(int maxTotal, int maxPerClient) {
+    /** @param what the listener's name in log lines, e.g. "UPnP HTTP" or "admin" */
+    public ConnectionCap(String what, int maxTotal, int maxPerClient) {
+        this.what = what;
         this.maxTotal = maxTotal;
         this.maxPerClient = maxPerClient;
     }
@@ -48,8 +52,8 @@ final class ConnectionCap extends ChannelInboundHandlerAdapter {
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
         InetAddress client = ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress();
         if (!admit(ctx.channel(), client)) {
-            LOG.debug("closed UPnP HTTP connection from {}: over the connection cap ({} total, {} per client)",
-                    client.getHostAddress(), maxTotal, maxPerClient);
+            LOG.debug("closed {} connection from {}: over the connection cap ({} total, {} per client)",
+                    what, client.getHostAddress(), maxTotal, maxPerClient);
             ctx.close();
             return;
         }
@@ -57,7 +61,7 @@ final class ConnectionCap extends ChannelInboundHandlerAdapter {
     }
 
     /** The connection sent a request head: it is no longer a candidate for eviction. */
-    static void markBusy(Channel channel) {
+    public static void markBusy(Channel channel) {
         channel.attr(BUSY).set(Boolean.TRUE);
     }
 
@@ -83,8 +87,8 @@ final class ConnectionCap extends ChannelInboundHandlerAdapter {
             if (idle == null) {
                 return false;
             }
-            LOG.debug("closed UPnP HTTP connection from {} to make room: no request head yet, {} connections open",
-                    idle.remoteAddress(), total);
+            LOG.debug("closed {} connection from {} to make room: no request head yet, {} connections open",
+                    what, idle.remoteAddress(), total);
             release(idle);
             idle.close();
         }
@@ -106,7 +110,7 @@ final class ConnectionCap extends ChannelInboundHandlerAdapter {
         perClient.computeIfPresent(client, (k, n) -> n <= 1 ? null : n - 1);
     }
 
-    synchronized int open() {
+    public synchronized int open() {
         return total;
     }
 }

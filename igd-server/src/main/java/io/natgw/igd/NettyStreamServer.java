@@ -59,7 +59,7 @@ final class NettyStreamServer implements StreamServer<NettyStreamServer.Config> 
 
     @Override
     public void init(InetAddress bindAddress, Router router) throws InitializationException {
-        ConnectionCap cap = new ConnectionCap(config.maxConnections(), config.maxPerClient());
+        ConnectionCap cap = new ConnectionCap("UPnP HTTP", config.maxConnections(), config.maxPerClient());
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
                 .channel(NioServerSocketChannel.class)

@@ -1,5 +1,6 @@
 package io.natgw.gateway.admin;
 
+import io.natgw.igd.ConnectionCap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;

@@ -2,6 +2,7 @@ package io.natgw.gateway.admin;
 
 import io.natgw.conf.NatgwConfig;
 import io.natgw.core.MappingTable;
+import io.natgw.igd.ConnectionCap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -103,7 +104,7 @@ public final class AdminServer implements AutoCloseable {
         group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         SslContext tls = ssl;
         AdminLimits l = limits;
-        cap = new ConnectionCap(l.maxConnections(), l.maxPerClient());
+        cap = new ConnectionCap("admin", l.maxConnections(), l.maxPerClient());
         FailedLogins failedLogins = new FailedLogins(table.clock());
         ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
