@@ -44,23 +44,12 @@ class KernelForwardingE2eTest {
 
     @BeforeEach
     void topology() throws Exception {
-        Require.netns();
-        Require.tool("nft");
-        Require.tool("natpmpc");
-        Require.tool("conntrack");
-        Require.tool("curl");
-        Require.daemonJar();
-        net = new Topology();
+        net = Topology.forDaemon("nft", "natpmpc", "conntrack", "curl");
     }
 
     @AfterEach
     void teardown() {
-        if (daemon != null) {
-            daemon.close();
-        }
-        if (net != null) {
-            net.close();
-        }
+        Topology.close(daemon, net);
     }
 
     Daemon start(List<Map<String, Object>> triggers, Map<String, Object> more) {
@@ -68,11 +57,7 @@ class KernelForwardingE2eTest {
     }
 
     Daemon start(List<Map<String, Object>> triggers, Map<String, Object> more, String... prefix) {
-        Daemon.Builder b = Daemon.builder().prefix(prefix).workDir(net.work.resolve("daemon"))
-                .set("network.lan.addresses", List.of(GW_LAN))
-                .set("network.lan.clients", List.of("192.168.77.0/24"))
-                .set("network.lan.interfaces", List.of("gwlan"))
-                .set("network.wan.address", GW_WAN)
+        Daemon.Builder b = net.gatewayDaemon(prefix)
                 .set("network.wan.interface", "gwwan")
                 .set("upnp.enabled", false)
                 .set("pcp.announce", false)

@@ -41,30 +41,16 @@ class KernelPinholeE2eTest {
 
     @BeforeEach
     void topology() throws Exception {
-        Require.netns();
-        Require.tool("nft");
-        Require.tool("conntrack");
-        Require.tool("curl");
-        Require.daemonJar();
-        net = new Topology();
+        net = Topology.forDaemon("nft", "conntrack", "curl");
     }
 
     @AfterEach
     void teardown() {
-        if (daemon != null) {
-            daemon.close();
-        }
-        if (net != null) {
-            net.close();
-        }
+        Topology.close(daemon, net);
     }
 
     Daemon start(Map<String, Object> more) {
-        Daemon.Builder b = Daemon.builder().prefix("ip", "netns", "exec", net.gw).workDir(net.work.resolve("daemon"))
-                .set("network.lan.addresses", List.of(GW_LAN, GW_LAN6))
-                .set("network.lan.clients", List.of("192.168.77.0/24", "fd00:77::/64"))
-                .set("network.lan.interfaces", List.of("gwlan"))
-                .set("network.wan.address", GW_WAN)
+        Daemon.Builder b = net.gatewayDaemon6()
                 .set("network.wan.interface", "gwwan")
                 .set("upnp.enabled", false)
                 .set("pcp.announce", false)

@@ -53,11 +53,7 @@ class KernelPinholeTest {
 
     @BeforeEach
     void topology() throws Exception {
-        Require.netns();
-        Require.tool("nft");
-        Require.tool("conntrack");
-        Require.daemonJar();
-        net = new Topology();
+        net = Topology.forDaemon("nft", "conntrack");
     }
 
     @AfterEach

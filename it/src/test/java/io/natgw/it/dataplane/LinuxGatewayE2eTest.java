@@ -36,22 +36,12 @@ class LinuxGatewayE2eTest {
 
     @BeforeEach
     void topology() throws Exception {
-        Require.netns();
-        Require.tool("nft");
-        Require.tool("natpmpc");
-        Require.tool("curl");
-        Require.daemonJar();
-        net = new Topology();
+        net = Topology.forDaemon("nft", "natpmpc", "curl");
     }
 
     @AfterEach
     void teardown() {
-        if (daemon != null) {
-            daemon.close();
-        }
-        if (net != null) {
-            net.close();
-        }
+        Topology.close(daemon, net);
     }
 
     Daemon start(List<Map<String, Object>> triggers) {
@@ -59,11 +49,7 @@ class LinuxGatewayE2eTest {
     }
 
     Daemon.Builder builder(List<Map<String, Object>> triggers) {
-        return Daemon.builder().prefix("ip", "netns", "exec", net.gw).workDir(net.work.resolve("daemon"))
-                .set("network.lan.addresses", List.of(GW_LAN))
-                .set("network.lan.clients", List.of("192.168.77.0/24"))
-                .set("network.lan.interfaces", List.of("gwlan"))
-                .set("network.wan.address", GW_WAN)
+        return net.gatewayDaemon()
                 .set("network.wan.interface", "gwwan")
                 .set("upnp.enabled", false)
                 .set("admin.enabled", false)

@@ -1,5 +1,7 @@
 package io.natgw.it.dataplane;
 
+import io.natgw.it.support.Daemon;
+import io.natgw.it.support.Require;
 import io.natgw.testsupport.Command;
 
 import java.io.IOException;
@@ -98,6 +100,53 @@ public final class Topology implements AutoCloseable {
             close();
             throw e;
         }
+    }
+
+    /**
+     * A namespace test's set-up: root and namespaces, each tool in {@code tools} (counted as a skip, or a failure
+     * under NATGW_REQUIRE_ALL=1, when missing), natgw.jar, then a fresh topology.
+     */
+    public static Topology forDaemon(String... tools) throws IOException {
+        Require.netns();
+        for (String t : tools) {
+            Require.tool(t);
+        }
+        Require.daemonJar();
+        return new Topology();
+    }
+
+    /** A test's tear-down: the daemon if one was started, then the namespaces; either may be null. */
+    public static void close(Daemon daemon, Topology net) {
+        if (daemon != null) {
+            daemon.close();
+        }
+        if (net != null) {
+            net.close();
+        }
+    }
+
+    /**
+     * natgw in the gw namespace, serving the LAN side (gwlan 192.168.77.1, clients 192.168.77.0/24) with the WAN
+     * address 203.0.113.1, its files under this run's work directory; each test sets the rest (mode, front-ends).
+     */
+    public Daemon.Builder gatewayDaemon() {
+        return gatewayDaemon("ip", "netns", "exec", gw);
+    }
+
+    /** {@link #gatewayDaemon()} run under {@code prefix}, a command that enters the gw namespace. */
+    public Daemon.Builder gatewayDaemon(String... prefix) {
+        return Daemon.builder().prefix(prefix).workDir(work.resolve("daemon"))
+                .set("network.lan.addresses", List.of(GW_LAN))
+                .set("network.lan.clients", List.of("192.168.77.0/24"))
+                .set("network.lan.interfaces", List.of("gwlan"))
+                .set("network.wan.address", GW_WAN);
+    }
+
+    /** {@link #gatewayDaemon()} serving the LAN over IPv6 too (gwlan fd00:77::1, clients fd00:77::/64). */
+    public Daemon.Builder gatewayDaemon6() {
+        return gatewayDaemon()
+                .set("network.lan.addresses", List.of(GW_LAN, GW_LAN6))
+                .set("network.lan.clients", List.of("192.168.77.0/24", LAN_PREFIX6));
     }
 
     /** The router's ordinary NAT for other traffic (a test table of its own, not natgw's). */

@@ -56,13 +56,7 @@ class WanAddressChangeE2eTest {
 
     @BeforeEach
     void topology() throws Exception {
-        Require.netns();
-        Require.tool("nft");
-        Require.tool("natpmpc");
-        Require.tool("conntrack");
-        Require.tool("curl");
-        Require.daemonJar();
-        net = new Topology();
+        net = Topology.forDaemon("nft", "natpmpc", "conntrack", "curl");
     }
 
     @AfterEach
@@ -75,12 +69,7 @@ class WanAddressChangeE2eTest {
                 p.destroyForcibly();
             }
         }
-        if (daemon != null) {
-            daemon.close();
-        }
-        if (net != null) {
-            net.close();
-        }
+        Topology.close(daemon, net);
     }
 
     Daemon start(String forwarding, String wanAddress) {
@@ -88,10 +77,7 @@ class WanAddressChangeE2eTest {
     }
 
     Daemon start(String forwarding, String wanAddress, java.util.Map<String, Object> more) {
-        Daemon.Builder b = Daemon.builder().prefix("ip", "netns", "exec", net.gw).workDir(net.work.resolve("daemon"))
-                .set("network.lan.addresses", List.of(GW_LAN))
-                .set("network.lan.clients", List.of("192.168.77.0/24"))
-                .set("network.lan.interfaces", List.of("gwlan"))
+        Daemon.Builder b = net.gatewayDaemon()
                 .set("network.wan.address", wanAddress)
                 .set("network.wan.interface", "gwwan")
                 .set("upnp.enabled", true)

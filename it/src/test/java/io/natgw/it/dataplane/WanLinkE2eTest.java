@@ -43,31 +43,17 @@ class WanLinkE2eTest {
 
     @BeforeEach
     void topology() throws Exception {
-        Require.netns();
-        Require.tool("natpmpc");
-        Require.tool("upnpc");
-        Require.tool("curl");
-        Require.daemonJar();
-        net = new Topology();
+        net = Topology.forDaemon("natpmpc", "upnpc", "curl");
     }
 
     @AfterEach
     void teardown() {
-        if (daemon != null) {
-            daemon.close();
-        }
-        if (net != null) {
-            net.close();
-        }
+        Topology.close(daemon, net);
     }
 
     /** @param linuxGateway linux-gateway mode with kernel forwarding and network.wan.interface; else userspace relays */
     Daemon start(boolean linuxGateway) {
-        Daemon.Builder b = Daemon.builder().prefix("ip", "netns", "exec", net.gw).workDir(net.work.resolve("daemon"))
-                .set("network.lan.addresses", List.of(GW_LAN))
-                .set("network.lan.clients", List.of("192.168.77.0/24"))
-                .set("network.lan.interfaces", List.of("gwlan"))
-                .set("network.wan.address", GW_WAN)
+        Daemon.Builder b = net.gatewayDaemon()
                 .set("network.wan.allowPrivate", true)
                 .set("upnp.enabled", true)
                 .set("pcp.announce", false)

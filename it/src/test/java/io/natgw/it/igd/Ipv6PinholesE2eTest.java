@@ -45,29 +45,16 @@ class Ipv6PinholesE2eTest {
 
     @BeforeEach
     void topology() throws Exception {
-        Require.netns();
-        Require.tool("upnpc");
-        Require.tool("curl");
-        Require.daemonJar();
-        net = new Topology();
+        net = Topology.forDaemon("upnpc", "curl");
     }
 
     @AfterEach
     void teardown() {
-        if (daemon != null) {
-            daemon.close();
-        }
-        if (net != null) {
-            net.close();
-        }
+        Topology.close(daemon, net);
     }
 
     Daemon.Builder builder(String mode) {
-        return Daemon.builder().prefix("ip", "netns", "exec", net.gw).workDir(net.work.resolve("daemon"))
-                .set("network.lan.addresses", List.of(GW_LAN, GW_LAN6))
-                .set("network.lan.clients", List.of("192.168.77.0/24", Topology.LAN_PREFIX6))
-                .set("network.lan.interfaces", List.of("gwlan"))
-                .set("network.wan.address", GW_WAN)
+        return net.gatewayDaemon6()
                 .set("network.wan.interface", "gwwan")
                 .set("upnp.enabled", true)
                 .set("upnp.ssdp", true)

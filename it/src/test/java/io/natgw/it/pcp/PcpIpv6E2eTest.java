@@ -58,8 +58,7 @@ class PcpIpv6E2eTest {
 
     @BeforeEach
     void topology() throws Exception {
-        Require.netns();
-        net = new Topology();
+        net = Topology.forDaemon();
     }
 
     @AfterEach
@@ -69,21 +68,12 @@ class PcpIpv6E2eTest {
                 p.destroyForcibly();
             }
         }
-        if (daemon != null) {
-            daemon.close();
-        }
-        if (net != null) {
-            net.close();
-        }
+        Topology.close(daemon, net);
     }
 
     Daemon start(Map<String, Object> more) {
-        Daemon.Builder b = Daemon.builder().prefix("ip", "netns", "exec", net.gw).workDir(net.work.resolve("daemon"))
+        Daemon.Builder b = net.gatewayDaemon6()
                 .env("NATGW_LOG_LEVEL", "DEBUG") // the refusal lines name the client's address
-                .set("network.lan.addresses", List.of(GW_LAN, GW_LAN6))
-                .set("network.lan.clients", List.of("192.168.77.0/24", Topology.LAN_PREFIX6))
-                .set("network.lan.interfaces", List.of("gwlan"))
-                .set("network.wan.address", GW_WAN)
                 .set("upnp.enabled", false)
                 .set("admin.addresses", List.of("127.0.0.1"))
                 .set("pcp.announce", true)
