@@ -6,7 +6,6 @@ import io.natgw.core.TableListener;
 import io.natgw.core.Change;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -78,6 +77,12 @@ public final class PcpServer implements AutoCloseable {
     private volatile boolean running;
     /** Held (shared) while a reply is sent on a socket from outside its event loop; exclusively while they close. */
     private final ReentrantReadWriteLock sendLock = new ReentrantReadWriteLock();
+    /**
+     * The native send needs a direct buffer: one small one per sending thread (the table's writer), not Netty's pooled
+     * allocator, whose first allocation on a thread of its own would take a whole chunk (megabytes of resident memory).
+     */
+    private static final ThreadLocal<ByteBuffer> SEND_BUFFER =
+            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(PcpCodec.MAX_LENGTH));
     /** Replies sent straight from the thread that completed them (not the event loop's). */
     private final java.util.concurrent.atomic.LongAdder sentOffLoop = new java.util.concurrent.atomic.LongAdder();
 
@@ -338,16 +343,19 @@ public final class PcpServer implements AutoCloseable {
         }
 
         private boolean sendNow(EpollDatagramChannel ch, byte[] out, InetSocketAddress to) {
-            ByteBuf direct = PooledByteBufAllocator.DEFAULT.directBuffer(out.length);
+            ByteBuffer direct = SEND_BUFFER.get();
+            if (out.length > direct.capacity()) {
+                return false;
+            }
             sendLock.readLock().lock();
             try {
                 if (!running || !ch.isOpen()) {
                     return false;
                 }
                 sentOffLoop.increment(); // before the send: a test reads it once the answer has arrived
-                direct.writeBytes(out);
-                ByteBuffer nio = direct.internalNioBuffer(direct.readerIndex(), out.length);
-                if (((Socket) ch.fd()).sendTo(nio, nio.position(), nio.limit(), to.getAddress(), to.getPort()) != out.length) {
+                direct.clear();
+                direct.put(out).flip();
+                if (((Socket) ch.fd()).sendTo(direct, 0, out.length, to.getAddress(), to.getPort()) != out.length) {
                     sentOffLoop.decrement();
                     return false; // the socket's buffer is full (EAGAIN): the event loop waits until it can write
                 }
@@ -359,7 +367,6 @@ public final class PcpServer implements AutoCloseable {
                 return false;
             } finally {
                 sendLock.readLock().unlock();
-                direct.release();
             }
         }
 
