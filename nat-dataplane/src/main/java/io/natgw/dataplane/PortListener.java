@@ -40,6 +40,15 @@ abstract sealed class PortListener permits TcpListener, UdpListener {
     abstract ChannelFuture startBind(InetAddress address);
 
     /**
+     * Binds on {@code address} on the calling thread and hands the bound socket to an event loop without waiting for
+     * it; null when this listener binds on its event loop ({@link #startBind}) instead. A bound socket already
+     * queues its peers (TCP's backlog, UDP's receive buffer) until the event loop reads it.
+     */
+    Channel bindHere(InetAddress address) throws java.io.IOException {
+        return null;
+    }
+
+    /**
      * Binds on {@code address}, waiting for the result: never call on an event loop. Every failure, including one
      * to create the socket at all (EMFILE: out of descriptors), is a {@link ForwardingException}, and leaves nothing
      * bound or registered.
@@ -53,6 +62,11 @@ abstract sealed class PortListener permits TcpListener, UdpListener {
         Throwable cause;
         Channel failed = null;
         try {
+            Channel ready = bindHere(address);
+            if (ready != null) {
+                channel = ready;
+                return;
+            }
             ChannelFuture f = startBind(address).awaitUninterruptibly();
             if (f.isSuccess()) {
                 channel = f.channel();
@@ -60,7 +74,7 @@ abstract sealed class PortListener permits TcpListener, UdpListener {
             }
             cause = f.cause();
             failed = f.channel();
-        } catch (RuntimeException e) {
+        } catch (java.io.IOException | RuntimeException e) {
             cause = e;
         }
         if (failed != null) {

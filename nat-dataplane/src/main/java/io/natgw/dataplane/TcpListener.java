@@ -11,10 +11,17 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollMode;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.unix.Socket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.net.InetAddress;
+import java.net.StandardSocketOptions;
+import java.nio.channels.ServerSocketChannel;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 
@@ -22,6 +29,7 @@ import java.util.concurrent.TimeUnit;
 final class TcpListener extends PortListener {
 
     private static final Logger log = LoggerFactory.getLogger(TcpListener.class);
+    private static final int BACKLOG = 1024;
 
     TcpListener(RelayContext ctx, int port) {
         super(ctx, Protocol.TCP, port);
@@ -29,8 +37,54 @@ final class TcpListener extends PortListener {
 
     @Override
     ChannelFuture startBind(InetAddress address) {
-        ServerBootstrap b = new ServerBootstrap().group(ctx.group()).channel(ctx.transport().serverChannel())
-                .option(ChannelOption.SO_BACKLOG, 1024)
+        return bootstrap().channel(ctx.transport().serverChannel()).bind(address, port);
+    }
+
+    /**
+     * With epoll or NIO the socket is created, bound and listening on the calling thread (the table's writer): the
+     * bind's answer (a port in use, out of descriptors) is known at once, without a round trip through an event loop
+     * and back for every mapping; the event loop then registers it and starts accepting (peers wait in the backlog
+     * meanwhile). io_uring binds on its event loop ({@link #startBind}).
+     */
+    @Override
+    Channel bindHere(InetAddress address) throws IOException {
+        ServerChannel bound;
+        if (ctx.transport().epoll()) {
+            Socket s = Socket.newSocketStream();
+            try {
+                s.setReuseAddress(true);
+                s.bind(new InetSocketAddress(address, port));
+                s.listen(BACKLOG);
+                bound = new EpollServerSocketChannel(s.intValue());
+            } catch (IOException | RuntimeException e) {
+                s.close();
+                throw e;
+            }
+        } else if (ctx.transport().serverChannel() == NioServerSocketChannel.class) {
+            ServerSocketChannel s = ServerSocketChannel.open();
+            try {
+                s.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+                s.bind(new InetSocketAddress(address, port), BACKLOG);
+                bound = new NioServerSocketChannel(s);
+            } catch (IOException | RuntimeException e) {
+                s.close();
+                throw e;
+            }
+        } else {
+            return null;
+        }
+        ChannelFuture registered = bootstrap().channelFactory(() -> bound).register(); // not awaited
+        registered.addListener(f -> {
+            if (!f.isSuccess()) { // the event loops are shutting down: the socket is closed, bound() says so
+                log.debug("tcp {}: the bound listener could not be registered: {}", port, f.cause().toString());
+            }
+        });
+        return registered.channel();
+    }
+
+    private ServerBootstrap bootstrap() {
+        ServerBootstrap b = new ServerBootstrap().group(ctx.group())
+                .option(ChannelOption.SO_BACKLOG, BACKLOG)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
@@ -45,7 +99,7 @@ final class TcpListener extends PortListener {
         if (TcpRelay.splicing(ctx)) {
             b.childOption(EpollChannelOption.EPOLL_MODE, EpollMode.LEVEL_TRIGGERED);
         }
-        return b.bind(address, port);
+        return b;
     }
 
     /**
@@ -107,8 +161,16 @@ final class TcpListener extends PortListener {
         return true;
     }
 
+    /**
+     * A new route may let a paused listener accept again. One that accepts has nothing to resume: no hop to its event
+     * loop for every mapping added (a pause decided meanwhile reads the new routes when it runs there).
+     */
     @Override
     void routesChanged() {
+        Channel server = serverChannel();
+        if (server != null && server.config().isAutoRead()) {
+            return;
+        }
         resumeIfRoom();
     }
 

@@ -21,6 +21,7 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.channel.unix.Socket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +38,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * The NAT-PMP and PCP server: one UDP socket per configured LAN address (IPv4 or IPv6) on {@code pcp.port}, so
@@ -73,6 +75,16 @@ public final class PcpServer implements AutoCloseable {
     private Announcer announcer;
     private TableListener addressWatch;
     private volatile boolean running;
+    /** Held (shared) while a reply is sent on a socket from outside its event loop; exclusively while they close. */
+    private final ReentrantReadWriteLock sendLock = new ReentrantReadWriteLock();
+    /**
+     * The native send needs a direct buffer: one small one per sending thread (the table's writer), not Netty's pooled
+     * allocator, whose first allocation on a thread of its own would take a whole chunk (megabytes of resident memory).
+     */
+    private static final ThreadLocal<ByteBuffer> SEND_BUFFER =
+            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(PcpCodec.MAX_LENGTH));
+    /** Replies sent straight from the thread that completed them (not the event loop's). */
+    private final java.util.concurrent.atomic.LongAdder sentOffLoop = new java.util.concurrent.atomic.LongAdder();
 
     public PcpServer(NatgwConfig config, MappingTable table) {
         this(config, table, ANNOUNCE_TARGET, ANNOUNCE_TARGET6, null);
@@ -166,6 +178,16 @@ public final class PcpServer implements AutoCloseable {
         return stats.snapshot();
     }
 
+    /** For tests: the event loop of the first LAN address's socket. */
+    synchronized io.netty.channel.EventLoop eventLoop() {
+        return channels.get(0).eventLoop();
+    }
+
+    /** For tests: how many replies went out straight from the table's thread, without a hand-off to the event loop. */
+    long repliesSentOffLoop() {
+        return sentOffLoop.sum();
+    }
+
     /** NAT-PMP external address response (when there is a usable IPv4 one) and PCP ANNOUNCE, current epoch and address. */
     private Announcer.Messages announcements() {
         byte[] natPmp = null;
@@ -220,8 +242,14 @@ public final class PcpServer implements AutoCloseable {
     }
 
     private void shutdown() {
-        for (Channel c : channels) {
-            c.close().awaitUninterruptibly();
+        sendLock.writeLock().lock(); // no reply is being sent from another thread while the sockets close
+        try {
+            running = false;
+            for (Channel c : channels) {
+                c.close().awaitUninterruptibly();
+            }
+        } finally {
+            sendLock.writeLock().unlock();
         }
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
         group = null;
@@ -294,9 +322,52 @@ public final class PcpServer implements AutoCloseable {
                 if (failure != null) {
                     LOG.warn("datagram from {} could not be handled: {}", sender, failure.toString());
                 } else if (out != null && ctx.channel().isActive()) {
-                    ctx.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(out), sender));
+                    send(ctx, out, sender);
                 }
             });
+        }
+
+        /**
+         * On the event loop: written there. Elsewhere (the table's writer thread, which completes the futures of
+         * mapping requests) a native epoll socket sends at once from this thread, saving the hand-off to the event
+         * loop (a wake-up per request, and on a busy machine a wait for a CPU); anything else, or a send that does
+         * not go through at once, is handed to the event loop as before. {@link #sendLock} keeps the socket from
+         * being closed (and its descriptor number reused) during such a send.
+         */
+        private void send(ChannelHandlerContext ctx, byte[] out, InetSocketAddress to) {
+            Channel ch = ctx.channel();
+            if (!ch.eventLoop().inEventLoop() && ch instanceof EpollDatagramChannel epoll && sendNow(epoll, out, to)) {
+                return;
+            }
+            ctx.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(out), to));
+        }
+
+        private boolean sendNow(EpollDatagramChannel ch, byte[] out, InetSocketAddress to) {
+            ByteBuffer direct = SEND_BUFFER.get();
+            if (out.length > direct.capacity()) {
+                return false;
+            }
+            sendLock.readLock().lock();
+            try {
+                if (!running || !ch.isOpen()) {
+                    return false;
+                }
+                sentOffLoop.increment(); // before the send: a test reads it once the answer has arrived
+                direct.clear();
+                direct.put(out).flip();
+                if (((Socket) ch.fd()).sendTo(direct, 0, out.length, to.getAddress(), to.getPort()) != out.length) {
+                    sentOffLoop.decrement();
+                    return false; // the socket's buffer is full (EAGAIN): the event loop waits until it can write
+                }
+                return true;
+            } catch (IOException | RuntimeException e) {
+                sentOffLoop.decrement();
+                LOG.debug("nat-pmp/pcp reply to {} not sent from {}: {}; handing it to the event loop", to,
+                        Thread.currentThread().getName(), e.toString());
+                return false;
+            } finally {
+                sendLock.readLock().unlock();
+            }
         }
 
         @Override

@@ -57,6 +57,48 @@ class PcpServerTest {
                 List.of(m.protocol(), m.externalPort(), m.internal(), m.owner(), m.nonce()));
     }
 
+    /**
+     * Issue 13: a mapping's answer is completed on the table's writer thread and sent from there on the native epoll
+     * socket, with no hand-off back to the event loop.
+     */
+    @Test
+    void aMappingAnswerLeavesFromTheTablesThreadWithoutAHandOff() throws Exception {
+        if (!io.netty.channel.epoll.Epoll.isAvailable()) {
+            String why = "native epoll does not load here: " + io.netty.channel.epoll.Epoll.unavailabilityCause();
+            if ("1".equals(System.getenv("NATGW_REQUIRE_ALL"))) {
+                throw new AssertionError("NATGW_REQUIRE_ALL=1 and " + why);
+            }
+            org.junit.jupiter.api.Assumptions.abort(why);
+        }
+        // The table's writer is held in a listener until the event loop has handed the request over and is idle:
+        // the answer is then completed on the writer (an in-memory table may otherwise answer before the event loop
+        // asks to be told, and the event loop would send it itself).
+        java.util.concurrent.CountDownLatch inWriter = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        fx.table.addListener(new io.natgw.core.TableListener() {
+            @Override
+            public void committed(List<io.natgw.core.Change> changes) {
+                inWriter.countDown();
+                try {
+                    go.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        client.send(map(CLIENT, N1, 6, 6000, 40000, NO_PREFERENCE_V4, 7200));
+        try {
+            org.junit.jupiter.api.Assertions.assertTrue(inWriter.await(30, java.util.concurrent.TimeUnit.SECONDS));
+            fx.server.eventLoop().submit(() -> { }).get(30, java.util.concurrent.TimeUnit.SECONDS); // the loop is done
+        } finally {
+            go.countDown();
+        }
+        PcpResponse r = decode(client.receive().bytes());
+        assertEquals(PcpResultCode.SUCCESS, r.result());
+        assertEquals(1, fx.server.repliesSentOffLoop(), "sent from the table's thread");
+        assertEquals(1, fx.rows().size());
+    }
+
     @Test
     void bothNoPreferenceFormsAreAccepted() throws Exception {
         PcpResponse v4 = ask(client, map(CLIENT, N1, 17, 5000, 0, NO_PREFERENCE_V4, 600));

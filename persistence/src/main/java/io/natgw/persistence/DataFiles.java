@@ -148,6 +148,18 @@ final class DataFiles {
         return p;
     }
 
+    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(64 * 1024).asReadOnlyBuffer();
+
+    /** Writes zeros from {@code from} to {@code to} (real blocks: an overwrite needs no allocation later). */
+    static void writeZeros(FileChannel ch, long from, long to) throws IOException {
+        long p = from;
+        while (p < to) {
+            ByteBuffer z = ZEROS.duplicate();
+            z.limit((int) Math.min(z.capacity(), to - p));
+            p = write(ch, z, p);
+        }
+    }
+
     /** fdatasync: the data, and the file size that reading it back needs. */
     void force(FileChannel ch) throws IOException {
         long t0 = System.nanoTime();

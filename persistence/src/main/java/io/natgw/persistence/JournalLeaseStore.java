@@ -49,14 +49,24 @@ public final class JournalLeaseStore implements LeaseStore {
     /**
      * When to compact: once the journal holds more than {@code minRecords} records and more than
      * {@code liveFactor} times the live rows (so compaction costs O(1) per record), and on close.
+     *
+     * <p>{@code preallocateBytes}: the journal is zero-filled this far ahead of its last record (0: never), so an
+     * append overwrites space the file already has. On ext4 an fdatasync that must also make a new file size durable
+     * commits the file system's metadata journal, shared with every other writer of the disk: measured here, p99
+     * 2.2 ms against 0.2 ms when overwriting (bench/README.md). Recovery reads a zero tail as the end.
      */
-    public record Tuning(int minRecords, int liveFactor) {
-        public static final Tuning DEFAULT = new Tuning(10_000, 4);
+    public record Tuning(int minRecords, int liveFactor, int preallocateBytes) {
+        public static final int PREALLOCATE = 1 << 20;
+        public static final Tuning DEFAULT = new Tuning(10_000, 4, PREALLOCATE);
+
+        public Tuning(int minRecords, int liveFactor) {
+            this(minRecords, liveFactor, PREALLOCATE);
+        }
 
         public Tuning {
-            if (minRecords < 0 || liveFactor < 1) {
-                throw new IllegalArgumentException("compaction tuning " + minRecords + "/" + liveFactor
-                        + " (accepted: minRecords >= 0, liveFactor >= 1)");
+            if (minRecords < 0 || liveFactor < 1 || preallocateBytes < 0) {
+                throw new IllegalArgumentException("journal tuning " + minRecords + "/" + liveFactor + "/" + preallocateBytes
+                        + " (accepted: minRecords >= 0, liveFactor >= 1, preallocateBytes >= 0)");
             }
         }
     }
@@ -72,7 +82,12 @@ public final class JournalLeaseStore implements LeaseStore {
     private final Mirror mirror = new Mirror();
 
     private FileChannel journal;
+    /** Where the next record goes: the end of the last one. */
     private long journalSize;
+    /** The journal file's size: records up to {@link #journalSize}, zeros after (preallocated). */
+    private long journalAllocated;
+    /** Whether the last preallocation failed (said once at WARN until one succeeds again). */
+    private boolean preallocationFailing;
     private long generation;
     private volatile long journalRecords;
     private volatile int liveCount;
@@ -179,6 +194,7 @@ public final class JournalLeaseStore implements LeaseStore {
         }
         journal = r.journal();
         journalSize = r.journalSize();
+        journalAllocated = Math.max(journalSize, journal.size());
         generation = r.generation();
         journalRecords = r.journalRecords();
         List<Mapping> expired = dropExpired(now);
@@ -285,6 +301,9 @@ public final class JournalLeaseStore implements LeaseStore {
         }
         ByteBuffer bytes = out.written();
         int length = bytes.remaining();
+        if (journalSize + length > journalAllocated) {
+            preallocate(journalSize + length); // best effort: on failure the append grows the file as it goes
+        }
         try {
             if (faultsLeft > 0) {
                 faultsLeft--;
@@ -298,6 +317,7 @@ public final class JournalLeaseStore implements LeaseStore {
                     + describe(e), e);
         }
         journalSize += length;
+        journalAllocated = Math.max(journalAllocated, journalSize);
         for (JournalRecord r : records) {
             mirror.apply(r);
         }
@@ -315,11 +335,45 @@ public final class JournalLeaseStore implements LeaseStore {
         try {
             journal.truncate(journalSize);
             journal.force(false);
+            journalAllocated = journalSize;
         } catch (IOException again) {
             e.addSuppressed(again);
         }
         log.error("journal {}: append failed at offset {} ({}); the next change rewrites it from memory first",
                 dir.resolve(JOURNAL), journalSize, describe(e));
+    }
+
+    /**
+     * Zero-fills the journal from its current end to {@code end} plus {@link Tuning#preallocateBytes}, in the page
+     * cache: the append that follows makes the zeros and the new size durable with its own fsync, and the appends
+     * after it overwrite them (an fdatasync with no size to record). A failure (a full disk) cuts the file back to
+     * where it was, and the append goes on without: whether it fits decides, as before, whether it is granted.
+     */
+    private void preallocate(long end) {
+        int step = tuning.preallocateBytes();
+        if (step == 0) {
+            return;
+        }
+        long target = (end + step + 4095) & ~4095L;
+        try {
+            DataFiles.writeZeros(journal, journalAllocated, target);
+            journalAllocated = target;
+            if (preallocationFailing) {
+                preallocationFailing = false;
+                log.info("journal {}: preallocating again", dir.resolve(JOURNAL));
+            }
+        } catch (IOException e) {
+            try {
+                journal.truncate(journalAllocated);
+            } catch (IOException again) {
+                e.addSuppressed(again); // zeros after the last record are read as the journal's end: harmless
+            }
+            if (!preallocationFailing) {
+                preallocationFailing = true;
+                log.warn("journal {}: cannot preallocate {} bytes ({}); appending without, which syncs slower",
+                        dir.resolve(JOURNAL), target - journalAllocated, describe(e));
+            }
+        }
     }
 
     // ---- compaction ----
@@ -356,6 +410,7 @@ public final class JournalLeaseStore implements LeaseStore {
         journal.close();
         journal = c.journal();
         journalSize = RecordCodec.HEADER_BYTES;
+        journalAllocated = journalSize;
         generation = c.generation();
         journalRecords = 0;
         compactionRetryAt = 0;

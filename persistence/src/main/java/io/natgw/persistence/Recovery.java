@@ -184,7 +184,10 @@ final class Recovery {
         return copy;
     }
 
-    /** Where appends continue after replaying the journal: cuts off a torn tail, a zero tail or trailing damage. */
+    /**
+     * Where appends continue after replaying the journal: cuts off a torn tail or trailing damage; a zero tail
+     * (preallocated space) is kept and overwritten by the next appends.
+     */
     private long endOfReplay(FileChannel ch, Path path, Replay r) throws IOException {
         RecordReader.Step stop = r.stop();
         if (stop instanceof RecordReader.End end) {
@@ -197,9 +200,13 @@ final class Recovery {
             log.info("journal {}: dropped an incomplete last record at offset {} ({}), truncated to {} bytes",
                     path, at, torn.what(), at);
         } else if (RecordReader.onlyZerosFrom(ch, ((RecordReader.Corrupt) stop).offset(), size)) {
+            // The store's preallocated space (JournalLeaseStore.Tuning#preallocateBytes), or an append the disk never
+            // completed (some file systems extend the file before its data lands): either way the end. Kept: the
+            // next append overwrites it.
             at = ((RecordReader.Corrupt) stop).offset();
-            log.info("journal {}: dropped a zero-filled tail of {} bytes at offset {} (an append the disk never completed),"
-                    + " truncated to {} bytes", path, size - at, at, at);
+            log.debug("journal {}: {} bytes of zeros after the last record, at offset {}: the journal's end", path,
+                    size - at, at);
+            return at;
         } else {
             RecordReader.Corrupt corrupt = (RecordReader.Corrupt) stop;
             at = corrupt.offset();

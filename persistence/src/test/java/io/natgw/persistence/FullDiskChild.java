@@ -34,7 +34,7 @@ public final class FullDiskChild {
 
     public static void main(String[] args) throws Exception {
         try {
-            run(Path.of(args[0]));
+            run(Path.of(args[0]), Integer.parseInt(args[1]));
             System.out.println("OK");
             System.exit(0);
         } catch (AssertionError | Exception e) {
@@ -44,10 +44,13 @@ public final class FullDiskChild {
         }
     }
 
-    private static void run(Path dir) throws Exception {
+    /** {@code preallocate}: the journal's {@link JournalLeaseStore.Tuning#preallocateBytes}. */
+    private static void run(Path dir, int preallocate) throws Exception {
         TestClock clock = new TestClock(Rows.T0);
         RecordingForwarder forwarder = new RecordingForwarder();
-        MappingTable table = new MappingTable(TableConfigs.forLoad(dir), JournalLeaseStore.open(dir, clock), forwarder, clock);
+        JournalLeaseStore.Tuning tuning = new JournalLeaseStore.Tuning(JournalLeaseStore.Tuning.DEFAULT.minRecords(),
+                JournalLeaseStore.Tuning.DEFAULT.liveFactor(), preallocate);
+        MappingTable table = new MappingTable(TableConfigs.forLoad(dir), JournalLeaseStore.open(dir, clock, tuning), forwarder, clock);
         table.addListener(forwarder);
         table.start();
         check(table.apply(map(7000, Duration.ofHours(1))) instanceof Outcome.Granted, "granted 7000");
@@ -59,7 +62,8 @@ public final class FullDiskChild {
         say("filled the disk with " + filled + " bytes");
         Outcome refused = null;
         int port = 7100;
-        for (; port < 7400 && refused == null; port++) { // the journal's last page may hold a few more records
+        // the journal's last page, or its preallocated space, holds more records: they are written into space it has
+        for (; port < 7400 && refused == null; port++) {
             Outcome o = table.apply(map(port, Duration.ofHours(1)));
             if (o instanceof Outcome.Refused r) {
                 refused = r;

@@ -26,8 +26,22 @@ class FullDiskTest {
     @TempDir
     Path tmp;
 
+    /** The default preallocation (1 MiB) never fits on the 64 KiB disk: the journal grows by its appends. */
     @Test
     void aFullDiskFailsClosedAndWritesResumeWhenSpaceReturns() throws Exception {
+        runChild(JournalLeaseStore.Tuning.PREALLOCATE);
+    }
+
+    /**
+     * 8 KiB of preallocation fits at first: once the disk is full the appends use it up, then the next preallocation
+     * fails, the append after it finds no room and the grant is refused (nothing is acknowledged that is not durable).
+     */
+    @Test
+    void aFullDiskWhilePreallocatingFailsClosed() throws Exception {
+        runChild(8192);
+    }
+
+    private void runChild(int preallocate) throws Exception {
         requireRootAndUnshare();
         Path disk = Files.createDirectory(tmp.resolve("disk"));
         Path out = tmp.resolve("child.out");
@@ -35,7 +49,8 @@ class FullDiskTest {
         ProcessBuilder pb = new ProcessBuilder("unshare", "--mount", "--propagation", "private", "sh", "-c",
                 "mount -t tmpfs -o size=64k,mode=0700 natgw-full-disk \"$0\" && exec \"$@\"", disk.toString(),
                 java.toString(), "-Xmx128m", "-XX:+UseSerialGC", "-Dnatgw.test.level=WARN",
-                "-cp", System.getProperty("java.class.path"), FullDiskChild.class.getName(), disk.toString());
+                "-cp", System.getProperty("java.class.path"), FullDiskChild.class.getName(), disk.toString(),
+                Integer.toString(preallocate));
         pb.redirectErrorStream(true).redirectOutput(out.toFile());
         Process child = pb.start();
         try {

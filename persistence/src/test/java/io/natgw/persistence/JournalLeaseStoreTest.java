@@ -61,6 +61,41 @@ class JournalLeaseStoreTest {
         assertEquals(new LeaseStore.Recovered(List.of(aLater, s), 0, T0.minusSeconds(30), ip("203.0.113.5")), reopen(dir, T0));
     }
 
+    /**
+     * The default store zero-fills its journal ahead of the last record, so appends overwrite space the file has:
+     * after a kill the zero tail reads as the end, every acknowledged row is back, the next appends go on over the
+     * zeros (the file does not grow), and a second kill loses nothing either; an append past the preallocated space
+     * extends it again.
+     */
+    @Test
+    void aPreallocatedJournalSurvivesKillsAndItsAppendsOverwriteTheZeros() throws IOException {
+        Path journal = dir.resolve(JournalLeaseStore.JOURNAL);
+        JournalLeaseStore store = openRecovered(dir);
+        add(store, lease(2000), lease(2001));
+        long size = Files.size(journal);
+        assertTrue(size >= JournalLeaseStore.Tuning.PREALLOCATE, "preallocated: " + size + " bytes");
+        assertEquals(0, Files.readAllBytes(journal)[(int) size - 1], "zeros after the records");
+        add(store, lease(2002));
+        assertEquals(size, Files.size(journal), "an append overwrites the zeros: the file keeps its size");
+        store.abandon();
+
+        assertEquals(List.of(lease(2000), lease(2001), lease(2002)), reopen(dir, T0).mappings());
+        JournalLeaseStore again = openRecovered(dir);
+        add(again, lease(2003));
+        assertEquals(size, Files.size(journal), "appends after recovery go on over the zeros");
+        again.abandon();
+        assertEquals(List.of(lease(2000), lease(2001), lease(2002), lease(2003)), reopen(dir, T0).mappings());
+
+        JournalLeaseStore small = openRecovered(dir.resolve("small"), 4096);
+        for (int port = 3000; port < 3100; port++) { // about 100 bytes each: past 4 KiB several times
+            add(small, lease(port));
+        }
+        long grown = Files.size(dir.resolve("small").resolve(JournalLeaseStore.JOURNAL));
+        assertTrue(grown > 8192 && grown % 4096 == 0, "extended in whole pages past its records: " + grown);
+        small.abandon();
+        assertEquals(100, reopen(dir.resolve("small"), T0).mappings().size());
+    }
+
     @Test
     void everyRecordTypeWithEveryFieldSurvivesJournalAndSnapshot() throws IOException {
         Map<MappingKey, Mapping> model = new LinkedHashMap<>();

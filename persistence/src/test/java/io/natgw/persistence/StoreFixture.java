@@ -30,6 +30,15 @@ final class StoreFixture {
         return store;
     }
 
+    /** With {@code preallocateBytes} of zeros kept ahead of the last record (0: none, the file ends at it). */
+    static JournalLeaseStore openRecovered(Path dir, int preallocateBytes) throws IOException {
+        JournalLeaseStore store = JournalLeaseStore.open(dir, CLOCK,
+                new JournalLeaseStore.Tuning(JournalLeaseStore.Tuning.DEFAULT.minRecords(),
+                        JournalLeaseStore.Tuning.DEFAULT.liveFactor(), preallocateBytes));
+        store.recover(Rows.T0);
+        return store;
+    }
+
     static LeaseStore.Recovered reopen(Path dir, Instant now) throws IOException {
         try (JournalLeaseStore store = JournalLeaseStore.open(dir, CLOCK)) {
             LeaseStore.Recovered r = store.recover(now);
