@@ -16,6 +16,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 
 /**
  * One direction of a TCP relay: what this channel reads is written to {@code peer}. Reads are paced by the peer's
@@ -40,21 +41,88 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
     private final boolean flushEachRead;
     /** Whether this direction is spliced (epoll {@code splice(2)}) rather than read through this handler. */
     private final boolean spliced;
+    /** Whether the peer is still connecting (see the constructor); event loop only. */
+    private boolean pending;
+    private ArrayDeque<ByteBuf> held;
+    private boolean inputShutdownEarly;
 
     RelayHandler(Channel peer, Meter meter, boolean wanSide) {
         this(peer, meter, wanSide, false, false);
     }
 
     RelayHandler(Channel peer, Meter meter, boolean wanSide, boolean flushEachRead, boolean spliced) {
+        this(peer, meter, wanSide, flushEachRead, spliced, false);
+    }
+
+    /**
+     * @param pending whether {@code peer} is still connecting: until {@link #peerConnected}, what this channel
+     *                delivers is held (with autoRead off that is only what a FIN makes epoll read: a client that
+     *                sends and half-closes at once loses nothing), and a FIN is remembered
+     */
+    RelayHandler(Channel peer, Meter meter, boolean wanSide, boolean flushEachRead, boolean spliced, boolean pending) {
         this.peer = peer;
         this.meter = meter;
         this.wanSide = wanSide;
         this.flushEachRead = flushEachRead;
         this.spliced = spliced;
+        this.pending = pending;
+    }
+
+    /** Holds a buffer read before the peer connected (pending only). */
+    void hold(ByteBuf buf) {
+        if (held == null) {
+            held = new ArrayDeque<>(2);
+        }
+        held.add(buf);
+    }
+
+    /** The input was shut down (a FIN) before the peer connected: passed on after what was held. */
+    void inputShutdownEarly() {
+        inputShutdownEarly = true;
+    }
+
+    /**
+     * The peer is connected (its event loop, which is this channel's): passes what was held on in order, then the FIN
+     * if one came, and relays from now on.
+     */
+    void peerConnected() {
+        pending = false;
+        ArrayDeque<ByteBuf> h = held;
+        held = null;
+        if (h != null) {
+            for (ByteBuf buf; (buf = h.poll()) != null; ) {
+                count(buf.readableBytes());
+                peer.write(buf, peer.voidPromise());
+            }
+        }
+        if (inputShutdownEarly) {
+            // The FIN goes after the held bytes: shutdownOutput would fail writes still queued.
+            peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
+                if (peer instanceof DuplexChannel d && peer.isActive()) {
+                    d.shutdownOutput();
+                }
+            });
+        } else if (h != null) {
+            peer.flush();
+        }
+    }
+
+    private void dropHeld() {
+        ArrayDeque<ByteBuf> h = held;
+        held = null;
+        if (h != null) {
+            for (ByteBuf buf; (buf = h.poll()) != null; ) {
+                buf.release();
+            }
+        }
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (pending && msg instanceof ByteBuf buf) {
+            hold(buf);
+            return;
+        }
         if (!(msg instanceof ByteBuf buf) || !peer.isActive()) {
             ReferenceCountUtil.release(msg);
             return;
@@ -77,6 +145,9 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (pending) {
+            return;
+        }
         if (!flushEachRead) {
             peer.flush();
         }
@@ -97,7 +168,9 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof ChannelInputShutdownEvent) {
+        if (evt instanceof ChannelInputShutdownEvent && pending) {
+            inputShutdownEarly = true;
+        } else if (evt instanceof ChannelInputShutdownEvent) {
             if (spliced) {
                 drainAfterSplice(ctx.channel());
             }
@@ -115,6 +188,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        dropHeld();
         closeOnFlush(peer);
     }
 
