@@ -8,7 +8,9 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.channel.epoll.AbstractEpollStreamChannel;
 import io.netty.channel.unix.FileDescriptor;
+import io.netty.channel.unix.Socket;
 import io.netty.channel.unix.UnixChannel;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
@@ -97,11 +99,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
         }
         if (inputShutdownEarly) {
             // The FIN goes after the held bytes: shutdownOutput would fail writes still queued.
-            peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
-                if (peer instanceof DuplexChannel d && peer.isActive()) {
-                    d.shutdownOutput();
-                }
-            });
+            peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> shutdownOutput(peer));
         } else if (h != null) {
             peer.flush();
         }
@@ -176,11 +174,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
             }
             // The sender half-closed: flush what we have and pass the FIN on.
             Channel self = ctx.channel();
-            peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
-                if (peer instanceof DuplexChannel d && peer.isActive()) {
-                    d.shutdownOutput().addListener(x -> closeIfDone(peer));
-                }
-            });
+            peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> shutdownOutput(peer));
             closeIfDone(self);
         }
         ReferenceCountUtil.release(evt);
@@ -228,6 +222,30 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
             buf.writerIndex(n);
             count(n);
             peer.write(buf, peer.voidPromise());
+        }
+    }
+
+    /**
+     * Passes a FIN on: shuts {@code ch}'s output down once what was queued before it is flushed (call from the flush's
+     * listener), then closes it if its input is done too. On epoll the socket is shut down directly: Netty's
+     * {@code shutdownOutput()} makes a {@code ChannelOutputShutdownException}, with a full stack trace, on every call
+     * (to fail writes still queued, of which there are none here), which was one of the largest costs of a short
+     * relayed connection. The socket's own state records the shutdown, so {@code isOutputShutdown()} reads it as
+     * before.
+     */
+    static void shutdownOutput(Channel ch) {
+        if (!(ch instanceof DuplexChannel d) || !ch.isActive()) {
+            return;
+        }
+        if (ch instanceof AbstractEpollStreamChannel e && e.fd() instanceof Socket socket) {
+            try {
+                socket.shutdown(false, true);
+            } catch (IOException ex) { // ENOTCONN: the other end reset it meanwhile; the read side sees that too
+                log.debug("relay {}: shutting the output down failed: {}", ch, ex.toString());
+            }
+            closeIfDone(ch);
+        } else {
+            d.shutdownOutput().addListener(x -> closeIfDone(ch));
         }
     }
 
