@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
@@ -174,7 +175,11 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
             }
             // The sender half-closed: flush what we have and pass the FIN on.
             Channel self = ctx.channel();
-            peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> shutdownOutput(peer));
+            if (!spliced && drained(peer)) {
+                shutdownOutput(peer); // nothing queued before it: no empty write and listener to wait for
+            } else {
+                peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> shutdownOutput(peer));
+            }
             closeIfDone(self);
         }
         ReferenceCountUtil.release(evt);
@@ -183,7 +188,11 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         dropHeld();
-        closeOnFlush(peer);
+        if (!spliced && drained(peer)) {
+            peer.close(); // nothing to flush first
+        } else {
+            closeOnFlush(peer);
+        }
     }
 
     @Override
@@ -261,6 +270,15 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
         if (ch instanceof DuplexChannel d && d.isInputShutdown() && d.isOutputShutdown() && ch.isOpen()) {
             ch.close();
         }
+    }
+
+    /**
+     * Whether every byte written to {@code ch} has gone to its socket (its event loop only). Not for spliced
+     * relays: splice output waits in the outbound buffer as tasks that count no bytes.
+     */
+    static boolean drained(Channel ch) {
+        ChannelOutboundBuffer b = ch.unsafe().outboundBuffer();
+        return b != null && b.size() == 0 && b.totalPendingWriteBytes() == 0;
     }
 
     static void closeOnFlush(Channel ch) {
