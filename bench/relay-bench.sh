@@ -17,6 +17,11 @@
 # Each TCP figure is the median of ROUNDS iperf3 runs (single runs here vary by up to 25 %).
 # Needs root, ip, nft, conntrack, iperf3, socat, haproxy, jq, java 17 and gateway/target/natgw.jar (built by
 # ./natgw run or mvn -B verify; nothing is installed into the local Maven repository).
+#
+# RELAY_BENCH_PARTS=conn measures only new TCP connections/s: kernel DNAT once, then ROUNDS pairs of HAProxy and
+# natgw's copy relay back to back (each pair's ratio is printed; for A/B on a busy machine). NATGW_BENCH_JAR names
+# another natgw.jar to run (e.g. a copy of an older build), instead of gateway/target/natgw.jar;
+# NATGW_BENCH_JAVA_OPTS adds JVM options to natgw's relay (e.g. -XX:StartFlightRecording=filename=/tmp/r.jfr).
 set -euo pipefail
 
 SECS=${1:-5}
@@ -83,7 +88,7 @@ NFT
 
 # ---- programs ----
 echo "building the benchmark programs ..." >&2
-JAR="$REPO/gateway/target/natgw.jar"
+JAR="${NATGW_BENCH_JAR:-$REPO/gateway/target/natgw.jar}"
 [ -f "$JAR" ] || { echo "relay-bench: $JAR is missing: run ./natgw --help (builds it) or mvn -B verify first" >&2; exit 2; }
 # The daemon's jar holds every class the programs use (dataplane, table, config, logging): no Maven here.
 CP="$JAR"
@@ -159,11 +164,21 @@ staticMappings:
 dataplane: { relay: $1 }
 YAML
 }
+# The relay runs on the JVM options the daemon runs on (./natgw and packaging/deb/natgw, less the class-data
+# sharing archive): C1 only (-XX:TieredStopAtLevel=1), Serial GC, a 16 MiB initial heap, 64 MiB of direct memory.
+# With C2 (the JVM's default) the relay measured up to 1.7x faster per connection after its warm-up, so a figure
+# taken on other options would not be the deployed daemon's.
+DAEMON_JVM=(-XX:+UseSerialGC -Xms16m -Xmx256m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -XX:TieredStopAtLevel=1
+    -XX:ReservedCodeCacheSize=32m -XX:MaxMetaspaceSize=64m -XX:MaxDirectMemorySize=64m -XX:TrimNativeHeapInterval=5000)
+for o in "${DAEMON_JVM[@]}"; do
+    [ "$o" = -XX:MaxDirectMemorySize=64m ] && o='-XX:MaxDirectMemorySize="${NATGW_DIRECT_MEMORY:-64m}"'
+    grep -qF -- "$o" "$REPO/natgw" || echo "relay-bench: the launcher has no $o any more: update DAEMON_JVM here" >&2
+done
 start_natgw() { # RELAY [NAME [-Dnatgw.dataplane.*=... (RelayTuning)]] : its PID is in NATGW
     local relay=$1 name=${2:-$1}; shift; shift || true
     natgw_config "$relay" >"$WORK/natgw-$name.yaml"
-    start "$GW" "natgw-$name" java -XX:+UseSerialGC -Xms32m -Xmx256m -XX:MaxDirectMemorySize=256m \
-        -Dlogback.configurationFile="$WORK/logback.xml" "$@" \
+    start "$GW" "natgw-$name" java "${DAEMON_JVM[@]}" \
+        -Dlogback.configurationFile="$WORK/logback.xml" ${NATGW_BENCH_JAVA_OPTS:-} "$@" \
         -cp "$CP" io.natgw.it.bench.RelayServer "$WORK/natgw-$name.yaml"
     NATGW=$LAST_PID
     wait_log "$WORK/natgw-$name.log" "relay ready"
@@ -199,6 +214,17 @@ conn_rate() { # PORT : a 2 s warm-up run (JIT, caches, conntrack) first, the sam
     ip netns exec "$WAN" java -XX:+UseSerialGC -cp "$CP" io.natgw.it.bench.RelayConnRate 203.0.113.1 "$1" 2 16 >/dev/null
     ip netns exec "$WAN" java -XX:+UseSerialGC -cp "$CP" io.natgw.it.bench.RelayConnRate 203.0.113.1 "$1" "$SECS" 16 \
         | awk '{print $2 " (" $4 " failed)"}'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
+num() { echo "$1" | awk '{print $1}'; }
+conn_cpu() { # PID PORT -> "conn/s (F failed), U us CPU per connection" (the forwarder's own CPU, after the warm-up)
+    local p0 p1 line
+    ip netns exec "$WAN" java -XX:+UseSerialGC -cp "$CP" io.natgw.it.bench.RelayConnRate 203.0.113.1 "$2" 2 16 >/dev/null
+    p0=$(proc_ticks "$1")
+    line=$(ip netns exec "$WAN" java -XX:+UseSerialGC -cp "$CP" io.natgw.it.bench.RelayConnRate 203.0.113.1 "$2" "$SECS" 16)
+    p1=$(proc_ticks "$1")
+    echo "$line" | awk -v t="$(( p1 - p0 ))" -v hz="$(getconf CLK_TCK)" -v s="$SECS" \
+        '{ printf "%s conn/s (%s failed), %.0f us CPU per connection", $2, $4, ($2 > 0 ? t / hz * 1e6 / ($2 * s) : 0) }'
 }
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 
@@ -238,6 +264,25 @@ natpmp_rate() { # PROTO FIRST_PORT COUNT -> "rate p99us failed"
 }
 
 declare -A R
+if [ "${RELAY_BENCH_PARTS:-all}" = conn ]; then
+    echo "measuring: new TCP connections/s only (RELAY_BENCH_PARTS=conn), $ROUNDS rounds of HAProxy and natgw copy ..." >&2
+    DNAT_CONN=$(conn_rate 17000)
+    start_natgw copy
+    grep -q "epoll transport" "$WORK/natgw-copy.log" || echo "relay-bench: epoll did not load (the default fell back)" >&2
+    echo "kernel DNAT: $DNAT_CONN conn/s; $(grep -o 'dataplane started.*' "$WORK/natgw-copy.log" | head -1)"
+    for i in $(seq 1 "$ROUNDS"); do
+        start "$GW" haproxy haproxy -db -f "$WORK/haproxy.cfg"
+        HAPROXY=$LAST_PID
+        sleep 1
+        H=$(conn_cpu "$HAPROXY" 27001)
+        stop "$HAPROXY"
+        N=$(conn_cpu "$NATGW" 37000)
+        echo "round $i: HAProxy $H, natgw copy $N: $(ratio "$(num "$N")" "$(num "$H")") x HAProxy" \
+             "(load $(cut -d' ' -f1-3 /proc/loadavg))"
+    done
+    stop "$NATGW"
+    exit 0
+fi
 echo "measuring: kernel DNAT ..." >&2
 R[dnat,tcp1]=$(tcp_gbps 15201 1); tcp_cpu dnat 15201 4
 R[dnat,udp100]=$(udp_loss 15201 100); R[dnat,udp500]=$(udp_loss 15201 500)
@@ -328,8 +373,6 @@ grep -q "io_uring transport" "$WORK/natgw-uring.log" || echo "relay-bench: io_ur
 R[uring,tcp1]=$(tcp_gbps 35201 1); tcp_cpu uring 35201 4 "$NATGW"
 stop "$NATGW"
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
-num() { echo "$1" | awk '{print $1}'; }
 verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r != "n/a" && r + 0 >= t) ? "ok" : "MISSED" }'; }
 
 echo

@@ -65,12 +65,12 @@ final class DivertedTcp extends ChannelInboundHandlerAdapter {
         log.debug("divert: tcp {} -> {}", lan, dst);
         meter.session(1);
         ch.closeFuture().addListener(f -> meter.session(-1));
-        TcpRelay.hold(ch);
+        TcpRelay.Early early = TcpRelay.hold(ch);
         // The incoming ports open before the flow goes upstream: a server that connects back at once
         // (IRC's IDENT lookup) finds them open.
         TransparentDivert.report(triggers, Protocol.TCP, lan.getAddress(), dst.getPort()).whenComplete((r, e) -> ch.eventLoop().execute(() -> {
             if (ch.isActive()) {
-                TcpRelay.connect(ctx, ch, dst, new InetSocketAddress(wanAddress.get(), 0), meter, false);
+                TcpRelay.connect(ctx, ch, early, dst, new InetSocketAddress(wanAddress.get(), 0), meter, false);
             }
         }));
     }

@@ -4,11 +4,14 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.channel.epoll.AbstractEpollStreamChannel;
 import io.netty.channel.unix.FileDescriptor;
+import io.netty.channel.unix.Socket;
 import io.netty.channel.unix.UnixChannel;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
@@ -16,6 +19,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 
 /**
  * One direction of a TCP relay: what this channel reads is written to {@code peer}. Reads are paced by the peer's
@@ -40,21 +44,84 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
     private final boolean flushEachRead;
     /** Whether this direction is spliced (epoll {@code splice(2)}) rather than read through this handler. */
     private final boolean spliced;
+    /** Whether the peer is still connecting (see the constructor); event loop only. */
+    private boolean pending;
+    private ArrayDeque<ByteBuf> held;
+    private boolean inputShutdownEarly;
 
     RelayHandler(Channel peer, Meter meter, boolean wanSide) {
         this(peer, meter, wanSide, false, false);
     }
 
     RelayHandler(Channel peer, Meter meter, boolean wanSide, boolean flushEachRead, boolean spliced) {
+        this(peer, meter, wanSide, flushEachRead, spliced, false);
+    }
+
+    /**
+     * @param pending whether {@code peer} is still connecting: until {@link #peerConnected}, what this channel
+     *                delivers is held (with autoRead off that is only what a FIN makes epoll read: a client that
+     *                sends and half-closes at once loses nothing), and a FIN is remembered
+     */
+    RelayHandler(Channel peer, Meter meter, boolean wanSide, boolean flushEachRead, boolean spliced, boolean pending) {
         this.peer = peer;
         this.meter = meter;
         this.wanSide = wanSide;
         this.flushEachRead = flushEachRead;
         this.spliced = spliced;
+        this.pending = pending;
+    }
+
+    /** Holds a buffer read before the peer connected (pending only). */
+    void hold(ByteBuf buf) {
+        if (held == null) {
+            held = new ArrayDeque<>(2);
+        }
+        held.add(buf);
+    }
+
+    /** The input was shut down (a FIN) before the peer connected: passed on after what was held. */
+    void inputShutdownEarly() {
+        inputShutdownEarly = true;
+    }
+
+    /**
+     * The peer is connected (its event loop, which is this channel's): passes what was held on in order, then the FIN
+     * if one came, and relays from now on.
+     */
+    void peerConnected() {
+        pending = false;
+        ArrayDeque<ByteBuf> h = held;
+        held = null;
+        if (h != null) {
+            for (ByteBuf buf; (buf = h.poll()) != null; ) {
+                count(buf.readableBytes());
+                peer.write(buf, peer.voidPromise());
+            }
+        }
+        if (inputShutdownEarly) {
+            // The FIN goes after the held bytes: shutdownOutput would fail writes still queued.
+            peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> shutdownOutput(peer));
+        } else if (h != null) {
+            peer.flush();
+        }
+    }
+
+    private void dropHeld() {
+        ArrayDeque<ByteBuf> h = held;
+        held = null;
+        if (h != null) {
+            for (ByteBuf buf; (buf = h.poll()) != null; ) {
+                buf.release();
+            }
+        }
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (pending && msg instanceof ByteBuf buf) {
+            hold(buf);
+            return;
+        }
         if (!(msg instanceof ByteBuf buf) || !peer.isActive()) {
             ReferenceCountUtil.release(msg);
             return;
@@ -77,6 +144,9 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (pending) {
+            return;
+        }
         if (!flushEachRead) {
             peer.flush();
         }
@@ -97,17 +167,19 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof ChannelInputShutdownEvent) {
+        if (evt instanceof ChannelInputShutdownEvent && pending) {
+            inputShutdownEarly = true;
+        } else if (evt instanceof ChannelInputShutdownEvent) {
             if (spliced) {
                 drainAfterSplice(ctx.channel());
             }
             // The sender half-closed: flush what we have and pass the FIN on.
             Channel self = ctx.channel();
-            peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
-                if (peer instanceof DuplexChannel d && peer.isActive()) {
-                    d.shutdownOutput().addListener(x -> closeIfDone(peer));
-                }
-            });
+            if (!spliced && drained(peer)) {
+                shutdownOutput(peer); // nothing queued before it: no empty write and listener to wait for
+            } else {
+                peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> shutdownOutput(peer));
+            }
             closeIfDone(self);
         }
         ReferenceCountUtil.release(evt);
@@ -115,7 +187,12 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        closeOnFlush(peer);
+        dropHeld();
+        if (!spliced && drained(peer)) {
+            peer.close(); // nothing to flush first
+        } else {
+            closeOnFlush(peer);
+        }
     }
 
     @Override
@@ -157,6 +234,30 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * Passes a FIN on: shuts {@code ch}'s output down once what was queued before it is flushed (call from the flush's
+     * listener), then closes it if its input is done too. On epoll the socket is shut down directly: Netty's
+     * {@code shutdownOutput()} makes a {@code ChannelOutputShutdownException}, with a full stack trace, on every call
+     * (to fail writes still queued, of which there are none here), which was one of the largest costs of a short
+     * relayed connection. The socket's own state records the shutdown, so {@code isOutputShutdown()} reads it as
+     * before.
+     */
+    static void shutdownOutput(Channel ch) {
+        if (!(ch instanceof DuplexChannel d) || !ch.isActive()) {
+            return;
+        }
+        if (ch instanceof AbstractEpollStreamChannel e && e.fd() instanceof Socket socket) {
+            try {
+                socket.shutdown(false, true);
+            } catch (IOException ex) { // ENOTCONN: the other end reset it meanwhile; the read side sees that too
+                log.debug("relay {}: shutting the output down failed: {}", ch, ex.toString());
+            }
+            closeIfDone(ch);
+        } else {
+            d.shutdownOutput().addListener(x -> closeIfDone(ch));
+        }
+    }
+
     /** Turns reading back on unless the input is already shut down (setAutoRead would throw then). */
     static void resumeReading(Channel ch) {
         if (ch.isActive() && !(ch instanceof DuplexChannel d && d.isInputShutdown())) {
@@ -169,6 +270,15 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
         if (ch instanceof DuplexChannel d && d.isInputShutdown() && d.isOutputShutdown() && ch.isOpen()) {
             ch.close();
         }
+    }
+
+    /**
+     * Whether every byte written to {@code ch} has gone to its socket (its event loop only). Not for spliced
+     * relays: splice output waits in the outbound buffer as tasks that count no bytes.
+     */
+    static boolean drained(Channel ch) {
+        ChannelOutboundBuffer b = ch.unsafe().outboundBuffer();
+        return b != null && b.size() == 0 && b.totalPendingWriteBytes() == 0;
     }
 
     static void closeOnFlush(Channel ch) {

@@ -88,11 +88,13 @@ final class TcpListener extends PortListener {
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, TcpRelay.WATER_MARK)
                 .childOption(ChannelOption.RCVBUF_ALLOCATOR, TcpRelay.readSizes(ctx.tuning()))
                 .handler(new AcceptErrors())
                 .childHandler(new Accept());
+        if (!TcpRelay.NODELAY_BY_DEFAULT) { // else already set by the channel's constructor: not a second setsockopt
+            b.childOption(ChannelOption.TCP_NODELAY, true);
+        }
         if (ctx.tuning().socketBuffer() > 0) {
             b.childOption(ChannelOption.SO_RCVBUF, ctx.tuning().socketBuffer()).childOption(ChannelOption.SO_SNDBUF, ctx.tuning().socketBuffer());
         }
@@ -216,8 +218,7 @@ final class TcpListener extends PortListener {
     private final class Accept extends ChannelInboundHandlerAdapter {
         @Override
         public void channelActive(ChannelHandlerContext c) {
-            Channel ch = c.channel();
-            c.pipeline().remove(this);
+            Channel ch = c.channel(); // this handler stays in its pipeline until the relay replaces it
             InetSocketAddress peer = (InetSocketAddress) ch.remoteAddress();
             Route r = route(peer);
             if (r == null) {
@@ -238,8 +239,10 @@ final class TcpListener extends PortListener {
             r.track(ch);
             ctx.onTraffic().accept(r);
             InetSocketAddress target = new InetSocketAddress(r.mapping.internal().address(), r.mapping.internal().port());
-            log.debug("tcp {}: {} -> {}", port, peer, target);
-            TcpRelay.connect(ctx, ch, target, null, r.meter, true);
+            if (log.isDebugEnabled()) {
+                log.debug("tcp {}: {} -> {}", port, peer, target);
+            }
+            TcpRelay.connect(ctx, ch, this, target, null, r.meter, true);
             pauseIfFull();
         }
     }

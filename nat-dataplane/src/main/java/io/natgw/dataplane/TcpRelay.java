@@ -1,15 +1,17 @@
 package io.natgw.dataplane;
 
 import io.natgw.conf.NatgwConfig.RelayMode;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelConfig;
+import io.netty.channel.ChannelFactory;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ReflectiveChannelFactory;
+import io.netty.util.internal.PlatformDependent;
 import io.netty.channel.ChannelFuture;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
-import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.ChannelOption;
@@ -18,9 +20,12 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.AbstractEpollStreamChannel;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollMode;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.socket.SocketProtocolFamily;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 
 /**
@@ -39,10 +44,6 @@ final class TcpRelay {
      */
     static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(512 * 1024, 1024 * 1024);
 
-    static RecvByteBufAllocator readSizes(RelayTuning tuning) {
-        return new AdaptiveRecvByteBufAllocator(512, Math.min(16 * 1024, tuning.readBytes()), tuning.readBytes());
-    }
-
     private TcpRelay() {
     }
 
@@ -51,60 +52,93 @@ final class TcpRelay {
     }
 
     /**
+     * The adaptive read sizes of relayed connections for {@code tuning}: one shared allocator (it keeps no per-channel
+     * state; each channel takes its own handle), made once rather than per connection.
+     */
+    static RecvByteBufAllocator readSizes(RelayTuning tuning) {
+        Sizes s = sizes;
+        if (s == null || s.readBytes != tuning.readBytes()) {
+            sizes = s = new Sizes(tuning.readBytes(),
+                    new AdaptiveRecvByteBufAllocator(512, Math.min(16 * 1024, tuning.readBytes()), tuning.readBytes()));
+        }
+        return s.allocator;
+    }
+
+    private record Sizes(int readBytes, RecvByteBufAllocator allocator) {
+    }
+
+    private static volatile Sizes sizes;
+
+    /** One reflective channel factory per channel class (its constructor looked up once, not per connection). */
+    private static final ClassValue<ChannelFactory<? extends Channel>> FACTORIES = new ClassValue<>() {
+        @Override
+        protected ChannelFactory<? extends Channel> computeValue(Class<?> type) {
+            return new ReflectiveChannelFactory<>(type.asSubclass(Channel.class));
+        }
+    };
+
+    /**
+     * Whether new TCP channels already have TCP_NODELAY (Netty's socket configs set it in their constructor wherever
+     * {@link PlatformDependent#canEnableTcpNoDelayByDefault()}): then setting it again is a second setsockopt per
+     * socket for nothing.
+     */
+    static final boolean NODELAY_BY_DEFAULT = PlatformDependent.canEnableTcpNoDelayByDefault();
+
+    /**
      * Opens the backend connection on the frontend's event loop and starts relaying once it is up; the frontend
-     * must have autoRead off until then. A failed connect closes the frontend.
+     * must have autoRead off until then. A failed connect closes the frontend. Call on the frontend's event loop.
+     *
+     * <p>Per connection this is the least the relay needs, with no {@code Bootstrap} (whose per-call options map,
+     * reflective channel factory, resolver look-up and queued connect task cost more than the rest here): the
+     * backend channel is made and configured directly, {@code placeholder} (the handler now in the frontend's
+     * pipeline: the listener's acceptor or {@link Early}) is replaced by the frontend's relay in one pipeline change,
+     * and the backend gets its relay before it is registered. Until the backend connects, the frontend's relay holds
+     * what it reads, as {@link Early} does (and takes over what an {@link Early} held).
      *
      * @param bindTo   the local address of the backend connection, or null for any
      * @param wanFront whether the frontend faces the WAN (mapped ports) or the LAN (diverted outbound flows)
      */
-    static void connect(RelayContext ctx, Channel front, InetSocketAddress target, InetSocketAddress bindTo,
-                        Meter meter, boolean wanFront) {
+    static void connect(RelayContext ctx, Channel front, ChannelHandler placeholder, InetSocketAddress target,
+                        InetSocketAddress bindTo, Meter meter, boolean wanFront) {
         boolean splice = splicing(ctx);
-        Bootstrap b = new Bootstrap().group(front.eventLoop()).channel(ctx.transport().socketChannel())
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, ctx.settings().connectTimeout().toMillis()))
-                .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                .option(ChannelOption.TCP_NODELAY, true)
-                // Reading starts once connected, after the listener below has put the relay in place (promise
-                // listeners run before channelActive triggers the first read): no extra epoll_ctl per connection.
-                .option(ChannelOption.AUTO_READ, true)
-                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
-                .option(ChannelOption.RCVBUF_ALLOCATOR, readSizes(ctx.tuning()))
-                .handler(new ChannelInboundHandlerAdapter());
-        if (ctx.tuning().socketBuffer() > 0) {
-            b.option(ChannelOption.SO_RCVBUF, ctx.tuning().socketBuffer()).option(ChannelOption.SO_SNDBUF, ctx.tuning().socketBuffer());
-        }
-        if (splice) {
-            b.option(EpollChannelOption.EPOLL_MODE, EpollMode.LEVEL_TRIGGERED);
-        }
-        ChannelFuture f = bindTo == null ? b.connect(target) : b.connect(target, bindTo);
-        Channel back = f.channel();
-        Early early = hold(front);
-        early.back = back;
-        if (!back.isRegistered() && f.isDone() && !f.isSuccess()) {
-            // No socket for the backend (e.g. out of descriptors): Netty's placeholder has no event loop, so its
-            // listeners would run on another thread; end the frontend here, on its own loop.
-            log.debug("relay {} -> {}: no backend socket: {}", front.remoteAddress(), target, f.cause().toString());
-            early.back = null;
-            early.drop();
+        Channel back;
+        try {
+            back = newBackend(ctx, target, bindTo);
+            configure(ctx, back.config(), splice);
+        } catch (RuntimeException e) {
+            // No socket for the backend (e.g. out of descriptors): end the frontend here, on its own loop.
+            log.debug("relay {} -> {}: no backend socket: {}", front.remoteAddress(), target, e.toString());
             front.close();
             return;
         }
+        RelayHandler frontRelay = new RelayHandler(back, meter, wanFront, ctx.tuning().flushEachRead(), splice, true);
+        if (placeholder instanceof Early early) {
+            early.moveTo(frontRelay);
+        }
+        front.pipeline().replace(placeholder, "relay", frontRelay);
+        back.pipeline().addLast("relay", new RelayHandler(front, meter, !wanFront, ctx.tuning().flushEachRead(), splice));
+        ChannelFuture registered = front.eventLoop().register(back); // on this loop: done when it returns
+        if (registered.isDone() && !registered.isSuccess()) {
+            log.debug("relay {} -> {}: cannot register the backend: {}", front.remoteAddress(), target,
+                    registered.cause().toString());
+            PortListener.closeQuietly(back);
+            front.close();
+            return;
+        }
+        ChannelFuture f = bindTo == null ? back.connect(target) : back.connect(target, bindTo);
         f.addListener(done -> {
             if (!done.isSuccess()) {
-                log.debug("relay {} -> {}: connect failed: {}", front.remoteAddress(), target, done.cause().toString());
-                early.drop();
-                front.close();
+                if (log.isDebugEnabled()) {
+                    log.debug("relay {} -> {}: connect failed: {}", front.remoteAddress(), target, done.cause().toString());
+                }
+                front.close(); // the frontend's relay drops what it held
                 return;
             }
             if (!front.isActive()) {
-                early.drop();
                 back.close();
                 return;
             }
-            front.pipeline().remove(early);
-            front.pipeline().addLast("relay", new RelayHandler(back, meter, wanFront, ctx.tuning().flushEachRead(), splice));
-            back.pipeline().addLast("relay", new RelayHandler(front, meter, !wanFront, ctx.tuning().flushEachRead(), splice));
-            early.handOver(front.pipeline().get(RelayHandler.class));
+            frontRelay.peerConnected();
             if (splice) {
                 meter.spliced();
                 splice((AbstractEpollStreamChannel) front, (AbstractEpollStreamChannel) back, meter, wanFront);
@@ -112,6 +146,40 @@ final class TcpRelay {
             }
             RelayHandler.resumeReading(front);
         });
+    }
+
+    /**
+     * A backend channel for {@code target}. On epoll an IPv4 target gets an IPv4 socket: Netty's default is a dual-stack
+     * IPv6 socket, which costs an IPV6_V6ONLY setsockopt per connection and the kernel's v4-mapped path on each packet.
+     */
+    private static Channel newBackend(RelayContext ctx, InetSocketAddress target, InetSocketAddress bindTo) {
+        if (ctx.transport().socketChannel() == EpollSocketChannel.class && target.getAddress() instanceof Inet4Address
+                && (bindTo == null || bindTo.getAddress() instanceof Inet4Address)) {
+            return new EpollSocketChannel(SocketProtocolFamily.INET);
+        }
+        return FACTORIES.get(ctx.transport().socketChannel()).newChannel();
+    }
+
+    /**
+     * The backend's options: those that differ from a new channel's defaults only (autoRead is on by default: reading
+     * starts once connected, after the connect listener put the relay in place, as promise listeners run before
+     * channelActive triggers the first read).
+     */
+    private static void configure(RelayContext ctx, ChannelConfig c, boolean splice) {
+        c.setConnectTimeoutMillis((int) Math.min(Integer.MAX_VALUE, ctx.settings().connectTimeout().toMillis()));
+        c.setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+        if (!NODELAY_BY_DEFAULT) {
+            c.setOption(ChannelOption.TCP_NODELAY, true);
+        }
+        c.setWriteBufferWaterMark(WATER_MARK);
+        c.setRecvByteBufAllocator(readSizes(ctx.tuning()));
+        if (ctx.tuning().socketBuffer() > 0) {
+            c.setOption(ChannelOption.SO_RCVBUF, ctx.tuning().socketBuffer());
+            c.setOption(ChannelOption.SO_SNDBUF, ctx.tuning().socketBuffer());
+        }
+        if (splice) {
+            c.setOption(EpollChannelOption.EPOLL_MODE, EpollMode.LEVEL_TRIGGERED);
+        }
     }
 
     /** Makes the frontend hold what it delivers until {@link #connect} has a backend (idempotent; event loop). */
@@ -125,11 +193,12 @@ final class TcpRelay {
     }
 
     /**
-     * Holds what the frontend delivers before the backend is up: with autoRead off nothing is read, except that a
-     * FIN makes epoll read the pending bytes (so a client that sends and half-closes at once loses nothing).
+     * Holds what the frontend delivers before {@link #connect} is called (the transparent divert reports a flow to
+     * the trigger engine first): with autoRead off nothing is read, except that a FIN makes epoll read the pending
+     * bytes (so a client that sends and half-closes at once loses nothing). {@link #connect} moves what it held to
+     * the frontend's relay.
      */
-    private static final class Early extends ChannelInboundHandlerAdapter {
-        private Channel back;
+    static final class Early extends ChannelInboundHandlerAdapter {
         private final java.util.ArrayDeque<ByteBuf> held = new java.util.ArrayDeque<>();
         private boolean inputShutdown;
 
@@ -153,9 +222,6 @@ final class TcpRelay {
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
             drop();
-            if (back != null) {
-                PortListener.closeQuietly(back); // never registered when its socket could not be created
-            }
         }
 
         @Override
@@ -164,18 +230,13 @@ final class TcpRelay {
             ctx.close();
         }
 
-        /** Passes what was held to the relay now in place, in order, then the FIN if one came. */
-        void handOver(RelayHandler relay) {
+        void moveTo(RelayHandler relay) {
             for (ByteBuf buf; (buf = held.poll()) != null; ) {
-                relay.count(buf.readableBytes());
-                back.write(buf, back.voidPromise());
+                relay.hold(buf);
             }
-            // The FIN goes after the held bytes: shutdownOutput would fail writes still queued.
-            back.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
-                if (inputShutdown && back instanceof DuplexChannel d && back.isActive()) {
-                    d.shutdownOutput();
-                }
-            });
+            if (inputShutdown) {
+                relay.inputShutdownEarly();
+            }
         }
 
         void drop() {

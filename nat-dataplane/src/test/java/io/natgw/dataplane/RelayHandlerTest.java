@@ -84,8 +84,64 @@ class RelayHandlerTest {
         EmbeddedChannel front = new EmbeddedChannel(new RelayHandler(other, meter, true));
         front.close();
         assertFalse(other.isOpen(), "closing one side closes the other");
-        ByteBuf flushed = other.readOutbound();
-        assertEquals(0, flushed.readableBytes(), "only the empty flush before the close, no data");
-        assertNull(other.readOutbound());
+        assertNull(other.readOutbound(), "nothing was queued to the other side, so nothing is written before its close");
+    }
+
+    @Test
+    void aPendingRelayHoldsWhatArrivesBeforeItsPeerConnectsAndPassesItOnInOrder() {
+        Meter meter = new Meter(null);
+        EmbeddedChannel peer = new EmbeddedChannel();
+        RelayHandler relay = new RelayHandler(peer, meter, true, false, false, true);
+        EmbeddedChannel wan = new EmbeddedChannel(relay);
+
+        wan.pipeline().fireChannelRead(Unpooled.copiedBuffer("ab", StandardCharsets.US_ASCII));
+        wan.pipeline().fireChannelRead(Unpooled.copiedBuffer("c", StandardCharsets.US_ASCII));
+        wan.pipeline().fireChannelReadComplete();
+        assertTrue(peer.outboundMessages().isEmpty(), "nothing passed on while the peer connects");
+        assertEquals(io.natgw.core.TrafficStats.Counters.ZERO, meter.snapshot(), "held bytes are not counted yet");
+
+        relay.peerConnected();
+        ByteBuf first = peer.readOutbound();
+        ByteBuf second = peer.readOutbound();
+        assertEquals("ab", first.toString(StandardCharsets.US_ASCII));
+        assertEquals("c", second.toString(StandardCharsets.US_ASCII));
+        first.release();
+        second.release();
+        assertEquals(new RelayCounters(3, 0, 0, 0, 2, 0, 0, 0), meter.counters(), "counted once passed on");
+
+        wan.writeInbound(Unpooled.copiedBuffer("d", StandardCharsets.US_ASCII));
+        ByteBuf after = peer.readOutbound();
+        assertEquals("d", after.toString(StandardCharsets.US_ASCII), "relays directly once connected");
+        after.release();
+        wan.finishAndReleaseAll();
+        peer.finishAndReleaseAll();
+    }
+
+    @Test
+    void aPendingRelayWhoseChannelClosesReleasesWhatItHeldAndClosesThePeer() {
+        EmbeddedChannel peer = new EmbeddedChannel();
+        EmbeddedChannel wan = new EmbeddedChannel(new RelayHandler(peer, new Meter(null), true, false, false, true));
+        ByteBuf held = Unpooled.copiedBuffer("held", StandardCharsets.US_ASCII);
+        wan.pipeline().fireChannelRead(held);
+
+        wan.close();
+
+        assertEquals(0, held.refCnt(), "what was held is released");
+        assertFalse(peer.isOpen(), "the connecting peer is closed");
+        peer.finishAndReleaseAll();
+    }
+
+    @Test
+    void aClosingSideFlushesWhatItQueuedToTheOtherBeforeClosingIt() {
+        EmbeddedChannel other = new EmbeddedChannel();
+        EmbeddedChannel front = new EmbeddedChannel(new RelayHandler(other, new Meter(null), true));
+        front.pipeline().fireChannelRead(Unpooled.copiedBuffer("tail", StandardCharsets.US_ASCII)); // queued, not flushed
+
+        front.close();
+
+        ByteBuf tail = other.readOutbound();
+        assertEquals("tail", tail.toString(StandardCharsets.US_ASCII), "what was queued is written before the close");
+        tail.release();
+        assertFalse(other.isOpen());
     }
 }
