@@ -20,12 +20,22 @@ public interface Forwarder {
     void abort(Change change);
 
     /**
-     * Called once per writer batch, after every request of the batch was prepared and before the batch is
-     * made durable. A forwarder that batches its work (the kernel's nftables table) applies what
+     * Called once per writer batch, after every request of the batch was prepared, before the batch is
+     * made durable or (when {@link #flushesBatches}) while the journal commits it. A forwarder that batches its work (the kernel's nftables table) applies what
      * {@link #prepare} queued here, in one transaction. If it throws, the batch's changes are reverted
      * ({@link #abort} for each) and its requests refused, so nothing is half-applied.
      */
     default void flush() throws ForwardingException {
+    }
+
+    /**
+     * Whether {@link #flush} is real work (the kernel forwarder's nftables transaction): the table then commits the
+     * batch to its journal on a thread of its own while the writer flushes, and answers once both are done. A flush
+     * failure after the journal recorded the batch is taken back there by a compensating batch, so the failure
+     * contract is the same. Every forwarder call stays on the writer thread.
+     */
+    default boolean flushesBatches() {
+        return false;
     }
 
     /**

@@ -6,8 +6,9 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * Where the table makes its changes durable. {@code persistence} implements it with a journal; every
- * method is called from the table's single writer thread.
+ * Where the table makes its changes durable. {@code persistence} implements it with a journal; its methods are
+ * called one at a time, from the table's single writer thread, or (a {@link #commit} beside a kernel forwarder's
+ * flush, {@link Forwarder#flushesBatches}) from the table's journal thread while the writer waits for it.
  */
 public interface LeaseStore extends AutoCloseable {
 

@@ -18,6 +18,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
@@ -32,9 +33,10 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *   <li><b>applies</b> each through the {@link Funnel} (rules, dataplane {@link Forwarder#prepare}) in isolation:
  *       a request that fails in any way, an unchecked exception included, has its own changes undone and is
  *       refused, and the others go on;</li>
- *   <li><b>makes the batch durable or reverts it</b>: {@link Forwarder#flush} once, then one
- *       {@link LeaseStore#commit} (group commit: one sync for all). If the dataplane fails, the batch is undone
- *       and refused. If the journal fails, the batch is undone, its grants are refused ({@link
+ *   <li><b>makes the batch durable or reverts it</b>: {@link Forwarder#flush} once and one
+ *       {@link LeaseStore#commit} (group commit: one sync for all), at once (the commit on the journal thread) when the
+ *       forwarder's flush is a kernel transaction ({@link Forwarder#flushesBatches}). If the dataplane fails, the batch is undone
+ *       and refused (and, if the journal recorded it, taken back there by a compensating batch). If the journal fails, the batch is undone, its grants are refused ({@link
  *       Outcome.Reason#UNAVAILABLE}: nothing is acknowledged that is not durable) and its removals applied again:
  *       removals and expiry always take effect at once (a full disk fails closed) and are journaled first by the
  *       next commit that succeeds; the expiry timer retries every second, so writes resume by themselves;</li>
@@ -81,7 +83,10 @@ public final class MappingTable implements AutoCloseable {
     /** Guards {@link #running} with the queueing of work, so nothing is queued after the writer's last look. */
     private final Object lifecycle = new Object();
     private boolean closed;
-    /** Removals applied while the journal could not write; journaled first by the next commit. Writer thread. */
+    /**
+     * Removals applied while the journal could not write, and the inverse of batches it recorded that the dataplane
+     * then refused (when the compensating commit failed too); journaled first by the next commit. Writer thread.
+     */
     private final List<Change> unjournaled = new ArrayList<>();
     /** Whether {@link #unjournaled} holds anything: the expiry timer then retries the journal every second. */
     private volatile boolean journalBehind;
@@ -89,6 +94,8 @@ public final class MappingTable implements AutoCloseable {
     private volatile String journalProblem;
     private Thread writer;
     private ScheduledExecutorService ticker;
+    /** Runs the journal commit beside {@link Forwarder#flush} ({@link #makeDurableOrRevert}); writer thread, lazily. */
+    private ExecutorService journaler;
 
     /** What start-up found: restored rows, leases dropped as expired, rows the dataplane could not re-open. */
     public record Startup(int restored, int expiredDropped, int restoreFailed, boolean epochContinued) {
@@ -418,6 +425,9 @@ public final class MappingTable implements AutoCloseable {
         for (Pending p; (p = queue.poll()) != null; ) {
             p.future().complete(new Outcome.Refused(Outcome.Reason.UNAVAILABLE, "the mapping table is closed"));
         }
+        if (journaler != null) {
+            journaler.shutdown();
+        }
     }
 
     /** What applying a batch did: the changes in order, each request's outcome, an address to record. */
@@ -487,50 +497,74 @@ public final class MappingTable implements AutoCloseable {
     }
 
     /**
-     * Writer thread: the dataplane applies the batch ({@link Forwarder#flush}), then the journal records it
-     * together with any removals it could not record before. If the dataplane fails, the whole batch is undone.
-     * If the journal fails, the batch is undone and its removals alone are applied again: they take effect at
-     * once (fail closed) and are journaled as soon as the journal can write again.
+     * Writer thread: the dataplane applies the batch ({@link Forwarder#flush}) and the journal records it together
+     * with any changes it could not record before; the yes waits for both. When the forwarder's flush is real work (a
+     * kernel transaction, {@link Forwarder#flushesBatches}) the journal thread commits while this thread flushes, so
+     * a batch costs the longer of the two, not their sum (the forwarder stays on this thread). Either failure leaves the table, the journal and the
+     * forwarding as they were:
+     * <ul>
+     *   <li>the dataplane fails, the journal wrote: the batch is undone and refused, and the journal gets the inverse
+     *       of each change (a compensating batch) before the answer; if that commit fails, the inverse waits with the
+     *       removals the journal could not record, journaled first by the next commit that succeeds (the table fails
+     *       closed until then, as on any journal failure);</li>
+     *   <li>the journal fails (whatever the dataplane did): the batch is undone ({@link Forwarder#abort} puts the
+     *       previous elements back) and its removals alone are applied again: they take effect at once (fail closed)
+     *       and are journaled as soon as the journal can write again.</li>
+     * </ul>
      */
     private void makeDurableOrRevert(List<Pending> batch, Applied a, Instant now) {
-        if (!a.changes.isEmpty()) {
-            try {
-                forwarder.flush();
-            } catch (Forwarder.ForwardingException | RuntimeException e) {
-                LOG.error("forwarding failed, {} changes reverted: {}", a.changes.size(), e.getMessage());
-                refuseAll(a, "the dataplane could not apply the change: " + e.getMessage());
-                return;
-            }
-        }
         List<Change> toJournal = a.changes;
         if (!unjournaled.isEmpty()) {
             toJournal = new ArrayList<>(unjournaled);
             toJournal.addAll(a.changes);
         }
-        if (!toJournal.isEmpty()) {
-            try {
-                store.commit(toJournal);
-                stats.countBatch();
-                unjournaled.clear();
-                journalRecovered();
-            } catch (IOException | RuntimeException e) {
-                journalFailed(e, a.changes.size());
-                refuseAll(a, null);
-                Applied removals = apply(batch, now, true);
-                if (!removals.changes.isEmpty()) {
-                    try {
-                        forwarder.flush(); // the removals take effect at once, in the kernel too
-                    } catch (Forwarder.ForwardingException | RuntimeException f) {
-                        LOG.error("the dataplane did not take {} removals in one batch (they reach it as committed "
-                                + "changes): {}", removals.changes.size(), f.getMessage());
-                    }
-                }
-                a.changes.addAll(removals.changes);
-                System.arraycopy(removals.outcomes, 0, a.outcomes, 0, a.outcomes.length);
-                unjournaled.addAll(removals.changes);
-                journalBehind = !unjournaled.isEmpty();
+        java.util.concurrent.Future<Exception> committing = null;
+        if (!a.changes.isEmpty() && forwarder.flushesBatches()) {
+            List<Change> records = toJournal;
+            committing = journal().submit(() -> commitJournal(records));
+        }
+        Exception flushFailed = null;
+        if (!a.changes.isEmpty()) {
+            flushFailed = flushForwarder();
+            if (flushFailed != null && committing == null) {
+                refuseForwarding(a, flushFailed); // nothing was journaled
                 return;
             }
+        }
+        Exception journalFailed;
+        if (committing != null) {
+            journalFailed = awaitCommit(committing); // before anything is undone or journaled again
+        } else {
+            journalFailed = toJournal.isEmpty() ? null : commitJournal(toJournal);
+        }
+        if (journalFailed != null) {
+            journalFailed(journalFailed, a.changes.size());
+            refuseAll(a, null);
+            Applied removals = apply(batch, now, true);
+            if (!removals.changes.isEmpty()) {
+                try {
+                    forwarder.flush(); // the removals take effect at once, in the kernel too
+                } catch (Forwarder.ForwardingException | RuntimeException f) {
+                    LOG.error("the dataplane did not take {} removals in one batch (they reach it as committed "
+                            + "changes): {}", removals.changes.size(), f.getMessage());
+                }
+            }
+            a.changes.addAll(removals.changes);
+            System.arraycopy(removals.outcomes, 0, a.outcomes, 0, a.outcomes.length);
+            unjournaled.addAll(removals.changes);
+            journalBehind = !unjournaled.isEmpty();
+            return;
+        }
+        if (!toJournal.isEmpty()) {
+            stats.countBatch();
+            unjournaled.clear();
+            journalRecovered();
+        }
+        if (flushFailed != null) {
+            List<Change> inverse = inverse(a.changes); // journaled: taken back durably before the refusal
+            refuseForwarding(a, flushFailed);
+            compensate(inverse);
+            return;
         }
         if (a.newAddress != null && !a.newAddress.equals(externalAddress)) {
             try {
@@ -542,6 +576,97 @@ public final class MappingTable implements AutoCloseable {
                         "the lease journal cannot be written: " + e.getMessage());
                 a.newAddress = null;
             }
+        }
+    }
+
+    /** Writer thread: {@link Forwarder#flush}; returns its failure, or null. */
+    private Exception flushForwarder() {
+        try {
+            forwarder.flush();
+            return null;
+        } catch (Forwarder.ForwardingException | RuntimeException e) {
+            return e;
+        }
+    }
+
+    /** {@link LeaseStore#commit}; returns its failure, or null. On the writer thread or the journal thread. */
+    private Exception commitJournal(List<Change> records) {
+        try {
+            store.commit(records);
+            return null;
+        } catch (IOException | RuntimeException e) {
+            return e;
+        }
+    }
+
+    /** Writer thread: the journal thread's result (its failure, or null), waiting for it even if interrupted. */
+    private static Exception awaitCommit(java.util.concurrent.Future<Exception> committing) {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return committing.get();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (java.util.concurrent.ExecutionException e) {
+                    return new IllegalStateException(String.valueOf(e.getCause()), e.getCause()); // an Error: a bug
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Writer thread: the journal thread, started on first use (a forwarder whose flush does real work). */
+    private ExecutorService journal() {
+        if (journaler == null) {
+            journaler = Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "natgw-table-journal");
+                t.setDaemon(true);
+                return t;
+            });
+        }
+        return journaler;
+    }
+
+    /** Writer thread: the dataplane refused the batch: it is undone and each of its requests refused. */
+    private void refuseForwarding(Applied a, Exception e) {
+        LOG.error("forwarding failed, {} changes reverted: {}", a.changes.size(), e.getMessage());
+        refuseAll(a, "the dataplane could not apply the change: " + e.getMessage());
+    }
+
+    /** The changes that take {@code changes} back, newest first (what {@link #revert} does to the state). */
+    static List<Change> inverse(List<Change> changes) {
+        List<Change> out = new ArrayList<>(changes.size());
+        for (int i = changes.size() - 1; i >= 0; i--) {
+            Change c = changes.get(i);
+            out.add(switch (c.type()) {
+                case ADDED -> Change.removed(c.after(), c.cause());
+                case REMOVED -> Change.added(c.before(), c.cause());
+                case UPDATED -> Change.updated(c.after(), c.before(), c.cause());
+            });
+        }
+        return out;
+    }
+
+    /**
+     * Writer thread: journals the inverse of a batch the journal recorded but the dataplane refused. If the journal
+     * fails now, the inverse waits in {@link #unjournaled} (journaled first by the next commit that succeeds; the
+     * expiry timer retries every second, and so does the last batch before a clean stop) and the table fails closed.
+     */
+    private void compensate(List<Change> inverse) {
+        if (inverse.isEmpty()) {
+            return;
+        }
+        try {
+            store.commit(inverse);
+            stats.countBatch();
+        } catch (IOException | RuntimeException e) {
+            journalFailed(e, inverse.size());
+            unjournaled.addAll(inverse);
+            journalBehind = true;
         }
     }
 

@@ -227,6 +227,12 @@ public final class Dataplane implements Forwarder, TableListener, TrafficStats, 
         }
     }
 
+    /** Kernel forwarding's flush is an nftables transaction: the table commits its journal meanwhile. */
+    @Override
+    public synchronized boolean flushesBatches() {
+        return kernel != null;
+    }
+
     @Override
     public synchronized void flush() throws ForwardingException {
         if (kernel != null) {

@@ -339,6 +339,32 @@ class KernelForwardingE2eTest {
         daemon = null;
     }
 
+    /**
+     * The journal commits a batch while nftables applies it (issue 12): when nftables refuses a batch the journal
+     * recorded (here natgw's table was deleted under it), the client hears a failure and the journal takes the batch
+     * back before that answer, so a restart after kill -9 restores only what was acknowledged.
+     */
+    @Test
+    void aMappingNftablesRefusesIsRefusedAndNotRestoredAfterKill9() {
+        daemon = start();
+        natpmp("-a", "8080", "8080", "tcp", "3600");
+        nft("delete", "table", "inet", "natgw"); // the next transaction fails: its table is gone
+        Topology.Result refused = net.exec(net.lan, "natpmpc", "-g", GW_LAN, "-a", "8082", "8082", "tcp", "3600");
+        assertFalse(refused.output().contains("Mapped public port 8082"), "refused: " + refused.output());
+        assertTrue(refused.output().toLowerCase(java.util.Locale.ROOT).contains("network failure"),
+                "NAT-PMP's Network Failure: " + refused.output() + "\n" + daemon.logTail());
+        assertTrue(daemon.log().contains("forwarding failed, 1 changes reverted"), daemon.logTail());
+
+        daemon.kill9();
+        daemon.restart();
+        String log = daemon.log();
+        assertTrue(log.substring(log.lastIndexOf("restored ")).startsWith("restored 1 mappings"),
+                "only the acknowledged mapping is restored:\n" + daemon.logTail());
+        String dnat = nft("list", "map", "inet", "natgw", "dnat4");
+        assertTrue(dnat.contains("tcp . 8080 "), dnat);
+        assertFalse(dnat.contains("tcp . 8082 "), "the refused mapping does not forward after the restart: " + dnat);
+    }
+
     @Test
     void ircIdentNamesTheLanClientsOwnPortToAnIdentdThatChecksItsLiveConnections() throws Exception {
         net.masquerade();

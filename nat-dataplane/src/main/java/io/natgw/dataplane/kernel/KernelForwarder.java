@@ -32,8 +32,8 @@ import java.util.regex.Pattern;
  * Kernel forwarding (linux-gateway mode, {@code dataplane.forwarding: kernel}): each enabled mapping is an element of
  * natgw's own nftables table ({@link KernelRuleset}). {@link #prepare} queues a change in the desired state,
  * {@link #flush} applies every queued change of the table's writer batch, removals and disabling included, in one
- * nftables transaction (before the journal commit, so an acknowledged mapping forwards, and a failure reverts the
- * whole batch). The first apply after start replaces the table (a stale one left by {@code kill -9} included) with the
+ * nftables transaction (while the table's journal thread commits the batch, before the answer: an acknowledged
+ * mapping forwards, and a failure reverts the whole batch and takes it back in the journal). The first apply after start replaces the table (a stale one left by {@code kill -9} included) with the
  * restored leases in one atomic transaction, so established and new flows see no gap; {@link #close} removes it.
  *
  * <p>A removal leaves its counter elements ({@code rx}, {@code tx}): reading them first would list both sets (nft 1.0.6
