@@ -18,8 +18,10 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -34,10 +36,11 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *       a request that fails in any way, an unchecked exception included, has its own changes undone and is
  *       refused, and the others go on;</li>
  *   <li><b>makes the batch durable or reverts it</b>: {@link Forwarder#flush} once and one
- *       {@link LeaseStore#commit} (group commit: one sync for all), at once (the commit on the journal thread) when the
- *       forwarder's flush is a kernel transaction ({@link Forwarder#flushesBatches}). If the dataplane fails, the batch is undone
- *       and refused (and, if the journal recorded it, taken back there by a compensating batch). If the journal fails, the batch is undone, its grants are refused ({@link
- *       Outcome.Reason#UNAVAILABLE}: nothing is acknowledged that is not durable) and its removals applied again:
+ *       {@link LeaseStore#commit} (group commit: one sync for all), at once (the commit on the journal thread) when
+ *       the forwarder's flush is a kernel transaction ({@link Forwarder#flushesBatches}). If the dataplane fails,
+ *       the batch is undone and refused (and, if the journal recorded it, taken back there by a compensating batch).
+ *       If the journal fails, the batch is undone, its grants are refused ({@link Outcome.Reason#UNAVAILABLE}:
+ *       nothing is acknowledged that is not durable) and its removals applied again:
  *       removals and expiry always take effect at once (a full disk fails closed) and are journaled first by the
  *       next commit that succeeds; the expiry timer retries every second, so writes resume by themselves;</li>
  *   <li><b>publishes</b> the rows to readers, tells the listeners, and completes the callers' futures.</li>
@@ -500,8 +503,8 @@ public final class MappingTable implements AutoCloseable {
      * Writer thread: the dataplane applies the batch ({@link Forwarder#flush}) and the journal records it together
      * with any changes it could not record before; the yes waits for both. When the forwarder's flush is real work (a
      * kernel transaction, {@link Forwarder#flushesBatches}) the journal thread commits while this thread flushes, so
-     * a batch costs the longer of the two, not their sum (the forwarder stays on this thread). Either failure leaves the table, the journal and the
-     * forwarding as they were:
+     * a batch costs the longer of the two, not their sum (the forwarder stays on this thread). Either failure leaves
+     * the table, the journal and the forwarding as they were:
      * <ul>
      *   <li>the dataplane fails, the journal wrote: the batch is undone and refused, and the journal gets the inverse
      *       of each change (a compensating batch) before the answer; if that commit fails, the inverse waits with the
@@ -518,7 +521,7 @@ public final class MappingTable implements AutoCloseable {
             toJournal = new ArrayList<>(unjournaled);
             toJournal.addAll(a.changes);
         }
-        java.util.concurrent.Future<Exception> committing = null;
+        Future<Exception> committing = null;
         if (!a.changes.isEmpty() && forwarder.flushesBatches()) {
             List<Change> records = toJournal;
             committing = journal().submit(() -> commitJournal(records));
@@ -600,7 +603,7 @@ public final class MappingTable implements AutoCloseable {
     }
 
     /** Writer thread: the journal thread's result (its failure, or null), waiting for it even if interrupted. */
-    private static Exception awaitCommit(java.util.concurrent.Future<Exception> committing) {
+    private static Exception awaitCommit(Future<Exception> committing) {
         boolean interrupted = false;
         try {
             while (true) {
@@ -608,7 +611,7 @@ public final class MappingTable implements AutoCloseable {
                     return committing.get();
                 } catch (InterruptedException e) {
                     interrupted = true;
-                } catch (java.util.concurrent.ExecutionException e) {
+                } catch (ExecutionException e) {
                     return new IllegalStateException(String.valueOf(e.getCause()), e.getCause()); // an Error: a bug
                 }
             }
