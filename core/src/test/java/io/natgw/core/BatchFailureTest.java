@@ -52,7 +52,7 @@ class BatchFailureTest {
     MappingTable table;
 
     /** A store whose next commit can be held (so that requests pile up into one batch) or made to fail. */
-    static final class GatedStore extends MappingTableTest.ForwardingStore {
+    static final class GatedStore extends ForwardingStore {
         volatile CompletableFuture<Void> entered;
         volatile CompletableFuture<Void> release;
         volatile Function<List<Change>, IOException> fault = c -> null;

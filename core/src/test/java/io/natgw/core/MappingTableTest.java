@@ -658,35 +658,6 @@ class MappingTableTest {
         assertEquals(2, seen.size(), "the other listeners still hear everything");
     }
 
-    /** A store that passes everything to another: tests override the one method they disturb. */
-    static class ForwardingStore implements LeaseStore {
-        private final LeaseStore inner;
-
-        ForwardingStore(LeaseStore inner) {
-            this.inner = inner;
-        }
-
-        @Override
-        public Recovered recover(Instant now) throws IOException {
-            return inner.recover(now);
-        }
-
-        @Override
-        public void commit(List<Change> changes) throws IOException {
-            inner.commit(changes);
-        }
-
-        @Override
-        public void recordState(Instant epochStart, InetAddress externalAddress) throws IOException {
-            inner.recordState(epochStart, externalAddress);
-        }
-
-        @Override
-        public void close() throws IOException {
-            inner.close();
-        }
-    }
-
     @Test
     void sizeAndVersionWithoutAViewFollowTheCommittedRows() throws IOException {
         open(TestConfigs.base());

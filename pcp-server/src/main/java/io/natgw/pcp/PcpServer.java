@@ -332,7 +332,9 @@ public final class PcpServer implements AutoCloseable {
          * mapping requests) a native epoll socket sends at once from this thread, saving the hand-off to the event
          * loop (a wake-up per request, and on a busy machine a wait for a CPU); anything else, or a send that does
          * not go through at once, is handed to the event loop as before. {@link #sendLock} keeps the socket from
-         * being closed (and its descriptor number reused) during such a send.
+         * being closed (and its descriptor number reused) during such a send: {@link PcpServer#shutdown} is the only
+         * place a socket is closed (Netty's epoll datagram channel passes a read error down the pipeline without
+         * closing, and {@link #exceptionCaught} only logs it).
          */
         private void send(ChannelHandlerContext ctx, byte[] out, InetSocketAddress to) {
             Channel ch = ctx.channel();

@@ -4,7 +4,7 @@ import io.natgw.conf.Protocol;
 import io.natgw.core.Change;
 import io.natgw.core.Endpoint;
 import io.natgw.core.Forwarder;
-import io.natgw.core.LeaseStore;
+import io.natgw.core.ForwardingStore;
 import io.natgw.core.Mapping;
 import io.natgw.core.MappingKey;
 import io.natgw.core.MappingRequest;
@@ -20,10 +20,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -94,35 +92,19 @@ class OverlappedFlushTest {
     }
 
     /** The journal, with {@code afterCommit} run once each commit returned (where a test makes the next one fail). */
-    static final class Observed implements LeaseStore {
-        final JournalLeaseStore store;
+    static final class Observed extends ForwardingStore {
         final Set<String> commitThreads = ConcurrentHashMap.newKeySet();
         volatile Runnable afterCommit = () -> { };
 
         Observed(JournalLeaseStore store) {
-            this.store = store;
-        }
-
-        @Override
-        public Recovered recover(Instant now) throws IOException {
-            return store.recover(now);
+            super(store);
         }
 
         @Override
         public void commit(List<Change> changes) throws IOException {
             commitThreads.add(Thread.currentThread().getName());
-            store.commit(changes);
+            super.commit(changes);
             afterCommit.run();
-        }
-
-        @Override
-        public void recordState(Instant epochStart, InetAddress externalAddress) throws IOException {
-            store.recordState(epochStart, externalAddress);
-        }
-
-        @Override
-        public void close() throws IOException {
-            store.close();
         }
     }
 
