@@ -250,33 +250,20 @@ class KernelForwardingE2eTest {
 
         await("the totals to settle (the connection closed)").atMost(CEILING).pollInterval(Duration.ofMillis(600))
                 .untilAsserted(() -> {
-                    String metrics = metrics();
+                    String metrics = net.metrics(daemon);
                     assertEquals(igd("GetTotalPacketsReceived", "NewTotalPacketsReceived"),
-                            (long) metric(metrics, "natgw_wan_received_packets_total"), metrics);
+                            (long) Topology.metric(metrics, "natgw_wan_received_packets_total"), metrics);
                     assertEquals(igd("GetTotalBytesReceived", "NewTotalBytesReceived"),
-                            (long) metric(metrics, "natgw_wan_received_bytes_total"), metrics);
+                            (long) Topology.metric(metrics, "natgw_wan_received_bytes_total"), metrics);
                     assertEquals(igd("GetTotalBytesSent", "NewTotalBytesSent"),
-                            (long) metric(metrics, "natgw_wan_sent_bytes_total"), metrics);
+                            (long) Topology.metric(metrics, "natgw_wan_sent_bytes_total"), metrics);
                 });
         // the kernel's forwarded totals (what natgw's elements counted) in /metrics: the transfer, within headers
-        double forwarded = metric(metrics(), "natgw_forwarded_received_bytes_total");
+        double forwarded = Topology.metric(net.metrics(daemon), "natgw_forwarded_received_bytes_total");
         assertTrue(forwarded >= bytes && forwarded < bytes * 1.1, "forwarded WAN to LAN: " + forwarded);
-        assertTrue(metric(metrics(), "natgw_relay_sessions") >= 1, "conntrack sessions in total");
+        assertTrue(Topology.metric(net.metrics(daemon), "natgw_relay_sessions") >= 1, "conntrack sessions in total");
     }
 
-    String metrics() throws Exception {
-        String token = Files.readString(daemon.dataDir().resolve("admin.token")).trim();
-        Topology.Result metrics = net.exec(net.gw, "curl", "-sk", "-H", "Authorization: Bearer " + token,
-                "https://127.0.0.1:8443/metrics");
-        assertEquals(0, metrics.exit(), metrics.output());
-        return metrics.output();
-    }
-
-    static double metric(String metrics, String name) {
-        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + " (\\S+)").matcher(metrics);
-        assertTrue(m.find(), name + " in:\n" + metrics);
-        return Double.parseDouble(m.group(1));
-    }
 
     /** One WANCommonInterfaceConfig action, called from the LAN host as a UPnP client would: its numeric output. */
     long igd(String action, String output) {

@@ -11,7 +11,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
-import static io.natgw.it.dataplane.KernelForwardingE2eTest.metric;
+import static io.natgw.it.dataplane.Topology.metric;
 import static io.natgw.it.dataplane.Topology.GW_LAN;
 import static io.natgw.it.dataplane.Topology.GW_WAN;
 import static io.natgw.it.dataplane.Topology.LAN_A;
@@ -162,17 +162,9 @@ class LinuxGatewayE2eTest {
         assertEquals("back from " + GW_WAN + ":5001", net.peer(net.wan, "udp", GW_WAN, "5001", "back"));
 
         // The diverted flow's bytes show in /metrics: "hello" out, the server's echo of it back.
-        String metrics = metrics();
+        String metrics = net.metrics(daemon);
         assertTrue(metric(metrics, "natgw_diverted_sent_bytes_total") >= "hello".length(), metrics);
         assertTrue(metric(metrics, "natgw_diverted_received_bytes_total") >= "hello".length(), metrics);
-    }
-
-    String metrics() throws Exception {
-        String token = Files.readString(daemon.dataDir().resolve("admin.token")).trim();
-        Topology.Result metrics = net.exec(net.gw, "curl", "-sk", "-H", "Authorization: Bearer " + token,
-                "https://127.0.0.1:8443/metrics");
-        assertEquals(0, metrics.exit(), metrics.output());
-        return metrics.output();
     }
 
     @Test

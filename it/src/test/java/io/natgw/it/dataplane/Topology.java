@@ -15,8 +15,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The three namespaces of the gateway tests, named uniquely per run and always removed by {@link #close()}:
@@ -147,6 +151,21 @@ public final class Topology implements AutoCloseable {
         return gatewayDaemon()
                 .set("network.lan.addresses", List.of(GW_LAN, GW_LAN6))
                 .set("network.lan.clients", List.of("192.168.77.0/24", LAN_PREFIX6));
+    }
+
+    /** The daemon's /metrics, read with its admin token from inside the gw namespace (the admin API on 127.0.0.1:8443). */
+    public String metrics(Daemon daemon) throws IOException {
+        String token = Files.readString(daemon.dataDir().resolve("admin.token")).trim();
+        Result metrics = exec(gw, "curl", "-sk", "-H", "Authorization: Bearer " + token, "https://127.0.0.1:8443/metrics");
+        assertEquals(0, metrics.exit(), metrics.output());
+        return metrics.output();
+    }
+
+    /** The value of sample {@code name} in a Prometheus text exposition; the test fails when it is absent. */
+    public static double metric(String metrics, String name) {
+        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + " (\\S+)").matcher(metrics);
+        assertTrue(m.find(), name + " in:\n" + metrics);
+        return Double.parseDouble(m.group(1));
     }
 
     /** The router's ordinary NAT for other traffic (a test table of its own, not natgw's). */

@@ -8,7 +8,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -107,8 +106,8 @@ class WanLinkE2eTest {
         // the same counters, unwrapped, in the status API and in /metrics
         JsonNode after = status().path("link");
         assertTrue(after.path("bytesReceived").asLong() - before.path("bytesReceived").asLong() >= bytes, after.toString());
-        assertTrue(metric(metrics(), "natgw_wan_received_bytes_total") >= after.path("bytesReceived").asLong(), "metrics");
-        assertEquals(1.0, metric(metrics(), "natgw_wan_link_up"));
+        assertTrue(Topology.metric(net.metrics(daemon), "natgw_wan_received_bytes_total") >= after.path("bytesReceived").asLong(), "metrics");
+        assertEquals(1.0, Topology.metric(net.metrics(daemon), "natgw_wan_link_up"));
         // the kernel's speed in Mbit/s (a veth says 10000 or -1 depending on the kernel): in bit/s, saturated at ui4's
         // maximum, 0 when unknown (the spec's ui4 has no "unknown")
         Topology.Result speed = net.exec(net.gw, "cat", "/sys/class/net/gwwan/speed");
@@ -131,7 +130,7 @@ class WanLinkE2eTest {
         String downStatus = upnpc("-s");
         assertTrue(downStatus.contains("Status : Disconnected"), downStatus);
         assertEquals("down", status().path("link").path("state").asText());
-        assertEquals(0.0, metric(metrics(), "natgw_wan_link_up"));
+        assertEquals(0.0, Topology.metric(net.metrics(daemon), "natgw_wan_link_up"));
         await("the sampler to log the change").atMost(CEILING).pollInterval(Duration.ofMillis(200))
                 .until(() -> daemon.log().contains("WAN link gwwan is down"));
 
@@ -167,19 +166,6 @@ class WanLinkE2eTest {
         return new ObjectMapper().readTree(r.output());
     }
 
-    String metrics() throws Exception {
-        String token = Files.readString(daemon.dataDir().resolve("admin.token")).trim();
-        Topology.Result metrics = net.exec(net.gw, "curl", "-sk", "-H", "Authorization: Bearer " + token,
-                "https://127.0.0.1:8443/metrics");
-        assertEquals(0, metrics.exit(), metrics.output());
-        return metrics.output();
-    }
-
-    static double metric(String metrics, String name) {
-        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + " (\\S+)").matcher(metrics);
-        assertTrue(m.find(), name + " in:\n" + metrics);
-        return Double.parseDouble(m.group(1));
-    }
 
     java.net.URI description() {
         Matcher d = Pattern.compile("UPnP IGD:1 at (\\S+) and").matcher(daemon.log());
