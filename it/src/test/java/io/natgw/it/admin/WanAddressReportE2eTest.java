@@ -136,6 +136,9 @@ class WanAddressReportE2eTest {
         Process turn = new ProcessBuilder("turnserver", "-n", "--listening-ip=127.0.0.1", "--listening-port=" + stunPort,
                 "--stun-only", "--no-tls", "--no-dtls", "--no-cli", "--log-file=stdout", "--simple-log")
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        // natgw asks once at start (4 requests, 1 s apart): the server must be answering before the daemon starts
+        org.awaitility.Awaitility.await("turnserver to answer STUN").atMost(java.time.Duration.ofSeconds(60))
+                .until(() -> turn.isAlive() && stunAnswers(stunPort));
         try (Daemon d = start(Map.of("stun", "127.0.0.1:" + stunPort), freeUdpPort())) {
             org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).untilAsserted(() -> {
                 NatgwCli.Result status = NatgwCli.run(d.configFile(), "status");
@@ -149,6 +152,24 @@ class WanAddressReportE2eTest {
             if (!turn.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
                 turn.destroyForcibly();
             }
+        }
+    }
+
+    /** Whether a STUN Binding Request (RFC 5389: type 0x0001, no attributes) to 127.0.0.1:port gets an answer. */
+    private static boolean stunAnswers(int port) throws IOException {
+        byte[] request = ByteBuffer.allocate(20).putShort((short) 0x0001).putShort((short) 0).putInt(0x2112A442)
+                .put(new byte[12]).array();
+        for (int i = 8; i < 20; i++) {
+            request[i] = (byte) ThreadLocalRandom.current().nextInt(256); // the transaction id
+        }
+        try (DatagramSocket s = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            s.setSoTimeout(500);
+            s.send(new DatagramPacket(request, request.length, InetAddress.getLoopbackAddress(), port));
+            DatagramPacket answer = new DatagramPacket(new byte[512], 512);
+            s.receive(answer);
+            return answer.getLength() >= 20 && java.util.Arrays.equals(answer.getData(), 8, 20, request, 8, 20);
+        } catch (java.net.SocketTimeoutException | java.net.PortUnreachableException e) {
+            return false;
         }
     }
 
