@@ -74,7 +74,8 @@ public final class ChildProcesses {
         return List.of();
     }
 
-    static boolean onPath(String tool) {
+    /** Whether {@code tool} is an executable on PATH (or in /usr/sbin, /sbin, where root's tools live). */
+    public static boolean onPath(String tool) {
         String path = System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
         for (String dir : (path + ":/usr/sbin:/sbin").split(":")) {
             if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, tool))) {

@@ -3,8 +3,8 @@ package io.natgw.gateway.admin;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import io.natgw.core.Change;
+import io.natgw.core.ForwardingStore;
 import io.natgw.core.InMemoryLeaseStore;
-import io.natgw.core.LeaseStore;
 import io.natgw.core.MappingKey;
 import io.natgw.core.MappingTable;
 import io.natgw.core.TrafficStats;
@@ -12,10 +12,7 @@ import io.natgw.testsupport.LogCapture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
-import java.net.InetAddress;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -46,27 +43,14 @@ class AdminFailuresTest {
     };
 
     /** A store whose commit fails with a bug (not an I/O error): the table's writer hands it to the caller. */
-    private static final class BrokenStore implements LeaseStore {
-        private final InMemoryLeaseStore inner = new InMemoryLeaseStore();
-
-        @Override
-        public Recovered recover(Instant now) throws IOException {
-            return inner.recover(now);
+    private static final class BrokenStore extends ForwardingStore {
+        BrokenStore() {
+            super(new InMemoryLeaseStore());
         }
 
         @Override
         public void commit(List<Change> changes) {
             throw new IllegalStateException("injected: store bug");
-        }
-
-        @Override
-        public void recordState(Instant epochStart, InetAddress externalAddress) throws IOException {
-            inner.recordState(epochStart, externalAddress);
-        }
-
-        @Override
-        public void close() throws IOException {
-            inner.close();
         }
     }
 

@@ -1,6 +1,7 @@
 package io.natgw.dataplane.kernel;
 
 import io.natgw.conf.NatgwConfig;
+import io.natgw.dataplane.ChildProcesses;
 
 import java.io.IOException;
 import java.net.Inet4Address;
@@ -47,7 +48,7 @@ final class SelfCheck {
                         + "; set it with sysctl -w net.ipv6.conf.all.forwarding=1)");
             }
         }
-        if (!onPath("conntrack")) {
+        if (!ChildProcesses.onPath("conntrack")) {
             out.add("the conntrack tool is not installed (Debian package conntrack: port triggering and cutOnDelete use it)");
         }
         List<String> ifs = new ArrayList<>(config.network().lanInterfaces());
@@ -102,16 +103,6 @@ final class SelfCheck {
             if (line.startsWith("CapEff:")) {
                 long bits = Long.parseUnsignedLong(line.substring(7).trim(), 16);
                 return (bits & (1L << cap)) != 0;
-            }
-        }
-        return false;
-    }
-
-    static boolean onPath(String tool) {
-        String path = System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
-        for (String dir : (path + ":/usr/sbin:/sbin").split(":")) {
-            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, tool))) {
-                return true;
             }
         }
         return false;
