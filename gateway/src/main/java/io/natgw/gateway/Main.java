@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 
 /** The {@code natgw} command. */
 @Command(name = "natgw", mixinStandardHelpOptions = true, version = "natgw 0.1.0",
@@ -63,6 +64,23 @@ public final class Main {
                 printErrors(e, spec.commandLine().getErr());
                 return 1;
             }
+            // SIGTERM and SIGINT end the run normally (exit 0, as service managers expect), not by the JVM's
+            // default of dying with 128+signal; the hook still closes cleanly on any other exit. The handlers are in
+            // place before the gateway starts: a stop sent as soon as "natgw started" is logged (or during start) is
+            // taken once start returns.
+            CountDownLatch stop = new CountDownLatch(1);
+            for (String name : new String[] {"TERM", "INT"}) {
+                sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> stop.countDown());
+            }
+            // SIGHUP reloads (the JVM's default would stop the daemon); the JVM runs each signal's handler on a thread
+            // of its own, and reloads are serialized by the gateway. The outcome is logged. During start it is ignored.
+            AtomicReference<Gateway> started = new AtomicReference<>();
+            sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> {
+                Gateway g = started.get();
+                if (g != null) {
+                    g.reload();
+                }
+            });
             Gateway gateway;
             try {
                 Path file = config;
@@ -71,16 +89,7 @@ public final class Main {
                 spec.commandLine().getErr().println("natgw: cannot start: " + e.getMessage());
                 return 2;
             }
-            // SIGTERM and SIGINT end the run normally (exit 0, as service managers expect), not by the JVM's
-            // default of dying with 128+signal; the hook still closes cleanly on any other exit.
-            CountDownLatch stop = new CountDownLatch(1);
-            for (String name : new String[] {"TERM", "INT"}) {
-                sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> stop.countDown());
-            }
-            // SIGHUP reloads (the JVM's default would stop the daemon); the JVM runs each signal's handler on a thread
-            // of its own, and reloads are serialized by the gateway. The outcome is logged.
-            Gateway running = gateway;
-            sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> running.reload());
+            started.set(gateway);
             Thread hook = new Thread(gateway::close, "natgw-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
             stop.await();
