@@ -100,8 +100,11 @@ final class ConfigReader {
             }
         }
         java.net.InetSocketAddress stun = wan.parsed("stun", null, ConfigReader::stunServer);
+        Duration stunRetry = wan.seconds("stunRetry", NatgwConfig.Network.STUN_RETRY.toSeconds(), 1,
+                NatgwConfig.Network.STUN_RETRY_CAP.toSeconds());
+        Duration stunRefresh = wan.seconds("stunRefresh", NatgwConfig.Network.STUN_REFRESH.toSeconds(), 60, 86400);
         return new NatgwConfig.Network(lanAddresses, lanClients, lanInterfaces, wanAddress.address(), wanAddress.auto(),
-                wanInterface, allowPrivate, reported, stun);
+                wanInterface, allowPrivate, reported, stun, stunRetry, stunRefresh);
     }
 
     /** "" (none), or IP:PORT ([IPv6]:PORT); host names are never resolved. */

@@ -33,15 +33,36 @@ public record NatgwConfig(Path source, Network network, Path dataDir, Pcp pcp, U
      * @param allowPrivate  report a private, CGNAT or loopback external address to clients as if it were public
      * @param reportedAddress the address told to clients instead of the bind address; null: the bind address
      * @param stun          a STUN server asked for the public address in front of the WAN; null: none
+     * @param stunRetry     the first wait before asking {@code stun} again after a round with no answer (it doubles
+     *                      up to {@link #STUN_RETRY_CAP}; reset by an answer)
+     * @param stunRefresh   how long after an answer {@code stun} is asked again
      */
     public record Network(List<InetAddress> lanAddresses, List<Cidr> lanClients, List<String> lanInterfaces,
                           InetAddress wanAddress, boolean wanAuto, String wanInterface, boolean allowPrivate,
-                          InetAddress reportedAddress, java.net.InetSocketAddress stun) {
+                          InetAddress reportedAddress, java.net.InetSocketAddress stun, Duration stunRetry,
+                          Duration stunRefresh) {
+        /** network.wan.stunRetry's default. */
+        public static final Duration STUN_RETRY = Duration.ofSeconds(1);
+        /** The longest wait between two STUN rounds with no answer (and network.wan.stunRetry's largest value). */
+        public static final Duration STUN_RETRY_CAP = Duration.ofMinutes(5);
+        /** network.wan.stunRefresh's default. */
+        public static final Duration STUN_REFRESH = Duration.ofMinutes(15);
+
         public Network {
             lanAddresses = List.copyOf(lanAddresses);
             lanClients = List.copyOf(lanClients);
             lanInterfaces = List.copyOf(lanInterfaces);
             wanInterface = wanInterface == null ? "" : wanInterface;
+            stunRetry = stunRetry == null ? STUN_RETRY : stunRetry;
+            stunRefresh = stunRefresh == null ? STUN_REFRESH : stunRefresh;
+        }
+
+        /** With the default STUN retry and refresh times. */
+        public Network(List<InetAddress> lanAddresses, List<Cidr> lanClients, List<String> lanInterfaces,
+                       InetAddress wanAddress, boolean wanAuto, String wanInterface, boolean allowPrivate,
+                       InetAddress reportedAddress, java.net.InetSocketAddress stun) {
+            this(lanAddresses, lanClients, lanInterfaces, wanAddress, wanAuto, wanInterface, allowPrivate,
+                    reportedAddress, stun, STUN_RETRY, STUN_REFRESH);
         }
 
         /** Without a STUN server. */
@@ -49,13 +70,14 @@ public record NatgwConfig(Path source, Network network, Path dataDir, Pcp pcp, U
                        InetAddress wanAddress, boolean wanAuto, String wanInterface, boolean allowPrivate,
                        InetAddress reportedAddress) {
             this(lanAddresses, lanClients, lanInterfaces, wanAddress, wanAuto, wanInterface, allowPrivate,
-                    reportedAddress, null);
+                    reportedAddress, null, STUN_RETRY, STUN_REFRESH);
         }
 
         /** A network built in code (tests, embedding): private addresses allowed, the bind address is told. */
         public Network(List<InetAddress> lanAddresses, List<Cidr> lanClients, List<String> lanInterfaces,
                        InetAddress wanAddress, boolean wanAuto, String wanInterface) {
-            this(lanAddresses, lanClients, lanInterfaces, wanAddress, wanAuto, wanInterface, true, null, null);
+            this(lanAddresses, lanClients, lanInterfaces, wanAddress, wanAuto, wanInterface, true, null, null,
+                    STUN_RETRY, STUN_REFRESH);
         }
 
         /** The address told to clients while the external (bind) address is {@code bound}. */

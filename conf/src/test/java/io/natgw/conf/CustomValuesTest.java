@@ -26,6 +26,8 @@ class CustomValuesTest {
                 allowPrivate: false
                 reportedAddress: 198.51.100.7
                 stun: "203.0.113.9:3478"
+                stunRetry: 5
+                stunRefresh: 600
             dataDir: /var/lib/natgw
             pcp:
               enabled: false
@@ -94,7 +96,7 @@ class CustomValuesTest {
                 new NatgwConfig.Network(List.of(ip("192.168.77.1"), ip("fd00::1")),
                         List.of(Cidr.parse("192.168.77.0/24"), Cidr.parse("fd00::/64")), List.of("eth1"), ip("203.0.113.1"),
                         false, "eth0", false, ip("198.51.100.7"),
-                        new java.net.InetSocketAddress(ip("203.0.113.9"), 3478)),
+                        new java.net.InetSocketAddress(ip("203.0.113.9"), 3478), Duration.ofSeconds(5), Duration.ofSeconds(600)),
                 Path.of("/var/lib/natgw"),
                 new NatgwConfig.Pcp(false, 15351, new NatgwConfig.Lifetimes(Duration.ofSeconds(60), Duration.ofSeconds(7200)),
                         true, List.of(Cidr.parse("192.168.77.10/32")), 10, false),

@@ -344,6 +344,19 @@ class ValidationTest {
     }
 
     @Test
+    void stunRetryAndRefreshAreBoundedSeconds() {
+        assertEquals(List.of("t.yaml:2:21: network.wan.stunRetry: 0 is out of range (accepted: 1-300 seconds)",
+                        "t.yaml:3:23: network.wan.stunRefresh: 59 is out of range (accepted: 60-86400 seconds)"),
+                errors("""
+                        network:
+                          wan: { stunRetry: 0,
+                                 stunRefresh: 59 }
+                        """));
+        assertEquals(List.of("t.yaml:1:30: network.wan.stunRetry: '1s' is not an integer (accepted: 1-300 seconds)"),
+                errors("network: { wan: { stunRetry: 1s } }"));
+    }
+
+    @Test
     void upnpIdentityKeys() {
         assertEquals(List.of("t.yaml:2:8: upnp.udn: 'natgw-1' is not a UUID (accepted: \"\" to generate one, or e.g."
                         + " 5f3c2a9e-1b7d-4c8e-9a6f-2d4b8e1c7a30)",

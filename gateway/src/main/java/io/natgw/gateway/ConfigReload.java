@@ -39,7 +39,8 @@ final class ConfigReload {
             return next;
         }
         return new NatgwConfig.Network(next.lanAddresses(), next.lanClients(), next.lanInterfaces(), running.wanAddress(),
-                true, next.wanInterface(), next.allowPrivate(), next.reportedAddress(), next.stun());
+                true, next.wanInterface(), next.allowPrivate(), next.reportedAddress(), next.stun(),
+                next.stunRetry(), next.stunRefresh());
     }
 
     static Adopted adopt(NatgwConfig running, NatgwConfig next) {

@@ -196,11 +196,13 @@ public final class Gateway implements AutoCloseable {
                 table.view().size(), dataDir.toAbsolutePath().normalize());
         table.config().network().unreachableWarning(table.externalAddress()).ifPresent(w -> LOG.warn("{}", w));
         if (config.network().stun() != null) {
-            io.natgw.gateway.wan.StunProbe stun = new io.natgw.gateway.wan.StunProbe(config.network().stun());
+            // asks on a thread of its own, retrying with backoff until an answer: start-up never waits for it
+            io.natgw.gateway.wan.StunProbe stun = io.natgw.gateway.wan.StunProbe.of(config.network());
+            open.push(stun);
             if (admin != null) {
                 admin.stun(stun);
             }
-            stun.start(table.externalAddress());
+            stun.askFrom(table.externalAddress());
             table.addListener(new io.natgw.core.TableListener() {
                 @Override
                 public void committed(List<io.natgw.core.Change> changes) {
@@ -208,7 +210,7 @@ public final class Gateway implements AutoCloseable {
 
                 @Override
                 public void externalAddressChanged(java.net.InetAddress previous, java.net.InetAddress current) {
-                    stun.start(current); // ask again from the new address (a thread of its own; changes are rate-bounded)
+                    stun.askFrom(current); // at once from the new address (rounds never overlap: one thread)
                 }
             });
         }

@@ -58,7 +58,7 @@ class ConfigReloadTest {
         NatgwConfig file = parse("network:\n  wan:\n    address: auto\n    allowPrivate: true\n");
         NatgwConfig.Network n = file.network();
         NatgwConfig.Network elsewhere = new NatgwConfig.Network(n.lanAddresses(), n.lanClients(), n.lanInterfaces(),
-                java.net.InetAddress.getByName("203.0.113.77"), true, n.wanInterface(), n.allowPrivate(), n.reportedAddress(), n.stun());
+                java.net.InetAddress.getByName("203.0.113.77"), true, n.wanInterface(), n.allowPrivate(), n.reportedAddress(), n.stun(), n.stunRetry(), n.stunRefresh());
         NatgwConfig running = new NatgwConfig(file.source(), elsewhere, file.dataDir(), file.pcp(), file.upnp(), file.admin(),
                 file.limits(), file.permissions(), file.staticMappings(), file.triggers(), file.dataplane());
         ConfigReload.Adopted a = ConfigReload.adopt(running, file);

@@ -42,8 +42,10 @@ final class StatusApi {
      * @param reportedAddress        what clients are told (network.wan.reportedAddress, else the bind address)
      * @param externalAddressProblem why clients are told there is no external address (private, CGNAT,
      *                               loopback without network.wan.allowPrivate), or null
-     * @param stunAddress            what network.wan.stun's server sees (null when not configured or not learned)
-     * @param stunProblem            why there is no stunAddress (null when learned or not configured)
+     * @param stunAddress            what network.wan.stun's server sees (null when not configured or not learned
+     *                               yet); after an unanswered refresh, the last answer (with stunProblem)
+     * @param stunProblem            why there is no stunAddress, or why it is a stale one (null when the last round
+     *                               was answered, or when not configured)
      * @param mappings               every row: NAT mappings and IPv6 pinholes
      * @param counts                 NAT mappings by protocol and kind
      * @param pinholes               IPv6 pinholes

@@ -263,8 +263,9 @@ public final class AdminCommands {
                 out().println("told to clients   " + s.path("reportedAddress").asText());
             }
             if (s.hasNonNull("stunAddress") || s.hasNonNull("stunProblem")) {
-                out().println("STUN sees         " + (s.hasNonNull("stunAddress") ? s.path("stunAddress").asText()
-                        : "nothing: " + s.path("stunProblem").asText()));
+                String problem = s.path("stunProblem").asText();
+                out().println("STUN sees         " + (!s.hasNonNull("stunAddress") ? "nothing: " + problem
+                        : s.path("stunAddress").asText() + (s.hasNonNull("stunProblem") ? " (last answer; now " + problem + ")" : "")));
             }
             if (s.hasNonNull("externalAddressProblem")) {
                 out().println("WARNING           " + s.path("externalAddressProblem").asText());

@@ -387,7 +387,7 @@ async function loadStatus() {
     const s = await api('GET', '/status');
     const facts = [['External address', s.externalAddress],
       ...(s.reportedAddress !== s.externalAddress ? [['Told to clients', s.reportedAddress]] : []),
-      ...(s.stunAddress || s.stunProblem ? [['STUN sees', s.stunAddress || ('nothing: ' + s.stunProblem)]] : []),
+      ...(s.stunAddress || s.stunProblem ? [['STUN sees', s.stunAddress ? s.stunAddress + (s.stunProblem ? ' (last answer; now ' + s.stunProblem + ')' : '') : ('nothing: ' + s.stunProblem)]] : []),
       ...(s.externalAddressProblem ? [['Warning', s.externalAddressProblem]] : []), ['Epoch', s.epochSeconds + ' s since ' + s.epochStart],
       ['Uptime', fmtDuration(s.uptimeSeconds)], ['Mappings', s.mappings + (s.pinholes ? ` (${s.pinholes} IPv6 pinholes)` : '')],
       ['Traffic', `${fmtTrafficBytes(s.traffic, 'bytesReceived')} in, ${fmtTrafficBytes(s.traffic, 'bytesSent')} out, `

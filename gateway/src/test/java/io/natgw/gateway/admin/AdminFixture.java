@@ -94,7 +94,7 @@ final class AdminFixture implements AutoCloseable {
         List<io.natgw.conf.Cidr> clients = new java.util.ArrayList<>(n.lanClients());
         clients.add(io.natgw.conf.Cidr.parse("fd00:77::/64"));
         return new NatgwConfig(c.source(), new NatgwConfig.Network(n.lanAddresses(), clients, n.lanInterfaces(), n.wanAddress(),
-                n.wanAuto(), n.wanInterface(), n.allowPrivate(), n.reportedAddress(), n.stun()), c.dataDir(), c.pcp(), c.upnp(),
+                n.wanAuto(), n.wanInterface(), n.allowPrivate(), n.reportedAddress(), n.stun(), n.stunRetry(), n.stunRefresh()), c.dataDir(), c.pcp(), c.upnp(),
                 c.admin(), c.limits(), c.permissions(), c.staticMappings(), c.triggers(), c.dataplane());
     }
 

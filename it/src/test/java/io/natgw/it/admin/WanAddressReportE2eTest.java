@@ -133,25 +133,67 @@ class WanAddressReportE2eTest {
     void stunLearnsTheAddressTheServerSeesAndStatusShowsIt() throws Exception {
         io.natgw.it.support.Require.tool("turnserver");
         int stunPort = freeUdpPort();
-        Process turn = new ProcessBuilder("turnserver", "-n", "--listening-ip=127.0.0.1", "--listening-port=" + stunPort,
+        Process turn = turnserver(stunPort);
+        try {
+            // the server answering before the daemon starts: the first round is answered
+            org.awaitility.Awaitility.await("turnserver to answer STUN").atMost(java.time.Duration.ofSeconds(60))
+                    .until(() -> turn.isAlive() && stunAnswers(stunPort));
+            try (Daemon d = start(Map.of("stun", "127.0.0.1:" + stunPort), freeUdpPort())) {
+                awaitStatus(d, "STUN sees         127.0.1.1");
+                assertTrue(d.log().contains("STUN server 127.0.0.1:" + stunPort + " sees the WAN address 127.0.1.1 as 127.0.1.1"),
+                        d.logTail());
+            }
+        } finally {
+            stop(turn);
+        }
+    }
+
+    /**
+     * A router that starts before its upstream STUN server: natgw starts at once, its status says why there is no
+     * STUN address (the first round of 4 requests went unanswered), and it keeps asking with backoff
+     * (network.wan.stunRetry: 1) until the server, started only then, answers.
+     */
+    @Test
+    void stunStartedAfterTheDaemonIsLearnedByItsRetries() throws Exception {
+        io.natgw.it.support.Require.tool("turnserver");
+        int stunPort = freeUdpPort();
+        Process turn = null;
+        try (Daemon d = start(Map.<String, Object>of("stun", "127.0.0.1:" + stunPort, "stunRetry", 1), freeUdpPort())) {
+            String at = "STUN server 127.0.0.1:" + stunPort;
+            awaitStatus(d, "STUN sees         nothing: " + at + ": no answer after 4 requests of 1 s; asking again in");
+            assertTrue(d.log().lines().anyMatch(l -> l.contains("WARN") && l.contains(at + " gave no public address")), d.logTail());
+
+            turn = turnserver(stunPort);
+            awaitStatus(d, "STUN sees         127.0.1.1");
+            assertTrue(d.log().contains(at + " sees the WAN address 127.0.1.1 as 127.0.1.1"), d.logTail());
+            assertEquals(1, d.log().lines().filter(l -> l.contains(at + " gave no public address")).count(),
+                    "one WARN for the unanswered rounds, not one per round: " + d.logTail());
+        } finally {
+            if (turn != null) {
+                stop(turn);
+            }
+        }
+    }
+
+    private static void awaitStatus(Daemon d, String line) {
+        org.awaitility.Awaitility.await(line).atMost(java.time.Duration.ofSeconds(90)).untilAsserted(() -> {
+            NatgwCli.Result status = NatgwCli.run(d.configFile(), "status");
+            assertEquals(0, status.exit(), status.err());
+            assertTrue(status.out().contains(line), status.out());
+        });
+    }
+
+    /** Debian coturn's turnserver answering STUN only on 127.0.0.1:port. */
+    private static Process turnserver(int port) throws IOException {
+        return new ProcessBuilder("turnserver", "-n", "--listening-ip=127.0.0.1", "--listening-port=" + port,
                 "--stun-only", "--no-tls", "--no-dtls", "--no-cli", "--log-file=stdout", "--simple-log")
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        // natgw asks once at start (4 requests, 1 s apart): the server must be answering before the daemon starts
-        org.awaitility.Awaitility.await("turnserver to answer STUN").atMost(java.time.Duration.ofSeconds(60))
-                .until(() -> turn.isAlive() && stunAnswers(stunPort));
-        try (Daemon d = start(Map.of("stun", "127.0.0.1:" + stunPort), freeUdpPort())) {
-            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).untilAsserted(() -> {
-                NatgwCli.Result status = NatgwCli.run(d.configFile(), "status");
-                assertEquals(0, status.exit(), status.err());
-                assertTrue(status.out().contains("STUN sees         127.0.1.1"), status.out());
-            });
-            assertTrue(d.log().contains("STUN server 127.0.0.1:" + stunPort + " sees the WAN address 127.0.1.1 as 127.0.1.1"),
-                    d.logTail());
-        } finally {
-            turn.destroy(); // by its own handle (PID), never by name
-            if (!turn.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
-                turn.destroyForcibly();
-            }
+    }
+
+    private static void stop(Process turn) throws InterruptedException {
+        turn.destroy(); // by its own handle (PID), never by name
+        if (!turn.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+            turn.destroyForcibly();
         }
     }
 
