@@ -7,7 +7,9 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 name="${1:?usage: bench/run.sh TableBenchmark|PcpBenchmark|IgdBenchmark [args]}"; shift
-mvn -B -q install -DskipTests >&2
-cp="$(mvn -B -q -Dstyle.color=never -pl it dependency:build-classpath -Dmdep.outputFile=/dev/stdout \
-      -Dmdep.includeScope=runtime | sed 's/\x1b\[[0-9;]*m//g')"
-exec java -XX:MaxDirectMemorySize=256m -Xmx2g -cp "it/target/classes:$cp" "io.natgw.it.bench.$name" "$@"
+# Built in the reactor, never installed: the modules' own jars (target/*.jar) are on the classpath, and nothing
+# is written into ~/.m2 but third-party downloads.
+mvn -B -q -pl it -am package -DskipTests dependency:build-classpath -Dmdep.includeScope=runtime \
+    -Dmdep.outputFile=target/bench.classpath >&2
+exec java -XX:MaxDirectMemorySize=256m -Xmx2g -cp "it/target/classes:$(cat it/target/bench.classpath)" \
+    "io.natgw.it.bench.$name" "$@"

@@ -48,6 +48,7 @@ public final class TableBenchmark {
     private static final int[] REQUESTERS = {1, 16, 256};
     private static final int RESTORE_LEASES = 100_000;
     private static final Duration RUN_LIMIT = Duration.ofMinutes(2);
+    private static final int CLIENTS = 240;
 
     /** One run's figures. */
     record Result(int requesters, int ops, Duration elapsed, long[] sortedNanos, long commits, JournalStats journal) implements BenchSupport.Timed {
@@ -161,10 +162,16 @@ public final class TableBenchmark {
         try (JournalLeaseStore store = JournalLeaseStore.open(clean, clock)) {
             store.recover(now);
             store.recordState(now, InetAddress.getByName("127.0.1.1"));
+            // every external port from 1024 but the gateway's own (a restore refuses those), TCP first, then UDP
+            int[] ports = java.util.stream.IntStream.rangeClosed(1024, 65535)
+                    .filter(p -> !config(clean).servicePorts().contains(p)).toArray();
+            if (n > 2 * ports.length) {
+                throw new IllegalArgumentException(n + " leases do not fit " + ports.length + " ports of two protocols");
+            }
             List<Change> batch = new ArrayList<>();
             for (int i = 0; i < n; i++) {
-                Protocol protocol = i < 64_000 ? Protocol.TCP : Protocol.UDP;
-                int port = 1024 + i % 64_000;
+                Protocol protocol = i < ports.length ? Protocol.TCP : Protocol.UDP;
+                int port = ports[i % ports.length];
                 InetAddress client = client(i % 200);
                 batch.add(Change.added(new Mapping(protocol, port, RemoteFilter.ANY, new Endpoint(client, port),
                         Owner.of(client, Origin.PCP), "", Kind.DYNAMIC, "bench lease " + i, now,
@@ -190,9 +197,11 @@ public final class TableBenchmark {
         MappingTable table = new MappingTable(config(dir), store, Forwarder.NONE, clock);
         MappingTable.Startup startup = table.start();
         Duration took = Duration.ofNanos(System.nanoTime() - t0);
+        int kept = table.view().size(); // restored leases the rules in force refuse are removed at start
         table.close();
-        if (startup.restored() != expected) {
-            throw new IllegalStateException("restored " + startup.restored() + " of " + expected + " leases from " + dir);
+        if (startup.restored() != expected || kept != expected) {
+            throw new IllegalStateException("restored " + startup.restored() + " of " + expected + " leases from " + dir
+                    + ", " + kept + " kept");
         }
         return new Restore(took, store.recoverTook);
     }
@@ -230,16 +239,36 @@ public final class TableBenchmark {
         }
     }
 
-    /** The shipped defaults, with quotas out of the way and no static mappings or triggers. */
+    /**
+     * The shipped defaults, with quotas out of the way and no static mappings or triggers; the dataplane off, as the
+     * table runs here without one ({@link Forwarder#NONE}): no descriptor per mapping, so the open-files limit does not
+     * lower maxMappings below the 100 000 leases restored.
+     */
     static NatgwConfig config(Path dataDir) {
         NatgwConfig d = ConfigLoader.defaults();
+        for (int n : new int[] {0, CLIENTS - 1}) {
+            if (!d.network().isLanClient(client(n))) {
+                throw new IllegalStateException(client(n).getHostAddress() + " is outside the shipped network.lan.clients "
+                        + d.network().lanClients() + ": the benchmark's requesters would be refused");
+            }
+        }
         return new NatgwConfig(d.source(), d.network(), dataDir, d.pcp(), d.upnp(), d.admin(),
-                new NatgwConfig.Limits(true, 1_000_000, 1_000_000), d.permissions(), List.of(), List.of(), d.dataplane());
+                new NatgwConfig.Limits(true, 1_000_000, 1_000_000), d.permissions(), List.of(), List.of(), withoutDataplane(d.dataplane()));
     }
 
-    private static InetAddress client(int n) {
+    private static NatgwConfig.Dataplane withoutDataplane(NatgwConfig.Dataplane p) {
+        return new NatgwConfig.Dataplane(false, p.mode(), p.relay(), p.connectTimeout(), p.udpIdleTimeout(),
+                p.udpSessionsPerMapping(), p.cutOnDelete(), p.budgets(), p.forwarding(), p.ipv6Firewall());
+    }
+
+    /**
+     * Requester or lease {@code n}'s client: 127.0.0.10-249, inside the shipped network.lan.clients (127.0.0.0/24;
+     * 127.0.1.0/24 is the WAN side and is refused). 256 requesters share 240 addresses (each has its own ports);
+     * the per-client quota is out of the way ({@link #config}).
+     */
+    static InetAddress client(int n) {
         try {
-            return InetAddress.getByAddress(new byte[] {127, 0, (byte) (1 + n / 200), (byte) (10 + n % 200)});
+            return InetAddress.getByAddress(new byte[] {127, 0, 0, (byte) (10 + n % CLIENTS)});
         } catch (UnknownHostException e) {
             throw new IllegalArgumentException(e);
         }
