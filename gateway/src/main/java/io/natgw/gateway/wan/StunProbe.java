@@ -25,9 +25,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * a double NAT), on a thread of its own so that start-up never waits for it. It asks at start, at once again when
  * the WAN address changes ({@link #askFrom}), every network.wan.stunRefresh after an answer, and after a round with
  * no answer again after a {@link StunBackoff} wait (network.wan.stunRetry doubling up to
- * {@link NatgwConfig.Network#STUN_RETRY_CAP}, jittered). Rounds never overlap (one thread), and a round sends at most
- * {@link #ATTEMPTS} requests, so a server that never answers costs at most 4 requests per 4.5 s and, once backed
- * off, 4 per 5 minutes. What it learned, or why not, is the admin status; one INFO/WARN line per change of it.
+ * {@link NatgwConfig.Network#STUN_RETRY_CAP}, jittered). Rounds never overlap (one thread) and a round sends at most
+ * {@link #ATTEMPTS} requests {@link #WAIT} apart, so natgw never sends the server more than one request a second,
+ * whatever the WAN does; a server that never answers gets, once backed off, 4 requests per 5 minutes. What it
+ * learned, or why not, is the admin status; one INFO/WARN line per change of it.
  *
  * <p>The learned address is shown, not told to clients (network.wan.reportedAddress is), so a changed answer is not an
  * external address change: the table's address, epoch and announcements follow the WAN interface only.
