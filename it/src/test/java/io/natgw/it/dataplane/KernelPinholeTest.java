@@ -223,6 +223,13 @@ class KernelPinholeTest {
                 what + ": " + reply);
     }
 
+    /** The element transactions run since start: {netlink, libnftables} ({@code KernelHost}'s {@code via}). */
+    long[] via() {
+        String[] w = host.call("via").split(" ");
+        assertEquals("netlink", w[0], String.join(" ", w));
+        return new long[] {Long.parseLong(w[1]), Long.parseLong(w[3])};
+    }
+
     @Test
     void aPinholeLetsTheWanHostReachItsLanHostsTcpAndUdpPortAndNothingElseUntilDeletedOrExpired() throws Exception {
         net.server(net.lan, "peer-a", "peer", LAN_A6, "8080");
@@ -233,10 +240,14 @@ class KernelPinholeTest {
 
         assertDropped(WAN_HOST6, LAN_A6, 8080, 40100, "an unsolicited inbound IPv6 connection without a pinhole");
 
+        long[] before = via();
         host.ok("add " + tcp(1, LAN_A6, 8080));
         host.ok("add " + udp(2, LAN_A6, 8080));
         assertTrue(nft("list", "map", "inet", "natgw", "pin6").contains("fd00:77::10 . tcp . 8080 : 0x90000001"),
                 nft("list", "map", "inet", "natgw", "pin6"));
+        long[] after = via();
+        assertEquals(before[0] + 2, after[0], "each add one nf_tables netlink batch");
+        assertEquals(before[1], after[1], "no libnftables transaction for a plain pinhole");
         assertAdmitted(WAN_HOST6, LAN_A6, 8080, 40101, "the pinholes admit the WAN host, which the LAN host sees as itself");
         assertDropped(WAN_HOST6, LAN_B6, 8080, 40102, "a pinhole for one LAN host does not open another");
         assertDropped(WAN_HOST6, LAN_A6, 8081, 40103, "nor another port of the same host");
@@ -266,8 +277,12 @@ class KernelPinholeTest {
         start(true);
         host.ok("restore");
 
+        long[] before = via();
         host.ok("add 3/tcp/" + LAN_A6 + "/8080/" + WAN_HOST6_B + "/128/0");
         host.ok("add 4/udp/" + LAN_A6 + "/8080/" + WAN_HOST6_B + "/128/0");
+        long[] after = via();
+        assertEquals(before[1] + 2, after[1], "a filtered pinhole's interval key goes through libnftables");
+        assertEquals(before[0], after[0], "not over netlink");
         assertAdmitted(WAN_HOST6_B, LAN_A6, 8080, 40300, "its remote");
         assertDropped(WAN_HOST6, LAN_A6, 8080, 40301, "another WAN host");
 
@@ -294,7 +309,12 @@ class KernelPinholeTest {
         assertTrue(nft("list", "set", "inet", "natgw", "fports").contains("tcp . 8080"), "one filtered mapping left");
         host.ok("del " + fromNet);
         assertFalse(nft("list", "set", "inet", "natgw", "fports").contains("8080"), "none left: no lookups for the port");
+        long[] before = via();
         host.ok("add 0/tcp/" + Topology.LAN_A + "/8080");
+        long[] after = via();
+        // (the retirement pass of the deleted mappings' counters may run a netlink batch of its own meanwhile)
+        assertTrue(after[0] > before[0], "a plain NAT mapping's elements go over netlink");
+        assertEquals(before[1], after[1], "and not through libnftables");
         String toA = net.peer(net.wan, "line-from", "203.0.113.3", GW_WAN, "8080");
         assertTrue(toA.contains("ConnectException"), "DNATed to A (no server there), not to B: " + toA);
         net.server(net.lan, "peer-a", "peer", Topology.LAN_A, "8080");

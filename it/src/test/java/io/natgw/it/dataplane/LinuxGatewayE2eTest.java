@@ -59,14 +59,6 @@ class LinuxGatewayE2eTest {
                 .set("triggers", triggers);
     }
 
-    String natpmp(String... args) {
-        List<String> cmd = new java.util.ArrayList<>(List.of("natpmpc", "-g", GW_LAN));
-        cmd.addAll(List.of(args));
-        Topology.Result r = net.exec(net.lan, cmd.toArray(String[]::new));
-        assertEquals(0, r.exit(), r.output());
-        return r.output();
-    }
-
     /** From the WAN host: a TCP and a UDP exchange with the echo behind each port, replies from the mapped port. */
     void assertForwards(int... ports) {
         StringBuilder expected = new StringBuilder();
@@ -172,10 +164,10 @@ class LinuxGatewayE2eTest {
         daemon = start(List.of(IDENT_RULE));
         net.server(net.lan, "echo", "echo", LAN_A, "8080");
         net.server(net.lan, "echo2", "echo", LAN_A, "9090");
-        natpmp("-a", "8080", "8080", "tcp", "3600");
-        natpmp("-a", "8080", "8080", "udp", "3600");
-        natpmp("-a", "9090", "9090", "tcp", "3600");
-        natpmp("-a", "9090", "9090", "udp", "3600");
+        net.natpmp("-a", "8080", "8080", "tcp", "3600");
+        net.natpmp("-a", "8080", "8080", "udp", "3600");
+        net.natpmp("-a", "9090", "9090", "tcp", "3600");
+        net.natpmp("-a", "9090", "9090", "udp", "3600");
         assertForwards(8080);
         java.nio.file.Path stream = net.server(net.wan, "stream", "stream", GW_WAN, "9090");
 

@@ -219,6 +219,24 @@ public final class Topology implements AutoCloseable {
         }
     }
 
+    /**
+     * {@code natpmpc -g GW_LAN -a PUBLIC PRIVATE PROTO LIFETIME} from the LAN host; fails the test unless natpmpc reports
+     * the mapping (or, lifetime 0, its deletion). Through {@link io.natgw.it.pcp.Natpmpc#map}, which asks again when
+     * natpmpc took a late duplicate of its address answer for the mapping answer (a client quirk on a busy machine:
+     * it then exits 0 before the gateway has even seen the mapping request).
+     */
+    public void natpmp(String... args) {
+        if (args.length != 5 || !args[0].equals("-a")) {
+            throw new IllegalArgumentException("natpmp(-a PUBLIC PRIVATE PROTO LIFETIME), not " + List.of(args));
+        }
+        try {
+            new io.natgw.it.pcp.Natpmpc(List.of("ip", "netns", "exec", lan), java.net.InetAddress.getByName(GW_LAN))
+                    .map(Integer.parseInt(args[1]), Integer.parseInt(args[2]), args[3], Long.parseLong(args[4]));
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     public Result exec(String ns, String... cmd) {
         List<String> all = new ArrayList<>(List.of("ip", "netns", "exec", ns));
         all.addAll(List.of(cmd));

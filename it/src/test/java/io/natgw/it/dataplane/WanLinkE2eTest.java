@@ -85,7 +85,7 @@ class WanLinkE2eTest {
 
     private void transferShowsInEveryFigure() throws Exception {
         net.server(net.lan, "sink", "sink", LAN_A, "8085");
-        natpmp("-a", "8085", "8085", "tcp", "600");
+        net.natpmp("-a", "8085", "8085", "tcp", "600");
         JsonNode before = status().path("link");
         assertEquals(List.of("gwwan", "up"), List.of(before.path("interfaceName").asText(), before.path("state").asText()),
                 before.toString());
@@ -140,13 +140,6 @@ class WanLinkE2eTest {
         assertTrue(Long.parseLong(soapText(WANIP, "GetStatusInfo", "NewUptime")) < CEILING.toSeconds(),
                 "uptime counts from the link coming back up");
         assertEquals("ERROR_NONE", soapText(WANIP, "GetStatusInfo", "NewLastConnectionError"));
-    }
-
-    void natpmp(String... args) {
-        List<String> cmd = new ArrayList<>(List.of("natpmpc", "-g", GW_LAN));
-        cmd.addAll(List.of(args));
-        Topology.Result r = net.exec(net.lan, cmd.toArray(String[]::new));
-        assertEquals(0, r.exit(), r.output());
     }
 
     /** upnpc from the LAN host, pointed at the IGD:1 description (its discovery skips a reserved external address). */

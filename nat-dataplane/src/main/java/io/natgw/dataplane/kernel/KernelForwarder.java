@@ -123,6 +123,11 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
 
     /** Packets seen by mark in the triggered mappings' counters ({@code trx}), by the poller only. */
     private final Map<Long, Long> trxSeen = new HashMap<>();
+    /** The writer's netlink socket for element changes (null: libnftables only). */
+    private NftNetlink netlink;
+    private java.util.function.Consumer<String> observer = script -> { };
+    private final java.util.concurrent.atomic.LongAdder viaNetlink = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder viaLibnftables = new java.util.concurrent.atomic.LongAdder();
     private final java.util.function.Consumer<Mapping> incomingTraffic;
     private java.util.concurrent.ScheduledExecutorService poller;
 
@@ -186,6 +191,11 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
                     + String.join("; ", problems));
         }
         readStale();
+        try {
+            netlink = NftNetlink.open();
+        } catch (IllegalStateException e) {
+            log.warn("{}: element changes go through libnftables", e.getMessage());
+        }
         counterNft = Nft.open();
         poller = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "natgw-kernel-counters");
@@ -523,7 +533,7 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
                 countersGone.addAll(removedMarks);
                 counted = read(nft, countersGone);
             }
-            nft.run(KernelRuleset.changes(removed, added, portsGone, portsNew, countersGone));
+            run(KernelRuleset.transaction(removed, added, portsGone, portsNew, countersGone));
             delta.forEach((port, d) -> {
                 int after = filteredPorts.getOrDefault(port, 0) + d;
                 if (after > 0) {
@@ -614,7 +624,7 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
             return;
         }
         try {
-            nft.run(KernelRuleset.retire(marks));
+            run(KernelRuleset.retirement(marks));
         } catch (Nft.NftException e) {
             // an element the listing did not have is gone already: forgotten, the others tried again next pass
             marks.stream().filter(m -> !counted.containsKey(m)).forEach(pending::remove);
@@ -893,6 +903,10 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
         }
         nft.close();
         nft = null;
+        if (netlink != null) {
+            netlink.close();
+            netlink = null;
+        }
         synchronized (counterLock) {
             if (counterNft != null) {
                 counterNft.close();
@@ -903,11 +917,44 @@ public final class KernelForwarder implements TrafficStats, AutoCloseable {
         built = false;
     }
 
-    /** Tells {@code observer} every script the writer's nftables context runs from now on (tests count them). */
+    /**
+     * One transaction of element changes: over netlink when it can go there (plain keys, a batch that fits), else
+     * through libnftables. Under this object's lock, on the writer (or a retirement pass holding the lock).
+     */
+    private void run(KernelRuleset.Transaction t) throws Nft.NftException {
+        java.util.List<NftNetlink.SetChange> changes = t.netlinkChanges();
+        if (netlink == null || changes == null || NftNetlink.size(KernelRuleset.TABLE, changes) > NftNetlink.MAX_BATCH) {
+            nft.run(t.text());
+            viaLibnftables.increment();
+            return;
+        }
+        observer.accept(t.text());
+        try {
+            netlink.apply(KernelRuleset.TABLE, changes);
+            viaNetlink.increment();
+        } catch (NftNetlink.NetlinkException e) {
+            if (e.outcomeUnknown()) {
+                // the kernel may have applied it: what is installed is not known, so the next apply rebuilds it all
+                built = false;
+            }
+            throw new Nft.NftException("nf_tables: " + e.getMessage());
+        }
+    }
+
+    /** Tells {@code observer} every script the writer runs from now on, by either path (tests count them). */
     public synchronized void observeCommands(java.util.function.Consumer<String> observer) {
+        this.observer = java.util.Objects.requireNonNull(observer);
         if (nft != null) {
             nft.observe(observer);
         }
+    }
+
+    /**
+     * How many element transactions went over netlink and how many through libnftables (whole-table installs,
+     * filtered mappings' changes, large batches) since start: {@code [netlink, libnftables]}.
+     */
+    public long[] transactions() {
+        return new long[] {viaNetlink.sum(), viaLibnftables.sum()};
     }
 
 }

@@ -146,6 +146,25 @@ public final class KernelRuleset {
             return key() + " : " + hex(mark);
         }
 
+        /**
+         * The key as nf_tables holds it (each field of the concatenation in a 4-byte register, network order): null for
+         * a filtered element (an interval key, left to libnftables).
+         */
+        byte[] keyBytes() {
+            if (filtered()) {
+                return null;
+            }
+            byte[] host = pinhole() ? internal.getAddress() : new byte[0];
+            return java.nio.ByteBuffer.allocate(host.length + 8).put(host).put((byte) protocol.ianaNumber())
+                    .put(new byte[3]).putShort((short) port).put(new byte[2]).array();
+        }
+
+        /** The DNAT value ({@code ipv4_addr . inet_service}) as nf_tables holds it. */
+        byte[] dnatBytes() {
+            return java.nio.ByteBuffer.allocate(8).put(internal.getAddress()).putShort((short) internalPort)
+                    .put(new byte[2]).array();
+        }
+
         /** The DNAT map of a NAT mapping; null for a pinhole (no translation). */
         String dnatMap() {
             return pinhole() ? null : filtered() ? "fdnat4" : "dnat4";
@@ -183,6 +202,66 @@ public final class KernelRuleset {
 
     static String hex(long mark) {
         return "0x" + Long.toHexString(mark);
+    }
+
+    /** A ct mark as nf_tables holds it (the {@code mark} type is in host order). */
+    static byte[] markBytes(long mark) {
+        return java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.nativeOrder()).putInt((int) mark).array();
+    }
+
+    /**
+     * A transaction's element commands, as nft's text and, while every element's key is a plain one, as the same
+     * changes in nf_tables netlink messages ({@link NftNetlink}), set by set in the same order.
+     */
+    public static final class Transaction {
+        private final StringBuilder text;
+        private final List<NftNetlink.SetChange> changes = new ArrayList<>();
+        private boolean netlink = true;
+
+        Transaction() {
+            this(new StringBuilder());
+        }
+
+        private Transaction(StringBuilder text) {
+            this.text = text;
+        }
+
+        /** nft's script of the transaction (libnftables runs it; it is also what tests and logs see). */
+        public String text() {
+            return text.toString();
+        }
+
+        /** The same changes as netlink set element messages, or null if one of them has no plain key. */
+        public List<NftNetlink.SetChange> netlinkChanges() {
+            return netlink ? changes : null;
+        }
+
+        /** Text only from here on (fports, trigger sets: changes the netlink path does not carry). */
+        void textOnly() {
+            netlink = false;
+        }
+
+        void elements(String verb, String set, List<Element> list, java.util.function.Function<Element, String> text,
+                      java.util.function.Function<Element, byte[]> key, java.util.function.Function<Element, byte[]> value) {
+            KernelRuleset.elements(this.text, verb, set, list, text);
+            if (!netlink) {
+                return;
+            }
+            List<byte[]> keys = new ArrayList<>(list.size());
+            List<byte[]> values = value == null ? null : new ArrayList<>(list.size());
+            for (Element e : list) {
+                byte[] k = key.apply(e);
+                if (k == null) {
+                    netlink = false;
+                    return;
+                }
+                keys.add(k);
+                if (values != null) {
+                    values.add(value.apply(e));
+                }
+            }
+            changes.add(new NftNetlink.SetChange(verb.equals("add"), set, keys, values));
+        }
     }
 
     private static String masked(InetAddress a, int prefix) {
@@ -228,7 +307,7 @@ public final class KernelRuleset {
         for (Element e : elements) {
             (e.filtered() ? filtered : plain).add(e);
         }
-        appendElements(sb, "add", plain, filtered, true, false);
+        appendElements(new Transaction(sb), "add", plain, filtered, true, false);
         ports(sb, "add", filteredPorts(filtered));
         return sb.toString();
     }
@@ -242,7 +321,7 @@ public final class KernelRuleset {
         for (String set : List.of("rx", "tx", "trx")) {
             sb.append("flush set inet ").append(TABLE).append(' ').append(set).append('\n');
         }
-        appendElements(sb, "add", new ArrayList<>(elements), List.of(), false, true);
+        appendElements(new Transaction(sb), "add", new ArrayList<>(elements), List.of(), false, true);
         return sb.toString();
     }
 
@@ -264,7 +343,7 @@ public final class KernelRuleset {
         for (Element e : elements) {
             (e.filtered() ? filtered : plain).add(e);
         }
-        appendElements(sb, "add", plain, filtered, true, false);
+        appendElements(new Transaction(sb), "add", plain, filtered, true, false);
         ports(sb, "add", filteredPorts(filtered));
         return sb.toString();
     }
@@ -468,62 +547,91 @@ public final class KernelRuleset {
      */
     public static String changes(Collection<Element> removed, Collection<Element> added, Collection<String> portsGone,
                                  Collection<String> portsNew, Collection<Long> countersGone) {
-        StringBuilder sb = new StringBuilder();
+        return transaction(removed, added, portsGone, portsNew, countersGone).text();
+    }
+
+    /**
+     * {@link #changes(Collection, Collection, Collection, Collection, Collection)} as a {@link Transaction}: its text
+     * and, when no element has a remote filter (interval keys) and {@code fports} does not change, its netlink form.
+     */
+    public static Transaction transaction(Collection<Element> removed, Collection<Element> added,
+                                          Collection<String> portsGone, Collection<String> portsNew,
+                                          Collection<Long> countersGone) {
+        Transaction t = new Transaction();
         List<Element> plain = new ArrayList<>();
         List<Element> filtered = new ArrayList<>();
         for (Element e : removed) {
             (e.filtered() ? filtered : plain).add(e);
         }
-        appendElements(sb, "delete", plain, filtered, true, false);
+        appendElements(t, "delete", plain, filtered, true, false);
         List<Element> triggered = removed.stream().filter(Element::triggered).toList();
         if (!triggered.isEmpty()) {
-            elements(sb, "delete", "trx", triggered, e -> hex(e.mark()));
+            markElements(t, "delete", "trx", triggered);
         }
-        sb.append(retire(countersGone));
+        retire(t, countersGone);
         plain.clear();
         filtered.clear();
         for (Element e : added) {
             (e.filtered() ? filtered : plain).add(e);
         }
-        appendElements(sb, "add", plain, filtered);
-        ports(sb, "delete", portsGone);
-        ports(sb, "add", portsNew);
-        return sb.toString();
+        appendElements(t, "add", plain, filtered, true, true);
+        if (!portsGone.isEmpty() || !portsNew.isEmpty()) {
+            t.textOnly();
+            ports(t.text, "delete", portsGone);
+            ports(t.text, "add", portsNew);
+        }
+        return t;
     }
 
     /** The deletion of these marks' counter elements ({@code rx}, {@code tx}): removed elements' counters retired. */
     public static String retire(Collection<Long> marks) {
+        return retirement(marks).text();
+    }
+
+    /** {@link #retire(Collection)} as a {@link Transaction}. */
+    public static Transaction retirement(Collection<Long> marks) {
+        Transaction t = new Transaction();
+        retire(t, marks);
+        return t;
+    }
+
+    private static void retire(Transaction t, Collection<Long> marks) {
         if (marks.isEmpty()) {
-            return "";
+            return;
         }
-        StringJoiner list = new StringJoiner(", ", " { ", " }\n");
-        marks.forEach(m -> list.add(hex(m)));
-        return "delete element inet " + TABLE + " rx" + list + "delete element inet " + TABLE + " tx" + list;
+        List<Long> list = List.copyOf(marks);
+        for (String set : List.of("rx", "tx")) {
+            t.text.append("delete element inet ").append(TABLE).append(' ').append(set).append(" { ");
+            for (int i = 0; i < list.size(); i++) {
+                t.text.append(i > 0 ? ", " : "").append(hex(list.get(i)));
+            }
+            t.text.append(" }\n");
+            if (t.netlink) {
+                t.changes.add(new NftNetlink.SetChange(false, set, list.stream().map(KernelRuleset::markBytes).toList(),
+                        null));
+            }
+        }
     }
 
     /** Commands that delete the elements of {@code removed} and add those of {@code added}, in this order. */
     public static String changes(Collection<Element> removed, Collection<Element> added) {
-        StringBuilder sb = new StringBuilder();
+        Transaction t = new Transaction();
         List<Element> plain = new ArrayList<>();
         List<Element> filtered = new ArrayList<>();
         for (Element e : removed) {
             (e.filtered() ? filtered : plain).add(e);
         }
-        appendElements(sb, "delete", plain, filtered);
+        appendElements(t, "delete", plain, filtered, true, true);
         plain.clear();
         filtered.clear();
         for (Element e : added) {
             (e.filtered() ? filtered : plain).add(e);
         }
-        appendElements(sb, "add", plain, filtered);
-        return sb.toString();
+        appendElements(t, "add", plain, filtered, true, true);
+        return t.text();
     }
 
-    private static void appendElements(StringBuilder sb, String verb, List<Element> plain, List<Element> filtered) {
-        appendElements(sb, verb, plain, filtered, true, true);
-    }
-
-    private static void appendElements(StringBuilder sb, String verb, List<Element> plain, List<Element> filtered,
+    private static void appendElements(Transaction t, String verb, List<Element> plain, List<Element> filtered,
                                        boolean forwarding, boolean counters) {
         boolean delete = verb.equals("delete");
         if (forwarding) {
@@ -540,7 +648,8 @@ public final class KernelRuleset {
             byMap.forEach((map, list) -> {
                 if (!list.isEmpty()) {
                     boolean dnat = map.contains("dnat");
-                    elements(sb, verb, map, list, e -> delete ? e.key() : dnat ? e.dnat() : e.markValue());
+                    t.elements(verb, map, list, e -> delete ? e.key() : dnat ? e.dnat() : e.markValue(), Element::keyBytes,
+                            delete ? null : dnat ? Element::dnatBytes : e -> markBytes(e.mark()));
                 }
             });
             List<Element> pins = new ArrayList<>();
@@ -548,7 +657,7 @@ public final class KernelRuleset {
                 list.stream().filter(Element::pinhole).forEach(pins::add);
             }
             if (!pins.isEmpty()) {
-                elements(sb, verb, "pins", pins, e -> hex(e.mark())); // the live pinholes (cutOnDelete's drop)
+                markElements(t, verb, "pins", pins); // the live pinholes (cutOnDelete's drop)
             }
         }
         if (!counters) {
@@ -557,13 +666,18 @@ public final class KernelRuleset {
         List<Element> all = new ArrayList<>(plain);
         all.addAll(filtered);
         if (!all.isEmpty()) {
-            elements(sb, verb, "rx", all, e -> hex(e.mark()));
-            elements(sb, verb, "tx", all, e -> hex(e.mark()));
+            markElements(t, verb, "rx", all);
+            markElements(t, verb, "tx", all);
         }
         List<Element> triggered = all.stream().filter(Element::triggered).toList();
         if (!triggered.isEmpty()) {
-            elements(sb, verb, "trx", triggered, e -> hex(e.mark())); // incoming traffic renews triggered leases
+            markElements(t, verb, "trx", triggered); // incoming traffic renews triggered leases
         }
+    }
+
+    /** Elements of a set of marks (pins, rx, tx, trx): one per element's mark. */
+    private static void markElements(Transaction t, String verb, String set, List<Element> list) {
+        t.elements(verb, set, list, e -> hex(e.mark()), e -> markBytes(e.mark()), null);
     }
 
     private static void elements(StringBuilder sb, String verb, String set, List<Element> list,

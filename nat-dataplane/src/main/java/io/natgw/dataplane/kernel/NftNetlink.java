@@ -1,0 +1,389 @@
+package io.natgw.dataplane.kernel;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Library;
+import com.sun.jna.Native;
+import com.sun.jna.NativeLong;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * Set element changes sent to nf_tables as one netlink batch (one transaction), without libnftables: no parser and,
+ * above all, no cache. libnftables refetches its ruleset cache (7 netlink round trips) before every transaction once
+ * the ruleset's generation has changed, which natgw's own previous transaction always did; a batch of element
+ * changes to sets it already knows needs none of it.
+ * <p>
+ * Only what the writer's element batches need: {@code NFT_MSG_NEWSETELEM} / {@code NFT_MSG_DELSETELEM} with plain
+ * (non-interval) keys and, for maps, a value; the keys and values are already in the kernel's register layout
+ * ({@link KernelRuleset.Element}). Every message asks for an acknowledgement, so a batch's outcome is known exactly:
+ * either every message acknowledged with 0 (committed) or at least one error (the whole batch aborted by the kernel).
+ * One socket, used under this object's lock; the reply is read synchronously (the kernel has processed the batch
+ * when {@code send} returns).
+ */
+public final class NftNetlink implements AutoCloseable {
+
+    /** The libc calls used (socket, setsockopt, send, recv, close). */
+    interface LibC extends Library {
+        int socket(int domain, int type, int protocol) throws LastErrorException;
+
+        int setsockopt(int fd, int level, int name, byte[] value, int length) throws LastErrorException;
+
+        NativeLong send(int fd, byte[] buf, NativeLong length, int flags) throws LastErrorException;
+
+        NativeLong recv(int fd, byte[] buf, NativeLong length, int flags) throws LastErrorException;
+
+        int close(int fd);
+    }
+
+    /** One set's element changes: one netlink message. {@code data} is null for a set or a deletion. */
+    public record SetChange(boolean add, String set, List<byte[]> keys, List<byte[]> data) {
+        public SetChange {
+            if (data != null && data.size() != keys.size()) {
+                throw new IllegalArgumentException(keys.size() + " keys and " + data.size() + " values");
+            }
+        }
+    }
+
+    /**
+     * nf_tables refused a batch (nothing of it applied), or the socket failed; {@link #outcomeUnknown} says whether the
+     * kernel may have applied it (no answer read), in which case the caller must not trust what it believes installed.
+     */
+    public static final class NetlinkException extends Exception {
+        private static final long serialVersionUID = 1L;
+        private final boolean outcomeUnknown;
+
+        NetlinkException(String message, boolean outcomeUnknown) {
+            super(message);
+            this.outcomeUnknown = outcomeUnknown;
+        }
+
+        public boolean outcomeUnknown() {
+            return outcomeUnknown;
+        }
+    }
+
+    // linux/socket.h, linux/netlink.h, linux/netfilter/nfnetlink.h, linux/netfilter/nf_tables.h
+    private static final int AF_NETLINK = 16;
+    private static final int SOCK_RAW = 3;
+    private static final int SOCK_CLOEXEC = 0x80000;
+    private static final int NETLINK_NETFILTER = 12;
+    private static final int SOL_SOCKET = 1;
+    private static final int SO_RCVTIMEO = 20;
+    private static final int SOL_NETLINK = 270;
+    private static final int NETLINK_CAP_ACK = 10;
+    private static final int NETLINK_EXT_ACK = 11;
+    private static final int NLMSG_ERROR = 2;
+    private static final int NLM_F_REQUEST = 0x1;
+    private static final int NLM_F_ACK = 0x4;
+    private static final int NLM_F_CREATE = 0x400;
+    private static final int NLA_F_NESTED = 0x8000;
+    private static final int NLMSGERR_ATTR_MSG = 1;
+    private static final int NFNL_MSG_BATCH_BEGIN = 0x10;
+    private static final int NFNL_MSG_BATCH_END = 0x11;
+    private static final int NFNL_SUBSYS_NFTABLES = 10;
+    private static final int NFT_MSG_NEWSETELEM = 12;
+    private static final int NFT_MSG_DELSETELEM = 14;
+    private static final int NFPROTO_INET = 1;
+    private static final int NFTA_SET_ELEM_LIST_TABLE = 1;
+    private static final int NFTA_SET_ELEM_LIST_SET = 2;
+    private static final int NFTA_SET_ELEM_LIST_ELEMENTS = 3;
+    private static final int NFTA_LIST_ELEM = 1;
+    private static final int NFTA_SET_ELEM_KEY = 1;
+    private static final int NFTA_SET_ELEM_DATA = 2;
+    private static final int NFTA_DATA_VALUE = 1;
+    private static final int MSG_DONTWAIT = 0x40;
+    private static final int EAGAIN = 11;
+    private static final int EINTR = 4;
+
+    /**
+     * The largest batch sent this way (bytes). An attribute's length is 16 bits, so one set's element list must stay
+     * under 64 KiB; a larger change (a restore, a flood's retirement) goes through libnftables, which splits it.
+     */
+    public static final int MAX_BATCH = 60_000;
+    private static final int REPLY_TIMEOUT_SECONDS = 5;
+
+    private final LibC libc;
+    private final ByteOrder order = ByteOrder.nativeOrder();
+    private final byte[] reply = new byte[64 * 1024];
+    private int fd;
+    private int seq = (int) (System.nanoTime() & 0x3fffffff);
+
+    private NftNetlink(LibC libc, int fd) {
+        this.libc = libc;
+        this.fd = fd;
+    }
+
+    /**
+     * A netfilter netlink socket in this process's network namespace.
+     *
+     * @throws IllegalStateException saying why it cannot be opened
+     */
+    public static NftNetlink open() {
+        LibC libc;
+        int fd;
+        try {
+            libc = Native.load("c", LibC.class);
+            fd = libc.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+        } catch (UnsatisfiedLinkError | LastErrorException e) {
+            throw new IllegalStateException("cannot open a netfilter netlink socket: " + e.getMessage(), e);
+        }
+        NftNetlink n = new NftNetlink(libc, fd);
+        try {
+            ByteOrder order = ByteOrder.nativeOrder();
+            byte[] one = ByteBuffer.allocate(4).order(order).putInt(1).array();
+            libc.setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, one, 4); // acks without a copy of the request
+            libc.setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, one, 4); // errors with the kernel's reason
+            byte[] timeout = ByteBuffer.allocate(2 * Native.LONG_SIZE).order(order).array();
+            if (Native.LONG_SIZE == 8) {
+                ByteBuffer.wrap(timeout).order(order).putLong(REPLY_TIMEOUT_SECONDS).putLong(0);
+            } else {
+                ByteBuffer.wrap(timeout).order(order).putInt(REPLY_TIMEOUT_SECONDS).putInt(0);
+            }
+            libc.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, timeout, timeout.length); // a ceiling that catches a hang
+        } catch (LastErrorException e) {
+            n.close();
+            throw new IllegalStateException("cannot set up the netfilter netlink socket: " + e.getMessage(), e);
+        }
+        return n;
+    }
+
+    /** The batch's size in bytes if sent ({@link #MAX_BATCH} bounds what {@link #apply} takes). */
+    public static int size(String table, List<SetChange> changes) {
+        int size = 2 * 20;
+        for (SetChange c : changes) {
+            size += message(table, c);
+        }
+        return size;
+    }
+
+    /**
+     * Applies the changes as one transaction, in order.
+     *
+     * @throws NetlinkException if nf_tables refused it (nothing applied) or the socket failed
+     */
+    public synchronized void apply(String table, List<SetChange> changes) throws NetlinkException {
+        if (changes.isEmpty()) {
+            return;
+        }
+        if (fd < 0) {
+            throw new NetlinkException("netfilter netlink socket closed", false);
+        }
+        int size = size(table, changes);
+        if (size > MAX_BATCH) {
+            throw new NetlinkException("batch of " + size + " bytes (at most " + MAX_BATCH + ")", false);
+        }
+        ByteBuffer b = ByteBuffer.allocate(size).order(order);
+        int first = seq;
+        batchMarker(b, NFNL_MSG_BATCH_BEGIN, seq++);
+        for (SetChange c : changes) {
+            encode(b, table, c, seq++);
+        }
+        batchMarker(b, NFNL_MSG_BATCH_END, seq++);
+        seq &= 0x3fffffff;
+        try {
+            long sent = libc.send(fd, b.array(), new NativeLong(b.position()), 0).longValue();
+            if (sent != b.position()) {
+                throw new NetlinkException("netlink send took " + sent + " of " + b.position() + " bytes", true);
+            }
+        } catch (LastErrorException e) {
+            // a send that failed was not taken by the kernel (netlink sends are all or nothing)
+            throw new NetlinkException("netlink send: " + e.getMessage(), false);
+        }
+        readAcks(first, changes);
+    }
+
+    /**
+     * One acknowledgement per message (0, or an error: the batch aborted), then whatever else the kernel queued for
+     * this batch (a failed commit is acknowledged on the batch's first message): the kernel has processed the whole
+     * batch when {@code send} returns, so after the expected acks a non-blocking read drains the rest. Answers to
+     * another batch's sequence numbers (one that timed out) are skipped.
+     */
+    private void readAcks(int first, List<SetChange> changes) throws NetlinkException {
+        int last = first + changes.size() + 1;
+        int expected = changes.size();
+        int seen = 0;
+        String error = null;
+        boolean draining = false;
+        while (true) {
+            if (seen >= expected) {
+                draining = true;
+            }
+            int n;
+            try {
+                n = (int) libc.recv(fd, reply, new NativeLong(reply.length), draining ? MSG_DONTWAIT : 0).longValue();
+            } catch (LastErrorException e) {
+                if (e.getErrorCode() == EINTR) {
+                    continue;
+                }
+                if (draining && e.getErrorCode() == EAGAIN) {
+                    break;
+                }
+                throw new NetlinkException("no answer from nf_tables ("
+                        + (e.getErrorCode() == EAGAIN ? "timed out" : e.getMessage()) + ")", true);
+            }
+            ByteBuffer r = ByteBuffer.wrap(reply, 0, n).order(order);
+            while (r.remaining() >= 16) {
+                int start = r.position();
+                int len = r.getInt();
+                int type = r.getShort() & 0xffff;
+                r.getShort(); // flags
+                int mseq = r.getInt();
+                r.getInt(); // port id
+                if (len < 16 || start + len > n) {
+                    throw new NetlinkException("malformed netlink answer", true);
+                }
+                if (type == NLMSG_ERROR && len >= 20 && mseq >= first && mseq <= last) {
+                    int errno = -r.getInt();
+                    if (errno != 0 && error == null) {
+                        int index = mseq - first - 1;
+                        String what = index >= 0 && index < changes.size()
+                                ? (changes.get(index).add() ? "add" : "delete") + " element " + changes.get(index).set()
+                                : "batch";
+                        error = what + ": " + strerror(errno) + reason(r, start, len);
+                    }
+                    if (mseq == first) {
+                        // the batch itself refused (no permission, out of memory, a failed commit): nothing applied
+                        throw new NetlinkException(error == null ? "batch refused" : error, false);
+                    }
+                    seen++;
+                }
+                if (start + align(len) > n) {
+                    break;
+                }
+                r.position(start + align(len));
+            }
+        }
+        if (error != null) {
+            throw new NetlinkException(error, false);
+        }
+    }
+
+    /** The extended ack's message (NLMSGERR_ATTR_MSG), if the kernel gave one. */
+    private String reason(ByteBuffer r, int start, int len) {
+        // after the error code: the request's header (16 bytes, capped ack), then the attributes
+        int at = start + 20 + 16;
+        while (at + 4 <= start + len) {
+            int alen = r.getShort(at) & 0xffff;
+            int atype = r.getShort(at + 2) & 0x7fff;
+            if (alen < 4 || at + alen > start + len) {
+                break;
+            }
+            if (atype == NLMSGERR_ATTR_MSG) {
+                String s = new String(reply, at + 4, alen - 4, StandardCharsets.US_ASCII);
+                int nul = s.indexOf('\0');
+                return " (" + (nul >= 0 ? s.substring(0, nul) : s) + ")";
+            }
+            at += align(alen);
+        }
+        return "";
+    }
+
+    private static String strerror(int errno) {
+        return switch (errno) {
+            case 1 -> "Operation not permitted (EPERM)";
+            case 2 -> "No such file or directory (ENOENT)";
+            case 12 -> "Out of memory (ENOMEM)";
+            case 16 -> "Device or resource busy (EBUSY)";
+            case 17 -> "File exists (EEXIST)";
+            case 22 -> "Invalid argument (EINVAL)";
+            case 28 -> "No space left on device (ENOSPC)";
+            case 34 -> "Numerical result out of range (ERANGE)";
+            case 95 -> "Operation not supported (EOPNOTSUPP)";
+            default -> "errno " + errno;
+        };
+    }
+
+    private void batchMarker(ByteBuffer b, int type, int s) {
+        b.putInt(20).putShort((short) type).putShort((short) NLM_F_REQUEST).putInt(s).putInt(0);
+        b.put((byte) 0).put((byte) 0).order(ByteOrder.BIG_ENDIAN).putShort((short) NFNL_SUBSYS_NFTABLES).order(order);
+    }
+
+    private static int message(String table, SetChange c) {
+        int elems = 0;
+        for (int i = 0; i < c.keys().size(); i++) {
+            elems += element(c.keys().get(i), c.data() == null ? null : c.data().get(i));
+        }
+        return 16 + 4 + string(table) + string(c.set()) + 4 + elems;
+    }
+
+    private static int element(byte[] key, byte[] data) {
+        int size = 4 + 4 + 4 + align(key.length);
+        if (data != null) {
+            size += 4 + 4 + align(data.length);
+        }
+        return size;
+    }
+
+    private static int string(String s) {
+        return 4 + align(s.length() + 1);
+    }
+
+    private void encode(ByteBuffer b, String table, SetChange c, int s) {
+        int start = b.position();
+        int type = NFNL_SUBSYS_NFTABLES << 8 | (c.add() ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM);
+        int flags = NLM_F_REQUEST | NLM_F_ACK | (c.add() ? NLM_F_CREATE : 0);
+        b.putInt(0).putShort((short) type).putShort((short) flags).putInt(s).putInt(0);
+        b.put((byte) NFPROTO_INET).put((byte) 0).putShort((short) 0);
+        putString(b, NFTA_SET_ELEM_LIST_TABLE, table);
+        putString(b, NFTA_SET_ELEM_LIST_SET, c.set());
+        int list = begin(b, NFTA_SET_ELEM_LIST_ELEMENTS);
+        for (int i = 0; i < c.keys().size(); i++) {
+            int elem = begin(b, NFTA_LIST_ELEM);
+            value(b, NFTA_SET_ELEM_KEY, c.keys().get(i));
+            if (c.data() != null) {
+                value(b, NFTA_SET_ELEM_DATA, c.data().get(i));
+            }
+            end(b, elem);
+        }
+        end(b, list);
+        b.putInt(start, b.position() - start);
+    }
+
+    private static void value(ByteBuffer b, int type, byte[] bytes) {
+        int nest = begin(b, type);
+        b.putShort((short) (4 + bytes.length)).putShort((short) NFTA_DATA_VALUE).put(bytes);
+        pad(b);
+        end(b, nest);
+    }
+
+    private static int begin(ByteBuffer b, int type) {
+        int at = b.position();
+        b.putShort((short) 0).putShort((short) (type | NLA_F_NESTED));
+        return at;
+    }
+
+    private static void end(ByteBuffer b, int at) {
+        int len = b.position() - at;
+        if (len > 0xffff) {
+            throw new IllegalArgumentException("netlink attribute of " + len + " bytes");
+        }
+        b.putShort(at, (short) len);
+    }
+
+    private static void putString(ByteBuffer b, int type, String s) {
+        byte[] bytes = s.getBytes(StandardCharsets.US_ASCII);
+        b.putShort((short) (4 + bytes.length + 1)).putShort((short) type).put(bytes).put((byte) 0);
+        pad(b);
+    }
+
+    private static void pad(ByteBuffer b) {
+        while ((b.position() & 3) != 0) {
+            b.put((byte) 0);
+        }
+    }
+
+    private static int align(int len) {
+        return (len + 3) & ~3;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (fd >= 0) {
+            libc.close(fd);
+            fd = -1;
+        }
+    }
+}
