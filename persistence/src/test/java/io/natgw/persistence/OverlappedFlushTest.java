@@ -205,13 +205,52 @@ class OverlappedFlushTest {
     }
 
     @Test
-    void whenTheCompensatingCommitFailsTooTheTableFailsClosedUntilTheJournalTakesTheBatchBack() throws IOException {
+    void whenTheCompensatingCommitFailsTheRefusedBatchIsErasedFromTheJournalSoAKill9RightAfterDoesNotRestoreIt()
+            throws IOException {
         Observed observed = open();
         assertInstanceOf(Outcome.Granted.class, table.apply(map(6000)));
         forwarder.refuse = true;
         observed.afterCommit = () -> {
             observed.afterCommit = () -> { };
-            store.failAppends(2, new JournalFault.Write("No space left on device")); // the compensation, the next one
+            store.failAppends(1, new JournalFault.Write("No space left on device")); // the compensation only
+        };
+
+        Outcome add = table.apply(map(6001));
+        assertEquals(Outcome.Reason.UNAVAILABLE, assertInstanceOf(Outcome.Refused.class, add).reason());
+        assertEquals(List.of(6000), ports(table.view().mappings()));
+        assertForwardingIsTheTable();
+        assertFalse(table.journalBehind(), "nothing waits: the refused batch was erased in place");
+        // killed now, before any other write: the journal on disk no longer holds the refused grant
+        assertEquals(List.of(6000), restoredAfterKill(), "the refused grant is not restored");
+    }
+
+    @Test
+    void aRefusedBatchErasedFromTheJournalLeavesItWritableAndLaterGrantsDurable() throws IOException {
+        Observed observed = open();
+        assertInstanceOf(Outcome.Granted.class, table.apply(map(6000)));
+        forwarder.refuse = true;
+        observed.afterCommit = () -> {
+            observed.afterCommit = () -> { };
+            store.failAppends(1, new JournalFault.Write("No space left on device"));
+        };
+        assertInstanceOf(Outcome.Refused.class, table.apply(map(6001)));
+        forwarder.refuse = false;
+        assertInstanceOf(Outcome.Granted.class, table.apply(map(6002))); // the files rewritten from memory first
+        assertInstanceOf(Outcome.Deleted.class, table.apply(delete(6000)));
+        assertForwardingIsTheTable();
+        assertEquals(List.of(6002), restoredAfterKill());
+    }
+
+    @Test
+    void whenTheCompensatingCommitAndTheErasureFailTheTableFailsClosedUntilTheJournalTakesTheBatchBack()
+            throws IOException {
+        Observed observed = open();
+        assertInstanceOf(Outcome.Granted.class, table.apply(map(6000)));
+        forwarder.refuse = true;
+        observed.afterCommit = () -> {
+            observed.afterCommit = () -> { };
+            // the compensation, the erasure of the refused batch, the next append
+            store.failAppends(3, new JournalFault.Write("No space left on device"));
         };
 
         Outcome add = table.apply(map(6001));
