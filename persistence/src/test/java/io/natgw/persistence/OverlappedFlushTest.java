@@ -204,16 +204,25 @@ class OverlappedFlushTest {
                 + " not happen");
     }
 
-    @Test
-    void whenTheCompensatingCommitFailsTheRefusedBatchIsErasedFromTheJournalSoAKill9RightAfterDoesNotRestoreIt()
-            throws IOException {
+    /**
+     * A grant of 6000 in place, then the forwarder refusing and the journal failing its next {@code appends} appends
+     * (or erasures) once it has recorded the next batch: the dataplane refuses a batch the journal holds, and taking
+     * it back meets a full disk.
+     */
+    void refuseTheNextBatchThenFailAppends(int appends) throws IOException {
         Observed observed = open();
         assertInstanceOf(Outcome.Granted.class, table.apply(map(6000)));
         forwarder.refuse = true;
         observed.afterCommit = () -> {
             observed.afterCommit = () -> { };
-            store.failAppends(1, new JournalFault.Write("No space left on device")); // the compensation only
+            store.failAppends(appends, new JournalFault.Write("No space left on device"));
         };
+    }
+
+    @Test
+    void whenTheCompensatingCommitFailsTheRefusedBatchIsErasedFromTheJournalSoAKill9RightAfterDoesNotRestoreIt()
+            throws IOException {
+        refuseTheNextBatchThenFailAppends(1); // the compensation only
 
         Outcome add = table.apply(map(6001));
         assertEquals(Outcome.Reason.UNAVAILABLE, assertInstanceOf(Outcome.Refused.class, add).reason());
@@ -226,13 +235,7 @@ class OverlappedFlushTest {
 
     @Test
     void aRefusedBatchErasedFromTheJournalLeavesItWritableAndLaterGrantsDurable() throws IOException {
-        Observed observed = open();
-        assertInstanceOf(Outcome.Granted.class, table.apply(map(6000)));
-        forwarder.refuse = true;
-        observed.afterCommit = () -> {
-            observed.afterCommit = () -> { };
-            store.failAppends(1, new JournalFault.Write("No space left on device"));
-        };
+        refuseTheNextBatchThenFailAppends(1);
         assertInstanceOf(Outcome.Refused.class, table.apply(map(6001)));
         forwarder.refuse = false;
         assertInstanceOf(Outcome.Granted.class, table.apply(map(6002))); // the files rewritten from memory first
@@ -244,14 +247,7 @@ class OverlappedFlushTest {
     @Test
     void whenTheCompensatingCommitAndTheErasureFailTheTableFailsClosedUntilTheJournalTakesTheBatchBack()
             throws IOException {
-        Observed observed = open();
-        assertInstanceOf(Outcome.Granted.class, table.apply(map(6000)));
-        forwarder.refuse = true;
-        observed.afterCommit = () -> {
-            observed.afterCommit = () -> { };
-            // the compensation, the erasure of the refused batch, the next append
-            store.failAppends(3, new JournalFault.Write("No space left on device"));
-        };
+        refuseTheNextBatchThenFailAppends(3); // the compensation, the erasure of the refused batch, the next append
 
         Outcome add = table.apply(map(6001));
         assertEquals(Outcome.Reason.UNAVAILABLE, assertInstanceOf(Outcome.Refused.class, add).reason());
