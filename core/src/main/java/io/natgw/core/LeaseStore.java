@@ -20,6 +20,16 @@ public interface LeaseStore extends AutoCloseable {
     /** Appends the changes and returns once they are durable: one sync for the whole batch (group commit). */
     void commit(List<Change> changes) throws IOException;
 
+    /**
+     * Takes back the last {@link #commit}, durably and without appending, and applies {@code inverse} (the changes that
+     * undo it) to what the store holds: for a batch the dataplane refused after the store recorded it, when journaling
+     * {@code inverse} failed (a removal may need no new space where an append does). Stores that cannot throw (the
+     * default), and the table keeps {@code inverse} to journal first when the store writes again.
+     */
+    default void retract(List<Change> inverse) throws IOException {
+        throw new IOException(getClass().getSimpleName() + " cannot take back its last commit");
+    }
+
     /** Durably records the NAT-PMP/PCP epoch start and the external address, so both survive a restart. */
     void recordState(Instant epochStart, InetAddress externalAddress) throws IOException;
 

@@ -566,7 +566,8 @@ public final class MappingTable implements AutoCloseable {
         if (flushFailed != null) {
             List<Change> inverse = inverse(a.changes); // journaled: taken back durably before the refusal
             refuseForwarding(a, flushFailed);
-            compensate(inverse);
+            // the last commit was this batch alone (no earlier removals journaled with it): it can be erased instead
+            compensate(inverse, toJournal == a.changes);
             return;
         }
         if (a.newAddress != null && !a.newAddress.equals(externalAddress)) {
@@ -656,10 +657,12 @@ public final class MappingTable implements AutoCloseable {
 
     /**
      * Writer thread: journals the inverse of a batch the journal recorded but the dataplane refused. If the journal
-     * fails now, the inverse waits in {@link #unjournaled} (journaled first by the next commit that succeeds; the
-     * expiry timer retries every second, and so does the last batch before a clean stop) and the table fails closed.
+     * cannot append it, and the batch was the journal's whole last commit ({@code retractable}), the store erases
+     * that commit instead ({@link LeaseStore#retract}); if that fails too, the inverse waits in {@link #unjournaled}
+     * (journaled first by the next commit that succeeds; the expiry timer retries every second, and so does the last
+     * batch before a clean stop) and the table fails closed.
      */
-    private void compensate(List<Change> inverse) {
+    private void compensate(List<Change> inverse, boolean retractable) {
         if (inverse.isEmpty()) {
             return;
         }
@@ -667,6 +670,16 @@ public final class MappingTable implements AutoCloseable {
             store.commit(inverse);
             stats.countBatch();
         } catch (IOException | RuntimeException e) {
+            if (retractable) {
+                try {
+                    store.retract(inverse); // the refused batch erased from the journal: nothing waits
+                    LOG.warn("the compensating batch could not be journaled ({}); the refused batch was erased from "
+                            + "the journal instead", e.getMessage());
+                    return;
+                } catch (IOException | RuntimeException again) {
+                    e.addSuppressed(again);
+                }
+            }
             journalFailed(e, inverse.size());
             unjournaled.addAll(inverse);
             journalBehind = true;

@@ -27,6 +27,11 @@ public class ForwardingStore implements LeaseStore {
     }
 
     @Override
+    public void retract(List<Change> inverse) throws IOException {
+        inner.retract(inverse);
+    }
+
+    @Override
     public void recordState(Instant epochStart, InetAddress externalAddress) throws IOException {
         inner.recordState(epochStart, externalAddress);
     }

@@ -90,6 +90,9 @@ public final class JournalLeaseStore implements LeaseStore {
     private boolean preallocationFailing;
     private long generation;
     private volatile long journalRecords;
+    /** Where the last successful append began, and its record count ({@link #retract}); -1 once compacted or erased. */
+    private long lastAppendStart = -1;
+    private int lastAppendRecords;
     private volatile int liveCount;
     private long compactionRetryAt;
     private boolean recovered;
@@ -238,6 +241,11 @@ public final class JournalLeaseStore implements LeaseStore {
         if (changes.isEmpty()) {
             return;
         }
+        append(records(changes));
+        maybeCompact();
+    }
+
+    private static List<JournalRecord> records(List<Change> changes) {
         List<JournalRecord> records = new ArrayList<>(changes.size());
         for (Change c : changes) {
             switch (c.type()) {
@@ -251,8 +259,46 @@ public final class JournalLeaseStore implements LeaseStore {
                 case REMOVED -> records.add(new JournalRecord.Remove(c.before().key()));
             }
         }
-        append(records);
-        maybeCompact();
+        return records;
+    }
+
+    /**
+     * Erases the last append's records in place (zeros over them, then an fdatasync: the blocks are already the
+     * file's, so a full disk does not stop it) and applies {@code inverse} to the mirror: a restart reads the journal
+     * up to where that append began. Refused when the last commit is no longer the journal's last append (compacted
+     * into a snapshot since, or erased already). A failure leaves the erasure unknown, so the next append first
+     * rewrites the files from the mirror (which still holds the batch: the table journals {@code inverse} then).
+     */
+    @Override
+    public synchronized void retract(List<Change> inverse) throws IOException {
+        checkOpen();
+        if (lastAppendStart < 0) {
+            throw new IOException("journal " + dir.resolve(JOURNAL) + ": the last commit cannot be taken back (it was "
+                    + "compacted into the snapshot)");
+        }
+        List<JournalRecord> records = records(inverse);
+        long from = lastAppendStart;
+        try {
+            if (faultsLeft > 0) {
+                faultsLeft--;
+                throw new IOException(fault instanceof JournalFault.Write w ? w.reason() : ((JournalFault.Sync) fault).reason());
+            }
+            DataFiles.writeZeros(journal, from, journalSize);
+            files.force(journal);
+        } catch (IOException e) {
+            rewriteNeeded = e;
+            throw new IOException("journal " + dir.resolve(JOURNAL) + ": cannot erase the last " + lastAppendRecords
+                    + " records: " + describe(e), e);
+        }
+        log.warn("journal {}: the last batch ({} records at offset {}) erased: the dataplane refused it and its "
+                + "compensating batch could not be appended", dir.resolve(JOURNAL), lastAppendRecords, from);
+        journalSize = from;
+        journalRecords -= lastAppendRecords;
+        lastAppendStart = -1;
+        for (JournalRecord r : records) {
+            mirror.apply(r);
+        }
+        liveCount = mirror.live.size();
     }
 
     @Override
@@ -316,6 +362,8 @@ public final class JournalLeaseStore implements LeaseStore {
             throw new IOException("journal " + dir.resolve(JOURNAL) + ": cannot append " + records.size() + " records: "
                     + describe(e), e);
         }
+        lastAppendStart = journalSize;
+        lastAppendRecords = records.size();
         journalSize += length;
         journalAllocated = Math.max(journalAllocated, journalSize);
         for (JournalRecord r : records) {
@@ -413,6 +461,7 @@ public final class JournalLeaseStore implements LeaseStore {
         journalAllocated = journalSize;
         generation = c.generation();
         journalRecords = 0;
+        lastAppendStart = -1;
         compactionRetryAt = 0;
         rewriteNeeded = null;
         stats.compaction();

@@ -62,6 +62,46 @@ class JournalLeaseStoreTest {
     }
 
     /**
+     * A batch the dataplane refused after the journal recorded it, when its compensating batch cannot be appended:
+     * {@code retract} erases the last append in place (preallocated blocks, no new space), so a kill right after
+     * restores what was before it; an update's inverse puts the older lease back. Appends go on after it.
+     */
+    @Test
+    void retractErasesTheLastCommitInPlaceAndAKillAfterItRestoresWhatWasBefore() throws IOException {
+        Mapping a = lease(2000);
+        Mapping aLater = a.withExpiry(T0.plus(Duration.ofHours(2)));
+        Path journal = dir.resolve(JournalLeaseStore.JOURNAL);
+        JournalLeaseStore store = openRecovered(dir);
+        add(store, a);
+        long size = Files.size(journal);
+        List<Change> refused = List.of(Change.added(lease(2001), Change.Cause.REQUEST),
+                Change.updated(a, aLater, Change.Cause.REQUEST));
+        store.commit(refused);
+        store.retract(List.of(Change.updated(aLater, a, Change.Cause.REQUEST),
+                Change.removed(lease(2001), Change.Cause.REQUEST)));
+        assertEquals(size, Files.size(journal), "erased in place: the file does not change size");
+        store.abandon();
+        assertEquals(List.of(a), reopen(dir, T0).mappings());
+
+        JournalLeaseStore again = openRecovered(dir);
+        add(again, lease(2002));
+        again.abandon();
+        assertEquals(List.of(a, lease(2002)), reopen(dir, T0).mappings());
+    }
+
+    @Test
+    void retractRefusesWhenTheLastCommitIsNoLongerTheJournalsLastAppend() throws IOException {
+        JournalLeaseStore store = openRecovered(dir);
+        add(store, lease(2000));
+        store.retract(List.of(Change.removed(lease(2000), Change.Cause.REQUEST)));
+        IOException twice = assertThrows(IOException.class,
+                () -> store.retract(List.of(Change.removed(lease(2000), Change.Cause.REQUEST))));
+        assertTrue(twice.getMessage().contains("cannot be taken back"), twice.getMessage());
+        store.abandon();
+        assertEquals(List.of(), reopen(dir, T0).mappings(), "the one erasure stands, the refused second did nothing");
+    }
+
+    /**
      * The default store zero-fills its journal ahead of the last record, so appends overwrite space the file has:
      * after a kill the zero tail reads as the end, every acknowledged row is back, the next appends go on over the
      * zeros (the file does not grow), and a second kill loses nothing either; an append past the preallocated space

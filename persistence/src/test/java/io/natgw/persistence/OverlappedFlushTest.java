@@ -204,15 +204,50 @@ class OverlappedFlushTest {
                 + " not happen");
     }
 
-    @Test
-    void whenTheCompensatingCommitFailsTooTheTableFailsClosedUntilTheJournalTakesTheBatchBack() throws IOException {
+    /**
+     * A grant of 6000 in place, then the forwarder refusing and the journal failing its next {@code appends} appends
+     * (or erasures) once it has recorded the next batch: the dataplane refuses a batch the journal holds, and taking
+     * it back meets a full disk.
+     */
+    void refuseTheNextBatchThenFailAppends(int appends) throws IOException {
         Observed observed = open();
         assertInstanceOf(Outcome.Granted.class, table.apply(map(6000)));
         forwarder.refuse = true;
         observed.afterCommit = () -> {
             observed.afterCommit = () -> { };
-            store.failAppends(2, new JournalFault.Write("No space left on device")); // the compensation, the next one
+            store.failAppends(appends, new JournalFault.Write("No space left on device"));
         };
+    }
+
+    @Test
+    void whenTheCompensatingCommitFailsTheRefusedBatchIsErasedFromTheJournalSoAKill9RightAfterDoesNotRestoreIt()
+            throws IOException {
+        refuseTheNextBatchThenFailAppends(1); // the compensation only
+
+        Outcome add = table.apply(map(6001));
+        assertEquals(Outcome.Reason.UNAVAILABLE, assertInstanceOf(Outcome.Refused.class, add).reason());
+        assertEquals(List.of(6000), ports(table.view().mappings()));
+        assertForwardingIsTheTable();
+        assertFalse(table.journalBehind(), "nothing waits: the refused batch was erased in place");
+        // killed now, before any other write: the journal on disk no longer holds the refused grant
+        assertEquals(List.of(6000), restoredAfterKill(), "the refused grant is not restored");
+    }
+
+    @Test
+    void aRefusedBatchErasedFromTheJournalLeavesItWritableAndLaterGrantsDurable() throws IOException {
+        refuseTheNextBatchThenFailAppends(1);
+        assertInstanceOf(Outcome.Refused.class, table.apply(map(6001)));
+        forwarder.refuse = false;
+        assertInstanceOf(Outcome.Granted.class, table.apply(map(6002))); // the files rewritten from memory first
+        assertInstanceOf(Outcome.Deleted.class, table.apply(delete(6000)));
+        assertForwardingIsTheTable();
+        assertEquals(List.of(6002), restoredAfterKill());
+    }
+
+    @Test
+    void whenTheCompensatingCommitAndTheErasureFailTheTableFailsClosedUntilTheJournalTakesTheBatchBack()
+            throws IOException {
+        refuseTheNextBatchThenFailAppends(3); // the compensation, the erasure of the refused batch, the next append
 
         Outcome add = table.apply(map(6001));
         assertEquals(Outcome.Reason.UNAVAILABLE, assertInstanceOf(Outcome.Refused.class, add).reason());
