@@ -34,7 +34,8 @@ import java.util.List;
  *   <li>{@code counters SPEC} — {@code > rx PACKETS BYTES tx PACKETS BYTES} of that row; {@code totals} the
  *       same for the totals.</li>
  *   <li>{@code pending} — how many removed rows' counters wait for the retirement pass.</li>
- *   <li>{@code via} — {@code > netlink N libnftables M}: the element transactions each path ran since start.</li>
+ *   <li>{@code via} — {@code > netlink N libnftables M reads R listings L}: the element transactions each path ran
+ *       since start, and how removed elements' counters were read (by key over netlink, or by listing the sets).</li>
  *   <li>{@code watch} / {@code commands} — from now on, record the scripts the writer's nftables context runs;
  *       {@code > COUNT SCRIPT ;; SCRIPT...} (newlines as {@code |}).</li>
  *   <li>{@code quit} — a clean stop ({@code close}: the table removed).</li>
@@ -97,7 +98,8 @@ public final class KernelHost {
                     case "pending" -> System.out.println("> " + k.pendingRetirements());
                     case "via" -> {
                         long[] t = k.transactions();
-                        System.out.println("> netlink " + t[0] + " libnftables " + t[1]);
+                        long[] r = k.counterReads();
+                        System.out.println("> netlink " + t[0] + " libnftables " + t[1] + " reads " + r[0] + " listings " + r[1]);
                     }
                     case "watch" -> {
                         commands.clear();

@@ -223,11 +223,14 @@ class KernelPinholeTest {
                 what + ": " + reply);
     }
 
-    /** The element transactions run since start: {netlink, libnftables} ({@code KernelHost}'s {@code via}). */
+    /**
+     * The element transactions run since start and the removed elements' counter reads: {netlink, libnftables, reads
+     * by key, listings} ({@code KernelHost}'s {@code via}).
+     */
     long[] via() {
         String[] w = host.call("via").split(" ");
         assertEquals("netlink", w[0], String.join(" ", w));
-        return new long[] {Long.parseLong(w[1]), Long.parseLong(w[3])};
+        return new long[] {Long.parseLong(w[1]), Long.parseLong(w[3]), Long.parseLong(w[5]), Long.parseLong(w[7])};
     }
 
     @Test
@@ -534,6 +537,9 @@ class KernelPinholeTest {
         assertTrue(received >= bytes && received < bytes * 1.1, "the totals keep the deleted mapping's transfer: "
                 + String.join(" ", totals));
         assertTrue(Long.parseLong(totals[1]) > 0 && Long.parseLong(totals[4]) > 0, "packets both ways");
+        long[] via = via();
+        assertTrue(via[2] > 0, "the pass read the removed mapping's counters by key over netlink");
+        assertEquals(0, via[3], "no listing of the counter sets");
     }
 
     @Test
@@ -552,6 +558,7 @@ class KernelPinholeTest {
 
         host.ok("add " + spec); // the same protocol and port: the same mark (a function of the key)
         assertEquals("0", host.call("pending"), "retired in the re-add's batch");
+        assertEquals(List.of(1L, 0L), List.of(via()[2], via()[3]), "its old counters read by key, on the writer, once");
         long[] fresh = host.counters(spec);
         assertEquals(0, fresh[0] + fresh[1] + fresh[2] + fresh[3], "the new mapping does not inherit the old counts");
         long received = Long.parseLong(host.call("totals").split(" ")[2]);

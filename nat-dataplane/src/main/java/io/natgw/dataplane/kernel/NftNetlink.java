@@ -72,6 +72,7 @@ public final class NftNetlink implements AutoCloseable {
     private static final int NETLINK_NETFILTER = 12;
     private static final int SOL_SOCKET = 1;
     private static final int SO_RCVTIMEO = 20;
+    private static final int SO_RCVBUF = 8;
     private static final int SOL_NETLINK = 270;
     private static final int NETLINK_CAP_ACK = 10;
     private static final int NETLINK_EXT_ACK = 11;
@@ -85,7 +86,14 @@ public final class NftNetlink implements AutoCloseable {
     private static final int NFNL_MSG_BATCH_END = 0x11;
     private static final int NFNL_SUBSYS_NFTABLES = 10;
     private static final int NFT_MSG_NEWSETELEM = 12;
+    private static final int NFT_MSG_GETSETELEM = 13;
     private static final int NFT_MSG_DELSETELEM = 14;
+    private static final int NFTA_SET_ELEM_EXPR = 7;
+    private static final int NFTA_SET_ELEM_EXPRESSIONS = 11;
+    private static final int NFTA_EXPR_NAME = 1;
+    private static final int NFTA_EXPR_DATA = 2;
+    private static final int NFTA_COUNTER_BYTES = 1;
+    private static final int NFTA_COUNTER_PACKETS = 2;
     private static final int NFPROTO_INET = 1;
     private static final int NFTA_SET_ELEM_LIST_TABLE = 1;
     private static final int NFTA_SET_ELEM_LIST_SET = 2;
@@ -143,6 +151,8 @@ public final class NftNetlink implements AutoCloseable {
                 ByteBuffer.wrap(timeout).order(order).putInt(REPLY_TIMEOUT_SECONDS).putInt(0);
             }
             libc.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, timeout, timeout.length); // a ceiling that catches a hang
+            byte[] rcvbuf = ByteBuffer.allocate(4).order(order).putInt(1 << 20).array();
+            libc.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, rcvbuf, 4); // room for a get's answers (capped by rmem_max)
         } catch (LastErrorException e) {
             n.close();
             throw new IllegalStateException("cannot set up the netfilter netlink socket: " + e.getMessage(), e);
@@ -261,6 +271,157 @@ public final class NftNetlink implements AutoCloseable {
         }
     }
 
+    /**
+     * The counters of these elements of a set declared with {@code counter} ({@code {packets, bytes}} per key, in the
+     * order of {@code keys}): one {@code NFT_MSG_GETSETELEM} request per {@link #GET_CHUNK} keys, which the kernel
+     * answers element by element, so the cost is the keys', not the set's (libnftables' {@code get element} fetches
+     * the whole set; a listing is the whole set).
+     *
+     * @throws NetlinkException if a key is not in the set (the kernel stops there) or the socket failed
+     */
+    public synchronized List<long[]> counters(String table, String set, List<byte[]> keys) throws NetlinkException {
+        List<long[]> out = new java.util.ArrayList<>(keys.size());
+        for (int from = 0; from < keys.size(); from += GET_CHUNK) {
+            List<byte[]> chunk = keys.subList(from, Math.min(keys.size(), from + GET_CHUNK));
+            java.util.Map<java.nio.ByteBuffer, long[]> got = get(table, set, chunk);
+            for (byte[] k : chunk) {
+                long[] c = got.get(java.nio.ByteBuffer.wrap(k));
+                if (c == null) {
+                    throw new NetlinkException("get element " + set + ": a key was not answered", false);
+                }
+                out.add(c);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Keys per {@code NFT_MSG_GETSETELEM} request: the kernel queues one answer per key during the request's
+     * {@code send}, and the socket's receive buffer must hold them all (each takes about 1 KiB of it).
+     */
+    static final int GET_CHUNK = 100;
+
+    private java.util.Map<java.nio.ByteBuffer, long[]> get(String table, String set, List<byte[]> keys)
+            throws NetlinkException {
+        if (fd < 0) {
+            throw new NetlinkException("netfilter netlink socket closed", false);
+        }
+        SetChange request = new SetChange(false, set, keys, null);
+        ByteBuffer b = ByteBuffer.allocate(message(table, request)).order(order);
+        int s = seq++;
+        seq &= 0x3fffffff;
+        encode(b, table, request, s, NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_GETSETELEM, NLM_F_REQUEST | NLM_F_ACK);
+        try {
+            libc.send(fd, b.array(), new NativeLong(b.position()), 0);
+        } catch (LastErrorException e) {
+            throw new NetlinkException("netlink send: " + e.getMessage(), false);
+        }
+        java.util.Map<java.nio.ByteBuffer, long[]> out = new java.util.HashMap<>();
+        while (true) {
+            int n;
+            try {
+                n = (int) libc.recv(fd, reply, new NativeLong(reply.length), 0).longValue();
+            } catch (LastErrorException e) {
+                if (e.getErrorCode() == EINTR) {
+                    continue;
+                }
+                throw new NetlinkException("no answer from nf_tables ("
+                        + (e.getErrorCode() == EAGAIN ? "timed out" : e.getMessage()) + ")", false);
+            }
+            ByteBuffer r = ByteBuffer.wrap(reply, 0, n).order(order);
+            int at = 0;
+            while (at + 16 <= n) {
+                int len = r.getInt(at);
+                int type = r.getShort(at + 4) & 0xffff;
+                int mseq = r.getInt(at + 8);
+                if (len < 16 || at + len > n) {
+                    throw new NetlinkException("malformed netlink answer", false);
+                }
+                if (mseq == s) {
+                    if (type == NLMSG_ERROR) {
+                        int errno = -r.getInt(at + 16);
+                        if (errno != 0) {
+                            throw new NetlinkException("get element " + set + ": " + strerror(errno) + reason(r, at, len),
+                                    false);
+                        }
+                        return out;
+                    }
+                    if (type == (NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_NEWSETELEM)) {
+                        element(r, at + 20, at + len, out);
+                    }
+                }
+                at += align(len);
+            }
+        }
+    }
+
+    /** The elements of one NEWSETELEM answer: each key with its counter expression's packets and bytes. */
+    private static void element(ByteBuffer r, int from, int to, java.util.Map<java.nio.ByteBuffer, long[]> out) {
+        for (int[] list : attributes(r, from, to)) {
+            if (list[0] != NFTA_SET_ELEM_LIST_ELEMENTS) {
+                continue;
+            }
+            for (int[] elem : attributes(r, list[1], list[2])) {
+                byte[] key = null;
+                long[] counter = null;
+                for (int[] a : attributes(r, elem[1], elem[2])) {
+                    if (a[0] == NFTA_SET_ELEM_KEY) {
+                        for (int[] v : attributes(r, a[1], a[2])) {
+                            if (v[0] == NFTA_DATA_VALUE) {
+                                key = new byte[v[2] - v[1]];
+                                r.get(v[1], key);
+                            }
+                        }
+                    } else if (a[0] == NFTA_SET_ELEM_EXPR) {
+                        counter = counter(r, a[1], a[2], counter);
+                    } else if (a[0] == NFTA_SET_ELEM_EXPRESSIONS) {
+                        for (int[] e : attributes(r, a[1], a[2])) {
+                            counter = counter(r, e[1], e[2], counter);
+                        }
+                    }
+                }
+                if (key != null) {
+                    out.put(ByteBuffer.wrap(key), counter == null ? new long[2] : counter);
+                }
+            }
+        }
+    }
+
+    /** A {@code counter} expression's {packets, bytes} (both big-endian 64-bit); {@code other} if it is not one. */
+    private static long[] counter(ByteBuffer r, int from, int to, long[] other) {
+        boolean isCounter = false;
+        long[] c = new long[2];
+        for (int[] a : attributes(r, from, to)) {
+            if (a[0] == NFTA_EXPR_NAME) {
+                isCounter = new String(r.array(), a[1], Math.max(0, a[2] - a[1] - 1), StandardCharsets.US_ASCII)
+                        .equals("counter");
+            } else if (a[0] == NFTA_EXPR_DATA) {
+                for (int[] d : attributes(r, a[1], a[2])) {
+                    if (d[0] == NFTA_COUNTER_BYTES || d[0] == NFTA_COUNTER_PACKETS) {
+                        long v = r.duplicate().order(ByteOrder.BIG_ENDIAN).getLong(d[1]);
+                        c[d[0] == NFTA_COUNTER_PACKETS ? 0 : 1] = v;
+                    }
+                }
+            }
+        }
+        return isCounter ? c : other;
+    }
+
+    /** The attributes between {@code from} and {@code to}: {type (flags cleared), payload start, payload end}. */
+    private static List<int[]> attributes(ByteBuffer r, int from, int to) {
+        List<int[]> out = new java.util.ArrayList<>();
+        int at = from;
+        while (at + 4 <= to) {
+            int len = r.getShort(at) & 0xffff;
+            if (len < 4 || at + len > to) {
+                break;
+            }
+            out.add(new int[] {r.getShort(at + 2) & 0x3fff, at + 4, at + len});
+            at += align(len);
+        }
+        return out;
+    }
+
     /** The extended ack's message (NLMSGERR_ATTR_MSG), if the kernel gave one. */
     private String reason(ByteBuffer r, int start, int len) {
         // after the error code: the request's header (16 bytes, capped ack), then the attributes
@@ -322,9 +483,12 @@ public final class NftNetlink implements AutoCloseable {
     }
 
     private void encode(ByteBuffer b, String table, SetChange c, int s) {
+        encode(b, table, c, s, NFNL_SUBSYS_NFTABLES << 8 | (c.add() ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM),
+                NLM_F_REQUEST | NLM_F_ACK | (c.add() ? NLM_F_CREATE : 0));
+    }
+
+    private void encode(ByteBuffer b, String table, SetChange c, int s, int type, int flags) {
         int start = b.position();
-        int type = NFNL_SUBSYS_NFTABLES << 8 | (c.add() ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM);
-        int flags = NLM_F_REQUEST | NLM_F_ACK | (c.add() ? NLM_F_CREATE : 0);
         b.putInt(0).putShort((short) type).putShort((short) flags).putInt(s).putInt(0);
         b.put((byte) NFPROTO_INET).put((byte) 0).putShort((short) 0);
         putString(b, NFTA_SET_ELEM_LIST_TABLE, table);
