@@ -22,6 +22,9 @@
 # natgw's copy relay back to back (each pair's ratio is printed; for A/B on a busy machine). NATGW_BENCH_JAR names
 # another natgw.jar to run (e.g. a copy of an older build), instead of gateway/target/natgw.jar;
 # NATGW_BENCH_JAVA_OPTS adds JVM options to natgw's relay (e.g. -XX:StartFlightRecording=filename=/tmp/r.jfr).
+# With RELAY_BENCH_PARTS=conn, NATGW_BENCH_JAR_B names a second natgw.jar (e.g. the new build, with NATGW_BENCH_JAR the
+# old one): it runs beside the first on other external ports, and each round measures HAProxy, then A and B (B first
+# in every other round), so an A/B on a busy machine compares the two in the same minute, under the same load.
 set -euo pipefail
 
 SECS=${1:-5}
@@ -150,17 +153,18 @@ backend conn
   server lan 192.168.77.10:7000
 CFG
 
-natgw_config() { # RELAY
+natgw_config() { # RELAY [PORT_OFFSET (added to the external ports: a second relay beside the first)]
+    local o=${2:-0}
     cat <<YAML
 network:
   lan: { addresses: [192.168.77.1], clients: [192.168.77.0/24] }
   wan: { address: 203.0.113.1 }
 permissions: []
 staticMappings:
-  - { protocol: tcp, externalPort: 35201, internalAddress: 192.168.77.10, internalPort: 5201 }
-  - { protocol: udp, externalPort: 35201, internalAddress: 192.168.77.10, internalPort: 5201 }
-  - { protocol: tcp, externalPort: 37000, internalAddress: 192.168.77.10, internalPort: 7000 }
-  - { protocol: tcp, externalPort: 37001, internalAddress: 192.168.77.10, internalPort: 7001 }
+  - { protocol: tcp, externalPort: $((35201 + o)), internalAddress: 192.168.77.10, internalPort: 5201 }
+  - { protocol: udp, externalPort: $((35201 + o)), internalAddress: 192.168.77.10, internalPort: 5201 }
+  - { protocol: tcp, externalPort: $((37000 + o)), internalAddress: 192.168.77.10, internalPort: 7000 }
+  - { protocol: tcp, externalPort: $((37001 + o)), internalAddress: 192.168.77.10, internalPort: 7001 }
 dataplane: { relay: $1 }
 YAML
 }
@@ -176,10 +180,10 @@ for o in "${DAEMON_JVM[@]}"; do
 done
 start_natgw() { # RELAY [NAME [-Dnatgw.dataplane.*=... (RelayTuning)]] : its PID is in NATGW
     local relay=$1 name=${2:-$1}; shift; shift || true
-    natgw_config "$relay" >"$WORK/natgw-$name.yaml"
+    natgw_config "$relay" "${PORT_OFFSET:-0}" >"$WORK/natgw-$name.yaml"
     start "$GW" "natgw-$name" java "${DAEMON_JVM[@]}" \
         -Dlogback.configurationFile="$WORK/logback.xml" ${NATGW_BENCH_JAVA_OPTS:-} "$@" \
-        -cp "$CP" io.natgw.it.bench.RelayServer "$WORK/natgw-$name.yaml"
+        -cp "${RELAY_CP:-$CP}" io.natgw.it.bench.RelayServer "$WORK/natgw-$name.yaml"
     NATGW=$LAST_PID
     wait_log "$WORK/natgw-$name.log" "relay ready"
 }
@@ -270,17 +274,36 @@ if [ "${RELAY_BENCH_PARTS:-all}" = conn ]; then
     start_natgw copy
     grep -q "epoll transport" "$WORK/natgw-copy.log" || echo "relay-bench: epoll did not load (the default fell back)" >&2
     echo "kernel DNAT: $DNAT_CONN conn/s; $(grep -o 'dataplane started.*' "$WORK/natgw-copy.log" | head -1)"
+    NATGW_B=
+    if [ -n "${NATGW_BENCH_JAR_B:-}" ]; then
+        [ -f "$NATGW_BENCH_JAR_B" ] || { echo "relay-bench: $NATGW_BENCH_JAR_B is missing" >&2; exit 2; }
+        NATGW_A=$NATGW
+        PORT_OFFSET=1000 RELAY_CP="$WORK/classes:$NATGW_BENCH_JAR_B" start_natgw copy copy-b
+        NATGW_B=$NATGW NATGW=$NATGW_A
+        echo "A: $JAR (port 37000), B: $NATGW_BENCH_JAR_B (port 38000)"
+    fi
     for i in $(seq 1 "$ROUNDS"); do
         start "$GW" haproxy haproxy -db -f "$WORK/haproxy.cfg"
         HAPROXY=$LAST_PID
         sleep 1
         H=$(conn_cpu "$HAPROXY" 27001)
         stop "$HAPROXY"
-        N=$(conn_cpu "$NATGW" 37000)
+        if [ -n "$NATGW_B" ] && [ $((i % 2)) = 0 ]; then # B first in every other round: neither always goes first
+            B=$(conn_cpu "$NATGW_B" 38000)
+            N=$(conn_cpu "$NATGW" 37000)
+        else
+            N=$(conn_cpu "$NATGW" 37000)
+            [ -z "$NATGW_B" ] || B=$(conn_cpu "$NATGW_B" 38000)
+        fi
         echo "round $i: HAProxy $H, natgw copy $N: $(ratio "$(num "$N")" "$(num "$H")") x HAProxy" \
              "(load $(cut -d' ' -f1-3 /proc/loadavg))"
+        if [ -n "$NATGW_B" ]; then
+            echo "round $i: B natgw copy $B: $(ratio "$(num "$B")" "$(num "$H")") x HAProxy," \
+                 "$(ratio "$(num "$B")" "$(num "$N")") x A"
+        fi
     done
     stop "$NATGW"
+    [ -z "$NATGW_B" ] || stop "$NATGW_B"
     exit 0
 fi
 echo "measuring: kernel DNAT ..." >&2

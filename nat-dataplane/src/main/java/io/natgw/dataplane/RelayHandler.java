@@ -19,6 +19,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.NotYetConnectedException;
 import java.util.ArrayDeque;
 
 /**
@@ -180,7 +181,13 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
             } else {
                 peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> shutdownOutput(peer));
             }
-            closeIfDone(self);
+            if (!peer.isOpen()) {
+                // The peer was reset (shutdownOutput closed it): this side ends now, as the peer's channelInactive
+                // would make it end a task later, after one more epoll_ctl for a channel about to close.
+                endWith(self);
+            } else {
+                closeIfDone(self);
+            }
         }
         ReferenceCountUtil.release(evt);
     }
@@ -188,16 +195,23 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         dropHeld();
-        if (!spliced && drained(peer)) {
-            peer.close(); // nothing to flush first
+        endWith(peer);
+    }
+
+    /** Closes {@code ch} (the other side ended) once what was queued to it is flushed. */
+    private void endWith(Channel ch) {
+        if (!spliced && drained(ch)) {
+            ch.close(); // nothing to flush first
         } else {
-            closeOnFlush(peer);
+            closeOnFlush(ch);
         }
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        log.debug("relay {} closed: {}", ctx.channel(), cause.toString());
+        if (log.isDebugEnabled()) { // a peer's reset lands here on every such connection: no message built for nothing
+            log.debug("relay {} closed: {}", ctx.channel(), cause.toString());
+        }
         ctx.close();
     }
 
@@ -240,7 +254,11 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
      * {@code shutdownOutput()} makes a {@code ChannelOutputShutdownException}, with a full stack trace, on every call
      * (to fail writes still queued, of which there are none here), which was one of the largest costs of a short
      * relayed connection. The socket's own state records the shutdown, so {@code isOutputShutdown()} reads it as
-     * before.
+     * before. A peer that reset the connection meanwhile makes {@code shutdown(2)} fail with ENOTCONN, which Netty
+     * throws as an unchecked {@link NotYetConnectedException}: then the channel is closed here (its relay closes the
+     * other side), as the reset will close it anyway, rather than the exception travelling up the pipeline to the
+     * same end, or the channel waiting for its read to meet the reset (an epoll wake-up, a failed read and two
+     * {@code epoll_ctl} more per connection a client resets as soon as it has its answer).
      */
     static void shutdownOutput(Channel ch) {
         if (!(ch instanceof DuplexChannel d) || !ch.isActive()) {
@@ -249,8 +267,13 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
         if (ch instanceof AbstractEpollStreamChannel e && e.fd() instanceof Socket socket) {
             try {
                 socket.shutdown(false, true);
-            } catch (IOException ex) { // ENOTCONN: the other end reset it meanwhile; the read side sees that too
-                log.debug("relay {}: shutting the output down failed: {}", ch, ex.toString());
+            } catch (NotYetConnectedException ex) { // ENOTCONN: the other end reset it: nothing more can pass
+                ch.close(); // its relay's channelInactive closes the peer
+                return;
+            } catch (IOException ex) {
+                if (log.isDebugEnabled()) {
+                    log.debug("relay {}: shutting the output down failed: {}", ch, ex.toString());
+                }
             }
             closeIfDone(ch);
         } else {

@@ -226,7 +226,9 @@ final class TcpRelay {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            log.debug("relay {}: {}", ctx.channel(), cause.toString());
+            if (log.isDebugEnabled()) {
+                log.debug("relay {}: {}", ctx.channel(), cause.toString());
+            }
             ctx.close();
         }
 

@@ -295,6 +295,33 @@ class TcpRelayTest {
         }
     }
 
+    /**
+     * A server that answers and closes, and a client that resets as soon as it has the answer (the relay benchmark's
+     * connection): the client's reset often arrives while the relay passes the server's FIN on, whose
+     * {@code shutdown(2)} then fails with ENOTCONN. Every answer arrives and is counted, and both sides of every relay
+     * end (no session left open).
+     */
+    @Test
+    void clientsThatResetOnceAnsweredGetEveryAnswerAndLeaveNoRelayOpen() throws Exception {
+        int connections = 200;
+        try (Fixture f = new Fixture("relay: copy"); ServerSocket greeter = new ServerSocket(0, 50, LAN_HOST)) {
+            greeter.setSoTimeout(30_000);
+            Mapping m = f.map(Protocol.TCP, new Endpoint(LAN_HOST, greeter.getLocalPort()));
+            for (int i = 0; i < connections; i++) {
+                try (Socket s = new Socket(WAN, m.externalPort())) {
+                    s.setSoTimeout(30_000);
+                    try (Socket lan = greeter.accept()) {
+                        lan.getOutputStream().write('x');
+                    }
+                    assertEquals('x', s.getInputStream().read(), "answer " + i);
+                    s.setSoLinger(true, 0);
+                }
+            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> f.dataplane.of(m.key()).sessions() == 0);
+            assertEquals(connections, f.dataplane.of(m.key()).bytesSent());
+        }
+    }
+
     @Test
     void cutOnDeleteClosesEstablishedConnections() throws Exception {
         try (Fixture f = new Fixture("relay: copy\ncutOnDelete: true"); EchoServer echo = new EchoServer("echo", LAN_HOST)) {
