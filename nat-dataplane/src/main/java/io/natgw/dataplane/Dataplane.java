@@ -133,10 +133,18 @@ public final class Dataplane implements Forwarder, TableListener, TrafficStats, 
             kernel = null;
             throw e;
         }
-        triggers.onRulesChanged(kernel::rulesChanged);
         kernelTriggers = new ConntrackTriggers(triggers, a -> config.network().isLanClient(a), KernelRuleset.TRIGGER);
+        ConntrackTriggers events = kernelTriggers;
+        triggers.onRulesChanged(rules -> {
+            kernel.rulesChanged(rules);
+            try {
+                events.follow(rules); // conntrack -E runs only while a rule is enabled
+            } catch (RuntimeException e) {
+                log.error("port triggering does not see new trigger flows: {}", e.getMessage());
+            }
+        });
         try {
-            kernelTriggers.start();
+            kernelTriggers.follow(triggers.rules());
         } catch (RuntimeException e) {
             close();
             throw e;

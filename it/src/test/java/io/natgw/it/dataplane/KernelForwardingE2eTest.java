@@ -35,6 +35,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class KernelForwardingE2eTest {
 
+    private static final com.fasterxml.jackson.databind.ObjectMapper YAML =
+            new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory());
     static final Map<String, Object> IDENT_RULE = LinuxGatewayE2eTest.IDENT_RULE;
     /** Hang ceiling for what the kernel does at once (the figures are bench/relay-bench.sh's). */
     static final Duration CEILING = Duration.ofSeconds(20);
@@ -346,6 +348,41 @@ class KernelForwardingE2eTest {
         String dnat = nft("list", "map", "inet", "natgw", "dnat4");
         assertTrue(dnat.contains("tcp . 8080 "), dnat);
         assertFalse(dnat.contains("tcp . 8082 "), "the refused mapping does not forward after the restart: " + dnat);
+    }
+
+    /** The daemon's {@code conntrack} children ({@code ps --ppid}): the event reader of port triggering. */
+    List<String> conntrackChildren() {
+        Topology.Result ps = Topology.run(null, "ps", "--ppid", Long.toString(daemon.pid()), "-o", "comm=");
+        return ps.output().lines().map(String::strip).filter(c -> c.equals("conntrack")).toList();
+    }
+
+    /** Rewrites the daemon's trigger rules in its file and sends SIGHUP (a reload), then waits for {@code logged}. */
+    void reloadTriggers(List<Map<String, Object>> rules, String logged) throws Exception {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> cfg = YAML.readValue(daemon.configFile().toFile(), LinkedHashMap.class);
+        cfg.put("triggers", rules);
+        YAML.writeValue(daemon.configFile().toFile(), cfg);
+        assertEquals(0, Topology.run(null, "kill", "-HUP", Long.toString(daemon.pid())).exit());
+        await("the reload").atMost(CEILING).until(() -> daemon.log().contains(logged));
+    }
+
+    /**
+     * {@code conntrack -E} gets an event for every new connection through the gateway and filters the trigger mark
+     * itself: without an enabled trigger rule it does not run (a listener per new flow for nothing), and a reload
+     * that adds the first rule starts it, one that removes the last stops it.
+     */
+    @Test
+    void conntrackEventsAreReadOnlyWhileATriggerRuleIsEnabled() throws Exception {
+        daemon = start();
+        assertFalse(daemon.log().contains("learns trigger flows from conntrack events"), daemon.logTail());
+        assertEquals(List.of(), conntrackChildren(), "no event reader without a rule");
+
+        reloadTriggers(List.of(IDENT_RULE), "learns trigger flows from conntrack events");
+        assertEquals(List.of("conntrack"), conntrackChildren(), "the first rule starts the reader");
+
+        reloadTriggers(List.of(), "no rule enabled, conntrack events are not read");
+        await("the reader to end").atMost(CEILING).until(() -> conntrackChildren().isEmpty());
+        assertTrue(daemon.alive());
     }
 
     @Test
