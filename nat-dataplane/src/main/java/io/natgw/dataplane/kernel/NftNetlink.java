@@ -1,7 +1,5 @@
 package io.natgw.dataplane.kernel;
 
-import com.sun.jna.LastErrorException;
-import com.sun.jna.Library;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLong;
 
@@ -25,17 +23,29 @@ import java.util.List;
  */
 public final class NftNetlink implements AutoCloseable {
 
-    /** The libc calls used (socket, setsockopt, send, recv, close). */
-    interface LibC extends Library {
-        int socket(int domain, int type, int protocol) throws LastErrorException;
+    /**
+     * The libc calls used, direct-mapped: JNA binds each native method once, so a call is a JNI call with no proxy,
+     * no reflection and no argument conversion, and the buffers are direct (passed by address, not copied in and out
+     * as a {@code byte[]} is on every call). A failure returns -1 and leaves errno in {@link Native#getLastError()}:
+     * no exception is made for the expected {@code EAGAIN} that ends every batch's drain.
+     */
+    static final class LibC {
+        static {
+            Native.register(LibC.class, "c");
+        }
 
-        int setsockopt(int fd, int level, int name, byte[] value, int length) throws LastErrorException;
+        private LibC() {
+        }
 
-        NativeLong send(int fd, byte[] buf, NativeLong length, int flags) throws LastErrorException;
+        static native int socket(int domain, int type, int protocol);
 
-        NativeLong recv(int fd, byte[] buf, NativeLong length, int flags) throws LastErrorException;
+        static native int setsockopt(int fd, int level, int name, byte[] value, int length);
 
-        int close(int fd);
+        static native NativeLong send(int fd, ByteBuffer buf, NativeLong length, int flags);
+
+        static native NativeLong recv(int fd, ByteBuffer buf, NativeLong length, int flags);
+
+        static native int close(int fd);
     }
 
     /** One set's element changes: one netlink message. {@code data} is null for a set or a deletion. */
@@ -113,14 +123,18 @@ public final class NftNetlink implements AutoCloseable {
     public static final int MAX_BATCH = 60_000;
     private static final int REPLY_TIMEOUT_SECONDS = 5;
 
-    private final LibC libc;
+    private static final int BUFFER = 64 * 1024;
+
     private final ByteOrder order = ByteOrder.nativeOrder();
-    private final byte[] reply = new byte[64 * 1024];
+    /** What recv wrote (native), and its bytes copied out for parsing: only the bytes received are copied. */
+    private final ByteBuffer received = ByteBuffer.allocateDirect(BUFFER);
+    private final byte[] reply = new byte[BUFFER];
+    /** A batch or request copied here to be sent (native memory, allocated once). */
+    private final ByteBuffer outgoing = ByteBuffer.allocateDirect(BUFFER);
     private int fd;
     private int seq = (int) (System.nanoTime() & 0x3fffffff);
 
-    private NftNetlink(LibC libc, int fd) {
-        this.libc = libc;
+    private NftNetlink(int fd) {
         this.fd = fd;
     }
 
@@ -130,34 +144,65 @@ public final class NftNetlink implements AutoCloseable {
      * @throws IllegalStateException saying why it cannot be opened
      */
     public static NftNetlink open() {
-        LibC libc;
         int fd;
         try {
-            libc = Native.load("c", LibC.class);
-            fd = libc.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
-        } catch (UnsatisfiedLinkError | LastErrorException e) {
-            throw new IllegalStateException("cannot open a netfilter netlink socket: " + e.getMessage(), e);
+            fd = LibC.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+        } catch (LinkageError e) {
+            throw new IllegalStateException("cannot open a netfilter netlink socket: " + e, e);
         }
-        NftNetlink n = new NftNetlink(libc, fd);
+        if (fd < 0) {
+            throw new IllegalStateException("cannot open a netfilter netlink socket: " + strerror(Native.getLastError()));
+        }
+        NftNetlink n = new NftNetlink(fd);
         try {
             ByteOrder order = ByteOrder.nativeOrder();
             byte[] one = ByteBuffer.allocate(4).order(order).putInt(1).array();
-            libc.setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, one, 4); // acks without a copy of the request
-            libc.setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, one, 4); // errors with the kernel's reason
+            setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, one); // acks without a copy of the request
+            setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, one); // errors with the kernel's reason
             byte[] timeout = ByteBuffer.allocate(2 * Native.LONG_SIZE).order(order).array();
             if (Native.LONG_SIZE == 8) {
                 ByteBuffer.wrap(timeout).order(order).putLong(REPLY_TIMEOUT_SECONDS).putLong(0);
             } else {
                 ByteBuffer.wrap(timeout).order(order).putInt(REPLY_TIMEOUT_SECONDS).putInt(0);
             }
-            libc.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, timeout, timeout.length); // a ceiling that catches a hang
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, timeout); // a ceiling that catches a hang
             byte[] rcvbuf = ByteBuffer.allocate(4).order(order).putInt(1 << 20).array();
-            libc.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, rcvbuf, 4); // room for a get's answers (capped by rmem_max)
-        } catch (LastErrorException e) {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, rcvbuf); // room for a get's answers (capped by rmem_max)
+        } catch (IllegalStateException e) {
             n.close();
-            throw new IllegalStateException("cannot set up the netfilter netlink socket: " + e.getMessage(), e);
+            throw e;
         }
         return n;
+    }
+
+    private static void setsockopt(int fd, int level, int name, byte[] value) {
+        if (LibC.setsockopt(fd, level, name, value, value.length) != 0) {
+            throw new IllegalStateException("cannot set up the netfilter netlink socket: setsockopt " + level + "/" + name
+                    + ": " + strerror(Native.getLastError()));
+        }
+    }
+
+    /** Sends {@code b}'s bytes up to its position as one datagram; the number sent, or -1 with errno in {@code error}. */
+    private long send(ByteBuffer b, int[] error) {
+        outgoing.clear();
+        outgoing.put(b.array(), 0, b.position()).flip(); // JNA passes the address at the buffer's position
+        long sent = LibC.send(fd, outgoing, new NativeLong(b.position()), 0).longValue();
+        if (sent < 0) {
+            error[0] = Native.getLastError();
+        }
+        return sent;
+    }
+
+    /** One datagram into {@link #reply}: its length, or -1 with errno in {@code error}. */
+    private int receive(int flags, int[] error) {
+        received.clear();
+        int n = (int) LibC.recv(fd, received, new NativeLong(BUFFER), flags).longValue();
+        if (n < 0) {
+            error[0] = Native.getLastError();
+            return -1;
+        }
+        received.get(reply, 0, Math.min(n, BUFFER));
+        return Math.min(n, BUFFER);
     }
 
     /** The batch's size in bytes if sent ({@link #MAX_BATCH} bounds what {@link #apply} takes). */
@@ -193,14 +238,14 @@ public final class NftNetlink implements AutoCloseable {
         }
         batchMarker(b, NFNL_MSG_BATCH_END, seq++);
         seq &= 0x3fffffff;
-        try {
-            long sent = libc.send(fd, b.array(), new NativeLong(b.position()), 0).longValue();
-            if (sent != b.position()) {
-                throw new NetlinkException("netlink send took " + sent + " of " + b.position() + " bytes", true);
-            }
-        } catch (LastErrorException e) {
+        int[] error = new int[1];
+        long sent = send(b, error);
+        if (sent < 0) {
             // a send that failed was not taken by the kernel (netlink sends are all or nothing)
-            throw new NetlinkException("netlink send: " + e.getMessage(), false);
+            throw new NetlinkException("netlink send: " + strerror(error[0]), false);
+        }
+        if (sent != b.position()) {
+            throw new NetlinkException("netlink send took " + sent + " of " + b.position() + " bytes", true);
         }
         readAcks(first, changes);
     }
@@ -217,22 +262,21 @@ public final class NftNetlink implements AutoCloseable {
         int seen = 0;
         String error = null;
         boolean draining = false;
+        int[] failure = new int[1];
         while (true) {
             if (seen >= expected) {
                 draining = true;
             }
-            int n;
-            try {
-                n = (int) libc.recv(fd, reply, new NativeLong(reply.length), draining ? MSG_DONTWAIT : 0).longValue();
-            } catch (LastErrorException e) {
-                if (e.getErrorCode() == EINTR) {
+            int n = receive(draining ? MSG_DONTWAIT : 0, failure);
+            if (n < 0) {
+                if (failure[0] == EINTR) {
                     continue;
                 }
-                if (draining && e.getErrorCode() == EAGAIN) {
+                if (draining && failure[0] == EAGAIN) {
                     break;
                 }
                 throw new NetlinkException("no answer from nf_tables ("
-                        + (e.getErrorCode() == EAGAIN ? "timed out" : e.getMessage()) + ")", true);
+                        + (failure[0] == EAGAIN ? "timed out" : strerror(failure[0])) + ")", true);
             }
             ByteBuffer r = ByteBuffer.wrap(reply, 0, n).order(order);
             while (r.remaining() >= 16) {
@@ -311,22 +355,19 @@ public final class NftNetlink implements AutoCloseable {
         int s = seq++;
         seq &= 0x3fffffff;
         encode(b, table, request, s, NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_GETSETELEM, NLM_F_REQUEST | NLM_F_ACK);
-        try {
-            libc.send(fd, b.array(), new NativeLong(b.position()), 0);
-        } catch (LastErrorException e) {
-            throw new NetlinkException("netlink send: " + e.getMessage(), false);
+        int[] failure = new int[1];
+        if (send(b, failure) < 0) {
+            throw new NetlinkException("netlink send: " + strerror(failure[0]), false);
         }
         java.util.Map<java.nio.ByteBuffer, long[]> out = new java.util.HashMap<>();
         while (true) {
-            int n;
-            try {
-                n = (int) libc.recv(fd, reply, new NativeLong(reply.length), 0).longValue();
-            } catch (LastErrorException e) {
-                if (e.getErrorCode() == EINTR) {
+            int n = receive(0, failure);
+            if (n < 0) {
+                if (failure[0] == EINTR) {
                     continue;
                 }
                 throw new NetlinkException("no answer from nf_tables ("
-                        + (e.getErrorCode() == EAGAIN ? "timed out" : e.getMessage()) + ")", false);
+                        + (failure[0] == EAGAIN ? "timed out" : strerror(failure[0])) + ")", false);
             }
             ByteBuffer r = ByteBuffer.wrap(reply, 0, n).order(order);
             int at = 0;
@@ -446,13 +487,19 @@ public final class NftNetlink implements AutoCloseable {
         return switch (errno) {
             case 1 -> "Operation not permitted (EPERM)";
             case 2 -> "No such file or directory (ENOENT)";
+            case 4 -> "Interrupted system call (EINTR)";
+            case 9 -> "Bad file descriptor (EBADF)";
+            case 11 -> "Resource temporarily unavailable (EAGAIN)";
+            case 13 -> "Permission denied (EACCES)";
             case 12 -> "Out of memory (ENOMEM)";
             case 16 -> "Device or resource busy (EBUSY)";
             case 17 -> "File exists (EEXIST)";
             case 22 -> "Invalid argument (EINVAL)";
             case 28 -> "No space left on device (ENOSPC)";
             case 34 -> "Numerical result out of range (ERANGE)";
+            case 93 -> "Protocol not supported (EPROTONOSUPPORT)";
             case 95 -> "Operation not supported (EOPNOTSUPP)";
+            case 105 -> "No buffer space available (ENOBUFS)";
             default -> "errno " + errno;
         };
     }
@@ -546,7 +593,7 @@ public final class NftNetlink implements AutoCloseable {
     @Override
     public synchronized void close() {
         if (fd >= 0) {
-            libc.close(fd);
+            LibC.close(fd);
             fd = -1;
         }
     }
