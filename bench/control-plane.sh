@@ -13,7 +13,9 @@
 #   - natgw linux-gateway  the same in dataplane mode linux-gateway, with kernel forwarding when this build has it
 # Clients: NAT-PMP, PCP and UPnP (SSDP discovery, then a new HTTP connection per SOAP call, as upnpc does).
 #   cold: for each protocol a fresh start: time from process start to the first answer, then the first 300 adds;
-#   warm: one more start: a warm-up pass of WARMUP adds+deletes per protocol, then OPS sequential adds and deletes
+#   warm: one more start: a warm-up pass of WARMUP adds+deletes per protocol (1 000: with 300, C1 was still compiling
+#         the request path while the first protocol measured, NAT-PMP, ran: its p99 2.3-2.7 ms against PCP's 0.8-1.2
+#         in the same run, and 0.88 ms after 1 000; bench/README.md, round 5), then OPS sequential adds and deletes
 #         with one client, then 16 clients at once (PER_CLIENT each); NAT-PMP/PCP requests are retransmitted on
 #         RFC 6886's schedule (counted); a pass with a request unanswered for 30 s is reported as failed, and the run goes on;
 #   memory (natgw userspace): RSS after start, then a churn of CHURN NAT-PMP add+delete pairs from 8 clients,
@@ -28,7 +30,7 @@
 #         sequential, one client per family, in ROUNDS rounds of OPS adds and OPS deletes per family (the family going
 #         first alternates) after WARMUP adds+deletes; p50/p99 and the ratio to the target (pinholes >= 0.8x IPv4).
 #         Any refusal or missing answer ends the run with its reason (exit 1).
-# environment (all optional): OPS (1000) WARMUP (300) COLD (300) CLIENTS (16) PER_CLIENT (100) CHURN (100000) ROUNDS (4, pinholes)
+# environment (all optional): OPS (1000) WARMUP (1000) COLD (300) CLIENTS (16) PER_CLIENT (100) CHURN (100000) ROUNDS (4, pinholes)
 #   CHURN_SECONDS (600) GATEWAYS ("miniupnpd userspace linux-gateway": a subset runs only those)
 #   NATGW_JAVA_OPTS: passed to the launcher like any user's (printed in the header; unset for the default figures)
 #   MINIUPNPD_DEBUG=FILE: run miniupnpd in the foreground with debug logging into FILE (diagnosis only: halves its rate)
@@ -41,7 +43,7 @@ case "$WHAT" in all|memory|pinholes) ;; *) echo "usage: sudo bench/control-plane
 [ "$WHAT" = pinholes ] && GATEWAYS=linux-gateway
 ROUNDS=${ROUNDS:-4}
 OPS=${OPS:-1000}
-WARMUP=${WARMUP:-300}
+WARMUP=${WARMUP:-1000}
 COLD=${COLD:-300}
 CLIENTS=${CLIENTS:-16}
 PER_CLIENT=${PER_CLIENT:-100}

@@ -2,8 +2,8 @@
 # natgw forwarding benchmark: bare kernel DNAT (nftables) vs natgw's kernel forwarding (the daemon in linux-gateway
 # mode), and socat and HAProxy (tcp mode) vs natgw's Netty relay (copy and splice on its default epoll transport, and
 # copy on io_uring for comparison); then the daemon's control plane with kernel forwarding (NAT-PMP new mappings/s
-# and p99 with 0, 10 000 and 100 000 mappings installed) and the restore of those leases to forwarding after
-# kill -9. In a three-namespace topology built here and removed on exit:
+# and p99: its first requests, then warm with 0, 10 000 and 100 000 mappings installed) and the restore of those
+# leases to forwarding after kill -9. In a three-namespace topology built here and removed on exit:
 #   lan  192.168.77.10            (iperf3 server, connection servers)
 #   gw   192.168.77.1 | 203.0.113.1 (the NAT: DNAT rules, socat, natgw)
 #   wan  203.0.113.2              (iperf3 client, connection clients)
@@ -262,8 +262,8 @@ start_kernel() { # NAME : the daemon; its PID is in NATGW, the seconds from laun
     grep -q "natgw started" "$WORK/natgw-$1.log" || { echo "relay-bench: natgw did not start:" >&2; cat "$WORK/natgw-$1.log" >&2; exit 1; }
     STARTED_S=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
 }
-natpmp_rate() { # PROTO FIRST_PORT COUNT -> "rate p99us failed"
-    ip netns exec "$LAN" java -XX:+UseSerialGC -cp "$CP" io.natgw.it.bench.RelayNatPmpRate 192.168.77.1 "$1" "$2" "$3" \
+natpmp_rate() { # PROTO FIRST_PORT COUNT [LIFETIME: 0 deletes] -> "rate p99us failed"
+    ip netns exec "$LAN" java -XX:+UseSerialGC -cp "$CP" io.natgw.it.bench.RelayNatPmpRate 192.168.77.1 "$1" "$2" "$3" "${4:-7200}" \
         | awk '{print $6 " " $10 " " $12}'
 }
 
@@ -338,6 +338,10 @@ echo "measuring: control plane with kernel forwarding (NAT-PMP, sequential) ..."
 # other ports of the same client.
 CP_OPS=$(( MAPPINGS < 20000 ? MAPPINGS / 10 : 2000 ))
 MID=$(( MAPPINGS / 10 ))
+# First the control plane's first requests (cold: until now the daemon only forwarded), then, once a warm-up of as
+# many adds and deletes has left the table empty again, the same with 0 installed (warm, like the two after it).
+R[cp,cold]=$(natpmp_rate udp 38000 "$CP_OPS")
+natpmp_rate udp 38000 "$CP_OPS" 0 >/dev/null
 R[cp,0]=$(natpmp_rate udp 40000 "$CP_OPS")
 natpmp_rate tcp 1024 "$MID" >/dev/null
 R[cp,10k]=$(natpmp_rate udp 42000 "$CP_OPS")
@@ -415,8 +419,9 @@ row "new TCP conn/s" $(for k in "${COLS[@]}"; do num "${R[$k,conn]:--}"; done)
 echo
 echo "control plane with kernel forwarding (the daemon, journal fsync per batch; NAT-PMP new mappings, sequential, $CP_OPS each):"
 printf '  %-28s %10s %10s %8s\n' "mappings installed" "maps/s" "p99 (ms)" "failed"
-for k in 0 10k full; do
+for k in cold 0 10k full; do
     label=$k; [ "$k" = full ] && label="$INSTALLED_FULL (target $MAPPINGS)"; [ "$k" = 10k ] && label=$MID
+    [ "$k" = cold ] && label="0, cold (first requests)"; [ "$k" = 0 ] && label="0 (after $CP_OPS adds+deletes)"
     read -r rate p99 failed <<<"${R[cp,$k]}"
     printf '  %-28s %10s %10s %8s\n' "$label" "$rate" "$(awk -v u="$p99" 'BEGIN { printf "%.2f", u / 1000 }')" "$failed"
 done
@@ -448,3 +453,10 @@ for mode in copy splice uring; do
 done
 rc=$(ratio "$(num "${R[copy,conn]}")" "$(num "${R[socat,conn]}")")
 printf '  natgw conn/s     : %5s x socat (target 3: %s)\n' "$rc" "$(verdict "$rc" 3)"
+for k in 0 10k full; do
+    read -r rate p99 _ <<<"${R[cp,$k]}"
+    ok=ok; awk -v r="$rate" -v p="$p99" 'BEGIN { exit !(r >= 3000 && p < 2000) }' || ok=MISSED
+    label=$k; [ "$k" = full ] && label=$INSTALLED_FULL; [ "$k" = 10k ] && label=$MID
+    printf '  control plane, %s installed: %s maps/s, p99 %s ms (target 3000/s and p99 < 2 ms: %s)\n' "$label" "$rate" \
+        "$(awk -v u="$p99" 'BEGIN { printf "%.2f", u / 1000 }')" "$ok"
+done

@@ -10,8 +10,9 @@ import java.util.Arrays;
 
 /**
  * NAT-PMP new mappings against the real daemon, sequential (one request in flight), for the relay benchmark's
- * control-plane figures with kernel forwarding: {@code RelayNatPmpRate GATEWAY tcp|udp FIRST_PORT COUNT} maps internal
- * ports FIRST_PORT.. (external port suggested equal) for 2 hours each, and prints
+ * control-plane figures with kernel forwarding: {@code RelayNatPmpRate GATEWAY tcp|udp FIRST_PORT COUNT [LIFETIME]} maps
+ * internal ports FIRST_PORT.. (external port suggested equal) for LIFETIME seconds each (default 7200; 0 deletes
+ * those mappings, RFC 6886 §3.4), and prints
  * {@code ops N ms T rate R p50us A p99us B failed F}. Every acknowledged mapping is, with kernel forwarding, an
  * element in the kernel already. JDK only; each reply waits at most 2 s.
  */
@@ -21,14 +22,15 @@ public final class RelayNatPmpRate {
     }
 
     public static void main(String[] args) throws IOException {
-        if (args.length != 4) {
-            System.err.println("usage: RelayNatPmpRate GATEWAY tcp|udp FIRST_PORT COUNT");
+        if (args.length != 4 && args.length != 5) {
+            System.err.println("usage: RelayNatPmpRate GATEWAY tcp|udp FIRST_PORT COUNT [LIFETIME]");
             System.exit(2);
         }
         InetSocketAddress gw = new InetSocketAddress(args[0], 5351);
         int opcode = args[1].equals("tcp") ? 2 : 1;
         int first = Integer.parseInt(args[2]);
         int count = Integer.parseInt(args[3]);
+        int lifetime = args.length == 5 ? Integer.parseInt(args[4]) : 7200;
         if (first < 1 || count < 1 || first + count - 1 > 65535) {
             throw new IllegalArgumentException("ports " + first + "+" + count + " are out of range");
         }
@@ -43,7 +45,7 @@ public final class RelayNatPmpRate {
                 int port = first + i;
                 ByteBuffer req = ByteBuffer.allocate(12);
                 req.put((byte) 0).put((byte) opcode).putShort((short) 0).putShort((short) port).putShort((short) port)
-                        .putInt(7200);
+                        .putInt(lifetime);
                 long t0 = System.nanoTime();
                 s.send(new DatagramPacket(req.array(), 12));
                 boolean ok = false;
