@@ -129,8 +129,8 @@ public final class NftNetlink implements AutoCloseable {
     /** What recv wrote (native), and its bytes copied out for parsing: only the bytes received are copied. */
     private final ByteBuffer received = ByteBuffer.allocateDirect(BUFFER);
     private final byte[] reply = new byte[BUFFER];
-    /** A batch or request copied here to be sent (native memory, allocated once). */
-    private final ByteBuffer outgoing = ByteBuffer.allocateDirect(BUFFER);
+    /** A batch or request is encoded here and sent from here (native memory, allocated once). */
+    private final ByteBuffer outgoing = ByteBuffer.allocateDirect(BUFFER).order(ByteOrder.nativeOrder());
     private int fd;
     private int seq = (int) (System.nanoTime() & 0x3fffffff);
 
@@ -182,11 +182,18 @@ public final class NftNetlink implements AutoCloseable {
         }
     }
 
-    /** Sends {@code b}'s bytes up to its position as one datagram; the number sent, or -1 with errno in {@code error}. */
-    private long send(ByteBuffer b, int[] error) {
-        outgoing.clear();
-        outgoing.put(b.array(), 0, b.position()).flip(); // JNA passes the address at the buffer's position
-        long sent = LibC.send(fd, outgoing, new NativeLong(b.position()), 0).longValue();
+    /** {@link #outgoing}, empty, for the next message to be encoded in. */
+    private ByteBuffer outgoing() {
+        return outgoing.clear();
+    }
+
+    /**
+     * Sends what was encoded in {@link #outgoing} as one datagram; the bytes sent, or -1 with errno in {@code error}.
+     */
+    private long send(int[] error) {
+        int length = outgoing.position();
+        outgoing.flip(); // JNA passes the address at the buffer's position
+        long sent = LibC.send(fd, outgoing, new NativeLong(length), 0).longValue();
         if (sent < 0) {
             error[0] = Native.getLastError();
         }
@@ -201,8 +208,8 @@ public final class NftNetlink implements AutoCloseable {
             error[0] = Native.getLastError();
             return -1;
         }
-        received.get(reply, 0, Math.min(n, BUFFER));
-        return Math.min(n, BUFFER);
+        received.get(reply, 0, n); // recv copies at most the buffer's size
+        return n;
     }
 
     /** The batch's size in bytes if sent ({@link #MAX_BATCH} bounds what {@link #apply} takes). */
@@ -230,7 +237,7 @@ public final class NftNetlink implements AutoCloseable {
         if (size > MAX_BATCH) {
             throw new NetlinkException("batch of " + size + " bytes (at most " + MAX_BATCH + ")", false);
         }
-        ByteBuffer b = ByteBuffer.allocate(size).order(order);
+        ByteBuffer b = outgoing();
         int first = seq;
         batchMarker(b, NFNL_MSG_BATCH_BEGIN, seq++);
         for (SetChange c : changes) {
@@ -239,13 +246,14 @@ public final class NftNetlink implements AutoCloseable {
         batchMarker(b, NFNL_MSG_BATCH_END, seq++);
         seq &= 0x3fffffff;
         int[] error = new int[1];
-        long sent = send(b, error);
+        int length = b.position();
+        long sent = send(error);
         if (sent < 0) {
             // a send that failed was not taken by the kernel (netlink sends are all or nothing)
             throw new NetlinkException("netlink send: " + strerror(error[0]), false);
         }
-        if (sent != b.position()) {
-            throw new NetlinkException("netlink send took " + sent + " of " + b.position() + " bytes", true);
+        if (sent != length) {
+            throw new NetlinkException("netlink send took " + sent + " of " + length + " bytes", true);
         }
         readAcks(first, changes);
     }
@@ -351,12 +359,12 @@ public final class NftNetlink implements AutoCloseable {
             throw new NetlinkException("netfilter netlink socket closed", false);
         }
         SetChange request = new SetChange(false, set, keys, null);
-        ByteBuffer b = ByteBuffer.allocate(message(table, request)).order(order);
+        ByteBuffer b = outgoing();
         int s = seq++;
         seq &= 0x3fffffff;
         encode(b, table, request, s, NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_GETSETELEM, NLM_F_REQUEST | NLM_F_ACK);
         int[] failure = new int[1];
-        if (send(b, failure) < 0) {
+        if (send(failure) < 0) {
             throw new NetlinkException("netlink send: " + strerror(failure[0]), false);
         }
         java.util.Map<java.nio.ByteBuffer, long[]> out = new java.util.HashMap<>();
