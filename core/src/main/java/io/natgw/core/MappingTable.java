@@ -425,7 +425,9 @@ public final class MappingTable implements AutoCloseable {
                 break;
             }
             queue.drainTo(batch, MAX_BATCH - 1);
-            stop = batch.stream().anyMatch(p -> p.work() instanceof Stop);
+            for (int i = 0; i < batch.size() && !stop; i++) {
+                stop = batch.get(i).work() instanceof Stop;
+            }
             try {
                 process(batch);
             } catch (RuntimeException | Error e) {
@@ -774,7 +776,11 @@ public final class MappingTable implements AutoCloseable {
         List<Change> changes = a.changes;
         String wan = externalAddress.getHostAddress(); // the address these changes were made on
         nextExpiry = state.nextExpiry();
-        stats.countExpired((int) changes.stream().filter(c -> c.cause() == Change.Cause.EXPIRED).count());
+        int expired = 0;
+        for (int i = 0; i < changes.size(); i++) {
+            expired += changes.get(i).cause() == Change.Cause.EXPIRED ? 1 : 0;
+        }
+        stats.countExpired(expired);
         publish(changes);
         notifyListeners(changes);
         InetAddress newAddress = a.newAddress;

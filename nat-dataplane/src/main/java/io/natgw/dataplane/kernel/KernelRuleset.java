@@ -634,45 +634,63 @@ public final class KernelRuleset {
     private static void appendElements(Transaction t, String verb, List<Element> plain, List<Element> filtered,
                                        boolean forwarding, boolean counters) {
         boolean delete = verb.equals("delete");
+        // Loops and lists made only for the maps that get elements: this runs for every batch of the table's writer
+        // (one request, sequentially), where each map, stream and iterator made is garbage to collect.
         if (forwarding) {
-            Map<String, List<Element>> byMap = new java.util.LinkedHashMap<>();
-            FORWARDING_MAPS.forEach(m -> byMap.put(m, new ArrayList<>()));
+            @SuppressWarnings("unchecked")
+            List<Element>[] byMap = new List[FORWARDING_MAPS.size()];
+            List<Element> pins = null;
             for (List<Element> list : List.of(plain, filtered)) {
-                for (Element e : list) {
+                for (int i = 0; i < list.size(); i++) {
+                    Element e = list.get(i);
                     if (e.dnatMap() != null) {
-                        byMap.get(e.dnatMap()).add(e);
+                        add(byMap, e.dnatMap(), e);
                     }
-                    byMap.get(e.markMap()).add(e);
+                    add(byMap, e.markMap(), e);
+                    if (e.pinhole()) {
+                        (pins == null ? pins = new ArrayList<>() : pins).add(e);
+                    }
                 }
             }
-            byMap.forEach((map, list) -> {
-                if (!list.isEmpty()) {
-                    boolean dnat = map.contains("dnat");
-                    t.elements(verb, map, list, e -> delete ? e.key() : dnat ? e.dnat() : e.markValue(), Element::keyBytes,
-                            delete ? null : dnat ? Element::dnatBytes : e -> markBytes(e.mark()));
+            for (int m = 0; m < byMap.length; m++) {
+                List<Element> list = byMap[m];
+                if (list != null) {
+                    boolean dnat = FORWARDING_MAPS.get(m).contains("dnat");
+                    t.elements(verb, FORWARDING_MAPS.get(m), list, e -> delete ? e.key() : dnat ? e.dnat() : e.markValue(),
+                            Element::keyBytes, delete ? null : dnat ? Element::dnatBytes : e -> markBytes(e.mark()));
                 }
-            });
-            List<Element> pins = new ArrayList<>();
-            for (List<Element> list : List.of(plain, filtered)) {
-                list.stream().filter(Element::pinhole).forEach(pins::add);
             }
-            if (!pins.isEmpty()) {
+            if (pins != null) {
                 markElements(t, verb, "pins", pins); // the live pinholes (cutOnDelete's drop)
             }
         }
         if (!counters) {
             return;
         }
-        List<Element> all = new ArrayList<>(plain);
-        all.addAll(filtered);
+        List<Element> all = plain;
+        if (!filtered.isEmpty()) {
+            all = new ArrayList<>(plain);
+            all.addAll(filtered);
+        }
         if (!all.isEmpty()) {
             markElements(t, verb, "rx", all);
             markElements(t, verb, "tx", all);
         }
-        List<Element> triggered = all.stream().filter(Element::triggered).toList();
-        if (!triggered.isEmpty()) {
+        List<Element> triggered = null;
+        for (int i = 0; i < all.size(); i++) {
+            if (all.get(i).triggered()) {
+                (triggered == null ? triggered = new ArrayList<>() : triggered).add(all.get(i));
+            }
+        }
+        if (triggered != null) {
             markElements(t, verb, "trx", triggered); // incoming traffic renews triggered leases
         }
+    }
+
+    /** Adds {@code e} to the list of forwarding map {@code map} (one of {@link #FORWARDING_MAPS}), made on first use. */
+    private static void add(List<Element>[] byMap, String map, Element e) {
+        int i = FORWARDING_MAPS.indexOf(map);
+        (byMap[i] == null ? byMap[i] = new ArrayList<>() : byMap[i]).add(e);
     }
 
     /** Elements of a set of marks (pins, rx, tx, trx): one per element's mark. */

@@ -1,7 +1,6 @@
 package io.natgw.dataplane.kernel;
 
 import com.sun.jna.Native;
-import com.sun.jna.NativeLong;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -27,7 +26,9 @@ public final class NftNetlink implements AutoCloseable {
      * The libc calls used, direct-mapped: JNA binds each native method once, so a call is a JNI call with no proxy,
      * no reflection and no argument conversion, and the buffers are direct (passed by address, not copied in and out
      * as a {@code byte[]} is on every call). A failure returns -1 and leaves errno in {@link Native#getLastError()}:
-     * no exception is made for the expected {@code EAGAIN} that ends every batch's drain.
+     * no exception is made for the expected {@code EAGAIN} that ends every batch's drain. {@code size_t} and
+     * {@code ssize_t} are Java primitives of their width ({@link Lp64} or {@link Ilp32}): JNA's {@code NativeLong}
+     * would be converted by reflection on every call (a constructor call per argument and result).
      */
     static final class LibC {
         static {
@@ -41,11 +42,45 @@ public final class NftNetlink implements AutoCloseable {
 
         static native int setsockopt(int fd, int level, int name, byte[] value, int length);
 
-        static native NativeLong send(int fd, ByteBuffer buf, NativeLong length, int flags);
-
-        static native NativeLong recv(int fd, ByteBuffer buf, NativeLong length, int flags);
-
         static native int close(int fd);
+
+        /** {@code send(2)}: the bytes sent, or -1. */
+        static long send(int fd, ByteBuffer buf, int length, int flags) {
+            return Native.SIZE_T_SIZE == 8 ? Lp64.send(fd, buf, length, flags) : Ilp32.send(fd, buf, length, flags);
+        }
+
+        /** {@code recv(2)}: the bytes received, or -1. */
+        static long recv(int fd, ByteBuffer buf, int length, int flags) {
+            return Native.SIZE_T_SIZE == 8 ? Lp64.recv(fd, buf, length, flags) : Ilp32.recv(fd, buf, length, flags);
+        }
+    }
+
+    /** The calls whose sizes are 64-bit {@code size_t} and {@code ssize_t} (x86-64, arm64). */
+    static final class Lp64 {
+        static {
+            Native.register(Lp64.class, "c");
+        }
+
+        private Lp64() {
+        }
+
+        static native long send(int fd, ByteBuffer buf, long length, int flags);
+
+        static native long recv(int fd, ByteBuffer buf, long length, int flags);
+    }
+
+    /** The same where they are 32-bit (armhf, i386). */
+    static final class Ilp32 {
+        static {
+            Native.register(Ilp32.class, "c");
+        }
+
+        private Ilp32() {
+        }
+
+        static native int send(int fd, ByteBuffer buf, int length, int flags);
+
+        static native int recv(int fd, ByteBuffer buf, int length, int flags);
     }
 
     /** One set's element changes: one netlink message. {@code data} is null for a set or a deletion. */
@@ -193,7 +228,7 @@ public final class NftNetlink implements AutoCloseable {
     private long send(int[] error) {
         int length = outgoing.position();
         outgoing.flip(); // JNA passes the address at the buffer's position
-        long sent = LibC.send(fd, outgoing, new NativeLong(length), 0).longValue();
+        long sent = LibC.send(fd, outgoing, length, 0);
         if (sent < 0) {
             error[0] = Native.getLastError();
         }
@@ -203,7 +238,7 @@ public final class NftNetlink implements AutoCloseable {
     /** One datagram into {@link #reply}: its length, or -1 with errno in {@code error}. */
     private int receive(int flags, int[] error) {
         received.clear();
-        int n = (int) LibC.recv(fd, received, new NativeLong(BUFFER), flags).longValue();
+        int n = (int) LibC.recv(fd, received, BUFFER, flags);
         if (n < 0) {
             error[0] = Native.getLastError();
             return -1;
