@@ -15,8 +15,9 @@
 #   cold: for each protocol a fresh start: time from process start to the first answer, then the first 300 adds;
 #   warm: one more start: a warm-up pass of WARMUP adds+deletes per protocol (1 000: with 300, C1 was still compiling
 #         the request path while the first protocol measured, NAT-PMP, ran: its p99 2.3-2.7 ms against PCP's 0.8-1.2
-#         in the same run, and 0.88 ms after 1 000; bench/README.md, round 5), then OPS sequential adds and deletes
-#         with one client, then 16 clients at once (PER_CLIENT each); NAT-PMP/PCP requests are retransmitted on
+#         in the same run, and 0.88 ms after 1 000; bench/README.md, round 5) and then CWARMUP (50, at most PER_CLIENT)
+#         adds+deletes from each of the 16 clients at once, then OPS sequential adds and deletes with one client, then
+#         16 clients at once (PER_CLIENT each; their threads are started and waiting before the clock starts); NAT-PMP/PCP requests are retransmitted on
 #         RFC 6886's schedule (counted); a pass with a request unanswered for 30 s is reported as failed, and the run goes on;
 #   memory (natgw userspace): RSS after start, then a churn of CHURN NAT-PMP add+delete pairs from 8 clients,
 #         bounded by CHURN_SECONDS, RSS sampled every tenth.
@@ -30,7 +31,7 @@
 #         sequential, one client per family, in ROUNDS rounds of OPS adds and OPS deletes per family (the family going
 #         first alternates) after WARMUP adds+deletes; p50/p99 and the ratio to the target (pinholes >= 0.8x IPv4).
 #         Any refusal or missing answer ends the run with its reason (exit 1).
-# environment (all optional): OPS (1000) WARMUP (1000) COLD (300) CLIENTS (16) PER_CLIENT (100) CHURN (100000) ROUNDS (4, pinholes)
+# environment (all optional): OPS (1000) WARMUP (1000) CWARMUP (50) COLD (300) CLIENTS (16) PER_CLIENT (100) CHURN (100000) ROUNDS (4, pinholes)
 #   CHURN_SECONDS (600) GATEWAYS ("miniupnpd userspace linux-gateway": a subset runs only those)
 #   NATGW_JAVA_OPTS: passed to the launcher like any user's (printed in the header; unset for the default figures)
 #   MINIUPNPD_DEBUG=FILE: run miniupnpd in the foreground with debug logging into FILE (diagnosis only: halves its rate)
@@ -111,7 +112,7 @@ say "building natgw (if needed) and the client programs ..."
 env -u NATGW_JAVA_OPTS "$REPO/natgw" --help >/dev/null # the launcher builds natgw.jar on first use
 mkdir -p "$WORK/classes"
 javac -nowarn -d "$WORK/classes" "$REPO"/it/src/main/java/io/natgw/it/bench/{ControlPlaneBench,StunResponder,BenchSupport,DiskSyncFloor}.java
-CLIENT=(java -XX:+UseSerialGC -Xmx256m -cp "$WORK/classes" io.natgw.it.bench.ControlPlaneBench)
+CLIENT=(java -XX:+UseSerialGC -Xmx256m -Dwarmup.concurrent="${CWARMUP:-50}" -cp "$WORK/classes" io.natgw.it.bench.ControlPlaneBench)
 RESULTS="$WORK/results.tsv"
 
 case " $GATEWAYS " in *" miniupnpd "*) # miniupnpd learns its external address from it (below)
@@ -317,7 +318,7 @@ echo "natgw control plane vs miniupnpd $(miniupnpd --version 2>&1 | head -1 | cu
      "load before $(cut -d' ' -f1-3 /proc/loadavg), $(java -version 2>&1 | head -1)"
 echo "lg = dataplane mode linux-gateway (lg-kernel: with kernel forwarding; lg-relays: with its userspace relays)"
 echo "natgw JVM options: the launcher's defaults${NATGW_JAVA_OPTS:+ plus NATGW_JAVA_OPTS=$NATGW_JAVA_OPTS}"
-echo "warm: after $WARMUP adds+deletes per protocol, $OPS sequential; $CLIENTS clients x $PER_CLIENT; cold: the first $COLD adds after the first answer"
+echo "warm: after $WARMUP adds+deletes per protocol (and ${CWARMUP:-50} per client from $CLIENTS clients at once), $OPS sequential; $CLIENTS clients x $PER_CLIENT; cold: the first $COLD adds after the first answer"
 case " $GATEWAYS " in *" linux-gateway "*)
     [ -n "$LG_FORWARDING" ] || echo "linux-gateway kernel forwarding: not available in this build (the column ran linux-gateway mode with its userspace relays)";;
 esac
