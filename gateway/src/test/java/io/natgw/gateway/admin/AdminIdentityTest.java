@@ -53,7 +53,7 @@ class AdminIdentityTest {
     }
 
     /**
-     * The listener's TLS comes from the JDK's own providers ({@link TlsIdentity#serverContext}): it presents the
+     * The listener's TLS comes from the JDK's own providers ({@link TlsIdentity#keyManagers}): it presents the
      * identity's certificate, negotiates TLS 1.3 with a modern client and refuses TLS 1.1.
      */
     @Test
