@@ -12,7 +12,10 @@
 #   - natgw userspace      `./natgw run -c CONF` with the launcher's default JVM options, dataplane userspace (relays)
 #   - natgw linux-gateway  the same in dataplane mode linux-gateway, with kernel forwarding when this build has it
 # Clients: NAT-PMP, PCP and UPnP (SSDP discovery, then a new HTTP connection per SOAP call, as upnpc does).
-#   cold: for each protocol a fresh start: time from process start to the first answer, then the first 300 adds;
+#   cold: for each protocol a fresh start: time from process start to the first answer, then the first 300 adds, from
+#         one client JVM kept for all the cold starts and warmed up before the first against a gateway started for that
+#         (CLIENT_WARMUP adds+deletes per protocol, 1 000); natgw starts as a router restarts: with the admin identity
+#         (token, TLS key and certificate) an earlier start made in its data directory, and no leases;
 #   warm: one more start: a warm-up pass of WARMUP adds+deletes per protocol (1 000: with 300, C1 was still compiling
 #         the request path while the first protocol measured, NAT-PMP, ran: its p99 2.3-2.7 ms against PCP's 0.8-1.2
 #         in the same run, and 0.88 ms after 1 000; bench/README.md, round 5) and then CWARMUP (50, at most PER_CLIENT)
@@ -31,7 +34,7 @@
 #         sequential, one client per family, in ROUNDS rounds of OPS adds and OPS deletes per family (the family going
 #         first alternates) after WARMUP adds+deletes; p50/p99 and the ratio to the target (pinholes >= 0.8x IPv4).
 #         Any refusal or missing answer ends the run with its reason (exit 1).
-# environment (all optional): OPS (1000) WARMUP (1000) CWARMUP (50) COLD (300) CLIENTS (16) PER_CLIENT (100) CHURN (100000) ROUNDS (4, pinholes)
+# environment (all optional): OPS (1000) WARMUP (1000) CWARMUP (50) COLD (300) CLIENT_WARMUP (1000) CLIENTS (16) PER_CLIENT (100) CHURN (100000) ROUNDS (4, pinholes)
 #   CHURN_SECONDS (600) GATEWAYS ("miniupnpd userspace linux-gateway": a subset runs only those)
 #   NATGW_JAVA_OPTS: passed to the launcher like any user's (printed in the header; unset for the default figures)
 #   MINIUPNPD_DEBUG=FILE: run miniupnpd in the foreground with debug logging into FILE (diagnosis only: halves its rate)
@@ -204,8 +207,13 @@ EOF
     true
 }
 NATGW_PID=
+IDENTITY_DIR= # once set: the data directory whose admin identity every later natgw start is given
 start_natgw() { # MODE [FORWARDING]
     local data; data=$(mktemp -d "$WORK/data.XXXXXX")
+    # A router restarts with the admin token, TLS key and certificate its first start made (issuing them is a
+    # first start's work, about 0.15 s); its lease table here is empty all the same.
+    if [ -n "$IDENTITY_DIR" ]; then cp -p "$IDENTITY_DIR"/admin.token "$IDENTITY_DIR"/admin-tls.key "$IDENTITY_DIR"/admin-tls.crt "$data"/; fi
+    NATGW_DATA=$data
     natgw_config "$1" "$data" "${2:-}" >"$WORK/natgw.yaml"
     START_MS=$(date +%s%3N)
     (cd "$WORK" && exec ip netns exec "$GW" "$REPO/natgw" run -c "$WORK/natgw.yaml") >"$WORK/natgw-$1.log" 2>&1 &
@@ -284,13 +292,39 @@ if [ "$WHAT" = pinholes ]; then
     exit 0
 fi
 
+# The cold starts' client: one JVM for all of them, warmed up against a gateway started for that before the first
+# (natgw userspace if it is measured, else miniupnpd). A new client JVM per start measured its own start-up along with
+# the gateway's: its requests ran in the interpreter while its compiler threads took the cores the gateway's start-up
+# shares. Each command goes in on fd 8 and its "ok" or "failed: WHY" comes back on fd 9.
+cold_client() { # COMMAND ARGS... : one command in the cold starts' client (its arguments tab-separated on one line)
+    local answer IFS=$'\t'
+    echo "$*" >&8
+    read -r -t 900 answer <&9 || answer="failed: no answer within 900 s"
+    [ "$answer" = ok ] || { say "cold client: $answer"; return 1; }
+}
+if [ "$WHAT" != memory ]; then
+    mkfifo "$WORK/cold.in" "$WORK/cold.out"
+    ip netns exec "$LAN" "${CLIENT[@]}" serve <"$WORK/cold.in" >"$WORK/cold.out" &
+    PIDS+=($!)
+    exec 8>"$WORK/cold.in" 9<"$WORK/cold.out"
+    case " $GATEWAYS " in *" userspace "*|*" linux-gateway "*) g=userspace ;; *) g=miniupnpd ;; esac
+    say "warming up the cold starts' client against $(gateway_column "$g") ..."
+    start_gateway "$g"
+    if ! lan ready "$RESULTS" 192.168.77.1 || ! cold_client warm "$WORK/client-warm-up.tsv" client-warm-up 192.168.77.1 \
+            "${CLIENT_WARMUP:-1000}" 300 2 20 2>/dev/null; then
+        say "the client's warm-up failed"; exit 1
+    fi
+    stop_gateway "$g"
+    [ "$g" = miniupnpd ] || IDENTITY_DIR=$NATGW_DATA
+fi
+
 for g in $GATEWAYS; do
     col=$(gateway_column "$g")
     say "$col: cold starts (one per protocol) ..."
     for proto in natpmp pcp upnp; do
         [ "$WHAT" = memory ] && break
         start_gateway "$g"
-        if ! lan cold "$RESULTS" "$col" 192.168.77.1 "$proto" "$START_MS" "$COLD"; then
+        if ! cold_client cold "$RESULTS" "$col" 192.168.77.1 "$proto" "$START_MS" "$COLD"; then
             lan note "$RESULTS" "$col: the cold $proto run failed$(alive "$(gateway_pid "$g")" || echo " (the process had exited)")"
             say "$col: the cold run failed; its log:"; tail -20 "$WORK"/natgw-*.log "$WORK/miniupnpd.out" >&2 2>/dev/null || true
         fi
@@ -319,6 +353,8 @@ echo "natgw control plane vs miniupnpd $(miniupnpd --version 2>&1 | head -1 | cu
 echo "lg = dataplane mode linux-gateway (lg-kernel: with kernel forwarding; lg-relays: with its userspace relays)"
 echo "natgw JVM options: the launcher's defaults${NATGW_JAVA_OPTS:+ plus NATGW_JAVA_OPTS=$NATGW_JAVA_OPTS}"
 echo "warm: after $WARMUP adds+deletes per protocol (and ${CWARMUP:-50} per client from $CLIENTS clients at once), $OPS sequential; $CLIENTS clients x $PER_CLIENT; cold: the first $COLD adds after the first answer"
+echo "every natgw start after the first is a restart: its data directory holds an earlier start's admin identity (token, TLS key and certificate), no leases;" \
+     "the cold starts' client is one JVM, warmed up before the first start (${CLIENT_WARMUP:-1000} adds+deletes per protocol against another gateway)"
 case " $GATEWAYS " in *" linux-gateway "*)
     [ -n "$LG_FORWARDING" ] || echo "linux-gateway kernel forwarding: not available in this build (the column ran linux-gateway mode with its userspace relays)";;
 esac

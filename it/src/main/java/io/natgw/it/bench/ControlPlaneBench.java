@@ -1,8 +1,10 @@
 package io.natgw.it.bench;
 
+import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -53,6 +55,8 @@ import java.util.regex.Pattern;
  *   rss    FILE COLUMN ROW PID                          one RSS sample
  *   note   FILE TEXT                                    a line printed under the table
  *   report FILE BASE_COLUMN                              the table, with every other column's ratio to BASE_COLUMN
+ *   serve                                                one client JVM for many commands: each line of standard input
+ *                                                        is a command above; after each it prints "ok" or "failed: WHY"
  * </pre>
  * Client addresses: the sequential client is 192.168.77.10 (and fd00:77::10 for IPv6 pinholes); concurrent client c is 192.168.77.(100 + c) (the script
  * adds them to the lan interface), so each is its own owner in secure mode.
@@ -81,6 +85,39 @@ public final class ControlPlaneBench {
     enum Proto { NATPMP, PCP, UPNP }
 
     public static void main(String[] args) throws Exception {
+        if (args.length == 1 && args[0].equals("serve")) {
+            serve();
+            return;
+        }
+        run(args);
+    }
+
+    /**
+     * Commands from standard input, one per line with its arguments separated by tabs (a column's name has spaces), in this one JVM, each answered on standard output by "ok" or
+     * "failed: WHY". The script's cold starts use it: a client that is itself cold (a new JVM, its request path in the
+     * interpreter while its compiler threads take the cores the gateway's start-up shares) measured itself along
+     * with the gateway's first requests; this one is warmed up against a gateway started for it before the first cold
+     * start.
+     */
+    static void serve() throws IOException {
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        for (String line; (line = in.readLine()) != null; ) {
+            if (line.isBlank()) {
+                continue;
+            }
+            String answer;
+            try {
+                run(line.split("\t"));
+                answer = "ok";
+            } catch (Exception | AssertionError e) {
+                answer = "failed: " + e;
+            }
+            System.out.println(answer);
+            System.out.flush();
+        }
+    }
+
+    static void run(String[] args) throws Exception {
         Path file = Path.of(args[1]);
         switch (args[0]) {
             case "cold" -> cold(file, args[2], InetAddress.getByName(args[3]), Proto.valueOf(args[4].toUpperCase(Locale.ROOT)),
@@ -459,14 +496,17 @@ public final class ControlPlaneBench {
                     RETRANSMITS.incrementAndGet();
                 }
                 socket.send(new DatagramPacket(req, req.length, server));
-                long resendAt = Math.min(end, now + TimeUnit.MILLISECONDS.toNanos(wait));
-                wait *= 2;
+                // No overflow, and no zero timeout (which would wait forever) in the last millisecond before the end:
+                // that last millisecond used to resend at once, doubling the wait each time, until it overflowed into
+                // a timeout of 24 days (a warm client polling a gateway that had not yet opened its port).
+                long resendAt = now + Math.min(end - now, TimeUnit.MILLISECONDS.toNanos(wait));
+                wait = Math.min(wait * 2, 64_000); // RFC 6886 §3.1: 250 ms doubling, the last wait 64 s
                 while (true) {
-                    long left = TimeUnit.NANOSECONDS.toMillis(resendAt - System.nanoTime());
-                    if (left <= 0) {
+                    long leftNanos = resendAt - System.nanoTime();
+                    if (leftNanos <= 0) {
                         break;
                     }
-                    socket.setSoTimeout((int) left);
+                    socket.setSoTimeout((int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(leftNanos + 999_999)));
                     DatagramPacket p = new DatagramPacket(buf, buf.length);
                     try {
                         socket.receive(p);
