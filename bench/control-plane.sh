@@ -20,8 +20,8 @@
 #         the request path while the first protocol measured, NAT-PMP, ran: its p99 2.3-2.7 ms against PCP's 0.8-1.2
 #         in the same run, and 0.88 ms after 1 000; bench/README.md, round 5) and then CWARMUP (50, at most PER_CLIENT)
 #         adds+deletes from each of the 16 clients at once, then OPS sequential adds and deletes with one client, then
-#         16 clients at once (PER_CLIENT each; their threads are started and waiting before the clock starts); NAT-PMP/PCP requests are retransmitted on
-#         RFC 6886's schedule (counted); a pass with a request unanswered for 30 s is reported as failed, and the run goes on;
+#         16 clients at once (PER_CLIENT each; their threads are started and waiting before the clock starts);
+#         NAT-PMP/PCP requests are retransmitted on RFC 6886's schedule (counted); a pass with a request unanswered for 30 s is reported as failed, and the run goes on;
 #   memory (natgw userspace): RSS after start, then a churn of CHURN NAT-PMP add+delete pairs from 8 clients,
 #         bounded by CHURN_SECONDS, RSS sampled every tenth.
 # Prints one table: req/s, p50, p99 per gateway and mode, and natgw's ratios to miniupnpd.

@@ -93,11 +93,11 @@ public final class ControlPlaneBench {
     }
 
     /**
-     * Commands from standard input, one per line with its arguments separated by tabs (a column's name has spaces), in this one JVM, each answered on standard output by "ok" or
-     * "failed: WHY". The script's cold starts use it: a client that is itself cold (a new JVM, its request path in the
-     * interpreter while its compiler threads take the cores the gateway's start-up shares) measured itself along
-     * with the gateway's first requests; this one is warmed up against a gateway started for it before the first cold
-     * start.
+     * Commands from standard input, one per line with its arguments separated by tabs (a column's name has spaces),
+     * in this one JVM, each answered on standard output by "ok" or "failed: WHY". The script's cold starts use it: a
+     * client that is itself cold (a new JVM, its request path in the interpreter while its compiler threads take the
+     * cores the gateway's start-up shares) measured itself along with the gateway's first requests; this one is warmed
+     * up against a gateway started for it before the first cold start.
      */
     static void serve() throws IOException {
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
