@@ -14,7 +14,8 @@
 #
 # usage: sudo bench/relay-bench.sh [SECONDS_PER_TEST (default 5)] [IDLE_CONNECTIONS (default 10000)] [ROUNDS (default 3)]
 #                                  [MAPPINGS (default 100000: the largest table of the control-plane figures)]
-# Each TCP figure is the median of ROUNDS iperf3 runs (single runs here vary by up to 25 %).
+# Each TCP figure is the median of ROUNDS iperf3 runs (single runs here vary by up to 25 %); kernel DNAT and natgw's
+# kernel forwarding are measured twice each, alternately (DNAT, natgw, natgw, DNAT), and their figures are the means.
 # Needs root, ip, nft, conntrack, iperf3, socat, haproxy, jq, java 17 and gateway/target/natgw.jar (built by
 # ./natgw run or mvn -B verify; nothing is installed into the local Maven repository).
 #
@@ -77,8 +78,10 @@ for ns in "$LAN" "$GW" "$WAN"; do
     ip netns exec "$ns" sysctl -qw net.core.somaxconn=8192
 done
 
-# Kernel DNAT: 15201 (tcp+udp) -> iperf3, 17000 -> greeter.
-ip netns exec "$GW" nft -f - <<NFT
+# Kernel DNAT: 15201 (tcp+udp) -> iperf3, 17000 -> greeter. The table is there only while DNAT is measured, and
+# natgw's table only while natgw runs: neither's rules are on the other's path.
+dnat_on() {
+    ip netns exec "$GW" nft -f - <<NFT
 table ip benchdnat {
   chain pre {
     type nat hook prerouting priority dstnat; policy accept;
@@ -88,6 +91,9 @@ table ip benchdnat {
   }
 }
 NFT
+}
+dnat_off() { ip netns exec "$GW" nft delete table ip benchdnat; }
+dnat_on
 
 # ---- programs ----
 echo "building the benchmark programs ..." >&2
@@ -328,10 +334,42 @@ if [ "${RELAY_BENCH_PARTS:-all}" = conn ]; then
     [ -z "$NATGW_B" ] || stop "$NATGW_B"
     exit 0
 fi
-echo "measuring: kernel DNAT ..." >&2
-R[dnat,tcp1]=$(tcp_gbps 15201 1); tcp_cpu dnat 15201 4
-R[dnat,udp100]=$(udp_loss 15201 100); R[dnat,udp500]=$(udp_loss 15201 500)
-R[dnat,conn]=$(conn_rate 17000)
+# Kernel DNAT and natgw's kernel forwarding are measured in alternation, in four blocks (DNAT, natgw, natgw, DNAT),
+# each on an empty conntrack table; each figure is the mean of a path's two blocks. Measured one after the other,
+# the later path ran on a conntrack table the earlier connection tests had filled (tens of thousands of entries in
+# TIME_WAIT) and took any drift of this shared machine over the minutes between them as its own.
+forwarding_block() { # KEY TCP_PORT CONN_PORT : R[KEY,tcp1|tcp4|cpu|udp100|udp500|conn]
+    ip netns exec "$GW" conntrack -F >/dev/null 2>&1 || true
+    R[$1,tcp1]=$(tcp_gbps "$2" 1); tcp_cpu "$1" "$2" 4
+    R[$1,udp100]=$(udp_loss "$2" 100); R[$1,udp500]=$(udp_loss "$2" 500)
+    R[$1,conn]=$(conn_rate "$3")
+}
+mean_of_blocks() { # KEY : R[KEY,*], each field the mean of R[KEY1,*] and R[KEY2,*] ("(N failed)": the sum)
+    local s
+    for s in tcp1 tcp4 cpu udp100 udp500 conn; do
+        R[$1,$s]=$(awk -v a="${R[${1}1,$s]}" -v b="${R[${1}2,$s]}" 'BEGIN {
+            n = split(a, x, " "); split(b, y, " ")
+            for (i = 1; i <= n; i++) {
+                v = x[i]; w = y[i]; pct = sub(/%$/, "", v); sub(/%$/, "", w); sum = sub(/^[(]/, "", v); sub(/^[(]/, "", w)
+                if (v ~ /^[0-9]+([.][0-9]+)?$/) v = sum ? v + w : sprintf((v w) ~ /[.]/ ? "%.2f" : "%.0f", (v + w) / 2)
+                printf "%s%s%s%s", (i > 1 ? " " : ""), (sum ? "(" : ""), v, (pct ? "%" : "")
+            } }')
+    done
+}
+echo "measuring: kernel DNAT and natgw kernel forwarding (the daemon, linux-gateway mode), DNAT-natgw-natgw-DNAT ..." >&2
+kernel_config >"$WORK/natgw-kernel.yaml"
+forwarding_block dnat1 15201 17000
+dnat_off
+for b in 1 2; do
+    start_kernel "kernel$b"
+    grep -q "kernel forwarding (nftables)" "$WORK/natgw-kernel$b.log" \
+        || { echo "relay-bench: the daemon did not forward in the kernel" >&2; exit 1; }
+    forwarding_block "kernel$b" 45201 47000
+    stop "$NATGW"
+done
+dnat_on
+forwarding_block dnat2 15201 17000
+mean_of_blocks dnat; mean_of_blocks kernel
 
 echo "measuring: socat ..." >&2
 R[socat,tcp1]=$(tcp_gbps 25201 1); tcp_cpu socat 25201 4 "$SOCAT_TCP"
@@ -347,20 +385,13 @@ R[haproxy,tcp1]=$(tcp_gbps 26201 1); tcp_cpu haproxy 26201 4 "$HAPROXY"
 R[haproxy,conn]=$(conn_rate 27001)
 stop "$HAPROXY"
 
-echo "measuring: natgw kernel forwarding (the daemon, linux-gateway mode) ..." >&2
-kernel_config >"$WORK/natgw-kernel.yaml"
-start_kernel kernel
-grep -q "kernel forwarding (nftables)" "$WORK/natgw-kernel.log" || { echo "relay-bench: the daemon did not forward in the kernel" >&2; exit 1; }
-R[kernel,tcp1]=$(tcp_gbps 45201 1); tcp_cpu kernel 45201 4
-R[kernel,udp100]=$(udp_loss 45201 100); R[kernel,udp500]=$(udp_loss 45201 500)
-R[kernel,conn]=$(conn_rate 47000)
-
 echo "measuring: control plane with kernel forwarding (NAT-PMP, sequential) ..." >&2
+start_kernel kernel
 # Fresh ports for each measurement; the table is filled to MAPPINGS/10 (10 000 by default) and then MAPPINGS with
 # other ports of the same client.
 CP_OPS=$(( MAPPINGS < 20000 ? MAPPINGS / 10 : 2000 ))
 MID=$(( MAPPINGS / 10 ))
-# First the control plane's first requests (cold: until now the daemon only forwarded), then, once a warm-up of as
+# First the control plane's first requests after the daemon's start (cold), then, once a warm-up of as
 # many adds and deletes has left the table empty again, the same with 0 installed (warm, like the two after it).
 # The forwarding tests before this left tens of thousands of conntrack entries (the new-connections test alone makes
 # about 80 000, in TIME_WAIT for 2 minutes): flushed, so the kernel's expiry of them is not measured here.
@@ -450,6 +481,12 @@ done
 row "UDP 100M (loss)" $(for k in "${COLS[@]}"; do echo "${R[$k,udp100]:--}" | awk '{print $1}'; done)
 row "UDP 500M (loss)" $(for k in "${COLS[@]}"; do echo "${R[$k,udp500]:--}" | awk '{print $1}'; done)
 row "new TCP conn/s" $(for k in "${COLS[@]}"; do num "${R[$k,conn]:--}"; done)
+echo "kernel DNAT and natgw kernel forwarding block by block, in the order measured (the table above has their means):"
+row "" "TCP 1 (Gbit/s)" "TCP 4 (Gbit/s)" "UDP 100M loss" "UDP 500M loss" "new conn/s"
+for k in dnat1 kernel1 kernel2 dnat2; do
+    label="kernel DNAT"; [ "${k%?}" = kernel ] && label="natgw kernel"
+    row "  $label (${k: -1})" "${R[$k,tcp1]}" "${R[$k,tcp4]}" "$(num "${R[$k,udp100]}")" "$(num "${R[$k,udp500]}")" "$(num "${R[$k,conn]}")"
+done
 echo
 echo "control plane with kernel forwarding (the daemon, journal fsync per batch; NAT-PMP new mappings, sequential, $CP_OPS each):"
 printf '  %-28s %10s %10s %8s\n' "mappings installed" "maps/s" "p99 (ms)" "failed"
