@@ -6,9 +6,14 @@ import java.net.NetworkInterface;
 import java.net.SocketException;
 import java.net.UnknownHostException;
 import java.util.Collections;
+import java.util.regex.Pattern;
 
 /** Literal IP address parsing (never DNS) and the host's address discovery for {@code wan.address: auto}. */
 public final class Addresses {
+
+    /** Compiled once: parseLiteral runs on request paths (String.matches compiles per call). */
+    private static final Pattern DOTTED_QUAD = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
+    private static final Pattern V6_CHARACTERS = Pattern.compile("[0-9A-Fa-f:.]+");
 
     private Addresses() {
     }
@@ -16,8 +21,8 @@ public final class Addresses {
     /** Parses an IPv4 or IPv6 literal; a host name is rejected, never resolved. */
     public static InetAddress parseLiteral(String text) {
         String t = text == null ? "" : text.trim();
-        boolean v4 = t.matches("\\d{1,3}(\\.\\d{1,3}){3}");
-        boolean v6 = t.contains(":") && t.matches("[0-9A-Fa-f:.]+");
+        boolean v4 = DOTTED_QUAD.matcher(t).matches();
+        boolean v6 = t.contains(":") && V6_CHARACTERS.matcher(t).matches();
         if (v4) {
             for (String octet : t.split("\\.")) {
                 if (Integer.parseInt(octet) > 255) {

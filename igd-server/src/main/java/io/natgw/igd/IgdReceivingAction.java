@@ -79,7 +79,7 @@ final class IgdReceivingAction extends ReceivingAction {
     }
 
     /** UDA's 600 "Argument Value Invalid" is what the IGD spec calls 402 Invalid Args. */
-    private static ActionException asInvalidArgs(ActionException e) {
+    static ActionException asInvalidArgs(ActionException e) {
         if (e.getErrorCode() == ErrorCode.ARGUMENT_VALUE_INVALID.getCode()) {
             return UpnpError.INVALID_ARGS.fault("unreadable");
         }

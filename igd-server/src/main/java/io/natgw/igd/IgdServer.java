@@ -33,6 +33,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The UPnP InternetGatewayDevice: IGD:1 and IGD:2 device trees serving one {@link MappingTable}, hosted by
@@ -56,6 +57,7 @@ public final class IgdServer implements AutoCloseable {
     static final int EVENT_QUEUE = 1024;
     private final GenaBudget gena = new GenaBudget();
     private final DroppedEvents droppedEvents = new DroppedEvents();
+    private final LongAdder shortcutAnswers = new LongAdder();
     private final ExecutorService eventExecutor;
     private final Namespace namespace = new Namespace();
     private Duration requestTimeout = Duration.ofSeconds(10);
@@ -163,7 +165,7 @@ public final class IgdServer implements AutoCloseable {
                 (int) requestTimeout.toMillis(), maxConnections, maxPerClient);
         StartFailures failures = new StartFailures();
         IgdServiceConfiguration configuration = new IgdServiceConfiguration(new IgdServiceConfiguration.Parts(
-                lan, config.upnp().httpPort(), ssdpPort, group, workers, guard, http, failures, identity));
+                lan, config.upnp().httpPort(), ssdpPort, group, workers, guard, http, failures, identity, shortcutAnswers));
         upnp = new IgdUpnpService(configuration, guard, targets, new SsdpLimiter(table.clock()), failures, gena);
         // jupnp reports each malformed packet it meets at WARN; clients' bad packets are refused at DEBUG here.
         SpecificationViolationReporter.disableReporting();
@@ -192,6 +194,11 @@ public final class IgdServer implements AutoCloseable {
     /** GENA events dropped because their queue was full (the oldest queued one goes), since start. */
     public long droppedEvents() {
         return droppedEvents.count();
+    }
+
+    /** SOAP actions {@link SoapShortcut} answered since start (tests: which path ran). */
+    long shortcutAnswers() {
+        return shortcutAnswers.sum();
     }
 
     /** GENA subscriptions held now. */

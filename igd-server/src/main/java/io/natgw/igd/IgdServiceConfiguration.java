@@ -25,6 +25,7 @@ import java.net.InetAddress;
 import java.net.NetworkInterface;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * jupnp wired for natgw: Netty HTTP server and client instead of Jetty, only the configured LAN addresses,
@@ -35,7 +36,8 @@ final class IgdServiceConfiguration extends DefaultUpnpServiceConfiguration {
 
     /** Where the pieces come from; set before jupnp asks for them (jupnp's constructor calls overridable methods). */
     record Parts(List<InetAddress> lanAddresses, int httpPort, int ssdpPort, EventLoopGroup group, ExecutorService workers,
-                 RequestGuard guard, NettyStreamServer.Config http, StartFailures failures, IgdIdentity identity) {
+                 RequestGuard guard, NettyStreamServer.Config http, StartFailures failures, IgdIdentity identity,
+                 LongAdder shortcutAnswers) {
     }
 
     private final Parts parts;
@@ -53,7 +55,8 @@ final class IgdServiceConfiguration extends DefaultUpnpServiceConfiguration {
     @Override
     @SuppressWarnings("rawtypes")
     public StreamServer createStreamServer(NetworkAddressFactory networkAddressFactory) {
-        return new NettyStreamServer(parts.http(), parts.group(), parts.workers(), parts.guard(), parts.failures());
+        return new NettyStreamServer(parts.http(), parts.group(), parts.workers(), parts.guard(), parts.failures(),
+                parts.shortcutAnswers());
     }
 
     @Override

@@ -18,6 +18,7 @@ import org.slf4j.LoggerFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * jupnp's HTTP server (descriptions, SOAP, GENA) on Netty instead of Jetty: one listening channel per LAN
@@ -46,11 +47,14 @@ final class NettyStreamServer implements StreamServer<NettyStreamServer.Config> 
     private final ExecutorService workers;
     private final RequestGuard guard;
     private final StartFailures failures;
+    private final LongAdder shortcutAnswers;
     private volatile Channel channel;
 
+    /** @param shortcutAnswers counts the actions {@link SoapShortcut} answered */
     NettyStreamServer(Config config, EventLoopGroup group, ExecutorService workers, RequestGuard guard,
-                      StartFailures failures) {
+                      StartFailures failures, LongAdder shortcutAnswers) {
         this.config = config;
+        this.shortcutAnswers = shortcutAnswers;
         this.failures = failures;
         this.group = group;
         this.workers = workers;
@@ -60,6 +64,7 @@ final class NettyStreamServer implements StreamServer<NettyStreamServer.Config> 
     @Override
     public void init(InetAddress bindAddress, Router router) throws InitializationException {
         ConnectionCap cap = new ConnectionCap("UPnP HTTP", config.maxConnections(), config.maxPerClient());
+        SoapShortcut shortcut = new SoapShortcut(router.getProtocolFactory().getUpnpService().getRegistry(), shortcutAnswers);
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
                 .channel(NioServerSocketChannel.class)
@@ -74,7 +79,7 @@ final class NettyStreamServer implements StreamServer<NettyStreamServer.Config> 
                                 .addLast("http", new HttpServerCodec(4096, Math.min(8192, config.maxRequestBytes()), 8192))
                                 .addLast("limits", new HttpLimits(config.maxHeaders()))
                                 .addLast("aggregate", new HttpLimits.Aggregator(config.maxRequestBytes()))
-                                .addLast("upnp", new UpnpHttpHandler(router.getProtocolFactory(), workers, guard,
+                                .addLast("upnp", new UpnpHttpHandler(router.getProtocolFactory(), shortcut, workers, guard,
                                         config.requestTimeoutMillis()));
                     }
                 });

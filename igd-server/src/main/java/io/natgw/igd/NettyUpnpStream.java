@@ -4,7 +4,9 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
@@ -13,6 +15,8 @@ import org.jupnp.model.message.StreamRequestMessage;
 import org.jupnp.model.message.StreamResponseMessage;
 import org.jupnp.model.message.UpnpHeaders;
 import org.jupnp.model.message.UpnpMessage;
+import org.jupnp.model.message.UpnpResponse;
+import org.jupnp.model.message.control.OutgoingActionResponseMessage;
 import org.jupnp.protocol.ProtocolFactory;
 import org.jupnp.transport.spi.UpnpStream;
 import org.slf4j.Logger;
@@ -22,16 +26,24 @@ import java.net.InetAddress;
 import java.util.List;
 import java.util.Map;
 
-/** Runs one {@link HttpExchange} through jupnp's protocols on a worker thread and writes the answer to the channel. */
+/**
+ * Runs one {@link HttpExchange} on a worker thread, through {@link SoapShortcut} when it takes it, else through
+ * jupnp's protocols, and writes the answer to the channel.
+ */
 final class NettyUpnpStream extends UpnpStream {
 
     private static final Logger LOG = LoggerFactory.getLogger(NettyUpnpStream.class);
 
+    /** The headers jupnp puts on every action answer (content type, server, EXT). */
+    private static final HttpHeaders ACTION_HEADERS = actionHeaders();
+
+    private final SoapShortcut shortcut;
     private final HttpExchange exchange;
     private final Runnable written;
 
-    NettyUpnpStream(ProtocolFactory protocolFactory, HttpExchange exchange, Runnable written) {
+    NettyUpnpStream(ProtocolFactory protocolFactory, SoapShortcut shortcut, HttpExchange exchange, Runnable written) {
         super(protocolFactory);
+        this.shortcut = shortcut;
         this.exchange = exchange;
         this.written = written;
     }
@@ -40,6 +52,11 @@ final class NettyUpnpStream extends UpnpStream {
     public void run() {
         StreamResponseMessage response;
         try {
+            SoapShortcut.Answer answer = shortcut.answer(exchange);
+            if (answer != null) {
+                write(toNetty(answer), null);
+                return;
+            }
             response = process(request());
         } catch (RuntimeException e) {
             LOG.warn("UPnP {} {} from {} failed: {}", exchange.method().getHttpName(), exchange.uri(),
@@ -81,6 +98,22 @@ final class NettyUpnpStream extends UpnpStream {
         }
         out.headers().set(HttpHeaderNames.CONTENT_LENGTH, body.length);
         return out;
+    }
+
+    private static FullHttpResponse toNetty(SoapShortcut.Answer a) {
+        FullHttpResponse out = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, new HttpResponseStatus(a.status(), a.reason()),
+                Unpooled.wrappedBuffer(a.body()));
+        out.headers().add(ACTION_HEADERS);
+        out.headers().set(HttpHeaderNames.CONTENT_LENGTH, a.body().length);
+        return out;
+    }
+
+    private static HttpHeaders actionHeaders() {
+        HttpHeaders headers = new DefaultHttpHeaders();
+        for (Map.Entry<String, List<String>> h : new OutgoingActionResponseMessage(UpnpResponse.Status.OK).getHeaders().entrySet()) {
+            headers.add(h.getKey(), h.getValue());
+        }
+        return headers;
     }
 
     private static FullHttpResponse status(int code) {

@@ -107,7 +107,7 @@ final class RequestGuard {
             String inside = h.substring(1, end);
             int zone = inside.indexOf('%');
             if (zone >= 0) {
-                if (!inside.substring(zone + 1).matches("(25)?[A-Za-z0-9._~-]{1,16}")) {
+                if (!ZONE.matcher(inside.substring(zone + 1)).matches()) {
                     return false;
                 }
                 inside = inside.substring(0, zone);
@@ -121,11 +121,16 @@ final class RequestGuard {
             }
             h = h.substring(0, colon);
         }
-        return h.matches("\\d{1,3}(\\.\\d{1,3}){3}") && literal(h).isPresent();
+        return DOTTED_QUAD.matcher(h).matches() && literal(h).isPresent();
     }
 
+    /** Compiled once: the Host check runs on every request (String.matches compiles per call). */
+    private static final java.util.regex.Pattern DOTTED_QUAD = java.util.regex.Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
+    private static final java.util.regex.Pattern COLON_PORT = java.util.regex.Pattern.compile(":\\d{1,5}");
+    private static final java.util.regex.Pattern ZONE = java.util.regex.Pattern.compile("(25)?[A-Za-z0-9._~-]{1,16}");
+
     private static boolean isPort(String colonPort) {
-        return colonPort.matches(":\\d{1,5}") && Integer.parseInt(colonPort.substring(1)) <= 65535;
+        return COLON_PORT.matcher(colonPort).matches() && Integer.parseInt(colonPort.substring(1)) <= 65535;
     }
 
     /** Parses an IP literal without ever resolving a name. */
@@ -190,7 +195,7 @@ final class RequestGuard {
             String host = uri.getHost();
             if (host.startsWith("[") && host.endsWith("]")) {
                 host = host.substring(1, host.length() - 1);
-            } else if (!host.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
+            } else if (!DOTTED_QUAD.matcher(host).matches()) {
                 return false;
             }
             Optional<InetAddress> a = literal(host);

@@ -2,6 +2,7 @@ package io.natgw.igd;
 
 import org.jupnp.model.DefaultServiceManager;
 import org.jupnp.model.ValidationException;
+import org.jupnp.model.action.ActionArgumentValue;
 import org.jupnp.model.action.ActionException;
 import org.jupnp.model.action.ActionExecutor;
 import org.jupnp.model.action.ActionInvocation;
@@ -28,6 +29,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 
 /**
@@ -127,8 +129,11 @@ final class ServiceSpec {
         return service;
     }
 
-    /** Runs one action's handler and hands its outputs (or its UPnP error) to jupnp. */
-    private record SpecExecutor(Act act) implements ActionExecutor {
+    /**
+     * Runs one action's handler and hands its outputs (or its UPnP error) to jupnp. {@link SoapShortcut} runs
+     * handlers through {@link #run} too, so both paths log and map failures alike.
+     */
+    record SpecExecutor(Act act) implements ActionExecutor {
         @Override
         public void execute(ActionInvocation<LocalService> invocation) {
             RemoteClientInfo client = invocation instanceof RemoteActionInvocation r ? r.getRemoteClientInfo()
@@ -137,21 +142,33 @@ final class ServiceSpec {
                 invocation.setFailure(UpnpError.NOT_AUTHORIZED.fault("no remote caller"));
                 return;
             }
-            InetAddress caller = client.getRemoteAddress();
+            ActionException failure = run(invocation.getInputMap(), client.getRemoteAddress(), invocation::setOutput);
+            if (failure != null) {
+                invocation.setFailure(failure);
+            }
+        }
+
+        /**
+         * The handler on {@code in}: each output goes to {@code output} (which may refuse it by throwing, as
+         * jupnp does for a value of the wrong type). Returns the failure, or {@code null} on success.
+         */
+        ActionException run(Map<String, ? extends ActionArgumentValue<?>> in, InetAddress caller,
+                            BiConsumer<String, String> output) {
             try {
-                Map<String, String> out = act.handler().handle(new Args(invocation.getInputMap()), caller);
+                Map<String, String> out = act.handler().handle(new Args(in), caller);
                 for (Map.Entry<String, String> e : out.entrySet()) {
-                    invocation.setOutput(e.getKey(), e.getValue());
+                    output.accept(e.getKey(), e.getValue());
                 }
+                return null;
             } catch (UpnpError.IgdFault f) {
                 LOG.debug("{} from {}: {} {} ({})", act.name(), caller.getHostAddress(), f.getErrorCode(),
                         f.error().name(), f.detail());
-                invocation.setFailure(f);
+                return f;
             } catch (ActionException e) {
-                invocation.setFailure(e);
+                return e;
             } catch (RuntimeException e) {
                 LOG.warn("{} from {} failed: {}", act.name(), caller.getHostAddress(), e.toString());
-                invocation.setFailure(UpnpError.ACTION_FAILED.fault(e.toString()));
+                return UpnpError.ACTION_FAILED.fault(e.toString());
             }
         }
     }

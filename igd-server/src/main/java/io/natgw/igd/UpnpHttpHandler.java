@@ -33,7 +33,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One connection's requests, one at a time: copies each complete request out of its buffers into an
- * {@link HttpExchange}, applies {@link RequestGuard}, and runs it through jupnp on the worker pool. The time
+ * {@link HttpExchange}, applies {@link RequestGuard}, and runs it on the worker pool ({@link NettyUpnpStream}). The time
  * from connect (or the previous response) to the next complete request is bounded, so slow or idle clients
  * are closed.
  *
@@ -48,6 +48,7 @@ final class UpnpHttpHandler extends SimpleChannelInboundHandler<FullHttpRequest>
     private static final int MAX_PIPELINED = 8;
 
     private final ProtocolFactory protocolFactory;
+    private final SoapShortcut shortcut;
     private final ExecutorService workers;
     private final RequestGuard guard;
     private final long requestTimeoutMillis;
@@ -59,8 +60,10 @@ final class UpnpHttpHandler extends SimpleChannelInboundHandler<FullHttpRequest>
     private boolean inputClosed;
     private ScheduledFuture<?> deadline;
 
-    UpnpHttpHandler(ProtocolFactory protocolFactory, ExecutorService workers, RequestGuard guard, long requestTimeoutMillis) {
+    UpnpHttpHandler(ProtocolFactory protocolFactory, SoapShortcut shortcut, ExecutorService workers, RequestGuard guard,
+                    long requestTimeoutMillis) {
         this.protocolFactory = protocolFactory;
+        this.shortcut = shortcut;
         this.workers = workers;
         this.guard = guard;
         this.requestTimeoutMillis = requestTimeoutMillis;
@@ -222,7 +225,7 @@ final class UpnpHttpHandler extends SimpleChannelInboundHandler<FullHttpRequest>
         busy = true;
         ctx.channel().config().setAutoRead(false);
         try {
-            workers.execute(new NettyUpnpStream(protocolFactory, exchange, () -> ctx.executor().execute(() -> next(ctx))));
+            workers.execute(new NettyUpnpStream(protocolFactory, shortcut, exchange, () -> ctx.executor().execute(() -> next(ctx))));
         } catch (RejectedExecutionException e) {
             respond(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE, "all workers busy");
         }
