@@ -19,7 +19,8 @@ import org.jupnp.transport.spi.StreamServer;
 import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.Inet6Address;
-import org.jupnp.model.message.header.LocationHeader;
+import java.net.MalformedURLException;
+import java.net.URL;
 import org.jupnp.model.message.header.UpnpHeader;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
@@ -136,12 +137,23 @@ final class IgdServiceConfiguration extends DefaultUpnpServiceConfiguration {
             send(packet);
         }
 
+        /**
+         * The address in the message's LOCATION, read from the header's text: asking jupnp for the typed header
+         * would parse every header of the message into each type it might be, and the NT and USN values of an
+         * announcement fail most of them, each failure an exception with its stack trace (about 950 in the cold
+         * start of a UPnP benchmark run, while the first requests were answered).
+         */
         private static InetAddress locationAddress(OutgoingDatagramMessage message) {
-            LocationHeader h = message.getHeaders().getFirstHeader(UpnpHeader.Type.LOCATION, LocationHeader.class);
-            if (h == null || h.getValue() == null) {
+            String location = message.getHeaders().getFirstHeader(UpnpHeader.Type.LOCATION.getHttpName());
+            if (location == null) {
                 return null;
             }
-            String host = h.getValue().getHost();
+            String host;
+            try {
+                host = new URL(location).getHost();
+            } catch (MalformedURLException e) {
+                return null;
+            }
             if (host.startsWith("[") && host.endsWith("]")) {
                 host = host.substring(1, host.length() - 1);
             }
