@@ -31,7 +31,7 @@ import java.util.regex.Pattern;
 
 /**
  * AddPortMapping and DeletePortMapping per second and their latency through the real UPnP path: HTTP over
- * loopback (a new connection per request, as miniupnpc does) → Netty → jupnp SOAP → the table → the durable
+ * loopback (a new connection per request, as miniupnpc does) → Netty → natgw's SOAP front (SoapShortcut; jupnp for any other shape) → the table → the durable
  * journal (fsync) → SOAP answer. Sequential and with 16 concurrent clients. A program that prints figures,
  * not a test. The dataplane is off ({@link Forwarder#NONE}), so the figures are the control path's, not socket
  * binding's; it prints what it leaves out ({@link #LEAVES_OUT}). {@code bench/control-plane.sh} measures the deployed
@@ -79,7 +79,7 @@ public final class IgdBenchmark {
             igd.start();
             try {
                 URI control = controlUrl(igd.descriptionUrl(1, LAN));
-                System.out.printf("natgw UPnP benchmark: SOAP over HTTP (new connection per request) -> jupnp -> table -> journal%n");
+                System.out.printf("natgw UPnP benchmark: SOAP over HTTP (new connection per request) -> SoapShortcut -> table -> journal%n");
                 System.out.println(LEAVES_OUT);
                 System.out.printf("data: %s, %d cores, %s%n%n", root, Runtime.getRuntime().availableProcessors(),
                         System.getProperty("java.vm.name") + " " + Runtime.version());
