@@ -31,8 +31,8 @@ import java.util.regex.Pattern;
 
 /**
  * AddPortMapping and DeletePortMapping per second and their latency through the real UPnP path: HTTP over
- * loopback (a new connection per request, as miniupnpc does) → Netty → natgw's SOAP front (SoapShortcut; jupnp for any other shape) → the table → the durable
- * journal (fsync) → SOAP answer. Sequential and with 16 concurrent clients. A program that prints figures,
+ * loopback (a new connection per request, as miniupnpc does) → Netty → SoapShortcut (jupnp takes calls of any
+ * other shape) → the table → the durable journal (fsync) → SOAP answer. Sequential and with 16 concurrent clients. A program that prints figures,
  * not a test. The dataplane is off ({@link Forwarder#NONE}), so the figures are the control path's, not socket
  * binding's; it prints what it leaves out ({@link #LEAVES_OUT}). {@code bench/control-plane.sh} measures the deployed
  * daemon.
