@@ -4,9 +4,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
@@ -35,7 +33,7 @@ final class NettyUpnpStream extends UpnpStream {
     private static final Logger LOG = LoggerFactory.getLogger(NettyUpnpStream.class);
 
     /** The headers jupnp puts on every action answer (content type, server, EXT). */
-    private static final HttpHeaders ACTION_HEADERS = actionHeaders();
+    private static final UpnpHeaders ACTION_HEADERS = new OutgoingActionResponseMessage(UpnpResponse.Status.OK).getHeaders();
 
     private final SoapShortcut shortcut;
     private final HttpExchange exchange;
@@ -88,32 +86,23 @@ final class NettyUpnpStream extends UpnpStream {
         return msg;
     }
 
-    private FullHttpResponse toNetty(StreamResponseMessage r) {
-        byte[] body = r.hasBody() ? r.getBodyBytes() : new byte[0];
-        FullHttpResponse out = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-                new HttpResponseStatus(r.getOperation().getStatusCode(), r.getOperation().getStatusMessage()),
+    private static FullHttpResponse toNetty(StreamResponseMessage r) {
+        return response(r.getOperation().getStatusCode(), r.getOperation().getStatusMessage(),
+                r.hasBody() ? r.getBodyBytes() : new byte[0], r.getHeaders());
+    }
+
+    private static FullHttpResponse toNetty(SoapShortcut.Answer a) {
+        return response(a.status(), a.reason(), a.body(), ACTION_HEADERS);
+    }
+
+    private static FullHttpResponse response(int status, String reason, byte[] body, Map<String, List<String>> headers) {
+        FullHttpResponse out = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, new HttpResponseStatus(status, reason),
                 Unpooled.wrappedBuffer(body));
-        for (Map.Entry<String, List<String>> h : r.getHeaders().entrySet()) {
+        for (Map.Entry<String, List<String>> h : headers.entrySet()) {
             out.headers().add(h.getKey(), h.getValue());
         }
         out.headers().set(HttpHeaderNames.CONTENT_LENGTH, body.length);
         return out;
-    }
-
-    private static FullHttpResponse toNetty(SoapShortcut.Answer a) {
-        FullHttpResponse out = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, new HttpResponseStatus(a.status(), a.reason()),
-                Unpooled.wrappedBuffer(a.body()));
-        out.headers().add(ACTION_HEADERS);
-        out.headers().set(HttpHeaderNames.CONTENT_LENGTH, a.body().length);
-        return out;
-    }
-
-    private static HttpHeaders actionHeaders() {
-        HttpHeaders headers = new DefaultHttpHeaders();
-        for (Map.Entry<String, List<String>> h : new OutgoingActionResponseMessage(UpnpResponse.Status.OK).getHeaders().entrySet()) {
-            headers.add(h.getKey(), h.getValue());
-        }
-        return headers;
     }
 
     private static FullHttpResponse status(int code) {

@@ -109,8 +109,10 @@ final class SafeSoapProcessor extends SOAPActionProcessorImpl {
 
     private static final java.util.regex.Pattern EMPTY_RESPONSE =
             java.util.regex.Pattern.compile("<(u:[A-Za-z0-9_]+Response)((?: [^>]*)?)/>");
-    private static final String LISTING_OPEN = "<NewPortListing>";
-    private static final String LISTING_CLOSE = "</NewPortListing>";
+    /** The one output argument sent as CDATA ({@link SoapShortcut} writes it so too). */
+    static final String CDATA_ARGUMENT = "NewPortListing";
+    private static final String LISTING_OPEN = "<" + CDATA_ARGUMENT + ">";
+    private static final String LISTING_CLOSE = "</" + CDATA_ARGUMENT + ">";
 
     static String unescape(String s) {
         StringBuilder sb = new StringBuilder(s.length());

@@ -57,8 +57,6 @@ final class SoapShortcut {
             + "<s:Envelope s:encodingStyle=\"http://schemas.xmlsoap.org/soap/encoding/\""
             + " xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body>";
     private static final String SOAP_END = "</s:Body></s:Envelope>";
-    /** jupnp's serializer escapes these in text; {@link SafeSoapProcessor} sends NewPortListing as CDATA. */
-    private static final String LISTING = "NewPortListing";
 
     private static final ThreadLocal<XMLInputFactory> XML = ThreadLocal.withInitial(() -> {
         XMLInputFactory f = XMLInputFactory.newDefaultFactory();
@@ -159,7 +157,7 @@ final class SoapShortcut {
         for (ActionArgument a : action.getOutputArguments()) {
             String value = out.getOrDefault(a.getName(), "");
             b.append('<').append(a.getName()).append('>');
-            if (a.getName().equals(LISTING)) {
+            if (a.getName().equals(SafeSoapProcessor.CDATA_ARGUMENT)) {
                 b.append("<![CDATA[").append(value).append("]]>");
             } else {
                 escape(b, value);
