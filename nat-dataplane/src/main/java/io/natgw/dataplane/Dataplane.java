@@ -241,11 +241,17 @@ public final class Dataplane implements Forwarder, TableListener, TrafficStats, 
         return kernel != null;
     }
 
+    /**
+     * Kernel forwarding: the batch's nftables transaction. Relays: the listeners this batch bound reach their event
+     * loops, one task per loop ({@link Registrations}).
+     */
     @Override
     public synchronized void flush() throws ForwardingException {
         if (kernel != null) {
             kernel.flush();
+            return;
         }
+        ctx.registrations().flush();
     }
 
     @Override
@@ -274,6 +280,7 @@ public final class Dataplane implements Forwarder, TableListener, TrafficStats, 
             }
         }
         closeIfIdle(portOf(after));
+        ctx.registrations().flush(); // what the batch's other changes bound
     }
 
     // ---- TableListener: the table's writer thread ----
@@ -309,6 +316,7 @@ public final class Dataplane implements Forwarder, TableListener, TrafficStats, 
             }
         }
         displaced.clear();
+        ctx.registrations().flush(); // rows committed without prepare (restored ones) bound just now
     }
 
     @Override
@@ -325,7 +333,7 @@ public final class Dataplane implements Forwarder, TableListener, TrafficStats, 
         for (PortListener l : listeners.values()) {
             l.unbind();
             try {
-                l.bind(current);
+                l.bind(current, null);
             } catch (ForwardingException e) {
                 log.warn("{} {} does not forward after the address change: {}", l.protocol.label(), l.port, e.getMessage());
             }
@@ -387,7 +395,7 @@ public final class Dataplane implements Forwarder, TableListener, TrafficStats, 
         if (l == null) {
             l = PortListener.of(ctx, protocol, port);
         }
-        l.bind(externalAddress);
+        l.bind(externalAddress, ctx.registrations()); // handed to its loop by this batch's flush
         listeners.put(key, l);
         log.debug("listening on {} {}:{}", protocol.label(), externalAddress.getHostAddress(), port);
         return l;

@@ -5,6 +5,7 @@ import io.natgw.core.Forwarder.ForwardingException;
 import io.natgw.core.MappingKey;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.EventExecutor;
 
 import java.net.InetAddress;
@@ -41,19 +42,21 @@ abstract sealed class PortListener permits TcpListener, UdpListener {
 
     /**
      * Binds on {@code address} on the calling thread and hands the bound socket to an event loop without waiting for
-     * it; null when this listener binds on its event loop ({@link #startBind}) instead. A bound socket already
-     * queues its peers (TCP's backlog, UDP's receive buffer) until the event loop reads it.
+     * it: at once, or with {@code later} at its next {@link Registrations#flush}. Null when this listener binds on its
+     * event loop ({@link #startBind}) instead. A bound socket already queues its peers (TCP's backlog, UDP's receive
+     * buffer) until the event loop reads it.
      */
-    Channel bindHere(InetAddress address) throws java.io.IOException {
+    Channel bindHere(InetAddress address, Registrations later) throws java.io.IOException {
         return null;
     }
 
     /**
      * Binds on {@code address}, waiting for the result: never call on an event loop. Every failure, including one
      * to create the socket at all (EMFILE: out of descriptors), is a {@link ForwardingException}, and leaves nothing
-     * bound or registered.
+     * bound or registered. With {@code later}, a socket bound on this thread reaches its event loop at that
+     * {@link Registrations#flush} (the table's writer flushes once per batch), otherwise at once.
      */
-    final void bind(InetAddress address) throws ForwardingException {
+    final void bind(InetAddress address, Registrations later) throws ForwardingException {
         for (EventExecutor loop : ctx.group()) {
             if (loop.inEventLoop()) {
                 throw new IllegalStateException("bind waits for its result and must not run on an event loop");
@@ -62,7 +65,7 @@ abstract sealed class PortListener permits TcpListener, UdpListener {
         Throwable cause;
         Channel failed = null;
         try {
-            Channel ready = bindHere(address);
+            Channel ready = bindHere(address, later);
             if (ready != null) {
                 channel = ready;
                 return;
@@ -117,13 +120,42 @@ abstract sealed class PortListener permits TcpListener, UdpListener {
         return ch != null && ch.isOpen();
     }
 
-    /** Stops accepting new peers (established connections and sessions run on). */
+    /**
+     * Stops accepting new peers (established connections and sessions run on). A socket whose registration still
+     * waits in {@link Registrations} is closed here, before any event loop saw it; one handed to its loop is closed
+     * on that loop, after its registration task.
+     */
     void unbind() {
         Channel ch = channel;
         channel = null;
-        if (ch != null) {
-            ch.close().awaitUninterruptibly();
+        if (ch == null) {
+            return;
         }
+        if (ctx.registrations().cancel(ch)) {
+            ch.unsafe().closeForcibly();
+            return;
+        }
+        EventLoop loop = assigned;
+        if (!ch.isRegistered() && loop != null) {
+            loop.submit(() -> closeQuietly(ch)).awaitUninterruptibly();
+        } else {
+            closeQuietly(ch).awaitUninterruptibly();
+        }
+    }
+
+    /** The event loop a socket bound on the caller's thread was handed to (null: bound on its loop). */
+    private volatile EventLoop assigned;
+
+    /** Records the loop {@link #bindHere} handed its socket to. */
+    final void assigned(EventLoop loop) {
+        assigned = loop;
+    }
+
+    /** The event loop that serves (or is about to serve) the listening channel, or null while not bound. */
+    final EventLoop eventLoop() {
+        EventLoop loop = assigned;
+        Channel ch = channel;
+        return loop != null ? loop : ch != null && ch.isRegistered() ? ch.eventLoop() : null;
     }
 
     /** The route admitting {@code peer}, or null: the peer is refused. */

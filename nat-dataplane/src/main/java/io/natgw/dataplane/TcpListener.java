@@ -9,6 +9,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollMode;
 import io.netty.channel.epoll.EpollServerSocketChannel;
@@ -43,11 +44,11 @@ final class TcpListener extends PortListener {
     /**
      * With epoll or NIO the socket is created, bound and listening on the calling thread (the table's writer): the
      * bind's answer (a port in use, out of descriptors) is known at once, without a round trip through an event loop
-     * and back for every mapping; the event loop then registers it and starts accepting (peers wait in the backlog
-     * meanwhile). io_uring binds on its event loop ({@link #startBind}).
+     * and back for every mapping; the event loop then sets up its pipeline, registers it and starts accepting (peers
+     * wait in the backlog meanwhile). io_uring binds on its event loop ({@link #startBind}).
      */
     @Override
-    Channel bindHere(InetAddress address) throws IOException {
+    Channel bindHere(InetAddress address, Registrations later) throws IOException {
         ServerChannel bound;
         if (ctx.transport().epoll()) {
             Socket s = Socket.newSocketStream();
@@ -73,17 +74,33 @@ final class TcpListener extends PortListener {
         } else {
             return null;
         }
-        ChannelFuture registered = bootstrap().channelFactory(() -> bound).register(); // not awaited
-        registered.addListener(f -> {
-            if (!f.isSuccess()) { // the event loops are shutting down: the socket is closed, bound() says so
-                log.debug("tcp {}: the bound listener could not be registered: {}", port, f.cause().toString());
+        EventLoop loop = ctx.group().next();
+        Runnable register = () -> { // on the loop: registered there at once, no further task
+            if (!bound.isOpen()) {
+                return; // unbound before its turn
             }
-        });
-        return registered.channel();
+            bootstrap(loop).channelFactory(() -> bound).register().addListener(f -> {
+                if (!f.isSuccess()) { // the event loops are shutting down: the socket is closed, bound() says so
+                    log.debug("tcp {}: the bound listener could not be registered: {}", port, f.cause().toString());
+                }
+            });
+        };
+        assigned(loop);
+        if (later != null) {
+            later.add(loop, bound, register);
+        } else {
+            loop.execute(register);
+        }
+        return bound;
     }
 
     private ServerBootstrap bootstrap() {
-        ServerBootstrap b = new ServerBootstrap().group(ctx.group())
+        return bootstrap(ctx.group());
+    }
+
+    /** Accepting on {@code acceptor}; the accepted connections on the group's loops in turn. */
+    private ServerBootstrap bootstrap(io.netty.channel.EventLoopGroup acceptor) {
+        ServerBootstrap b = new ServerBootstrap().group(acceptor, ctx.group())
                 .option(ChannelOption.SO_BACKLOG, BACKLOG)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.AUTO_READ, false)

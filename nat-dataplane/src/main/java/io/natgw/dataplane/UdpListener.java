@@ -8,6 +8,10 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.epoll.EpollDatagramChannel;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.channel.unix.Socket;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -15,7 +19,10 @@ import io.netty.channel.socket.DatagramPacket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.net.InetAddress;
+import java.net.StandardSocketOptions;
+import java.nio.channels.DatagramChannel;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
@@ -66,19 +73,79 @@ final class UdpListener extends PortListener {
                 .bind(address, port);
         f.addListener(done -> {
             if (done.isSuccess()) {
-                Channel ch = f.channel();
-                front = ch;
-                long period = Math.max(1, Math.min(30, idleTimeout.toSeconds() / 4));
-                var sweep = ch.eventLoop().scheduleAtFixedRate(this::sweepNow, period, period, TimeUnit.SECONDS);
-                ch.closeFuture().addListener(x -> {
-                    sweep.cancel(false);
-                    for (Session s : new ArrayList<>(sessions.values())) {
-                        s.close();
-                    }
-                });
+                serving(f.channel());
             }
         });
         return f;
+    }
+
+    /**
+     * With epoll or NIO the socket is created and bound on the calling thread (the table's writer), as a TCP
+     * listener's is: the bind's answer is known at once, without waiting for a round trip through an event loop for
+     * every mapping. Datagrams that arrive before its loop registers it wait in the socket's receive buffer.
+     * io_uring binds on its event loop ({@link #startBind}).
+     */
+    @Override
+    Channel bindHere(InetAddress address, Registrations later) throws IOException {
+        Channel bound;
+        if (ctx.transport().epoll()) {
+            Socket s = Socket.newSocketDgram();
+            try {
+                s.setReceiveBufferSize(SOCKET_BUFFER);
+                s.bind(new InetSocketAddress(address, port));
+                bound = new EpollDatagramChannel(s.intValue());
+            } catch (IOException | RuntimeException e) {
+                s.close();
+                throw e;
+            }
+        } else if (ctx.transport().datagramChannel() == NioDatagramChannel.class) {
+            DatagramChannel s = DatagramChannel.open();
+            try {
+                s.setOption(StandardSocketOptions.SO_RCVBUF, SOCKET_BUFFER);
+                s.bind(new InetSocketAddress(address, port));
+                bound = new NioDatagramChannel(s);
+            } catch (IOException | RuntimeException e) {
+                s.close();
+                throw e;
+            }
+        } else {
+            return null;
+        }
+        bound.config().setRecvByteBufAllocator(DATAGRAM_READS);
+        bound.pipeline().addLast(new Front());
+        EventLoop loop = ctx.group().next();
+        Runnable register = () -> { // on the loop: registered there at once
+            if (!bound.isOpen()) {
+                return; // unbound before its turn
+            }
+            loop.register(bound).addListener(f -> {
+                if (f.isSuccess()) {
+                    serving(bound);
+                } else { // the event loops are shutting down: the socket is closed, bound() says so
+                    log.debug("udp {}: the bound socket could not be registered: {}", port, f.cause().toString());
+                }
+            });
+        };
+        assigned(loop);
+        if (later != null) {
+            later.add(loop, bound, register);
+        } else {
+            loop.execute(register);
+        }
+        return bound;
+    }
+
+    /** On its event loop, once registered: the socket's sessions are swept while it is open and end with it. */
+    private void serving(Channel ch) {
+        front = ch;
+        long period = Math.max(1, Math.min(30, idleTimeout.toSeconds() / 4));
+        var sweep = ch.eventLoop().scheduleAtFixedRate(this::sweepNow, period, period, TimeUnit.SECONDS);
+        ch.closeFuture().addListener(x -> {
+            sweep.cancel(false);
+            for (Session s : new ArrayList<>(sessions.values())) {
+                s.close();
+            }
+        });
     }
 
     /**
