@@ -12,6 +12,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * The listener of one (protocol, external port) on the WAN address. Several mappings may share it when their
@@ -143,12 +144,26 @@ abstract sealed class PortListener permits TcpListener, UdpListener {
         }
     }
 
-    /** The event loop a socket bound on the caller's thread was handed to (null: bound on its loop). */
+    /** The event loop {@link #handOver} gave a socket bound on the caller's thread (null: bound on its loop). */
     private volatile EventLoop assigned;
 
-    /** Records the loop {@link #bindHere} handed its socket to. */
-    final void assigned(EventLoop loop) {
+    /**
+     * Hands a socket {@link #bindHere} bound to the next event loop: {@code register} runs there (at once, or with
+     * {@code later} at its next {@link Registrations#flush}), unless the socket was closed before its turn.
+     */
+    final void handOver(Channel bound, Registrations later, Consumer<EventLoop> register) {
+        EventLoop loop = ctx.group().next();
+        Runnable task = () -> {
+            if (bound.isOpen()) {
+                register.accept(loop);
+            }
+        };
         assigned = loop;
+        if (later != null) {
+            later.add(loop, bound, task);
+        } else {
+            loop.execute(task);
+        }
     }
 
     /** The event loop that serves (or is about to serve) the listening channel, or null while not bound. */

@@ -9,7 +9,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollMode;
 import io.netty.channel.epoll.EpollServerSocketChannel;
@@ -74,23 +74,11 @@ final class TcpListener extends PortListener {
         } else {
             return null;
         }
-        EventLoop loop = ctx.group().next();
-        Runnable register = () -> { // on the loop: registered there at once, no further task
-            if (!bound.isOpen()) {
-                return; // unbound before its turn
+        handOver(bound, later, loop -> bootstrap(loop).channelFactory(() -> bound).register().addListener(f -> {
+            if (!f.isSuccess()) { // the event loops are shutting down: the socket is closed, bound() says so
+                log.debug("tcp {}: the bound listener could not be registered: {}", port, f.cause().toString());
             }
-            bootstrap(loop).channelFactory(() -> bound).register().addListener(f -> {
-                if (!f.isSuccess()) { // the event loops are shutting down: the socket is closed, bound() says so
-                    log.debug("tcp {}: the bound listener could not be registered: {}", port, f.cause().toString());
-                }
-            });
-        };
-        assigned(loop);
-        if (later != null) {
-            later.add(loop, bound, register);
-        } else {
-            loop.execute(register);
-        }
+        }));
         return bound;
     }
 
@@ -99,7 +87,7 @@ final class TcpListener extends PortListener {
     }
 
     /** Accepting on {@code acceptor}; the accepted connections on the group's loops in turn. */
-    private ServerBootstrap bootstrap(io.netty.channel.EventLoopGroup acceptor) {
+    private ServerBootstrap bootstrap(EventLoopGroup acceptor) {
         ServerBootstrap b = new ServerBootstrap().group(acceptor, ctx.group())
                 .option(ChannelOption.SO_BACKLOG, BACKLOG)
                 .option(ChannelOption.SO_REUSEADDR, true)

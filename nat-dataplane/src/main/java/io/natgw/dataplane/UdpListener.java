@@ -8,7 +8,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoop;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.unix.Socket;
@@ -113,25 +112,13 @@ final class UdpListener extends PortListener {
         }
         bound.config().setRecvByteBufAllocator(DATAGRAM_READS);
         bound.pipeline().addLast(new Front());
-        EventLoop loop = ctx.group().next();
-        Runnable register = () -> { // on the loop: registered there at once
-            if (!bound.isOpen()) {
-                return; // unbound before its turn
+        handOver(bound, later, loop -> loop.register(bound).addListener(f -> {
+            if (f.isSuccess()) {
+                serving(bound);
+            } else { // the event loops are shutting down: the socket is closed, bound() says so
+                log.debug("udp {}: the bound socket could not be registered: {}", port, f.cause().toString());
             }
-            loop.register(bound).addListener(f -> {
-                if (f.isSuccess()) {
-                    serving(bound);
-                } else { // the event loops are shutting down: the socket is closed, bound() says so
-                    log.debug("udp {}: the bound socket could not be registered: {}", port, f.cause().toString());
-                }
-            });
-        };
-        assigned(loop);
-        if (later != null) {
-            later.add(loop, bound, register);
-        } else {
-            loop.execute(register);
-        }
+        }));
         return bound;
     }
 
