@@ -9,11 +9,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Listening sockets bound on the table's writer, handed to their event loops once per batch of changes: one task, and
- * so at most one wake-up, per event loop and batch, instead of one per socket (a wake-up is an eventfd write on the
- * writer and a context switch on the loop: with 16 clients mapping at once, about a tenth of the writer's CPU). Until
- * its loop registers it a bound socket queues its peers in the kernel (TCP's backlog), as it did before while its
- * registration task waited in the loop's queue.
+ * Relay sockets bound on the table's writer, handed to their event loops once per batch of changes: one task, and so
+ * at most one wake-up, per event loop and batch, instead of one per socket (a wake-up is an eventfd write on the writer
+ * and a context switch on the loop: with 16 NAT-PMP clients mapping at once, the eventfd writes alone were 7 % of the
+ * writer's samples). Until its loop registers it a bound socket queues its peers in the kernel (TCP's backlog, UDP's
+ * receive buffer), as it did before while its registration task waited in the loop's queue.
  */
 final class Registrations {
 
