@@ -10,6 +10,7 @@ import io.natgw.core.WanLink;
 import io.natgw.gateway.link.LinkSampler;
 import io.natgw.gateway.link.SysfsWanLink;
 import io.natgw.dataplane.Dataplane;
+import io.natgw.dataplane.EpollKeepRegistered;
 import io.natgw.igd.IgdServer;
 import io.natgw.pcp.PcpServer;
 import io.natgw.persistence.JournalLeaseStore;
@@ -154,7 +155,8 @@ public final class Gateway implements AutoCloseable {
             }
             admin = new AdminServer(config, table, hooks.withMeters(meters));
         }
-        IgdServer igd = config.upnp().enabled() ? new IgdServer(config, table, link, traffic()) : null;
+        IgdServer igd = config.upnp().enabled()
+                ? new IgdServer(config, table, link, traffic()).epollHandler(new EpollKeepRegistered()) : null;
         try {
             table.start();
         } catch (IOException | UncheckedIOException e) {

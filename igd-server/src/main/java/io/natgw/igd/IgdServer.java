@@ -7,8 +7,8 @@ import io.natgw.core.TableListener;
 import io.natgw.core.TrafficStats;
 import io.natgw.core.WanLink;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import org.jupnp.model.Namespace;
 import org.jupnp.model.NetworkAddress;
@@ -63,6 +63,9 @@ public final class IgdServer implements AutoCloseable {
     private Duration requestTimeout = Duration.ofSeconds(10);
     private int maxConnections = ConnectionCap.MAX_TOTAL;
     private int maxPerClient = ConnectionCap.MAX_PER_CLIENT;
+    private int sendBuffer;
+    private IoHandlerFactory epollHandler;
+    private volatile String httpTransport = "none";
     private EventLoopGroup group;
     private ThreadPoolExecutor workers;
     private IgdUpnpService upnp;
@@ -153,7 +156,9 @@ public final class IgdServer implements AutoCloseable {
         if (upnp != null) {
             throw new IllegalStateException("already started");
         }
-        group = new MultiThreadIoEventLoopGroup(2, new DefaultThreadFactory("natgw-igd-http", true), NioIoHandler.newFactory());
+        HttpTransport transport = HttpTransport.best(epollHandler);
+        httpTransport = transport.name();
+        group = new MultiThreadIoEventLoopGroup(2, new DefaultThreadFactory("natgw-igd-http", true), transport.ioHandler());
         AtomicInteger n = new AtomicInteger();
         workers = new ThreadPoolExecutor(4, 32, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(256), r -> {
             Thread t = new Thread(r, "natgw-igd-worker-" + n.incrementAndGet());
@@ -162,10 +167,10 @@ public final class IgdServer implements AutoCloseable {
         }, new ThreadPoolExecutor.AbortPolicy());
         List<InetAddress> lan = lanAddresses(config.network().lanAddresses());
         NettyStreamServer.Config http = new NettyStreamServer.Config(config.upnp().httpPort(), 64 * 1024, 64,
-                (int) requestTimeout.toMillis(), maxConnections, maxPerClient);
+                (int) requestTimeout.toMillis(), maxConnections, maxPerClient, sendBuffer);
         StartFailures failures = new StartFailures();
         IgdServiceConfiguration configuration = new IgdServiceConfiguration(new IgdServiceConfiguration.Parts(
-                lan, config.upnp().httpPort(), ssdpPort, group, workers, guard, http, failures, identity, shortcutAnswers));
+                lan, config.upnp().httpPort(), ssdpPort, group, transport, workers, guard, http, failures, identity, shortcutAnswers));
         upnp = new IgdUpnpService(configuration, guard, targets, new SsdpLimiter(table.clock()), failures, gena);
         // jupnp reports each malformed packet it meets at WARN; clients' bad packets are refused at DEBUG here.
         SpecificationViolationReporter.disableReporting();
@@ -186,8 +191,8 @@ public final class IgdServer implements AutoCloseable {
             throw e instanceof IllegalStateException ise ? ise : new IllegalStateException("UPnP IGD failed to start: " + e, e);
         }
         for (InetAddress a : lan) {
-            LOG.info("UPnP IGD:1 at {} and IGD:2 at {}{}", descriptionUrl(1, a), descriptionUrl(2, a),
-                    ssdpPort > 0 ? ", SSDP on port " + ssdpPort : ", SSDP off");
+            LOG.info("UPnP IGD:1 at {} and IGD:2 at {}{}, HTTP over {}", descriptionUrl(1, a), descriptionUrl(2, a),
+                    ssdpPort > 0 ? ", SSDP on port " + ssdpPort : ", SSDP off", httpTransport);
         }
     }
 
@@ -215,6 +220,28 @@ public final class IgdServer implements AutoCloseable {
     synchronized IgdServer connectionCaps(int total, int perClient) {
         this.maxConnections = total;
         this.maxPerClient = perClient;
+        return this;
+    }
+
+    /**
+     * The handler of the HTTP server's epoll event loops (where epoll loads). The daemon passes the dataplane's
+     * work-around for Netty dropping a half-closed channel from the epoll set: an HTTP client may half-close after its
+     * requests and still be owed answers larger than the socket holds. Netty's own handler by default. Call before
+     * {@link #start()}.
+     */
+    public synchronized IgdServer epollHandler(IoHandlerFactory handler) {
+        this.epollHandler = handler;
+        return this;
+    }
+
+    /** The HTTP server's transport once started: epoll or nio. */
+    String httpTransport() {
+        return httpTransport;
+    }
+
+    /** SO_SNDBUF of HTTP connections, 0 for the kernel's (tests lower it). Call before {@link #start()}. */
+    synchronized IgdServer sendBuffer(int bytes) {
+        this.sendBuffer = bytes;
         return this;
     }
 

@@ -36,7 +36,8 @@ import java.util.concurrent.atomic.LongAdder;
 final class IgdServiceConfiguration extends DefaultUpnpServiceConfiguration {
 
     /** Where the pieces come from; set before jupnp asks for them (jupnp's constructor calls overridable methods). */
-    record Parts(List<InetAddress> lanAddresses, int httpPort, int ssdpPort, EventLoopGroup group, ExecutorService workers,
+    record Parts(List<InetAddress> lanAddresses, int httpPort, int ssdpPort, EventLoopGroup group, HttpTransport transport,
+                 ExecutorService workers,
                  RequestGuard guard, NettyStreamServer.Config http, StartFailures failures, IgdIdentity identity,
                  LongAdder shortcutAnswers) {
     }
@@ -56,14 +57,15 @@ final class IgdServiceConfiguration extends DefaultUpnpServiceConfiguration {
     @Override
     @SuppressWarnings("rawtypes")
     public StreamServer createStreamServer(NetworkAddressFactory networkAddressFactory) {
-        return new NettyStreamServer(parts.http(), parts.group(), parts.workers(), parts.guard(), parts.failures(),
+        return new NettyStreamServer(parts.http(), parts.group(), parts.transport(), parts.workers(), parts.guard(), parts.failures(),
                 parts.shortcutAnswers());
     }
 
     @Override
     @SuppressWarnings("rawtypes")
     public StreamClient createStreamClient() {
-        return new NettyStreamClient(new NettyStreamClient.Config(getSyncProtocolExecutorService(), 5), parts.group());
+        return new NettyStreamClient(new NettyStreamClient.Config(getSyncProtocolExecutorService(), 5), parts.group(),
+                parts.transport());
     }
 
     @Override

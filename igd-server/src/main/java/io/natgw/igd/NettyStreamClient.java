@@ -10,7 +10,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -60,10 +59,12 @@ final class NettyStreamClient implements StreamClient<NettyStreamClient.Config> 
 
     private final Config config;
     private final EventLoopGroup group;
+    private final HttpTransport transport;
 
-    NettyStreamClient(Config config, EventLoopGroup group) {
+    NettyStreamClient(Config config, EventLoopGroup group, HttpTransport transport) {
         this.config = config;
         this.group = group;
+        this.transport = transport;
     }
 
     @Override
@@ -78,7 +79,7 @@ final class NettyStreamClient implements StreamClient<NettyStreamClient.Config> 
         int port = uri.getPort() > 0 ? uri.getPort() : 80;
         CompletableFuture<FullHttpResponse> answer = new CompletableFuture<>();
         int timeout = config.getTimeoutSeconds();
-        Bootstrap b = new Bootstrap().group(group).channel(NioSocketChannel.class)
+        Bootstrap b = new Bootstrap().group(group).channel(transport.socketChannel())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, timeout * 1000)
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override

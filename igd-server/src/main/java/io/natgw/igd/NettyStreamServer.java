@@ -6,7 +6,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpServerCodec;
 import org.jupnp.transport.Router;
 import org.jupnp.transport.spi.InitializationException;
@@ -33,9 +32,10 @@ final class NettyStreamServer implements StreamServer<NettyStreamServer.Config> 
      * @param maxRequestBytes request line + headers + body; larger requests get 413 (body) or 431/400 (head)
      * @param maxConnections  open connections on one address; over it, one that sent nothing yet is closed to make room
      * @param maxPerClient    open connections from one client address; over it, the new one is closed
+     * @param sendBuffer      SO_SNDBUF of each connection, 0 for the kernel's own (tests lower it)
      */
     record Config(int listenPort, int maxRequestBytes, int maxHeaders, int requestTimeoutMillis, int maxConnections,
-                  int maxPerClient) implements StreamServerConfiguration {
+                  int maxPerClient, int sendBuffer) implements StreamServerConfiguration {
         @Override
         public int getListenPort() {
             return listenPort;
@@ -44,6 +44,7 @@ final class NettyStreamServer implements StreamServer<NettyStreamServer.Config> 
 
     private final Config config;
     private final EventLoopGroup group;
+    private final HttpTransport transport;
     private final ExecutorService workers;
     private final RequestGuard guard;
     private final StartFailures failures;
@@ -51,12 +52,13 @@ final class NettyStreamServer implements StreamServer<NettyStreamServer.Config> 
     private volatile Channel channel;
 
     /** @param shortcutAnswers counts the actions {@link SoapShortcut} answered */
-    NettyStreamServer(Config config, EventLoopGroup group, ExecutorService workers, RequestGuard guard,
+    NettyStreamServer(Config config, EventLoopGroup group, HttpTransport transport, ExecutorService workers, RequestGuard guard,
                       StartFailures failures, LongAdder shortcutAnswers) {
         this.config = config;
         this.shortcutAnswers = shortcutAnswers;
         this.failures = failures;
         this.group = group;
+        this.transport = transport;
         this.workers = workers;
         this.guard = guard;
     }
@@ -67,13 +69,16 @@ final class NettyStreamServer implements StreamServer<NettyStreamServer.Config> 
         SoapShortcut shortcut = new SoapShortcut(router.getProtocolFactory().getUpnpService().getRegistry(), shortcutAnswers);
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
-                .channel(NioServerSocketChannel.class)
+                .channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 128)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (config.sendBuffer() > 0) {
+                            ch.config().setSendBufferSize(config.sendBuffer());
+                        }
                         ch.pipeline()
                                 .addLast("cap", cap)
                                 .addLast("http", new HttpServerCodec(4096, Math.min(8192, config.maxRequestBytes()), 8192))

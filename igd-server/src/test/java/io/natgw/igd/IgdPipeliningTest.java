@@ -1,6 +1,7 @@
 package io.natgw.igd;
 
 import io.natgw.core.Mapping;
+import io.natgw.dataplane.EpollKeepRegistered;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -10,6 +11,9 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -17,6 +21,7 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -104,6 +109,65 @@ class IgdPipeliningTest {
         if (statuses.size() == ok) {
             assertEquals(12, ok, "without a refusal every request is answered: " + statuses);
         }
+    }
+
+    /**
+     * A client that pipelines its requests, half-closes and only then reads, through a small receive buffer, against
+     * a server whose connections have a small send buffer: the answers outgrow what the sockets hold, so the server
+     * waits for room to write after its input was shut down. On epoll, Netty 4.2.18's own event loops had dropped
+     * the channel from the epoll set by then, and the wait for room failed: the client got 2 of its 8 answers.
+     * The daemon's event loops (the dataplane's {@link EpollKeepRegistered}) deliver all 8 whole.
+     */
+    @Test
+    void aHalfClosedClientReadingSlowlyGetsEveryAnswerWhole() throws Exception {
+        gw.close();
+        gw = TestGateway.start(igd -> igd.sendBuffer(4096).epollHandler(new EpollKeepRegistered()));
+        assertEquals("epoll", gw.igd.httpTransport(), "the transport whose defect this is about");
+        URI d = gw.description(2);
+        String get = "GET " + d.getRawPath() + " HTTP/1.1\r\nHost: " + d.getHost() + ":" + d.getPort() + "\r\n\r\n";
+        RawHttp.Response one = RawHttp.exchange(d, null, get.getBytes(StandardCharsets.UTF_8), true);
+        assertEquals(200, one.status());
+        int bodyLength = one.body().length();
+        for (int attempt = 0; attempt < 3; attempt++) {
+            try (Socket s = new Socket()) {
+                s.setSoTimeout(20_000);
+                s.setReceiveBufferSize(1024); // before connect: the window the server sees stays small
+                s.connect(new InetSocketAddress(d.getHost(), d.getPort()), 5_000);
+                s.getOutputStream().write(get.repeat(8).getBytes(StandardCharsets.UTF_8));
+                s.shutdownOutput();
+                // Read only once the server waits for room (the kernel's zero-window probe on its side) or gave up.
+                int client = s.getLocalPort();
+                await().atMost(Duration.ofSeconds(20)).until(() -> serverWaitsOrGaveUp(d.getPort(), client));
+                String all = RawHttp.readUntilClosed(s.getInputStream());
+                Matcher m = Pattern.compile("HTTP/1\\.1 200 ").matcher(all);
+                int answers = 0;
+                while (m.find()) {
+                    answers++;
+                }
+                assertEquals(8, answers, "answers on attempt " + attempt + " (" + all.length() + " characters read)");
+                assertTrue(all.length() >= 8 * bodyLength, "every body whole: " + all.length() + " < 8 x " + bodyLength);
+            }
+        }
+    }
+
+    /**
+     * Whether the server's side of the connection from {@code clientPort} (in {@code /proc/net/tcp} or {@code tcp6})
+     * waits for the client's window to open (its zero-window probe timer runs), or is no longer open (gone, or past
+     * CLOSE_WAIT: the server closed it).
+     */
+    private static boolean serverWaitsOrGaveUp(int serverPort, int clientPort) throws IOException {
+        String local = String.format(":%04X", serverPort);
+        String remote = String.format(":%04X", clientPort);
+        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+            for (String line : Files.readAllLines(Path.of(table))) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length > 5 && f[1].endsWith(local) && f[2].endsWith(remote)) {
+                    boolean open = f[3].equals("01") || f[3].equals("08"); // ESTABLISHED, CLOSE_WAIT
+                    return !open || f[5].startsWith("04:"); // 4: the zero-window probe timer
+                }
+            }
+        }
+        return true;
     }
 
     @Test

@@ -21,10 +21,15 @@ import io.netty.util.concurrent.ThreadAwareExecutor;
  * empty interest set is submitted as {@code EPOLLET} alone instead: the descriptor stays registered, asks for no event,
  * and the hang-up and error events that epoll always reports arrive once (edge-triggered), not in a loop, which is
  * what removing it was meant to avoid. Everything else is Netty's.
+ *
+ * <p>Public for the daemon's wiring: UPnP's HTTP server, whose connections may be half-closed too, runs on it.
  */
-final class EpollKeepRegistered implements IoHandlerFactory {
+public final class EpollKeepRegistered implements IoHandlerFactory {
 
     private final IoHandlerFactory epoll = EpollIoHandler.newFactory();
+
+    public EpollKeepRegistered() {
+    }
 
     @Override
     public IoHandler newHandler(ThreadAwareExecutor executor) {
