@@ -7,6 +7,7 @@ import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -49,10 +50,17 @@ public final class SpoofClient {
                 s.bind(new InetSocketAddress(InetAddress.getByName(args[2]), 0));
                 s.connect(new InetSocketAddress(hp[0], Integer.parseInt(hp[1])), 30_000); // ceilings that only catch a hang
                 s.setSoTimeout(30_000);
-                OutputStream out = s.getOutputStream();
-                out.write(("GET / HTTP/1.1\r\nHost: " + args[1] + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-                InputStream in = s.getInputStream();
-                String head = new String(in.readNBytes(12), StandardCharsets.US_ASCII);
+                String head;
+                try {
+                    OutputStream out = s.getOutputStream();
+                    out.write(("GET / HTTP/1.1\r\nHost: " + args[1] + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                    InputStream in = s.getInputStream();
+                    head = new String(in.readNBytes(12), StandardCharsets.US_ASCII);
+                } catch (SocketException e) {
+                    // Closed before the request came: the request then met a closed socket, whose answer is a reset.
+                    // Whether the client reads the end of the stream or that reset first is a race.
+                    head = "";
+                }
                 System.out.println(head.startsWith("HTTP/1.1 ") ? "status " + head.substring(9, 12) : "closed");
             }
         }
