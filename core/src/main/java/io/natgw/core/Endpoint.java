@@ -12,6 +12,17 @@ public record Endpoint(InetAddress address, int port) {
         }
     }
 
+    /** Written out: a record's generated equals and hashCode run through method handles, which C1 does not inline (see {@link MappingKey#equals}). */
+    @Override
+    public boolean equals(Object o) {
+        return this == o || o instanceof Endpoint e && port == e.port && address.equals(e.address);
+    }
+
+    @Override
+    public int hashCode() {
+        return address.hashCode() * 31 + port;
+    }
+
     @Override
     public String toString() {
         String host = address.getHostAddress();

@@ -92,6 +92,33 @@ public record Mapping(Protocol protocol, int externalPort, RemoteFilter remote, 
         return expiresAt != null && !now.isBefore(expiresAt);
     }
 
+    /**
+     * Written out: a record's generated equals and hashCode run through method handles, which C1 does not inline (see {@link MappingKey#equals}); the dataplane compares a change's rows with
+     * the ones it forwards on every change. Every component, as the record's own equality.
+     */
+    @Override
+    public boolean equals(Object o) {
+        return this == o || o instanceof Mapping m && externalPort == m.externalPort && pinholeId == m.pinholeId
+                && enabled == m.enabled && protocol == m.protocol && kind == m.kind && remote.equals(m.remote)
+                && internal.equals(m.internal) && owner.equals(m.owner) && Objects.equals(nonce, m.nonce)
+                && Objects.equals(description, m.description) && Objects.equals(createdAt, m.createdAt)
+                && Objects.equals(expiresAt, m.expiresAt);
+    }
+
+    @Override
+    public int hashCode() {
+        int h = protocol.ordinal() * 31 + externalPort;
+        h = h * 31 + remote.hashCode();
+        h = h * 31 + internal.hashCode();
+        h = h * 31 + owner.hashCode();
+        h = h * 31 + Objects.hashCode(nonce);
+        h = h * 31 + kind.ordinal();
+        h = h * 31 + Objects.hashCode(description);
+        h = h * 31 + Objects.hashCode(createdAt);
+        h = h * 31 + Objects.hashCode(expiresAt);
+        return (h * 31 + (enabled ? 1 : 0)) * 31 + pinholeId;
+    }
+
     public Mapping withExpiry(Instant newExpiry) {
         return new Mapping(protocol, externalPort, remote, internal, owner, nonce, kind, description, createdAt, newExpiry,
                 enabled, pinholeId);

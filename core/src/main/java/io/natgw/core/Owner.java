@@ -17,6 +17,17 @@ public record Owner(InetAddress address, Origin origin) {
         return new Owner(address, origin);
     }
 
+    /** Written out: a record's generated equals and hashCode run through method handles, which C1 does not inline (see {@link MappingKey#equals}). */
+    @Override
+    public boolean equals(Object o) {
+        return this == o || o instanceof Owner w && origin == w.origin && address.equals(w.address);
+    }
+
+    @Override
+    public int hashCode() {
+        return address.hashCode() * 31 + origin.ordinal();
+    }
+
     public boolean privileged() {
         return origin.privileged();
     }

@@ -27,6 +27,18 @@ final class TableState {
         static InternalKey of(Mapping m) {
             return new InternalKey(m.owner(), m.protocol(), m.internal(), m.remote());
         }
+
+        /** Written out: a record's generated equals and hashCode run through method handles, which C1 does not inline (see {@link MappingKey#equals}). */
+        @Override
+        public boolean equals(Object o) {
+            return this == o || o instanceof InternalKey k && protocol == k.protocol && internal.equals(k.internal)
+                    && owner.equals(k.owner) && remote.equals(k.remote);
+        }
+
+        @Override
+        public int hashCode() {
+            return ((owner.hashCode() * 31 + protocol.ordinal()) * 31 + internal.hashCode()) * 31 + remote.hashCode();
+        }
     }
 
     private static final Comparator<Mapping> BY_EXPIRY = Comparator.comparing(Mapping::expiresAt)

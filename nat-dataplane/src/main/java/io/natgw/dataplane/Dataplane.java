@@ -64,6 +64,16 @@ public final class Dataplane implements Forwarder, TableListener, TrafficStats, 
     private ConntrackTriggers kernelTriggers;
 
     record PortKey(Protocol protocol, int port) {
+        /** Written out: a record's generated equals and hashCode run through method handles, which C1 does not inline (see {@code MappingKey.equals}). */
+        @Override
+        public boolean equals(Object o) {
+            return this == o || o instanceof PortKey k && port == k.port && protocol == k.protocol;
+        }
+
+        @Override
+        public int hashCode() {
+            return protocol.ordinal() * 65536 + port;
+        }
     }
 
     public Dataplane(NatgwConfig config, Clock clock) {
