@@ -41,8 +41,15 @@ final class TableState {
         }
     }
 
-    private static final Comparator<Mapping> BY_EXPIRY = Comparator.comparing(Mapping::expiresAt)
-            .thenComparing(Mapping::key);
+    /**
+     * Leases by expiry, then by key (only rows that expire are in that index). Written out, as {@link MappingKey}'s
+     * order is: every add and delete moves a row in it (about 2 log2(n) comparisons), and under C1 a
+     * {@code comparing(…).thenComparing(…)} chain is calls through lambdas it does not inline.
+     */
+    private static final Comparator<Mapping> BY_EXPIRY = (a, b) -> {
+        int c = a.expiresAt().compareTo(b.expiresAt());
+        return c != 0 ? c : a.key().compareTo(b.key());
+    };
 
     private final TreeMap<MappingKey, Mapping> rows = new TreeMap<>();
     /** owner → its rows in key order: a NAT-PMP/PCP delete looks at the requester's rows only, not the whole table. */
