@@ -1,5 +1,6 @@
 package io.natgw.core;
 
+import io.natgw.conf.Cidr;
 import io.natgw.conf.Protocol;
 import org.junit.jupiter.api.Test;
 
@@ -9,7 +10,8 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * The records whose equals and hashCode are written out (MappingKey, Owner, Endpoint, Mapping, TableState.InternalKey)
+ * The records whose equals and hashCode are written out (MappingKey, Owner, Endpoint, Mapping, TableState.InternalKey,
+ * conf's Cidr)
  * keep the record's own equality: every component counts, copies are equal with equal hashes.
  */
 class WrittenOutEqualityTest {
@@ -32,6 +34,14 @@ class WrittenOutEqualityTest {
                 List.of(pinhole, MappingKey.pinhole(Protocol.TCP, ip6("fd00:77::10"), 6000, RemoteFilter.host(ip("2001:db8::2")))),
                 List.of(pinhole, MappingKey.pinhole(Protocol.TCP, ip6("fd00:77::11"), 6000, RemoteFilter.ANY)),
                 List.of(nat, new MappingKey(Protocol.TCP, 6000, RemoteFilter.ANY, ip6("fd00:77::10"))));
+    }
+
+    @Test
+    void cidr() throws Exception {
+        Cidr c = Cidr.parse("192.168.77.0/24");
+        RecordEquality.check(Cidr.class,
+                List.of(c, Cidr.parse("192.168.78.0/24")),
+                List.of(c, Cidr.parse("192.168.77.0/25")));
     }
 
     @Test
