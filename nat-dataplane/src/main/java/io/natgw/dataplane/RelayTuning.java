@@ -15,7 +15,8 @@ import java.util.Properties;
  *   <li>{@code natgw.dataplane.threads}: event loops (default: the number of cores, at least 2)</li>
  *   <li>{@code natgw.dataplane.readKiB}: the largest read in KiB (default 256)</li>
  *   <li>{@code natgw.dataplane.flush}: {@code batch} (default: once per read loop) or {@code read} (each read is
- *       written through at once)</li>
+ *       written through at once); for the relays on Netty channel pairs only ({@link DirectTcpRelay}, the copy relay
+ *       on epoll, writes each read at once)</li>
  *   <li>{@code natgw.dataplane.socketBufferKiB}: SO_RCVBUF and SO_SNDBUF of relayed connections (default 0: the
  *       kernel's autotuning)</li>
  * </ul>

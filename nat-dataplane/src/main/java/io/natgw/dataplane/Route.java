@@ -15,6 +15,8 @@ final class Route {
     final Mapping mapping;
     final Meter meter;
     final Set<Channel> channels = ConcurrentHashMap.newKeySet();
+    /** Connections relayed without Netty channels ({@link DirectTcpRelay}). */
+    final Set<DirectTcpRelay> direct = ConcurrentHashMap.newKeySet();
 
     Route(Mapping mapping, Meter meter) {
         this.mapping = mapping;
@@ -31,9 +33,24 @@ final class Route {
         });
     }
 
+    /** Registers a connection relayed without Netty channels, until {@link #untrack}. */
+    void track(DirectTcpRelay relay) {
+        direct.add(relay);
+        meter.session(1);
+    }
+
+    void untrack(DirectTcpRelay relay) {
+        if (direct.remove(relay)) {
+            meter.session(-1);
+        }
+    }
+
     void cut() {
         for (Channel ch : channels) {
             ch.close();
+        }
+        for (DirectTcpRelay relay : direct) {
+            relay.cut();
         }
     }
 

@@ -9,7 +9,9 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoEventLoop;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollMode;
 import io.netty.channel.epoll.EpollServerSocketChannel;
@@ -56,7 +58,8 @@ final class TcpListener extends PortListener {
                 s.setReuseAddress(true);
                 s.bind(new InetSocketAddress(address, port));
                 s.listen(BACKLOG);
-                bound = new EpollServerSocketChannel(s.intValue());
+                bound = direct() ? new DirectAcceptChannel(s.intValue(), this::acceptedDirect)
+                        : new EpollServerSocketChannel(s.intValue());
             } catch (IOException | RuntimeException e) {
                 s.close();
                 throw e;
@@ -74,12 +77,70 @@ final class TcpListener extends PortListener {
         } else {
             return null;
         }
-        handOver(bound, later, loop -> bootstrap(loop).channelFactory(() -> bound).register().addListener(f -> {
+        handOver(bound, later, loop -> register(loop, bound).addListener(f -> {
             if (!f.isSuccess()) { // the event loops are shutting down: the socket is closed, bound() says so
                 log.debug("tcp {}: the bound listener could not be registered: {}", port, f.cause().toString());
             }
         }));
         return bound;
+    }
+
+    /**
+     * Whether accepted connections are relayed by {@link DirectTcpRelay}, without Netty channels: on native epoll, in copy
+     * mode. Splice and the other transports relay with a Netty channel pair ({@link TcpRelay}).
+     */
+    boolean direct() {
+        return ctx.transport().epoll() && !TcpRelay.splicing(ctx);
+    }
+
+    private ChannelFuture register(EventLoop loop, ServerChannel bound) {
+        if (bound instanceof DirectAcceptChannel) { // its own pipeline: no ServerBootstrap acceptor, no child options
+            bound.pipeline().addLast(new AcceptErrors(), DirectAcceptChannel.DROP);
+            return loop.register(bound);
+        }
+        return bootstrap(loop).channelFactory(() -> bound).register();
+    }
+
+    /** An accepted socket of a {@link DirectAcceptChannel} (its event loop): relayed, or refused with a reset. */
+    private void acceptedDirect(DirectAcceptChannel server, int fd, InetSocketAddress peer) {
+        try {
+            Route r = admit(peer);
+            if (r == null) {
+                DirectTcpRelay.reset(fd);
+                return;
+            }
+            DirectTcpRelay.start((IoEventLoop) ctx.group().next(), ctx, fd, peer, r, target(r));
+            pauseIfFull();
+        } catch (RuntimeException e) { // not expected: start and reset close the socket on their own failures
+            log.warn("tcp {}: relaying {} failed", port, peer, e);
+        }
+    }
+
+    /**
+     * The route that relays {@code peer}, with the connection's slot in the budget taken (and the trigger engine told
+     * of the traffic), or null: no mapping admits it, or a budget is full (then this listener pauses if it is full).
+     */
+    private Route admit(InetSocketAddress peer) {
+        Route r = route(peer);
+        if (r == null) {
+            log.debug("tcp {}: refused {} (no mapping admits it)", port, peer);
+            return null;
+        }
+        RelayBudget.Limit over = ctx.budget().openTcp(r.mapping.key(), peer.getAddress());
+        if (over != null) {
+            log.debug("tcp {}: refused {} ({} reached)", port, peer, over.key);
+            pauseIfFull();
+            return null;
+        }
+        ctx.onTraffic().accept(r);
+        if (log.isDebugEnabled()) {
+            log.debug("tcp {}: {} -> {}", port, peer, target(r));
+        }
+        return r;
+    }
+
+    private static InetSocketAddress target(Route r) {
+        return new InetSocketAddress(r.mapping.internal().address(), r.mapping.internal().port());
     }
 
     private ServerBootstrap bootstrap() {
@@ -225,29 +286,16 @@ final class TcpListener extends PortListener {
         public void channelActive(ChannelHandlerContext c) {
             Channel ch = c.channel(); // this handler stays in its pipeline until the relay replaces it
             InetSocketAddress peer = (InetSocketAddress) ch.remoteAddress();
-            Route r = route(peer);
+            Route r = admit(peer);
             if (r == null) {
-                log.debug("tcp {}: refused {} (no mapping admits it)", port, peer);
                 reset(ch);
                 return;
             }
             MappingKey key = r.mapping.key();
             InetAddress from = peer.getAddress();
-            RelayBudget.Limit over = ctx.budget().openTcp(key, from);
-            if (over != null) {
-                log.debug("tcp {}: refused {} ({} reached)", port, peer, over.key);
-                reset(ch);
-                pauseIfFull();
-                return;
-            }
             ch.closeFuture().addListener(x -> ctx.budget().closeTcp(key, from));
             r.track(ch);
-            ctx.onTraffic().accept(r);
-            InetSocketAddress target = new InetSocketAddress(r.mapping.internal().address(), r.mapping.internal().port());
-            if (log.isDebugEnabled()) {
-                log.debug("tcp {}: {} -> {}", port, peer, target);
-            }
-            TcpRelay.connect(ctx, ch, this, target, null, r.meter, true);
+            TcpRelay.connect(ctx, ch, this, target(r), null, r.meter, true);
             pauseIfFull();
         }
     }

@@ -95,7 +95,11 @@ class TcpRelayTest {
 
     /** The transport and relay that carried mapping {@code m} are the ones the variant names. */
     static void assertRanAs(String variant, Fixture f, Mapping m) {
-        RelayContext ctx = f.dataplane.listener(Protocol.TCP, m.externalPort()).ctx;
+        PortListener listener = f.dataplane.listener(Protocol.TCP, m.externalPort());
+        RelayContext ctx = listener.ctx;
+        boolean direct = variant.startsWith("copy") && transportOf(variant).equals("epoll");
+        assertEquals(direct, ((TcpListener) listener).direct(), "relay without Netty channels for '" + variant + "'");
+        assertEquals(direct, listener.serverChannel() instanceof DirectAcceptChannel, "listener of '" + variant + "'");
         assertEquals(transportOf(variant), ctx.transport().name(), "transport of '" + variant + "'");
         assertEquals(variant.startsWith("splice"), TcpRelay.splicing(ctx), "splice relay of '" + variant + "'");
         assertEquals(variant.contains("flush-each-read"), ctx.tuning().flushEachRead(), "flush of '" + variant + "'");
@@ -163,10 +167,16 @@ class TcpRelayTest {
                 assertEquals("GET", new String(request.get(30, java.util.concurrent.TimeUnit.SECONDS), StandardCharsets.US_ASCII));
                 // The bug's precondition, waited for rather than slept on: the relay's socket towards the client has
                 // its input shut down (the client's FIN) and its output full, with the reply queued behind it.
-                io.netty.channel.socket.DuplexChannel front = frontOf(f, m);
-                boolean spliced = variant.startsWith("splice");
-                await("the reply to pile up in the relay").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(5))
-                        .until(() -> front.isInputShutdown() && waitsToWrite(front, spliced));
+                if (((TcpListener) f.dataplane.listener(Protocol.TCP, m.externalPort())).direct()) {
+                    DirectTcpRelay relay = directOf(f, m);
+                    await("the reply to pile up in the relay").atMost(Duration.ofSeconds(30))
+                            .pollInterval(Duration.ofMillis(5)).until(relay::frontEndedAndWaitsToWrite);
+                } else {
+                    io.netty.channel.socket.DuplexChannel front = frontOf(f, m);
+                    boolean spliced = variant.startsWith("splice");
+                    await("the reply to pile up in the relay").atMost(Duration.ofSeconds(30))
+                            .pollInterval(Duration.ofMillis(5)).until(() -> front.isInputShutdown() && waitsToWrite(front, spliced));
+                }
                 byte[] back = s.getInputStream().readAllBytes();
                 replied.get(30, java.util.concurrent.TimeUnit.SECONDS);
                 assertEquals(reply.length, back.length, "bytes of the reply that arrived");
@@ -191,6 +201,64 @@ class TcpRelayTest {
         Route r = f.dataplane.listener(Protocol.TCP, m.externalPort()).get(m.key());
         await().atMost(Duration.ofSeconds(30)).until(() -> r.channels.size() == 1);
         return (io.netty.channel.socket.DuplexChannel) r.channels.iterator().next();
+    }
+
+    /**
+     * A WAN client that does not read, in front of an internal host that sends 32 MiB (far more than the sockets on the
+     * way hold), cannot make the relay buffer more than one read: the relay stops reading the internal host, whose
+     * writes block. When the client then reads, slowly, every byte arrives in order and the relay never holds more.
+     */
+    @Test
+    void aClientThatDoesNotReadMakesTheRelayHoldAtMostOneReadAndLosesNothing() throws Exception {
+        byte[] data = new byte[32 * 1024 * 1024];
+        new Random(11).nextBytes(data);
+        try (Fixture f = relayFixture("copy"); ServerSocket server = new ServerSocket(0, 5, LAN_HOST)) {
+            java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
+            CompletableFuture<Void> flood = CompletableFuture.runAsync(() -> {
+                try (Socket s = server.accept()) {
+                    OutputStream out = s.getOutputStream();
+                    for (int off = 0; off < data.length; off += 65536) {
+                        out.write(data, off, 65536);
+                        written.addAndGet(65536);
+                    }
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            Mapping m = f.map(Protocol.TCP, new Endpoint(LAN_HOST, server.getLocalPort()));
+            assertRanAs("copy", f, m);
+            int oneRead = f.dataplane.listener(Protocol.TCP, m.externalPort()).ctx.tuning().readBytes();
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress(WAN, m.externalPort()), 2000);
+                s.setSoTimeout(30_000);
+                DirectTcpRelay relay = directOf(f, m);
+                await("the relay to hold what the client does not take").atMost(Duration.ofSeconds(30))
+                        .pollInterval(Duration.ofMillis(5)).until(() -> relay.heldBytes() > 0);
+                assertTrue(written.get() < data.length, "the internal host's writes block: " + written.get() + " written");
+                InputStream in = s.getInputStream();
+                MessageDigest got = MessageDigest.getInstance("SHA-256");
+                byte[] buf = new byte[16 * 1024];
+                long total = 0;
+                int mostHeld = 0;
+                for (int n; (n = in.read(buf)) > 0; ) {
+                    got.update(buf, 0, n);
+                    total += n;
+                    mostHeld = Math.max(mostHeld, relay.heldBytes());
+                }
+                assertEquals(data.length, total, "bytes that arrived");
+                assertArrayEquals(MessageDigest.getInstance("SHA-256").digest(data), got.digest());
+                assertTrue(mostHeld <= oneRead, "most held " + mostHeld + " bytes, one read " + oneRead);
+            }
+            flood.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            await().atMost(Duration.ofSeconds(30)).until(() -> f.dataplane.of(m.key()).sessions() == 0);
+        }
+    }
+
+    /** The relay's one connection from the WAN side of mapping {@code m}, relayed without Netty channels. */
+    static DirectTcpRelay directOf(Fixture f, Mapping m) {
+        Route r = f.dataplane.listener(Protocol.TCP, m.externalPort()).get(m.key());
+        await().atMost(Duration.ofSeconds(30)).until(() -> r.direct.size() == 1);
+        return r.direct.iterator().next();
     }
 
     @ParameterizedTest
