@@ -427,6 +427,37 @@ class TcpRelayTest {
         }
     }
 
+    /**
+     * An internal host that never answers the relay's SYN (a listener whose accept queue is full drops it) holds the
+     * client's connection only until {@code dataplane.connectTimeout}: then the relay closes it and gives its slot back.
+     */
+    @Test
+    void anInternalHostThatNeverAnswersIsGivenUpAfterTheConnectTimeout() throws Exception {
+        try (ServerSocket silent = new ServerSocket(0, 1, LAN_HOST); Socket q1 = new Socket(); Socket q2 = new Socket();
+             Fixture f = new Fixture("relay: copy\nconnectTimeout: 1")) {
+            // backlog 1: the accept queue takes two connections, never accepted; the kernel drops later SYNs
+            q1.connect(silent.getLocalSocketAddress(), 2000);
+            q2.connect(silent.getLocalSocketAddress(), 2000);
+            Mapping m = f.map(Protocol.TCP, new Endpoint(LAN_HOST, silent.getLocalPort()));
+            assertRanAs("copy", f, m);
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress(WAN, m.externalPort()), 2000);
+                s.setSoTimeout(30_000);
+                await().atMost(Duration.ofSeconds(30)).until(() -> f.dataplane.of(m.key()).sessions() == 1);
+                int got;
+                try {
+                    got = s.getInputStream().read();
+                } catch (SocketException reset) {
+                    got = -1;
+                }
+                assertEquals(-1, got, "the relay closed the connection");
+            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> f.dataplane.of(m.key()).sessions() == 0);
+            RelayContext ctx = f.dataplane.listener(Protocol.TCP, m.externalPort()).ctx;
+            assertEquals(0, ctx.budget().tcpOpen(), "the connection's slot is given back");
+        }
+    }
+
     @Test
     void anUnreachableInternalHostClosesTheClientConnection() throws Exception {
         int closedPort;
