@@ -74,7 +74,7 @@ public final class IgdBenchmark {
                 Forwarder.NONE, Clock.systemUTC())) {
             IgdServer igd = new IgdServer(config, table,
                     io.natgw.gateway.link.SysfsWanLink.forConfig(config, table::externalAddress, Clock.systemUTC()),
-                    io.natgw.core.TrafficStats.NONE);
+                    io.natgw.core.TrafficStats.NONE).epollHandler(new io.natgw.dataplane.EpollKeepRegistered()); // as the daemon
             table.start();
             igd.start();
             try {
