@@ -73,7 +73,7 @@ final class DirectTcpRelay {
         this.ctx = ctx;
         this.route = route;
         this.peerAddress = peerAddress;
-        this.front = new Side(front, true);
+        this.front = new Side(front, true, true);
     }
 
     /**
@@ -113,8 +113,7 @@ final class DirectTcpRelay {
     private void connect(InetSocketAddress peer, InetSocketAddress target) {
         try {
             boolean v4 = target.getAddress() instanceof Inet4Address;
-            back = new Side(v4 ? StreamSocket.ipv4() : StreamSocket.ipv6(), false);
-            back.writable = false; // until connected
+            back = new Side(v4 ? StreamSocket.ipv4() : StreamSocket.ipv6(), false, false); // writable once connected
             options(front.socket);
             options(back.socket);
             // Connecting before the backend's registration: an unconnected socket polls as writable and hung up, which
@@ -324,9 +323,9 @@ final class DirectTcpRelay {
             connectTimeout.cancel(false);
             connectTimeout = null;
         }
-        front.close();
+        front.shut();
         if (back != null) {
-            back.close();
+            back.shut();
         }
         ctx.budget().closeTcp(route.mapping.key(), peerAddress);
         route.untrack(this);
@@ -348,16 +347,17 @@ final class DirectTcpRelay {
         IoRegistration registration;
         /** An input edge came and the socket has not been read to EAGAIN since. */
         boolean readable;
-        /** The socket took everything written to it since its last output edge. */
-        boolean writable = true;
+        /** The socket took everything written to it since its last output edge (a connecting one: not yet). */
+        boolean writable;
         boolean eof;
         boolean outputShut;
         /** What the other side read and this socket did not take yet, or null. */
         ByteBuf pending;
 
-        Side(Socket socket, boolean wan) {
+        Side(Socket socket, boolean wan, boolean writable) {
             this.socket = socket;
             this.wan = wan;
+            this.writable = writable;
         }
 
         void register() throws IOException {
@@ -395,13 +395,14 @@ final class DirectTcpRelay {
             ready(this, ((EpollIoEvent) event).ops().value());
         }
 
-        /** The event loop is shutting down (or the relay closes): closes the whole pair. */
+        /** The event loop is shutting down: closes the whole pair. */
         @Override
         public void close() {
-            if (!closed) {
-                DirectTcpRelay.this.close();
-                return;
-            }
+            DirectTcpRelay.this.close();
+        }
+
+        /** Closes this socket and ends its registration, dropping what was kept for it (the relay's close). */
+        void shut() {
             if (pending != null) {
                 pending.release();
                 pending = null;
