@@ -25,7 +25,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Runs one {@link HttpExchange} on a worker thread, through {@link SoapShortcut} when it takes it, else through
+ * Runs one {@link HttpExchange} on a worker thread, as the {@link SoapShortcut.Call} it was read as, else through
  * jupnp's protocols, and writes the answer to the channel.
  */
 final class NettyUpnpStream extends UpnpStream {
@@ -35,13 +35,14 @@ final class NettyUpnpStream extends UpnpStream {
     /** The headers jupnp puts on every action answer (content type, server, EXT). */
     private static final UpnpHeaders ACTION_HEADERS = new OutgoingActionResponseMessage(UpnpResponse.Status.OK).getHeaders();
 
-    private final SoapShortcut shortcut;
+    private final SoapShortcut.Call call;
     private final HttpExchange exchange;
     private final Runnable written;
 
-    NettyUpnpStream(ProtocolFactory protocolFactory, SoapShortcut shortcut, HttpExchange exchange, Runnable written) {
+    /** @param call {@code exchange} as {@link SoapShortcut} took it, or {@code null} for jupnp's protocols */
+    NettyUpnpStream(ProtocolFactory protocolFactory, SoapShortcut.Call call, HttpExchange exchange, Runnable written) {
         super(protocolFactory);
-        this.shortcut = shortcut;
+        this.call = call;
         this.exchange = exchange;
         this.written = written;
     }
@@ -50,9 +51,8 @@ final class NettyUpnpStream extends UpnpStream {
     public void run() {
         StreamResponseMessage response;
         try {
-            SoapShortcut.Answer answer = shortcut.answer(exchange);
-            if (answer != null) {
-                write(toNetty(answer), null);
+            if (call != null) {
+                write(toNetty(call.answer()), null);
                 return;
             }
             response = process(request());
@@ -91,7 +91,7 @@ final class NettyUpnpStream extends UpnpStream {
                 r.hasBody() ? r.getBodyBytes() : new byte[0], r.getHeaders());
     }
 
-    private static FullHttpResponse toNetty(SoapShortcut.Answer a) {
+    static FullHttpResponse toNetty(SoapShortcut.Answer a) {
         return response(a.status(), a.reason(), a.body(), ACTION_HEADERS);
     }
 
@@ -105,7 +105,7 @@ final class NettyUpnpStream extends UpnpStream {
         return out;
     }
 
-    private static FullHttpResponse status(int code) {
+    static FullHttpResponse status(int code) {
         FullHttpResponse out = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(code),
                 Unpooled.EMPTY_BUFFER);
         out.headers().set(HttpHeaderNames.CONTENT_LENGTH, 0);

@@ -1,5 +1,8 @@
 package io.natgw.igd;
 
+import io.natgw.core.MappingRequest;
+import io.natgw.core.MappingTable;
+import io.natgw.core.Outcome;
 import org.jupnp.model.DefaultServiceManager;
 import org.jupnp.model.ValidationException;
 import org.jupnp.model.action.ActionArgumentValue;
@@ -29,13 +32,16 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 
 /**
  * A UPnP service written down as data: its state variables, its actions with their arguments, and one
  * handler per action. {@link #build()} turns it into jupnp's {@link LocalService}, whose descriptor jupnp
- * serves. Handlers run on jupnp's protocol threads and may block (never on a Netty event loop).
+ * serves. A {@link Handler} runs on a worker thread and may block (never on a Netty event loop); a
+ * {@link TableHandler}'s checks may run on the HTTP event loop, and never block.
  */
 @SuppressWarnings({"rawtypes", "unchecked"}) // jupnp's model and transport APIs are raw-typed
 final class ServiceSpec {
@@ -48,13 +54,42 @@ final class ServiceSpec {
         Map<String, String> handle(Args in, InetAddress caller) throws ActionException;
     }
 
+    /**
+     * An action that is one request to the table: checked and built from the parsed input, sent, and answered from
+     * its outcome. jupnp's path waits for the outcome on its thread; {@link SoapShortcut} sends it from the HTTP event
+     * loop and answers when the table does, so no thread waits.
+     */
+    @FunctionalInterface
+    interface TableHandler {
+        TableCall prepare(Args in, InetAddress caller) throws ActionException;
+    }
+
+    /** What an outcome answers: the output arguments, or a UPnP error thrown. */
+    @FunctionalInterface
+    interface OutcomeReader {
+        Map<String, String> read(Outcome outcome) throws ActionException;
+    }
+
+    /** One request to {@code table} and what its outcome answers. */
+    record TableCall(MappingTable table, MappingRequest request, OutcomeReader answer) {
+        Map<String, String> await() throws ActionException {
+            return answer.read(TableCalls.await(table, request));
+        }
+
+        /** The request sent; its outcome, or a timeout after {@link TableCalls#WAIT_SECONDS} as {@link #await} has. */
+        CompletableFuture<Outcome> send() {
+            return table.submit(request).orTimeout(TableCalls.WAIT_SECONDS, TimeUnit.SECONDS);
+        }
+    }
+
     record Var(String name, Datatype.Builtin type, boolean evented, Supplier<String> value) {
     }
 
     record Arg(String name, String variable, boolean in) {
     }
 
-    record Act(String name, List<Arg> args, Handler handler) {
+    /** @param onTable the same action as one table request ({@code handler} waits for it), or {@code null} */
+    record Act(String name, List<Arg> args, Handler handler, TableHandler onTable) {
     }
 
     private final String type;
@@ -94,7 +129,13 @@ final class ServiceSpec {
     }
 
     ServiceSpec action(String name, Handler handler, Arg... args) {
-        actions.add(new Act(name, List.of(args), handler));
+        actions.add(new Act(name, List.of(args), handler, null));
+        return this;
+    }
+
+    /** An action that is one table request (see {@link TableHandler}). */
+    ServiceSpec tableAction(String name, TableHandler handler, Arg... args) {
+        actions.add(new Act(name, List.of(args), (in, caller) -> handler.prepare(in, caller).await(), handler));
         return this;
     }
 
@@ -155,22 +196,60 @@ final class ServiceSpec {
         ActionException run(Map<String, ? extends ActionArgumentValue<?>> in, InetAddress caller,
                             BiConsumer<String, String> output) {
             try {
-                Map<String, String> out = act.handler().handle(new Args(in), caller);
-                for (Map.Entry<String, String> e : out.entrySet()) {
-                    output.accept(e.getKey(), e.getValue());
+                return emit(act.handler().handle(new Args(in), caller), output);
+            } catch (ActionException | RuntimeException e) {
+                return failure(e, caller);
+            }
+        }
+
+        /**
+         * The first half of {@link #run} for an action with {@link Act#onTable}: its request, or the failure that
+         * refused it before the table was asked.
+         */
+        Prepared prepare(Map<String, ? extends ActionArgumentValue<?>> in, InetAddress caller) {
+            try {
+                return new Prepared(act.onTable().prepare(new Args(in), caller), null);
+            } catch (ActionException | RuntimeException e) {
+                return new Prepared(null, failure(e, caller));
+            }
+        }
+
+        /** The second half: the table's outcome (or why there was none) read as {@link #run} reads it. */
+        ActionException finish(TableCall call, Outcome outcome, Throwable noOutcome, InetAddress caller,
+                               BiConsumer<String, String> output) {
+            try {
+                if (noOutcome != null) {
+                    throw UpnpError.ACTION_FAILED.fault("the table did not answer: " + noOutcome);
                 }
-                return null;
-            } catch (UpnpError.IgdFault f) {
+                return emit(call.answer().read(outcome), output);
+            } catch (ActionException | RuntimeException e) {
+                return failure(e, caller);
+            }
+        }
+
+        private static ActionException emit(Map<String, String> out, BiConsumer<String, String> output) {
+            for (Map.Entry<String, String> e : out.entrySet()) {
+                output.accept(e.getKey(), e.getValue());
+            }
+            return null;
+        }
+
+        private ActionException failure(Exception e, InetAddress caller) {
+            if (e instanceof UpnpError.IgdFault f) {
                 LOG.debug("{} from {}: {} {} ({})", act.name(), caller.getHostAddress(), f.getErrorCode(),
                         f.error().name(), f.detail());
                 return f;
-            } catch (ActionException e) {
-                return e;
-            } catch (RuntimeException e) {
-                LOG.warn("{} from {} failed: {}", act.name(), caller.getHostAddress(), e.toString());
-                return UpnpError.ACTION_FAILED.fault(e.toString());
             }
+            if (e instanceof ActionException a) {
+                return a;
+            }
+            LOG.warn("{} from {} failed: {}", act.name(), caller.getHostAddress(), e.toString());
+            return UpnpError.ACTION_FAILED.fault(e.toString());
         }
+    }
+
+    /** A table action's request ready to send, or the failure that refused it first (exactly one is set). */
+    record Prepared(TableCall call, ActionException failure) {
     }
 
     /** Reads a state variable's value from its supplier (QueryStateVariable, GENA). */

@@ -16,13 +16,17 @@ import javax.xml.stream.XMLStreamConstants;
 import javax.xml.stream.XMLStreamException;
 import javax.xml.stream.XMLStreamReader;
 import java.io.StringReader;
+import java.net.InetAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BiConsumer;
 import java.util.regex.Pattern;
 
 /**
@@ -89,8 +93,17 @@ final class SoapShortcut {
     }
 
     /** The answer to {@code exchange}, or {@code null} when jupnp is to answer it (nothing has run then). */
-    @SuppressWarnings({"rawtypes", "unchecked"}) // jupnp's model is raw-typed
     Answer answer(HttpExchange exchange) {
+        Call call = call(exchange);
+        return call == null ? null : call.answer();
+    }
+
+    /**
+     * {@code exchange} read as a call this class takes, with nothing run yet; {@code null} when jupnp is to answer
+     * it. Cheap enough for an event loop: the headers, the service and action looked up, the body parsed.
+     */
+    @SuppressWarnings({"rawtypes", "unchecked"}) // jupnp's model is raw-typed
+    Call call(HttpExchange exchange) {
         if (exchange.method() != UpnpRequest.Method.POST) {
             return null;
         }
@@ -136,36 +149,95 @@ final class SoapShortcut {
                 in.put(a.getName(), values.createValue(a, text));
             } catch (ActionException e) {
                 LOG.debug("unreadable SOAP body from {}: {}", exchange.remote(), e.toString());
-                answered.increment();
-                return fault(IgdReceivingAction.asInvalidArgs(e));
+                return new Call(action, type, executor, null, exchange.remote(), IgdReceivingAction.asInvalidArgs(e));
             }
         }
-        Map<String, String> out = new HashMap<>();
-        ActionException failure = executor.run(in, exchange.remote(), (name, value) -> {
-            ActionArgument a = action.getOutputArgument(name);
-            if (a == null) {
-                throw new IllegalArgumentException("Argument not found: " + name);
-            }
-            out.put(name, new ActionArgumentValue(a, value).toString());
-        });
-        answered.increment();
-        if (failure != null) {
-            return fault(IgdReceivingAction.asInvalidArgs(failure));
+        return new Call(action, type, executor, in, exchange.remote(), null);
+    }
+
+    /**
+     * A call taken: one of natgw's actions and its input, or the fault its input already earned. {@link #answer}
+     * runs it on the caller's thread; {@link #send} runs an action that is one table request without waiting.
+     */
+    @SuppressWarnings({"rawtypes", "unchecked"}) // jupnp's model is raw-typed
+    final class Call {
+        private final Action action;
+        private final String type;
+        private final ServiceSpec.SpecExecutor executor;
+        private final Map<String, ActionArgumentValue<?>> in;
+        private final InetAddress caller;
+        private final ActionException invalid;
+
+        private Call(Action action, String type, ServiceSpec.SpecExecutor executor, Map<String, ActionArgumentValue<?>> in,
+                     InetAddress caller, ActionException invalid) {
+            this.action = action;
+            this.type = type;
+            this.executor = executor;
+            this.in = in;
+            this.caller = caller;
+            this.invalid = invalid;
         }
-        StringBuilder b = new StringBuilder(512).append(SOAP_ENVELOPE)
-                .append("<u:").append(action.getName()).append("Response xmlns:u=\"").append(type).append("\">");
-        for (ActionArgument a : action.getOutputArguments()) {
-            String value = out.getOrDefault(a.getName(), "");
-            b.append('<').append(a.getName()).append('>');
-            if (a.getName().equals(SafeSoapProcessor.CDATA_ARGUMENT)) {
-                b.append("<![CDATA[").append(value).append("]]>");
-            } else {
-                escape(b, value);
-            }
-            b.append("</").append(a.getName()).append('>');
+
+        /** Whether {@link #send} can run it: its input was read, and the action is one table request. */
+        boolean onTable() {
+            return invalid == null && executor.act().onTable() != null;
         }
-        b.append("</u:").append(action.getName()).append("Response>").append(SOAP_END);
-        return new Answer(200, "OK", b.toString().getBytes(StandardCharsets.UTF_8));
+
+        /** Runs it here (the handler may wait for the table) and answers. */
+        Answer answer() {
+            answered.increment();
+            if (invalid != null) {
+                return fault(invalid);
+            }
+            Map<String, String> out = new HashMap<>();
+            return answer(executor.run(in, caller, output(out)), out);
+        }
+
+        /**
+         * Sends its table request from this thread without waiting; the answer is written on {@code answering} once
+         * the table answered. Only for {@link #onTable} calls.
+         */
+        CompletableFuture<Answer> send(Executor answering) {
+            answered.increment();
+            ServiceSpec.Prepared prepared = executor.prepare(in, caller);
+            if (prepared.failure() != null) {
+                return CompletableFuture.completedFuture(answer(prepared.failure(), Map.of()));
+            }
+            return prepared.call().send().handleAsync((outcome, noOutcome) -> {
+                Map<String, String> out = new HashMap<>();
+                return answer(executor.finish(prepared.call(), outcome, noOutcome, caller, output(out)), out);
+            }, answering);
+        }
+
+        private BiConsumer<String, String> output(Map<String, String> out) {
+            return (name, value) -> {
+                ActionArgument a = action.getOutputArgument(name);
+                if (a == null) {
+                    throw new IllegalArgumentException("Argument not found: " + name);
+                }
+                out.put(name, new ActionArgumentValue(a, value).toString());
+            };
+        }
+
+        private Answer answer(ActionException failure, Map<String, String> out) {
+            if (failure != null) {
+                return fault(IgdReceivingAction.asInvalidArgs(failure));
+            }
+            StringBuilder b = new StringBuilder(512).append(SOAP_ENVELOPE)
+                    .append("<u:").append(action.getName()).append("Response xmlns:u=\"").append(type).append("\">");
+            for (ActionArgument a : action.getOutputArguments()) {
+                String value = out.getOrDefault(a.getName(), "");
+                b.append('<').append(a.getName()).append('>');
+                if (a.getName().equals(SafeSoapProcessor.CDATA_ARGUMENT)) {
+                    b.append("<![CDATA[").append(value).append("]]>");
+                } else {
+                    escape(b, value);
+                }
+                b.append("</").append(a.getName()).append('>');
+            }
+            b.append("</u:").append(action.getName()).append("Response>").append(SOAP_END);
+            return new Answer(200, "OK", b.toString().getBytes(StandardCharsets.UTF_8));
+        }
     }
 
     private LocalService<?> service(URI uri) {

@@ -33,7 +33,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One connection's requests, one at a time: copies each complete request out of its buffers into an
- * {@link HttpExchange}, applies {@link RequestGuard}, and runs it on the worker pool ({@link NettyUpnpStream}). The time
+ * {@link HttpExchange}, applies {@link RequestGuard}, and reads it as a {@link SoapShortcut.Call}. An add or delete is
+ * sent to the table from here and answered here when the table answers, so no thread waits for the disk; anything
+ * else runs on the worker pool ({@link NettyUpnpStream}). At most one request per connection is in flight. The time
  * from connect (or the previous response) to the next complete request is bounded, so slow or idle clients
  * are closed.
  *
@@ -224,11 +226,36 @@ final class UpnpHttpHandler extends SimpleChannelInboundHandler<FullHttpRequest>
     private void dispatch(ChannelHandlerContext ctx, HttpExchange exchange) {
         busy = true;
         ctx.channel().config().setAutoRead(false);
+        SoapShortcut.Call call;
         try {
-            workers.execute(new NettyUpnpStream(protocolFactory, shortcut, exchange, () -> ctx.executor().execute(() -> next(ctx))));
+            call = shortcut.call(exchange);
+        } catch (RuntimeException e) {
+            LOG.warn("UPnP {} {} from {} failed: {}", exchange.method().getHttpName(), exchange.uri(),
+                    exchange.remote().getHostAddress(), e.toString());
+            answer(ctx, exchange, NettyUpnpStream.status(500));
+            return;
+        }
+        if (call != null && call.onTable()) {
+            // no thread waits for the table: the request is sent from here, the answer written here when it comes
+            call.send(ctx.executor()).whenComplete((answer, failure) -> answer(ctx, exchange,
+                    failure == null ? NettyUpnpStream.toNetty(answer) : NettyUpnpStream.status(500)));
+            return;
+        }
+        try {
+            workers.execute(new NettyUpnpStream(protocolFactory, call, exchange, () -> ctx.executor().execute(() -> next(ctx))));
         } catch (RejectedExecutionException e) {
             respond(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE, "all workers busy");
         }
+    }
+
+    /** Writes the answer to {@code exchange} (on the event loop), then goes on as after a worker's answer. */
+    private void answer(ChannelHandlerContext ctx, HttpExchange exchange, FullHttpResponse response) {
+        if (!exchange.keepAlive()) {
+            response.headers().set(HttpHeaderNames.CONNECTION, "close");
+            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        ctx.writeAndFlush(response).addListener(done -> next(ctx));
     }
 
     /** After a response was written: the next pipelined request, or read on. Runs on the event loop. */

@@ -13,6 +13,7 @@ import io.natgw.core.Outcome;
 import io.natgw.core.Owner;
 import io.natgw.core.RemoteFilter;
 import io.natgw.core.WanLink;
+import io.natgw.igd.ServiceSpec.TableCall;
 import org.jupnp.model.action.ActionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -127,27 +128,27 @@ final class WanIpConnection {
                         out("NewInternalPort", "InternalPort"), out("NewInternalClient", "InternalClient"),
                         out("NewEnabled", "PortMappingEnabled"), out("NewPortMappingDescription", "PortMappingDescription"),
                         out("NewLeaseDuration", "PortMappingLeaseDuration"))
-                .action("AddPortMapping", this::add,
+                .tableAction("AddPortMapping", this::add,
                         in("NewRemoteHost", "RemoteHost"), in("NewExternalPort", "ExternalPort"),
                         in("NewProtocol", "PortMappingProtocol"), in("NewInternalPort", "InternalPort"),
                         in("NewInternalClient", "InternalClient"), in("NewEnabled", "PortMappingEnabled"),
                         in("NewPortMappingDescription", "PortMappingDescription"),
                         in("NewLeaseDuration", "PortMappingLeaseDuration"))
-                .action("DeletePortMapping", this::delete,
+                .tableAction("DeletePortMapping", this::delete,
                         in("NewRemoteHost", "RemoteHost"), in("NewExternalPort", "ExternalPort"),
                         in("NewProtocol", "PortMappingProtocol"));
         if (version >= 2) {
             s.var("SystemUpdateID", UI4, true, () -> Long.toString(table.version() & 0xffffffffL))
                     .var("A_ARG_TYPE_Manage", BOOLEAN)
                     .var("A_ARG_TYPE_PortListing", STRING)
-                    .action("AddAnyPortMapping", this::addAny,
+                    .tableAction("AddAnyPortMapping", this::addAny,
                             in("NewRemoteHost", "RemoteHost"), in("NewExternalPort", "ExternalPort"),
                             in("NewProtocol", "PortMappingProtocol"), in("NewInternalPort", "InternalPort"),
                             in("NewInternalClient", "InternalClient"), in("NewEnabled", "PortMappingEnabled"),
                             in("NewPortMappingDescription", "PortMappingDescription"),
                             in("NewLeaseDuration", "PortMappingLeaseDuration"),
                             out("NewReservedPort", "ExternalPort"))
-                    .action("DeletePortMappingRange", this::deleteRange,
+                    .tableAction("DeletePortMappingRange", this::deleteRange,
                             in("NewStartPort", "ExternalPort"), in("NewEndPort", "ExternalPort"),
                             in("NewProtocol", "PortMappingProtocol"), in("NewManage", "A_ARG_TYPE_Manage"))
                     .action("GetListOfPortMappings", this::list,
@@ -180,21 +181,26 @@ final class WanIpConnection {
                 "NewPortMappingDescription", m.description(), "NewLeaseDuration", lease(m));
     }
 
-    private Map<String, String> add(Args a, InetAddress caller) throws ActionException {
+    private TableCall add(Args a, InetAddress caller) throws ActionException {
         if (a.port("NewExternalPort") == 0) {
             // IGD:1 and :2 AddPortMapping: a wildcard external port is refused (716); AddAnyPortMapping picks one.
             throw UpnpError.WILDCARD_NOT_PERMITTED_IN_EXT_PORT.fault("NewExternalPort 0");
         }
-        map(a, caller, MappingRequest.OnConflict.FAIL);
-        return Map.of();
+        return map(a, caller, MappingRequest.OnConflict.FAIL, m -> Map.of());
     }
 
-    private Map<String, String> addAny(Args a, InetAddress caller) throws ActionException {
-        Mapping m = map(a, caller, MappingRequest.OnConflict.ALTERNATIVE);
-        return outputs("NewReservedPort", Integer.toString(m.externalPort()));
+    private TableCall addAny(Args a, InetAddress caller) throws ActionException {
+        return map(a, caller, MappingRequest.OnConflict.ALTERNATIVE,
+                m -> outputs("NewReservedPort", Integer.toString(m.externalPort())));
     }
 
-    private Mapping map(Args a, InetAddress caller, MappingRequest.OnConflict onConflict) throws ActionException {
+    /** What a granted mapping answers. */
+    private interface Granted {
+        Map<String, String> answer(Mapping m);
+    }
+
+    private TableCall map(Args a, InetAddress caller, MappingRequest.OnConflict onConflict, Granted granted)
+            throws ActionException {
         RemoteFilter remote = remote(a);
         int external = a.port("NewExternalPort");
         Protocol protocol = a.protocol("NewProtocol");
@@ -220,33 +226,38 @@ final class WanIpConnection {
         Owner owner = Owner.of(caller, Origin.UPNP);
         MappingRequest.Map request = new MappingRequest.Map(owner, protocol, new Endpoint(client, internalPort), external,
                 remote, lease, Kind.DYNAMIC, description, "", onConflict, enabled, !client.equals(caller));
-        Outcome o = TableCalls.await(table, request);
-        if (o instanceof Outcome.Granted g) {
-            return g.mapping();
-        }
-        throw refusal(o);
+        return new TableCall(table, request, o -> {
+            if (o instanceof Outcome.Granted g) {
+                return granted.answer(g.mapping());
+            }
+            throw refusal(o);
+        });
     }
 
-    private Map<String, String> delete(Args a, InetAddress caller) throws ActionException {
+    private TableCall delete(Args a, InetAddress caller) throws ActionException {
         int external = externalPort(a, "NewExternalPort");
         Owner owner = Owner.of(caller, Origin.UPNP);
-        Outcome o;
         if (a.text("NewProtocol").isEmpty()) {
             // libp2p's client sends no protocol: the caller's own mappings of that port, both protocols, never another's.
-            o = TableCalls.await(table, new MappingRequest.DeleteRange(owner, null, external, external));
-            if (o instanceof Outcome.Deleted d && d.removed().isEmpty()) {
-                throw UpnpError.NO_SUCH_ENTRY_IN_ARRAY.fault("caller holds no mapping of port " + external);
-            }
-        } else {
-            o = TableCalls.await(table, new MappingRequest.Delete(owner, new MappingKey(a.protocol("NewProtocol"), external, remote(a))));
+            return new TableCall(table, new MappingRequest.DeleteRange(owner, null, external, external), o -> {
+                if (o instanceof Outcome.Deleted d && d.removed().isEmpty()) {
+                    throw UpnpError.NO_SUCH_ENTRY_IN_ARRAY.fault("caller holds no mapping of port " + external);
+                }
+                return deleted(o);
+            });
         }
+        MappingKey key = new MappingKey(a.protocol("NewProtocol"), external, remote(a));
+        return new TableCall(table, new MappingRequest.Delete(owner, key), WanIpConnection::deleted);
+    }
+
+    private static Map<String, String> deleted(Outcome o) throws ActionException {
         if (o instanceof Outcome.Deleted) {
             return Map.of();
         }
         throw refusal(o);
     }
 
-    private Map<String, String> deleteRange(Args a, InetAddress caller) throws ActionException {
+    private TableCall deleteRange(Args a, InetAddress caller) throws ActionException {
         int first = a.port("NewStartPort");
         int last = a.port("NewEndPort");
         Protocol protocol = a.protocol("NewProtocol");
@@ -254,14 +265,12 @@ final class WanIpConnection {
         if (first > last) {
             throw UpnpError.INCONSISTENT_PARAMETERS.fault("NewStartPort " + first + " > NewEndPort " + last);
         }
-        Outcome o = TableCalls.await(table, new MappingRequest.DeleteRange(Owner.of(caller, Origin.UPNP), protocol, first, last));
-        if (o instanceof Outcome.Deleted d) {
-            if (d.removed().isEmpty()) {
+        return new TableCall(table, new MappingRequest.DeleteRange(Owner.of(caller, Origin.UPNP), protocol, first, last), o -> {
+            if (o instanceof Outcome.Deleted d && d.removed().isEmpty()) {
                 throw UpnpError.PORT_MAPPING_NOT_FOUND.fault("caller holds no " + protocol.label() + " mapping in " + first + "-" + last);
             }
-            return Map.of();
-        }
-        throw refusal(o);
+            return deleted(o);
+        });
     }
 
     private Map<String, String> list(Args a, InetAddress caller) throws ActionException {

@@ -11,6 +11,7 @@ import io.natgw.core.Outcome;
 import io.natgw.core.Owner;
 import io.natgw.core.RemoteFilter;
 import io.natgw.core.TrafficStats;
+import io.natgw.igd.ServiceSpec.TableCall;
 import org.jupnp.model.action.ActionException;
 
 import java.net.Inet6Address;
@@ -91,14 +92,14 @@ final class WanIpv6FirewallControl {
                         in("InternalClient", "A_ARG_TYPE_IPv6Address"), in("InternalPort", "A_ARG_TYPE_Port"),
                         in("Protocol", "A_ARG_TYPE_Protocol"),
                         out("OutboundPinholeTimeout", "A_ARG_TYPE_OutboundPinholeTimeout"))
-                .action("AddPinhole", this::add,
+                .tableAction("AddPinhole", this::add,
                         in("RemoteHost", "A_ARG_TYPE_IPv6Address"), in("RemotePort", "A_ARG_TYPE_Port"),
                         in("InternalClient", "A_ARG_TYPE_IPv6Address"), in("InternalPort", "A_ARG_TYPE_Port"),
                         in("Protocol", "A_ARG_TYPE_Protocol"), in("LeaseTime", "A_ARG_TYPE_LeaseTime"),
                         out("UniqueID", "A_ARG_TYPE_UniqueID"))
                 .action("UpdatePinhole", this::update,
                         in("UniqueID", "A_ARG_TYPE_UniqueID"), in("NewLeaseTime", "A_ARG_TYPE_LeaseTime"))
-                .action("DeletePinhole", this::delete, in("UniqueID", "A_ARG_TYPE_UniqueID"))
+                .tableAction("DeletePinhole", this::delete, in("UniqueID", "A_ARG_TYPE_UniqueID"))
                 .action("GetPinholePackets", this::packets,
                         in("UniqueID", "A_ARG_TYPE_UniqueID"), out("PinholePackets", "A_ARG_TYPE_PinholePackets"))
                 .action("CheckPinholeWorking", this::working,
@@ -134,7 +135,7 @@ final class WanIpv6FirewallControl {
         return outputs("OutboundPinholeTimeout", Long.toString(Math.min(seconds, 0xffffffffL)));
     }
 
-    private Map<String, String> add(Args a, InetAddress caller) throws ActionException {
+    private TableCall add(Args a, InetAddress caller) throws ActionException {
         RemoteFilter remote = remote(a);
         int remotePort = a.port("RemotePort");
         String internalText = a.text("InternalClient").trim();
@@ -157,11 +158,12 @@ final class WanIpv6FirewallControl {
         MappingRequest.Map request = new MappingRequest.Map(Owner.of(caller, Origin.UPNP), protocol,
                 new Endpoint(internal, internalPort), internalPort, filter, lease, Kind.DYNAMIC, "", "",
                 MappingRequest.OnConflict.FAIL, true, !internal.equals(caller));
-        Outcome o = TableCalls.await(table, request);
-        if (o instanceof Outcome.Granted g) {
-            return outputs("UniqueID", Integer.toString(g.mapping().pinholeId()));
-        }
-        throw refusal(o);
+        return new TableCall(table, request, o -> {
+            if (o instanceof Outcome.Granted g) {
+                return outputs("UniqueID", Integer.toString(g.mapping().pinholeId()));
+            }
+            throw refusal(o);
+        });
     }
 
     private Map<String, String> update(Args a, InetAddress caller) throws ActionException {
@@ -186,17 +188,18 @@ final class WanIpv6FirewallControl {
         throw refusal(o);
     }
 
-    private Map<String, String> delete(Args a, InetAddress caller) throws ActionException {
+    private TableCall delete(Args a, InetAddress caller) throws ActionException {
         int id = uniqueId(a);
         Mapping m = owned(id, caller, false);
-        Outcome o = TableCalls.await(table, new MappingRequest.Delete(Owner.of(caller, Origin.UPNP), m.key()));
-        if (o instanceof Outcome.Deleted d) {
-            if (d.removed().isEmpty()) {
-                throw UpnpError.NO_SUCH_ENTRY.fault("pinhole " + id + " went away");
+        return new TableCall(table, new MappingRequest.Delete(Owner.of(caller, Origin.UPNP), m.key()), o -> {
+            if (o instanceof Outcome.Deleted d) {
+                if (d.removed().isEmpty()) {
+                    throw UpnpError.NO_SUCH_ENTRY.fault("pinhole " + id + " went away");
+                }
+                return Map.of();
             }
-            return Map.of();
-        }
-        throw refusal(o);
+            throw refusal(o);
+        });
     }
 
     private Map<String, String> packets(Args a, InetAddress caller) throws ActionException {

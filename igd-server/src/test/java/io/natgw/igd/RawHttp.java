@@ -97,7 +97,7 @@ public final class RawHttp {
         return all.toString(StandardCharsets.UTF_8);
     }
 
-    private static Response read(InputStream in) {
+    static Response read(InputStream in) {
         String text = readUntilClosed(in);
         int end = text.indexOf("\r\n\r\n");
         if (!text.startsWith("HTTP/") || end < 0) {

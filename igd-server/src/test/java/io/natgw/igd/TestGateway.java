@@ -5,6 +5,7 @@ import io.natgw.conf.NatgwConfig;
 import io.natgw.core.TrafficStats;
 import io.natgw.core.Forwarder;
 import io.natgw.core.InMemoryLeaseStore;
+import io.natgw.core.LeaseStore;
 import io.natgw.core.MappingTable;
 import io.natgw.core.WanLink;
 
@@ -35,13 +36,14 @@ final class TestGateway implements AutoCloseable {
 
     private TestGateway(NatgwConfig config, int ssdpPort, WanLink link, Clock clock,
                         java.util.function.UnaryOperator<IgdServer> tune) throws Exception {
-        this(config, ssdpPort, link, TrafficStats.NONE, clock, tune, Forwarder.NONE);
+        this(config, ssdpPort, link, TrafficStats.NONE, clock, tune, Forwarder.NONE, new InMemoryLeaseStore());
     }
 
     private TestGateway(NatgwConfig config, int ssdpPort, WanLink link, TrafficStats traffic, Clock clock,
-                        java.util.function.UnaryOperator<IgdServer> tune, Forwarder forwarder) throws Exception {
+                        java.util.function.UnaryOperator<IgdServer> tune, Forwarder forwarder, LeaseStore store)
+            throws Exception {
         this.config = config;
-        this.table = new MappingTable(config, new InMemoryLeaseStore(), forwarder, clock);
+        this.table = new MappingTable(config, store, forwarder, clock);
         this.igd = tune.apply(new IgdServer(config, table, link, traffic, ssdpPort));
         table.start();
         try {
@@ -63,7 +65,13 @@ final class TestGateway implements AutoCloseable {
     /** With the forwarder of the test's choosing (whether pinholes are forwarded is the forwarder's answer). */
     static TestGateway start(NatgwConfig config, Forwarder forwarder, TrafficStats traffic) throws Exception {
         return new TestGateway(config, 0, TestLink.up(), traffic, Clock.systemUTC(),
-                igd -> igd.requestTimeout(java.time.Duration.ofMillis(1500)), forwarder);
+                igd -> igd.requestTimeout(java.time.Duration.ofMillis(1500)), forwarder, new InMemoryLeaseStore());
+    }
+
+    /** With the lease store of the test's choosing (one that holds its commits stands for a slow disk). */
+    static TestGateway start(LeaseStore store, java.util.function.UnaryOperator<IgdServer> tune) throws Exception {
+        return new TestGateway(config(true, 128), 0, TestLink.up(), TrafficStats.NONE, Clock.systemUTC(), tune,
+                Forwarder.NONE, store);
     }
 
     /** With the IgdServer's limits of the test's choosing (request deadline, connection caps). */
