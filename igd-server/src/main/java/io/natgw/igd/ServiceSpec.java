@@ -33,7 +33,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 
@@ -76,9 +75,9 @@ final class ServiceSpec {
             return answer.read(TableCalls.await(table, request));
         }
 
-        /** The request sent; its outcome, or a timeout after {@link TableCalls#WAIT_SECONDS} as {@link #await} has. */
+        /** The request sent: its outcome once the table answers (the caller bounds the wait, as {@link #await} does). */
         CompletableFuture<Outcome> send() {
-            return table.submit(request).orTimeout(TableCalls.WAIT_SECONDS, TimeUnit.SECONDS);
+            return table.submit(request);
         }
     }
 

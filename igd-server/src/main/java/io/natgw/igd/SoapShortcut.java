@@ -1,5 +1,6 @@
 package io.natgw.igd;
 
+import io.natgw.core.Outcome;
 import org.jupnp.model.action.ActionArgumentValue;
 import org.jupnp.model.action.ActionException;
 import org.jupnp.model.message.UpnpRequest;
@@ -24,7 +25,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiConsumer;
 import java.util.regex.Pattern;
@@ -194,18 +198,24 @@ final class SoapShortcut {
         }
 
         /**
-         * Sends its table request from this thread without waiting; the answer is written on {@code answering} once
-         * the table answered. Only for {@link #onTable} calls.
+         * Sends its table request from this thread without waiting; the answer is made on {@code answering} once the
+         * table answered, or once {@link TableCalls#WAIT_SECONDS} passed without its answer (as the waiting path
+         * has it). Only for {@link #onTable} calls.
          */
-        CompletableFuture<Answer> send(Executor answering) {
+        CompletableFuture<Answer> send(ScheduledExecutorService answering) {
             answered.increment();
             ServiceSpec.Prepared prepared = executor.prepare(in, caller);
             if (prepared.failure() != null) {
                 return CompletableFuture.completedFuture(answer(prepared.failure(), Map.of()));
             }
-            return prepared.call().send().handleAsync((outcome, noOutcome) -> {
+            CompletableFuture<Outcome> outcome = prepared.call().send();
+            // on the event loop's own timer (no thread of its own to wake, unlike orTimeout's), cancelled there
+            ScheduledFuture<?> bound = answering.schedule(() -> outcome.completeExceptionally(
+                    new TimeoutException("no answer in " + TableCalls.WAIT_SECONDS + " s")), TableCalls.WAIT_SECONDS, TimeUnit.SECONDS);
+            return outcome.handleAsync((o, noOutcome) -> {
+                bound.cancel(false);
                 Map<String, String> out = new HashMap<>();
-                return answer(executor.finish(prepared.call(), outcome, noOutcome, caller, output(out)), out);
+                return answer(executor.finish(prepared.call(), o, noOutcome, caller, output(out)), out);
             }, answering);
         }
 

@@ -43,14 +43,12 @@ class IgdTableWaitTest {
     private static final int ADDS = 48;
     private static final int PER_HOST = 12;
 
-    @Test
-    void addsWaitingForTheDiskHoldNoWorkerAndAreAllAnsweredOnceItWrites() throws Exception {
-        CountDownLatch disk = new CountDownLatch(1);
-        AtomicInteger commitsHeld = new AtomicInteger();
-        ForwardingStore slowDisk = new ForwardingStore(new InMemoryLeaseStore()) {
+    /** A lease store whose commits wait until {@code disk} opens; {@code held} counts the commits begun. */
+    private static ForwardingStore slowDisk(CountDownLatch disk, AtomicInteger held) {
+        return new ForwardingStore(new InMemoryLeaseStore()) {
             @Override
             public void commit(List<Change> changes) throws IOException {
-                commitsHeld.incrementAndGet();
+                held.incrementAndGet();
                 try {
                     disk.await();
                 } catch (InterruptedException e) {
@@ -60,6 +58,13 @@ class IgdTableWaitTest {
                 super.commit(changes);
             }
         };
+    }
+
+    @Test
+    void addsWaitingForTheDiskHoldNoWorkerAndAreAllAnsweredOnceItWrites() throws Exception {
+        CountDownLatch disk = new CountDownLatch(1);
+        AtomicInteger commitsHeld = new AtomicInteger();
+        ForwardingStore slowDisk = slowDisk(disk, commitsHeld);
         ExecutorService clients = Executors.newFixedThreadPool(ADDS);
         try (TestGateway gw = TestGateway.start(slowDisk, igd -> igd.requestTimeout(Duration.ofSeconds(60)))) {
             URI control = gw.control(2);
@@ -94,6 +99,21 @@ class IgdTableWaitTest {
         } finally {
             disk.countDown();
             clients.shutdownNow();
+        }
+    }
+
+    @Test
+    void anAddTheTableDoesNotAnswerInTimeIsAnActionFailedAfterTheBound() throws Exception {
+        CountDownLatch disk = new CountDownLatch(1);
+        // resources close in reverse order: the disk opens before the table stops
+        try (TestGateway gw = TestGateway.start(slowDisk(disk, new AtomicInteger()), igd -> igd.requestTimeout(Duration.ofSeconds(60)));
+             AutoCloseable opened = disk::countDown) {
+            Soap.Result r = gw.soap(2).call("AddPortMapping", "NewRemoteHost", "", "NewExternalPort", "42000",
+                    "NewProtocol", "TCP", "NewInternalPort", "9000", "NewInternalClient", "127.0.0.1", "NewEnabled", "1",
+                    "NewPortMappingDescription", "never written", "NewLeaseDuration", "3600");
+            assertEquals(500, r.status(), r.toString());
+            assertEquals(UpnpError.ACTION_FAILED.code(), r.errorCode(), r.toString());
+            assertEquals(1, disk.getCount(), "answered while the disk still held the commit");
         }
     }
 
