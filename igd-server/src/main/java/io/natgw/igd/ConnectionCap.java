@@ -2,8 +2,9 @@ package io.natgw.igd;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.util.AttributeKey;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,7 +25,7 @@ import java.util.Set;
  * Used by the UPnP HTTP server ({@link UpnpHttpHandler}) and the admin listener.
  */
 @ChannelHandler.Sharable
-public final class ConnectionCap extends ChannelInboundHandlerAdapter {
+public final class ConnectionCap extends ChannelDuplexHandler {
 
     private static final Logger LOG = LoggerFactory.getLogger(ConnectionCap.class);
     private static final AttributeKey<InetAddress> COUNTED = AttributeKey.valueOf("natgw.http.counted");
@@ -63,6 +64,17 @@ public final class ConnectionCap extends ChannelInboundHandlerAdapter {
     /** The connection sent a request head: it is no longer a candidate for eviction. */
     public static void markBusy(Channel channel) {
         channel.attr(BUSY).set(Boolean.TRUE);
+    }
+
+    /**
+     * The server closes the connection (after an answer with Connection: close, a refusal, a deadline): the slot is
+     * given back before the socket closes. Netty runs the channel's inactive event in a later task, after the FIN has
+     * left; a client that connects again as soon as it sees the FIN would otherwise find its old slot still counted.
+     */
+    @Override
+    public void close(ChannelHandlerContext ctx, ChannelPromise promise) throws Exception {
+        release(ctx.channel());
+        super.close(ctx, promise);
     }
 
     @Override

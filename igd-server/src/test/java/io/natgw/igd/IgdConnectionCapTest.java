@@ -12,6 +12,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -81,4 +85,40 @@ class IgdConnectionCapTest {
             }
         }
     }
+
+    /**
+     * A client at its cap that opens its next connection as soon as each answer's close reaches it (as upnpc does, 16
+     * at once here) is never over the cap: the server gives the slot back before its close reaches the client, not
+     * after the event loop has run the channel's inactive event.
+     */
+    @Test
+    void aClientAtItsCapThatReconnectsAfterEachAnswerIsNeverRefused() throws Exception {
+        try (TestGateway gw = TestGateway.start(igd -> igd.requestTimeout(Duration.ofSeconds(60)).connectionCaps(TOTAL, PER_CLIENT))) {
+            Soap soap = gw.soap(2);
+            InetAddress one = InetAddress.getByName("127.0.0.50");
+            ExecutorService clients = Executors.newFixedThreadPool(PER_CLIENT);
+            try {
+                List<Future<List<Soap.Result>>> runs = new ArrayList<>();
+                for (int c = 0; c < PER_CLIENT; c++) {
+                    runs.add(clients.submit(() -> {
+                        List<Soap.Result> failed = new ArrayList<>();
+                        for (int i = 0; i < CALLS_PER_CONNECTION_SLOT; i++) {
+                            Soap.Result r = soap.callFrom(one, "GetExternalIPAddress");
+                            if (!r.ok()) {
+                                failed.add(r);
+                            }
+                        }
+                        return failed;
+                    }));
+                }
+                for (Future<List<Soap.Result>> run : runs) {
+                    assertEquals(List.of(), run.get(120, TimeUnit.SECONDS), "calls refused or cut");
+                }
+            } finally {
+                clients.shutdownNow();
+            }
+        }
+    }
+
+    private static final int CALLS_PER_CONNECTION_SLOT = 200;
 }
