@@ -453,7 +453,7 @@ public final class MappingTable implements AutoCloseable {
         if (first == null) {
             long until = System.nanoTime() + POLL_BEFORE_PARK_NANOS;
             while ((first = queue.poll()) == null && System.nanoTime() - until < 0) {
-                Thread.onSpinWait();
+                Thread.yield();
             }
         }
         return first != null ? first : queue.take();
@@ -636,7 +636,7 @@ public final class MappingTable implements AutoCloseable {
     private static Exception awaitCommit(Future<Exception> committing) {
         long until = System.nanoTime() + POLL_FOR_COMMIT_NANOS;
         while (!committing.isDone() && System.nanoTime() - until < 0) {
-            Thread.onSpinWait();
+            Thread.yield();
         }
         boolean interrupted = false;
         try {
