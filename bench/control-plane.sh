@@ -36,6 +36,10 @@
 #         Any refusal or missing answer ends the run with its reason (exit 1).
 # environment (all optional): OPS (1000) WARMUP (1000) CWARMUP (50) COLD (300) CLIENT_WARMUP (1000) CLIENTS (16) PER_CLIENT (100) CHURN (100000) ROUNDS (4, pinholes)
 #   CHURN_SECONDS (600) GATEWAYS ("miniupnpd userspace linux-gateway": a subset runs only those)
+#   CLIENT_JIT (-XX:TieredStopAtLevel=1): the client JVM's compiler option. The client runs on the gateway's two cores;
+#         with C2 (the JVM's default, CLIENT_JIT=" ") its compiler took 25-30 % of the machine through the 16-client
+#         UPnP passes (perf, bench/README.md round 14), load the gateway does not make. C1 alone compiles the client's
+#         small request loop at once and leaves the cores to the gateways.
 #   NATGW_JAVA_OPTS: passed to the launcher like any user's (printed in the header; unset for the default figures)
 #   MINIUPNPD_DEBUG=FILE: run miniupnpd in the foreground with debug logging into FILE (diagnosis only: halves its rate)
 # Needs root, ip, nft, unshare, java 17 (javac), Debian miniupnpd-nftables, and mvn when natgw.jar is not built yet.
@@ -115,7 +119,7 @@ say "building natgw (if needed) and the client programs ..."
 env -u NATGW_JAVA_OPTS "$REPO/natgw" --help >/dev/null # the launcher builds natgw.jar on first use
 mkdir -p "$WORK/classes"
 javac -nowarn -d "$WORK/classes" "$REPO"/it/src/main/java/io/natgw/it/bench/{ControlPlaneBench,StunResponder,BenchSupport,DiskSyncFloor}.java
-CLIENT=(java -XX:+UseSerialGC -Xmx256m -Dwarmup.concurrent="${CWARMUP:-50}" -cp "$WORK/classes" io.natgw.it.bench.ControlPlaneBench)
+CLIENT=(java -XX:+UseSerialGC -Xmx256m ${CLIENT_JIT:--XX:TieredStopAtLevel=1} -Dwarmup.concurrent="${CWARMUP:-50}" -cp "$WORK/classes" io.natgw.it.bench.ControlPlaneBench)
 RESULTS="$WORK/results.tsv"
 
 case " $GATEWAYS " in *" miniupnpd "*) # miniupnpd learns its external address from it (below)
