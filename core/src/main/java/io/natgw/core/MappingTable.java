@@ -60,7 +60,8 @@ public final class MappingTable implements AutoCloseable {
      * How long the writer polls its queue after a batch before it parks. A sequential client's next request comes
      * 60-150 µs after its answer (its own round trip and the event loop's read); a parked writer then takes a wake-up
      * of 40-50 µs, more on two busy cores, before it starts. Polling for a while costs at most this much CPU per batch
-     * and nothing at all when no request comes (bench/README.md, round 5).
+     * and nothing at all when no request comes (bench/README.md, round 5). The poll yields its core ({@link Thread#yield})
+     * rather than spinning, so that on a busy machine the threads that bring the next request run first (round 14).
      */
     private static final long POLL_BEFORE_PARK_NANOS = 200_000;
     /**
@@ -447,7 +448,7 @@ public final class MappingTable implements AutoCloseable {
         }
     }
 
-    /** The next work: polled for {@link #POLL_BEFORE_PARK_NANOS}, then waited for. */
+    /** The next work: polled for {@link #POLL_BEFORE_PARK_NANOS} (yielding the core meanwhile), then waited for. */
     private Pending next() throws InterruptedException {
         Pending first = queue.poll();
         if (first == null) {
@@ -631,7 +632,7 @@ public final class MappingTable implements AutoCloseable {
 
     /**
      * Writer thread: the journal thread's result (its failure, or null): polled for {@link #POLL_FOR_COMMIT_NANOS},
-     * then waited for, even if interrupted.
+     * yielding the core meanwhile, then waited for, even if interrupted.
      */
     private static Exception awaitCommit(Future<Exception> committing) {
         long until = System.nanoTime() + POLL_FOR_COMMIT_NANOS;
